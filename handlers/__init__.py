@@ -1,0 +1,23 @@
+"""Lambda handlers of the cross-account stream replica.
+
+Both handlers are configured only through environment variables, which the Pulumi components set:
+
+Replicator (``handlers.replicator.handler``; Kinesis -> DynamoDB in the target account)
+    ``ACCESS_MODE``            ``assume-role`` (default) or ``resource-policy``
+    ``TABLE_NAME``             target table name
+    ``TABLE_ARN``              target table ARN (resource-policy mode addresses the table by ARN)
+    ``TARGET_REGION``          region of the target table
+    ``WRITER_ROLE_ARN``        role to assume in the target account (assume-role mode)
+    ``WRITER_ROLE_SESSION_NAME`` session name for that AssumeRole call
+    ``WRITER_EXTERNAL_ID``     optional ``sts:ExternalId``
+    ``DEAD_LETTER_QUEUE_URL``  SQS queue that keeps poison records
+    ``MAX_WRITE_CONCURRENCY``  concurrent BatchWriteItem calls (default 4)
+
+Archiver (``handlers.archiver.handler``; DynamoDB Streams -> Firehose)
+    ``DELIVERY_STREAM_NAME``   Firehose delivery stream
+    ``ARCHIVE_REMOVES``        ``true`` to write tombstone lines for REMOVE events (default ``false``)
+    ``DEAD_LETTER_QUEUE_URL``  SQS queue that keeps poison records
+
+Both also honour Powertools' own variables (``POWERTOOLS_SERVICE_NAME``,
+``POWERTOOLS_METRICS_NAMESPACE``, ``POWERTOOLS_LOG_LEVEL``).
+"""
