@@ -1,0 +1,223 @@
+"""Measurements: one invocation at a time, as Lambda runs one batch per shard at a time."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .emulation import emulation
+from .records import LambdaContext
+from .subjects import LAMBDA_ENV, Event, Subject
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Send file descriptor 1 to /dev/null while a handler runs: its structured logs and EMF
+    metrics are still produced (their cost counts, as in Lambda) but don't flood the report.
+    The logging handlers hold the original ``sys.stdout`` object, so only a descriptor-level
+    redirect catches them."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def call(subject: Subject, event: Event) -> Any:
+    """Invoke as Lambda would: the function's own environment, a context, stdout discarded.
+    (Credentials stay whatever the caller put in the environment.)"""
+    os.environ.update(subject.env)
+    ctx = LambdaContext(subject.function_name, subject.timeout_s)
+    with quiet_stdout():
+        return subject.handler(event, ctx)
+
+
+def check_result(subject: Subject, result: Any) -> None:
+    """Our handlers must report every record written: a benchmark of a failing run is void."""
+    if subject.impl == "ours":
+        failures = (result or {}).get("batchItemFailures")
+        if failures:
+            raise RuntimeError(
+                f"{subject.label} reported {len(failures)} batchItemFailures in a benchmark run "
+                f"(first: {failures[0]}); the figures would be meaningless"
+            )
+
+
+@dataclass
+class Invocations:
+    """A cold-client invocation followed by ``repeats`` warm ones, all against the fake."""
+
+    n: int
+    latency_ms: float
+    first_calls: dict[str, int]
+    warm_calls: dict[str, int]
+    wall_s: list[float] = field(default_factory=list)
+    cpu_s: list[float] = field(default_factory=list)
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(self.wall_s)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpu_s)
+
+    @property
+    def records_per_s(self) -> float:
+        return self.n / self.wall
+
+
+def invoke(subject: Subject, event: Event, *, latency_ms: float, repeats: int) -> Invocations:
+    """Run ``subject`` on ``event``: once with fresh clients (the first invocation of an
+    execution environment), then ``repeats`` times warm; time the warm ones (wall and process
+    CPU, all threads) and count the AWS requests of each."""
+    subject.reset()
+    with emulation(fake=True, latency_ms=latency_ms) as counter:
+        check_result(subject, call(subject, event))
+        first = counter.snapshot()
+        run = Invocations(len(event["Records"]), latency_ms, first, {})
+        for _ in range(repeats):
+            counter.reset()
+            w0, c0 = time.perf_counter(), time.process_time()
+            result = call(subject, event)
+            run.wall_s.append(time.perf_counter() - w0)
+            run.cpu_s.append(time.process_time() - c0)
+            check_result(subject, result)
+        run.warm_calls = counter.snapshot()
+    return run
+
+
+def transform_us_per_record(subject: Subject, event: Event, min_time_s: float = 0.2) -> float:
+    """CPU microseconds per record of the transform alone (no client, no I/O): the best of
+    several passes, each repeated until it has run ``min_time_s``."""
+    n = len(event["Records"])
+    best = float("inf")
+    for _ in range(3):
+        loops, start = 0, time.process_time()
+        while True:
+            subject.transform(event)
+            loops += 1
+            elapsed = time.process_time() - start
+            if elapsed >= min_time_s / 3:
+                break
+        best = min(best, elapsed / (loops * n))
+    return best * 1e6
+
+
+def peak_memory_bytes(subject: Subject, event: Event) -> int:
+    """Peak Python heap allocated during one warm invocation (tracemalloc), the event itself
+    excluded (Lambda's runtime holds it before the handler runs)."""
+    with emulation(fake=True):
+        call(subject, event)  # warm: clients exist, as on every invocation but the first
+        tracemalloc.start()
+        try:
+            call(subject, event)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+
+# --- assets and import time -------------------------------------------------------------------
+
+
+def build_assets(tmp: Path) -> dict[str, Path]:
+    """Each function's code asset as a zip, built the way the component builds it."""
+    assets: dict[str, Path] = {}
+    builder = _component_asset_builder()
+    for side in ("replicator", "archiver"):
+        path = tmp / f"{side}.zip"
+        if builder is not None:
+            builder(side, path)
+        else:
+            _zip_handlers(path)
+        assets[side] = path
+    baseline_zip = tmp / "baseline.zip"
+    with zipfile.ZipFile(baseline_zip, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(REPO / "bench" / "baseline.py", "baseline.py")
+    assets["baseline"] = baseline_zip
+    return assets
+
+
+def asset_builder_source() -> str:
+    return (
+        "components/assets.py"
+        if _component_asset_builder() is not None
+        else "all handlers/*.py, zip -9 (components/assets.py not available)"
+    )
+
+
+def _component_asset_builder() -> Any:
+    return None
+
+
+def _zip_handlers(path: Path) -> None:
+    """The layout the brief fixes for a function asset: ``handlers/__init__.py`` and every
+    ``handlers/*.py``, nothing else."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for py in sorted((REPO / "handlers").glob("*.py")):
+            zf.write(py, f"handlers/{py.name}")
+
+
+_IMPORT_SNIPPET = (
+    "import sys, time\n"
+    "sys.path.insert(0, {path!r})\n"
+    "t = time.perf_counter()\n"
+    "import {module}\n"
+    "print(time.perf_counter() - t)\n"
+)
+
+
+def _import_once(module: str, path: str) -> float:
+    env = dict(os.environ)
+    env.update(LAMBDA_ENV)
+    env.pop("PYTHONPATH", None)
+    # Lambda's /var/task is read-only: handler modules are compiled on every cold start.
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORT_SNIPPET.format(path=path, module=module)],
+        env=env,
+        cwd=path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"importing {module} from {path} failed:\n{out.stderr[-2000:]}")
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def import_times(assets: dict[str, Path], repeats: int) -> dict[str, list[float]]:
+    """Seconds to import each function's handler module from its unzipped asset, and a bare
+    ``import boto3``, each in fresh interpreters, interleaved ``repeats`` times."""
+    times: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
+        modules: dict[str, tuple[str, str]] = {"import boto3": ("boto3", tmp)}
+        for name, asset in assets.items():
+            target = Path(tmp) / name
+            with zipfile.ZipFile(asset) as zf:
+                zf.extractall(target)
+            module = "baseline" if name == "baseline" else f"handlers.{name}"
+            modules[name] = (module, str(target))
+        for _ in range(repeats):
+            for name, (module, path) in modules.items():
+                times.setdefault(name, []).append(_import_once(module, path))
+    return times
