@@ -1,0 +1,607 @@
+"""The rules of the ``stream-replica-guardrails`` CrossGuard pack, as plain functions.
+
+Each rule is a pure function ``check(resource_type, props) -> list[str]`` (one message per
+violation, naming the resource property at fault) or, for rules that relate two resources, a
+function over all of a stack's resources. ``__main__.py`` wraps them in pulumi-policy's
+``ResourceValidationPolicy``/``StackValidationPolicy`` with ``EnforcementLevel.MANDATORY``; the
+tests call the same functions (and the wrapped validators) on the inputs captured from the
+mocks. ``props`` are the resource's inputs as the engine sees them (camelCase keys; IAM policies
+as JSON strings or dicts).
+
+The rules hold for any program using the stream-replica components, not only ours:
+no wildcard Allow actions, no wildcard Allow resources outside ``STAR_RESOURCE_EXCEPTIONS``, no
+public principals, cross-account trust pinned by ``aws:PrincipalArn``, Firehose trust pinned to
+the account, encryption at rest on tables/streams/queues/topics/buckets/delivery streams, bucket
+public access fully blocked, log retention, and stream mappings that cannot lose or loop on
+records.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Check = Callable[[str, Mapping[str, Any]], list[str]]
+
+#: Actions AWS authorises only on ``"Resource": "*"`` (no resource-level permissions), and why a
+#: program using these components may need each. Any other Allow on ``*`` is a violation.
+STAR_RESOURCE_EXCEPTIONS: Mapping[str, str] = {
+    "cloudwatch:PutMetricData": "metrics API calls have no resource ARN (scope by namespace)",
+    "xray:PutTraceSegments": "X-Ray tracing from Lambda has no resource ARN",
+    "xray:PutTelemetryRecords": "X-Ray tracing from Lambda has no resource ARN",
+    "dynamodb:ListStreams": "ListStreams has no resource-level permissions",
+}
+
+#: Where IAM documents live in pulumi-aws inputs: type token -> (property, document kind).
+IAM_DOCUMENT_PROPERTIES: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "aws:iam/role:Role": (("assumeRolePolicy", "trust"),),
+    "aws:iam/rolePolicy:RolePolicy": (("policy", "identity"),),
+    "aws:iam/policy:Policy": (("policy", "identity"),),
+    "aws:iam/userPolicy:UserPolicy": (("policy", "identity"),),
+    "aws:iam/groupPolicy:GroupPolicy": (("policy", "identity"),),
+    "aws:s3/bucketPolicy:BucketPolicy": (("policy", "resource"),),
+    "aws:dynamodb/resourcePolicy:ResourcePolicy": (("policy", "resource"),),
+    "aws:kinesis/resourcePolicy:ResourcePolicy": (("policy", "resource"),),
+    "aws:sqs/queuePolicy:QueuePolicy": (("policy", "resource"),),
+    "aws:sqs/queue:Queue": (("policy", "resource"),),
+    "aws:sns/topicPolicy:TopicPolicy": (("policy", "resource"),),
+    "aws:sns/topic:Topic": (("policy", "resource"),),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of the pack: its id, what it checks, the types it applies to and the check."""
+
+    name: str
+    description: str
+    resource_types: tuple[str, ...]
+    check: Check
+
+
+# --- reading documents --------------------------------------------------------------------------
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _parse(value: Any, where: str) -> dict[str, Any] | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, Mapping):
+        return dict(value)
+    if not isinstance(value, str):
+        raise TypeError(f"{where}: expected a policy JSON string, got {type(value).__name__}")
+    parsed = json.loads(value)
+    if not isinstance(parsed, dict):
+        raise ValueError(f"{where}: policy JSON is not an object")
+    return parsed
+
+
+def iam_documents(resource_type: str, props: Mapping[str, Any]) -> list[tuple[str, str, dict]]:
+    """``(where, kind, document)`` for every IAM document in a resource's inputs."""
+    docs = []
+    for prop, kind in IAM_DOCUMENT_PROPERTIES.get(resource_type, ()):
+        doc = _parse(props.get(prop), prop)
+        if doc is not None:
+            docs.append((prop, kind, doc))
+    if resource_type == "aws:iam/role:Role":
+        for index, inline in enumerate(_as_list(props.get("inlinePolicies"))):
+            where = f"inlinePolicies[{index}]"
+            doc = _parse((inline or {}).get("policy"), where)
+            if doc is not None:
+                docs.append((where, "identity", doc))
+    return docs
+
+
+def _statements(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return _as_list(doc.get("Statement"))
+
+
+def _label(where: str, index: int, stmt: Mapping[str, Any]) -> str:
+    sid = stmt.get("Sid")
+    return f"{where} statement {index}" + (f" ({sid})" if sid else "")
+
+
+# --- IAM document rules -----------------------------------------------------------------------
+
+
+def wildcard_action_violations(doc: Mapping[str, Any], where: str = "policy") -> list[str]:
+    """Allow statements must list exact actions: no ``*``, ``svc:*``, ``svc:Get*`` or NotAction.
+
+    Deny statements may use wildcards (``s3:*`` in the TLS-only bucket policy): they only narrow.
+    """
+    problems = []
+    for index, stmt in enumerate(_statements(doc)):
+        if stmt.get("Effect") != "Allow":
+            continue
+        label = _label(where, index, stmt)
+        if "NotAction" in stmt:
+            problems.append(f"{label}: Allow with NotAction grants every other action")
+        for action in _as_list(stmt.get("Action")):
+            if "*" in action or "?" in action:
+                problems.append(f"{label}: wildcard action {action!r} in an Allow")
+    return problems
+
+
+def _arn_name_part(arn: str) -> str | None:
+    """The resource-name part of an ARN (``table/<name>/...`` -> ``<name>``), None if not an ARN."""
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return None
+    service, rest = parts[2], parts[5]
+    if service in ("s3", "sqs", "sns"):
+        return re.split(r"[/:]", rest, maxsplit=1)[0]
+    tokens = re.split(r"[/:]", rest, maxsplit=2)
+    return tokens[1] if len(tokens) > 1 else tokens[0]
+
+
+def is_wide_resource(resource: str) -> bool:
+    """``*``, or an ARN with a wildcard in its partition/service/region/account or name."""
+    if resource == "*":
+        return True
+    name = _arn_name_part(resource)
+    if name is None:
+        return "*" in resource
+    head = resource.split(":", 5)[:5]
+    return any("*" in part for part in head) or "*" in name or name == ""
+
+
+def wildcard_resource_violations(
+    doc: Mapping[str, Any],
+    where: str = "policy",
+    exceptions: Mapping[str, str] = STAR_RESOURCE_EXCEPTIONS,
+) -> list[str]:
+    """Allow statements must name their resources; ``*`` only for the named exceptions."""
+    problems = []
+    for index, stmt in enumerate(_statements(doc)):
+        if stmt.get("Effect") != "Allow":
+            continue
+        label = _label(where, index, stmt)
+        if "NotResource" in stmt:
+            problems.append(f"{label}: Allow with NotResource grants every other resource")
+        wide = [r for r in _as_list(stmt.get("Resource")) if is_wide_resource(r)]
+        if not wide:
+            continue
+        unexcused = [a for a in _as_list(stmt.get("Action")) if a not in exceptions]
+        if unexcused:
+            problems.append(
+                f"{label}: resource(s) {wide} too wide for {sorted(unexcused)} "
+                "(only actions without resource-level permissions may use '*')"
+            )
+    return problems
+
+
+def _principals(stmt: Mapping[str, Any]) -> list[tuple[str, str]]:
+    principal = stmt.get("Principal")
+    if principal == "*":
+        return [("AWS", "*")]
+    if isinstance(principal, Mapping):
+        return [(kind, v) for kind, values in principal.items() for v in _as_list(values)]
+    return []
+
+
+def _condition_values(stmt: Mapping[str, Any], key: str, operators: Iterable[str]) -> list[str]:
+    values: list[str] = []
+    condition = stmt.get("Condition") or {}
+    for op in operators:
+        for cond_key, cond_values in (condition.get(op) or {}).items():
+            if cond_key.lower() == key.lower():
+                values.extend(str(v) for v in _as_list(cond_values))
+    return values
+
+
+def public_principal_violations(doc: Mapping[str, Any], where: str = "policy") -> list[str]:
+    """No Allow to ``*`` / ``{"AWS": "*"}`` (the TLS-only Deny to ``*`` is fine)."""
+    problems = []
+    for index, stmt in enumerate(_statements(doc)):
+        if stmt.get("Effect") == "Allow" and ("AWS", "*") in _principals(stmt):
+            problems.append(f"{_label(where, index, stmt)}: Allow to every principal ('*')")
+        if stmt.get("Effect") == "Allow" and "NotPrincipal" in stmt:
+            problems.append(f"{_label(where, index, stmt)}: Allow with NotPrincipal")
+    return problems
+
+
+_ACCOUNT_PRINCIPAL = re.compile(r"^(\d{12}|arn:[^:]+:iam::\d{12}:root)$")
+_ARN_OPERATORS = ("ArnEquals", "ArnLike", "StringEquals", "StringLike")
+
+
+def account_principal_violations(doc: Mapping[str, Any], where: str = "policy") -> list[str]:
+    """An Allow to a whole account (trust or resource policy) must pin ``aws:PrincipalArn``.
+
+    That is how the writer role's trust and the table's resource policy name the replicator's
+    role before it exists; without the condition every principal of the account is trusted.
+    """
+    problems = []
+    for index, stmt in enumerate(_statements(doc)):
+        if stmt.get("Effect") != "Allow":
+            continue
+        accounts = [
+            v for kind, v in _principals(stmt) if kind == "AWS" and _ACCOUNT_PRINCIPAL.match(v)
+        ]
+        if not accounts:
+            continue
+        pinned = _condition_values(stmt, "aws:PrincipalArn", _ARN_OPERATORS)
+        label = _label(where, index, stmt)
+        if not pinned:
+            problems.append(
+                f"{label}: trusts account(s) {accounts} without an ArnEquals aws:PrincipalArn "
+                "condition naming the one role allowed"
+            )
+        elif any(is_wide_resource(v) or v.endswith("/*") for v in pinned):
+            problems.append(f"{label}: aws:PrincipalArn condition {pinned} is a wildcard")
+    return problems
+
+
+#: Service principals whose trust must be pinned to the account, and the accepted keys.
+SERVICE_TRUST_PINS: Mapping[str, tuple[str, ...]] = {
+    "firehose.amazonaws.com": ("sts:ExternalId", "aws:SourceAccount", "aws:SourceArn"),
+}
+
+
+def service_trust_violations(doc: Mapping[str, Any], where: str = "assumeRolePolicy") -> list[str]:
+    """A service role trusts one service per statement; Firehose only on behalf of an account."""
+    problems = []
+    for index, stmt in enumerate(_statements(doc)):
+        if stmt.get("Effect") != "Allow":
+            continue
+        services = [v for kind, v in _principals(stmt) if kind == "Service"]
+        label = _label(where, index, stmt)
+        if len(services) > 1:
+            problems.append(f"{label}: one statement trusts several services {services}")
+        others = [v for kind, v in _principals(stmt) if kind != "Service"]
+        if services and others:
+            problems.append(f"{label}: trusts a service and other principals {others} together")
+        for service in services:
+            keys = SERVICE_TRUST_PINS.get(service)
+            if keys and not any(
+                _condition_values(stmt, k, ("StringEquals", "ArnEquals", "ArnLike")) for k in keys
+            ):
+                problems.append(
+                    f"{label}: {service} trust lacks a confused-deputy condition (one of {keys})"
+                )
+    return problems
+
+
+def _doc_rule(*checks: Callable[..., list[str]], kinds: Sequence[str]) -> Check:
+    def check(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+        problems: list[str] = []
+        for where, kind, doc in iam_documents(resource_type, props):
+            if kind in kinds:
+                for fn in checks:
+                    problems.extend(fn(doc, where))
+        return problems
+
+    return check
+
+
+# --- hardening rules ------------------------------------------------------------------------------
+
+
+def _get(props: Mapping[str, Any], *path: str) -> Any:
+    value: Any = props
+    for key in path:
+        if isinstance(value, list | tuple):
+            value = value[0] if value else None
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def table_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """DynamoDB table: server-side encryption with KMS and point-in-time recovery on.
+
+    (DynamoDB always encrypts at rest; ``serverSideEncryption.enabled`` makes it a KMS key the
+    account controls and audits.)
+    """
+    problems = []
+    if _get(props, "serverSideEncryption", "enabled") is not True:
+        problems.append("serverSideEncryption.enabled must be true (KMS encryption at rest)")
+    if _get(props, "pointInTimeRecovery", "enabled") is not True:
+        problems.append("pointInTimeRecovery.enabled must be true")
+    return problems
+
+
+def kinesis_stream_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    if props.get("encryptionType") != "KMS" or not props.get("kmsKeyId"):
+        return ["encryptionType must be 'KMS' with a kmsKeyId"]
+    return []
+
+
+def queue_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    if props.get("sqsManagedSseEnabled") is True or props.get("kmsMasterKeyId"):
+        return []
+    return ["queue must be encrypted: sqsManagedSseEnabled true or a kmsMasterKeyId"]
+
+
+def topic_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    return [] if props.get("kmsMasterKeyId") else ["topic must set kmsMasterKeyId (SSE)"]
+
+
+def bucket_sse_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    rules = _as_list(props.get("rules"))
+    algorithms = [_get(r, "applyServerSideEncryptionByDefault", "sseAlgorithm") for r in rules]
+    if not any(a in ("aws:kms", "aws:kms:dsse", "AES256") for a in algorithms):
+        return ["rules[].applyServerSideEncryptionByDefault.sseAlgorithm must be aws:kms or AES256"]
+    return []
+
+
+PUBLIC_ACCESS_FLAGS = (
+    "blockPublicAcls",
+    "blockPublicPolicy",
+    "ignorePublicAcls",
+    "restrictPublicBuckets",
+)
+
+
+def public_access_block_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    return [f"{flag} must be true" for flag in PUBLIC_ACCESS_FLAGS if props.get(flag) is not True]
+
+
+def delivery_stream_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Firehose: SSE on, error logging on, and an error prefix wherever the prefix is dynamic."""
+    problems = []
+    if _get(props, "serverSideEncryption", "enabled") is not True:
+        problems.append("serverSideEncryption.enabled must be true")
+    s3 = props.get("extendedS3Configuration")
+    if isinstance(s3, Mapping):
+        prefix = str(s3.get("prefix") or "")
+        error_prefix = str(s3.get("errorOutputPrefix") or "")
+        if "!{" in prefix and "!{firehose:error-output-type}" not in error_prefix:
+            problems.append(
+                "extendedS3Configuration.errorOutputPrefix must contain "
+                "'!{firehose:error-output-type}' when the prefix uses !{...} expressions"
+            )
+        if _get(s3, "cloudwatchLoggingOptions", "enabled") is not True:
+            problems.append("extendedS3Configuration.cloudwatchLoggingOptions.enabled must be true")
+    return problems
+
+
+def log_group_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    days = props.get("retentionInDays")
+    if not isinstance(days, int) or days <= 0:
+        return [f"retentionInDays must be a positive number of days (got {days!r}: kept forever)"]
+    return []
+
+
+def _is_stream_source(arn: Any) -> bool:
+    return isinstance(arn, str) and (":kinesis:" in arn or ":dynamodb:" in arn)
+
+
+def event_source_mapping_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Stream mappings must report partial failures, bisect, stop retrying and keep failures."""
+    if not _is_stream_source(props.get("eventSourceArn")):
+        return []
+    problems = []
+    if "ReportBatchItemFailures" not in _as_list(props.get("functionResponseTypes")):
+        problems.append("functionResponseTypes must include ReportBatchItemFailures")
+    if props.get("bisectBatchOnFunctionError") is not True:
+        problems.append("bisectBatchOnFunctionError must be true")
+    retries = props.get("maximumRetryAttempts")
+    if not isinstance(retries, int) or not 0 <= retries <= 10000:
+        problems.append(f"maximumRetryAttempts must be 0..10000 (got {retries!r}: infinite)")
+    age = props.get("maximumRecordAgeInSeconds")
+    if not isinstance(age, int) or not 60 <= age <= 604800:
+        problems.append(f"maximumRecordAgeInSeconds must be 60..604800 (got {age!r}: infinite)")
+    if not _get(props, "destinationConfig", "onFailure", "destinationArn"):
+        problems.append("destinationConfig.onFailure.destinationArn must be set")
+    return problems
+
+
+_ALL_DOC_TYPES = tuple(IAM_DOCUMENT_PROPERTIES)
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "iam-no-wildcard-actions",
+        "IAM Allow statements list exact actions (no '*', 'service:*', prefix wildcards or "
+        "NotAction).",
+        _ALL_DOC_TYPES,
+        _doc_rule(wildcard_action_violations, kinds=("trust", "identity", "resource")),
+    ),
+    Rule(
+        "iam-no-wildcard-resources",
+        "IAM Allow statements name their resources; '*' only for actions without resource-level "
+        "permissions (STAR_RESOURCE_EXCEPTIONS).",
+        _ALL_DOC_TYPES,
+        _doc_rule(wildcard_resource_violations, kinds=("identity", "resource")),
+    ),
+    Rule(
+        "iam-no-public-principal",
+        "No resource or trust policy allows every principal ('*').",
+        _ALL_DOC_TYPES,
+        _doc_rule(public_principal_violations, kinds=("trust", "resource")),
+    ),
+    Rule(
+        "iam-account-principal-pinned",
+        "A trust or resource policy that allows a whole account pins the caller with an "
+        "ArnEquals aws:PrincipalArn condition (the writer role's trust, the table policy).",
+        _ALL_DOC_TYPES,
+        _doc_rule(account_principal_violations, kinds=("trust", "resource")),
+    ),
+    Rule(
+        "iam-service-trust-scoped",
+        "A service role trusts one service per statement, and Firehose only on behalf of the "
+        "account (sts:ExternalId / aws:SourceAccount).",
+        ("aws:iam/role:Role",),
+        _doc_rule(service_trust_violations, kinds=("trust",)),
+    ),
+    Rule(
+        "dynamodb-table-encrypted-and-recoverable",
+        "DynamoDB tables use KMS server-side encryption and point-in-time recovery.",
+        ("aws:dynamodb/table:Table",),
+        table_violations,
+    ),
+    Rule(
+        "kinesis-stream-encrypted",
+        "Kinesis streams are encrypted with KMS.",
+        ("aws:kinesis/stream:Stream",),
+        kinesis_stream_violations,
+    ),
+    Rule(
+        "sqs-queue-encrypted",
+        "SQS queues (dead-letter and on-failure destinations) are encrypted.",
+        ("aws:sqs/queue:Queue",),
+        queue_violations,
+    ),
+    Rule(
+        "sns-topic-encrypted",
+        "SNS topics are encrypted with KMS.",
+        ("aws:sns/topic:Topic",),
+        topic_violations,
+    ),
+    Rule(
+        "s3-bucket-encrypted",
+        "Bucket server-side encryption configurations use aws:kms or AES256.",
+        ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",),
+        bucket_sse_violations,
+    ),
+    Rule(
+        "s3-public-access-blocked",
+        "Bucket public access blocks set all four flags.",
+        ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",),
+        public_access_block_violations,
+    ),
+    Rule(
+        "firehose-encrypted-and-logged",
+        "Delivery streams have SSE on, CloudWatch error logging on, and an error-output prefix "
+        "with !{firehose:error-output-type} when the prefix is dynamic.",
+        ("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",),
+        delivery_stream_violations,
+    ),
+    Rule(
+        "log-group-retention",
+        "CloudWatch log groups have a retention period.",
+        ("aws:cloudwatch/logGroup:LogGroup",),
+        log_group_violations,
+    ),
+    Rule(
+        "stream-mapping-failure-handling",
+        "Kinesis/DynamoDB stream event source mappings report batch item failures, bisect on "
+        "error, have finite retries and record age, and an on-failure destination.",
+        ("aws:lambda/eventSourceMapping:EventSourceMapping",),
+        event_source_mapping_violations,
+    ),
+)
+
+
+def check_resource(resource_type: str, props: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Every rule's violations for one resource (rules that don't apply are left out)."""
+    found = {}
+    for rule in RULES:
+        if resource_type in rule.resource_types:
+            problems = rule.check(resource_type, props)
+            if problems:
+                found[rule.name] = problems
+    return found
+
+
+# --- stack rules ----------------------------------------------------------------------------------
+
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_COMPANIONS = {
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "a public access block",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
+        "a server-side encryption configuration"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class StackResource:
+    """What the stack rule reads of a resource: type, name, inputs, and per-input dependencies."""
+
+    resource_type: str
+    name: str
+    props: Mapping[str, Any]
+    urn: str = ""
+    property_dependencies: Mapping[str, Sequence[str]] | None = None
+
+
+def bucket_companion_violations(resources: Sequence[StackResource]) -> list[str]:
+    """Every bucket the stack creates has a public access block and an SSE configuration.
+
+    A companion points at its bucket through its ``bucket`` input: matched by the property
+    dependency's URN when the engine gives one, else by the bucket's name/``bucket`` input.
+    """
+    problems = []
+    for bucket in (r for r in resources if r.resource_type == BUCKET):
+        keys = {bucket.urn, bucket.name, str(bucket.props.get("bucket") or "")} - {""}
+        for companion_type, what in BUCKET_COMPANIONS.items():
+            found = False
+            for r in resources:
+                if r.resource_type != companion_type:
+                    continue
+                deps = set((r.property_dependencies or {}).get("bucket", ()))
+                if deps & keys or str(r.props.get("bucket") or "") in keys:
+                    found = True
+            if not found:
+                problems.append(f"bucket {bucket.name!r} has no {what}")
+    return problems
+
+
+# --- pulumi-policy wiring -------------------------------------------------------------------------
+
+
+def resource_validator(rule: Rule) -> Callable[[Any, Callable[[str, str | None], None]], None]:
+    """``rule`` as a pulumi-policy ResourceValidation callback (args, report_violation)."""
+
+    def validate(args: Any, report_violation: Callable[[str, str | None], None]) -> None:
+        if args.resource_type not in rule.resource_types:
+            return
+        for message in rule.check(args.resource_type, args.props):
+            report_violation(f"{args.resource_type} {args.name!r}: {message}", None)
+
+    return validate
+
+
+def validate_bucket_companions(
+    args: Any, report_violation: Callable[[str, str | None], None]
+) -> None:
+    """pulumi-policy StackValidation callback for :func:`bucket_companion_violations`."""
+    resources = [
+        StackResource(
+            resource_type=r.resource_type,
+            name=r.name,
+            props=r.props,
+            urn=r.urn,
+            property_dependencies={
+                key: [dep.urn for dep in deps]
+                for key, deps in (getattr(r, "property_dependencies", None) or {}).items()
+            },
+        )
+        for r in args.resources
+    ]
+    for message in bucket_companion_violations(resources):
+        report_violation(message, None)
+
+
+def build_policies() -> list[Any]:
+    """The pack's policies: one ResourceValidationPolicy per rule plus the bucket stack rule."""
+    from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+
+    policies: list[Any] = [
+        ResourceValidationPolicy(
+            name=rule.name,
+            description=rule.description,
+            validate=resource_validator(rule),
+            enforcement_level=EnforcementLevel.MANDATORY,
+        )
+        for rule in RULES
+    ]
+    policies.append(
+        StackValidationPolicy(
+            name="s3-bucket-has-public-access-block-and-encryption",
+            description="Every bucket the stack creates has a public access block and an SSE "
+            "configuration.",
+            validate=validate_bucket_companions,
+            enforcement_level=EnforcementLevel.MANDATORY,
+        )
+    )
+    return policies
