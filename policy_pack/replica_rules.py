@@ -296,17 +296,15 @@ def _get(props: Mapping[str, Any], *path: str) -> Any:
 
 
 def table_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
-    """DynamoDB table: server-side encryption with KMS and point-in-time recovery on.
+    """DynamoDB table: point-in-time recovery on.
 
-    (DynamoDB always encrypts at rest; ``serverSideEncryption.enabled`` makes it a KMS key the
-    account controls and audits.)
+    Encryption at rest is always on in DynamoDB (an AWS-owned key unless
+    ``serverSideEncryption.enabled`` selects KMS); which key is allowed depends on the table's
+    resource policy, which :func:`table_key_violations` checks at stack level.
     """
-    problems = []
-    if _get(props, "serverSideEncryption", "enabled") is not True:
-        problems.append("serverSideEncryption.enabled must be true (KMS encryption at rest)")
     if _get(props, "pointInTimeRecovery", "enabled") is not True:
-        problems.append("pointInTimeRecovery.enabled must be true")
-    return problems
+        return ["pointInTimeRecovery.enabled must be true"]
+    return []
 
 
 def kinesis_stream_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
@@ -433,8 +431,8 @@ RULES: tuple[Rule, ...] = (
         _doc_rule(service_trust_violations, kinds=("trust",)),
     ),
     Rule(
-        "dynamodb-table-encrypted-and-recoverable",
-        "DynamoDB tables use KMS server-side encryption and point-in-time recovery.",
+        "dynamodb-table-recoverable",
+        "DynamoDB tables have point-in-time recovery on.",
         ("aws:dynamodb/table:Table",),
         table_violations,
     ),
@@ -506,9 +504,9 @@ def check_resource(resource_type: str, props: Mapping[str, Any]) -> dict[str, li
 
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_COMPANIONS = {
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "a public access block",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "public access block",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
-        "a server-side encryption configuration"
+        "server-side encryption configuration"
     ),
 }
 
@@ -524,6 +522,37 @@ class StackResource:
     property_dependencies: Mapping[str, Sequence[str]] | None = None
 
 
+TABLE = "aws:dynamodb/table:Table"
+TABLE_POLICY = "aws:dynamodb/resourcePolicy:ResourcePolicy"
+
+
+def _points_at(ref: StackResource, prop: str, target: StackResource, target_keys: set[str]) -> bool:
+    deps = set((ref.property_dependencies or {}).get(prop, ()))
+    return bool(deps & {target.urn} - {""}) or str(ref.props.get(prop) or "") in target_keys
+
+
+def table_key_violations(resources: Sequence[StackResource]) -> list[str]:
+    """A table with a cross-account resource policy must not use the AWS-managed KMS key.
+
+    DynamoDB refuses cross-account access through a resource policy to a table encrypted with
+    ``aws/dynamodb``: use the AWS-owned key (``serverSideEncryption.enabled`` false) or a
+    customer-managed key (``serverSideEncryption.kmsKeyArn``).
+    """
+    problems = []
+    for table in (r for r in resources if r.resource_type == TABLE):
+        keys = {table.name, str(table.props.get("name") or ""), str(table.props.get("arn") or "")}
+        keys -= {""}
+        sse = table.props.get("serverSideEncryption") or {}
+        aws_managed = sse.get("enabled") is True and not sse.get("kmsKeyArn")
+        for policy in (r for r in resources if r.resource_type == TABLE_POLICY):
+            if aws_managed and _points_at(policy, "resourceArn", table, keys):
+                problems.append(
+                    f"table {table.name!r} has resource policy {policy.name!r} but is encrypted "
+                    "with the AWS-managed key aws/dynamodb, which blocks cross-account access"
+                )
+    return problems
+
+
 def bucket_companion_violations(resources: Sequence[StackResource]) -> list[str]:
     """Every bucket the stack creates has a public access block and an SSE configuration.
 
@@ -536,10 +565,7 @@ def bucket_companion_violations(resources: Sequence[StackResource]) -> list[str]
         for companion_type, what in BUCKET_COMPANIONS.items():
             found = False
             for r in resources:
-                if r.resource_type != companion_type:
-                    continue
-                deps = set((r.property_dependencies or {}).get("bucket", ()))
-                if deps & keys or str(r.props.get("bucket") or "") in keys:
+                if r.resource_type == companion_type and _points_at(r, "bucket", bucket, keys):
                     found = True
             if not found:
                 problems.append(f"bucket {bucket.name!r} has no {what}")
@@ -561,11 +587,26 @@ def resource_validator(rule: Rule) -> Callable[[Any, Callable[[str, str | None],
     return validate
 
 
-def validate_bucket_companions(
-    args: Any, report_violation: Callable[[str, str | None], None]
-) -> None:
-    """pulumi-policy StackValidation callback for :func:`bucket_companion_violations`."""
-    resources = [
+StackCheck = Callable[[Sequence[StackResource]], list[str]]
+
+#: Rules over a whole stack: (name, description, check).
+STACK_RULES: tuple[tuple[str, str, StackCheck], ...] = (
+    (
+        "s3-bucket-has-public-access-block-and-encryption",
+        "Every bucket the stack creates has a public access block and an SSE configuration.",
+        bucket_companion_violations,
+    ),
+    (
+        "dynamodb-resource-policy-key",
+        "A table shared through a resource policy is not encrypted with the AWS-managed key.",
+        table_key_violations,
+    ),
+)
+
+
+def stack_resources(args: Any) -> list[StackResource]:
+    """pulumi-policy ``StackValidationArgs.resources`` as :class:`StackResource` records."""
+    return [
         StackResource(
             resource_type=r.resource_type,
             name=r.name,
@@ -578,12 +619,20 @@ def validate_bucket_companions(
         )
         for r in args.resources
     ]
-    for message in bucket_companion_violations(resources):
-        report_violation(message, None)
+
+
+def stack_validator(check: StackCheck) -> Callable[[Any, Callable[[str, str | None], None]], None]:
+    """A stack check as a pulumi-policy StackValidation callback."""
+
+    def validate(args: Any, report_violation: Callable[[str, str | None], None]) -> None:
+        for message in check(stack_resources(args)):
+            report_violation(message, None)
+
+    return validate
 
 
 def build_policies() -> list[Any]:
-    """The pack's policies: one ResourceValidationPolicy per rule plus the bucket stack rule."""
+    """The pack's policies: one per rule (resource rules, then stack rules)."""
     from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
     policies: list[Any] = [
@@ -595,13 +644,13 @@ def build_policies() -> list[Any]:
         )
         for rule in RULES
     ]
-    policies.append(
+    policies.extend(
         StackValidationPolicy(
-            name="s3-bucket-has-public-access-block-and-encryption",
-            description="Every bucket the stack creates has a public access block and an SSE "
-            "configuration.",
-            validate=validate_bucket_companions,
+            name=name,
+            description=description,
+            validate=stack_validator(check),
             enforcement_level=EnforcementLevel.MANDATORY,
         )
+        for name, description, check in STACK_RULES
     )
     return policies
