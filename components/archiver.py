@@ -1,0 +1,449 @@
+"""``StreamToS3Archiver``: a DynamoDB table's stream → archiver function → Firehose → S3."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+from pulumi_aws.kinesis import (
+    FirehoseDeliveryStreamExtendedS3ConfigurationArgs as ExtendedS3Config,
+)
+from pulumi_aws.kinesis import (
+    FirehoseDeliveryStreamExtendedS3ConfigurationCloudwatchLoggingOptionsArgs as ExtendedS3Logging,
+)
+from pulumi_aws.s3 import (
+    BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs as SseDefault,
+)
+
+from . import alarms, assets, policies
+from .common import (
+    AlarmSettings,
+    FunctionSettings,
+    MappingSettings,
+    create_consumer_base,
+    create_consumer_function,
+    require_account_id,
+    validate_function,
+    validate_mapping,
+)
+
+COMPRESSIONS: tuple[str, ...] = ("UNCOMPRESSED", "GZIP")
+
+#: Appended to the data prefix: one folder per day (Firehose evaluates it at delivery).
+DATE_PARTITION = "year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
+#: Firehose requires an error prefix containing this when the prefix uses expressions.
+ERROR_OUTPUT_TYPE = "!{firehose:error-output-type}"
+
+
+def _archiver_function() -> FunctionSettings:
+    return FunctionSettings(timeout=300)
+
+
+@dataclass
+class LifecycleRule:
+    """One lifecycle rule of the archive bucket."""
+
+    id: str
+    """Rule id."""
+    prefix: str = ""
+    """Objects it applies to (``""`` = the whole bucket)."""
+    transition_days: int | None = None
+    """Move objects to ``transition_storage_class`` after this many days."""
+    transition_storage_class: str = "GLACIER_IR"
+    """Storage class of the transition."""
+    expiration_days: int | None = None
+    """Delete objects after this many days."""
+    abort_incomplete_multipart_days: int | None = 7
+    """Clean up abandoned multipart uploads after this many days."""
+    noncurrent_version_expiration_days: int | None = 30
+    """Delete overwritten/deleted object versions after this many days (versioning is on)."""
+
+
+def _default_lifecycle() -> list[LifecycleRule]:
+    return [LifecycleRule(id="housekeeping")]
+
+
+@dataclass
+class StreamToS3ArchiverArgs:
+    """Inputs of :class:`StreamToS3Archiver`."""
+
+    table_stream_arn: pulumi.Input[str]
+    """The DynamoDB stream to archive."""
+    account_id: str
+    """The account the archiver lives in (Firehose's ``sts:ExternalId``, default bucket name)."""
+    region: str
+    """Its region (default bucket name, Powertools layer, KMS conditions)."""
+    partition: str = "aws"
+    """AWS partition."""
+    delivery_stream_name: str | None = None
+    """Firehose delivery stream name; ``None`` lets Pulumi autoname it."""
+    buffering_size_mb: int = 5
+    """Firehose buffer size (1..128 MB)."""
+    buffering_interval_seconds: int = 300
+    """Firehose buffer interval (0..900 s)."""
+    compression: str = "UNCOMPRESSED"
+    """``UNCOMPRESSED`` or ``GZIP``."""
+    prefix: str = "prod-kinesis-data/"
+    """Object prefix; a date partition (``year=/month=/day=``) is appended."""
+    error_prefix: str = "prod-kinesis-data-errors/"
+    """Prefix of records Firehose couldn't deliver (the error type and date are appended)."""
+    bucket_name: str | None = None
+    """Name of the bucket to create; ``None`` = ``stream-replica-archive-<account>-<region>``
+    (bucket names are global)."""
+    existing_bucket_name: str | None = None
+    """Write to this existing bucket instead of creating one (its settings are its owner's)."""
+    bucket_kms_key_arn: str | None = None
+    """Customer-managed KMS key for the objects; ``None`` = SSE-S3 (AES256)."""
+    lifecycle_rules: Sequence[LifecycleRule] = field(default_factory=_default_lifecycle)
+    """Lifecycle rules of a created bucket."""
+    protect: bool = True
+    """Pulumi ``protect`` and ``retain_on_delete`` on a created bucket."""
+    archive_removes: bool = False
+    """Write tombstone lines for REMOVE events (``ARCHIVE_REMOVES``)."""
+    delivery_log_retention_days: int = 30
+    """Retention of Firehose's error log group."""
+    function: FunctionSettings = field(default_factory=_archiver_function)
+    """The archiver function (timeout 300 s by default)."""
+    mapping: MappingSettings = field(default_factory=MappingSettings)
+    """The DynamoDB Streams event source mapping."""
+    alarms: AlarmSettings = field(default_factory=AlarmSettings)
+    """The archiver's and Firehose's alarms."""
+
+    def validate(self) -> None:
+        """ValueError naming the field for settings that can't work."""
+        require_account_id(self.account_id, "StreamToS3ArchiverArgs.account_id")
+        if self.compression not in COMPRESSIONS:
+            raise ValueError(f"StreamToS3ArchiverArgs.compression must be one of {COMPRESSIONS}")
+        if not 1 <= self.buffering_size_mb <= 128:
+            raise ValueError("StreamToS3ArchiverArgs.buffering_size_mb must be 1..128")
+        if not 0 <= self.buffering_interval_seconds <= 900:
+            raise ValueError("StreamToS3ArchiverArgs.buffering_interval_seconds must be 0..900")
+        if self.bucket_name and self.existing_bucket_name:
+            raise ValueError(
+                "StreamToS3ArchiverArgs: give bucket_name (create) or existing_bucket_name, "
+                "not both"
+            )
+        for what, value in (("prefix", self.prefix), ("error_prefix", self.error_prefix)):
+            if not value or not value.endswith("/") or value.startswith("/"):
+                raise ValueError(
+                    f"StreamToS3ArchiverArgs.{what} must be a folder like 'data/', got {value!r}"
+                )
+        if policies.prefix_root(self.prefix).startswith(policies.prefix_root(self.error_prefix)):
+            raise ValueError(
+                "StreamToS3ArchiverArgs: prefix must not lie under error_prefix "
+                "(the delivery role's object permissions follow them)"
+            )
+        validate_function(self.function, "StreamToS3ArchiverArgs.function")
+        validate_mapping(self.mapping, "StreamToS3ArchiverArgs.mapping")
+
+    @property
+    def default_bucket_name(self) -> str:
+        """The created bucket's name when ``bucket_name`` is not given."""
+        return f"stream-replica-archive-{self.account_id}-{self.region}"
+
+    @property
+    def data_prefix(self) -> str:
+        """The delivery stream's full object prefix."""
+        return f"{self.prefix}{DATE_PARTITION}"
+
+    @property
+    def error_output_prefix(self) -> str:
+        """The delivery stream's error prefix (contains ``!{firehose:error-output-type}``)."""
+        return f"{self.error_prefix}{ERROR_OUTPUT_TYPE}/{DATE_PARTITION}"
+
+
+class StreamToS3Archiver(pulumi.ComponentResource):
+    """Archive every image a DynamoDB stream carries as JSON lines in S3, through Firehose.
+
+    Outputs: ``function_name``, ``function_arn``, ``role_arn``, ``delivery_stream_name``,
+    ``delivery_stream_arn``, ``firehose_role_arn``, ``bucket_name``, ``bucket_arn``,
+    ``dead_letter_queue_url``, ``failure_queue_url``, ``event_source_mapping_id``.
+    """
+
+    function_name: pulumi.Output[str]
+    function_arn: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    delivery_stream_name: pulumi.Output[str]
+    delivery_stream_arn: pulumi.Output[str]
+    firehose_role_arn: pulumi.Output[str]
+    bucket_name: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str]
+    dead_letter_queue_url: pulumi.Output[str]
+    failure_queue_url: pulumi.Output[str]
+    event_source_mapping_id: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        args: StreamToS3ArchiverArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("stream-replica:index:StreamToS3Archiver", name, None, opts)
+        args.validate()
+        self.args = args
+
+        self.bucket: aws.s3.Bucket | None = None
+        self._bucket_settings: list[pulumi.Resource] = []
+        if args.existing_bucket_name:
+            bucket_name: pulumi.Output[str] = pulumi.Output.from_input(args.existing_bucket_name)
+            bucket_arn: pulumi.Output[str] = pulumi.Output.from_input(
+                f"arn:{args.partition}:s3:::{args.existing_bucket_name}"
+            )
+        else:
+            bucket_name, bucket_arn = self._create_bucket(name, args)
+
+        # Firehose: its error log group/stream, its role, then the delivery stream.
+        delivery_logs = aws.cloudwatch.LogGroup(
+            f"{name}-delivery-logs",
+            name=(
+                f"/aws/kinesisfirehose/{args.delivery_stream_name}"
+                if args.delivery_stream_name
+                else None
+            ),
+            retention_in_days=args.delivery_log_retention_days,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        delivery_log_stream = aws.cloudwatch.LogStream(
+            f"{name}-delivery-log-stream",
+            name="DestinationDelivery",
+            log_group_name=delivery_logs.name,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.firehose_role = aws.iam.Role(
+            f"{name}-firehose-role",
+            assume_role_policy=json.dumps(policies.firehose_trust_policy(args.account_id)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.firehose_policy = aws.iam.RolePolicy(
+            f"{name}-firehose-policy",
+            role=self.firehose_role.id,
+            policy=pulumi.Output.all(bucket=bucket_arn, log_stream=delivery_log_stream.arn).apply(
+                lambda v: json.dumps(
+                    policies.firehose_delivery_policy(
+                        bucket_arn=v["bucket"],
+                        prefixes=[args.data_prefix, args.error_output_prefix],
+                        log_stream_arn=v["log_stream"],
+                        bucket_kms_key_arn=args.bucket_kms_key_arn,
+                        region=args.region,
+                    )
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.delivery_stream = aws.kinesis.FirehoseDeliveryStream(
+            f"{name}-delivery-stream",
+            name=args.delivery_stream_name,
+            destination="extended_s3",
+            server_side_encryption=aws.kinesis.FirehoseDeliveryStreamServerSideEncryptionArgs(
+                enabled=True, key_type="AWS_OWNED_CMK"
+            ),
+            extended_s3_configuration=ExtendedS3Config(
+                bucket_arn=bucket_arn,
+                role_arn=self.firehose_role.arn,
+                buffering_size=args.buffering_size_mb,
+                buffering_interval=args.buffering_interval_seconds,
+                compression_format=args.compression,
+                prefix=args.data_prefix,
+                error_output_prefix=args.error_output_prefix,
+                kms_key_arn=args.bucket_kms_key_arn,
+                cloudwatch_logging_options=ExtendedS3Logging(
+                    enabled=True,
+                    log_group_name=delivery_logs.name,
+                    log_stream_name=delivery_log_stream.name,
+                ),
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[self.firehose_policy, *self._bucket_settings],
+                delete_before_replace=args.delivery_stream_name is not None,
+            ),
+        )
+
+        # The archiver function on the table's stream.
+        base = create_consumer_base(self, name, args.function)
+        policy = pulumi.Output.all(
+            stream=args.table_stream_arn,
+            delivery=self.delivery_stream.arn,
+            log_group=base.log_group.arn,
+            dlq=base.dead_letter_queue.arn,
+            failures=base.failure_queue.arn,
+        ).apply(
+            lambda v: json.dumps(
+                policies.archiver_policy(
+                    table_stream_arn=v["stream"],
+                    delivery_stream_arn=v["delivery"],
+                    log_group_arn=v["log_group"],
+                    queue_arns=[v["dlq"], v["failures"]],
+                )
+            )
+        )
+        consumer = create_consumer_function(
+            self,
+            name,
+            base=base,
+            policy=policy,
+            function=args.function,
+            mapping=args.mapping,
+            alarm_settings=args.alarms,
+            region=args.region,
+            handler=assets.ARCHIVER_HANDLER,
+            service_name="stream-replica-archiver",
+            environment={
+                "DELIVERY_STREAM_NAME": self.delivery_stream.name,
+                "ARCHIVE_REMOVES": "true" if args.archive_removes else "false",
+            },
+            event_source_arn=args.table_stream_arn,
+        )
+        self.delivery_alarms: list[aws.cloudwatch.MetricAlarm] = []
+        if args.alarms.enabled:
+            self.delivery_alarms = alarms.firehose_alarms(
+                self,
+                name,
+                delivery_stream_name=self.delivery_stream.name,
+                buffering_interval_seconds=args.buffering_interval_seconds,
+                settings=args.alarms,
+            )
+        self.role = base.role
+        self.role_policy = consumer.role_policy
+        self.log_group = base.log_group
+        self.dead_letter_queue = base.dead_letter_queue
+        self.failure_queue = base.failure_queue
+        self.function = consumer.function
+        self.mapping = consumer.mapping
+        self.alarms = [*consumer.alarms, *self.delivery_alarms]
+
+        self.function_name = self.function.name
+        self.function_arn = self.function.arn
+        self.role_arn = self.role.arn
+        self.delivery_stream_name = self.delivery_stream.name
+        self.delivery_stream_arn = self.delivery_stream.arn
+        self.firehose_role_arn = self.firehose_role.arn
+        self.bucket_name = bucket_name
+        self.bucket_arn = bucket_arn
+        self.dead_letter_queue_url = self.dead_letter_queue.url
+        self.failure_queue_url = self.failure_queue.url
+        self.event_source_mapping_id = self.mapping.uuid
+        self.register_outputs(
+            {
+                "function_name": self.function_name,
+                "function_arn": self.function_arn,
+                "role_arn": self.role_arn,
+                "delivery_stream_name": self.delivery_stream_name,
+                "delivery_stream_arn": self.delivery_stream_arn,
+                "firehose_role_arn": self.firehose_role_arn,
+                "bucket_name": self.bucket_name,
+                "bucket_arn": self.bucket_arn,
+                "dead_letter_queue_url": self.dead_letter_queue_url,
+                "failure_queue_url": self.failure_queue_url,
+                "event_source_mapping_id": self.event_source_mapping_id,
+            }
+        )
+
+    def _create_bucket(
+        self, name: str, args: StreamToS3ArchiverArgs
+    ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """The archive bucket, locked down: no public access, encrypted, TLS only, versioned."""
+        bucket = aws.s3.Bucket(
+            f"{name}-bucket",
+            bucket=args.bucket_name or args.default_bucket_name,
+            force_destroy=False,
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, retain_on_delete=args.protect
+            ),
+        )
+        self.bucket = bucket
+        self.public_access_block = aws.s3.BucketPublicAccessBlock(
+            f"{name}-bucket-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        if args.bucket_kms_key_arn:
+            default = SseDefault(sse_algorithm="aws:kms", kms_master_key_id=args.bucket_kms_key_arn)
+        else:
+            default = SseDefault(sse_algorithm="AES256")
+        self.encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-bucket-encryption",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=default,
+                    bucket_key_enabled=bool(args.bucket_kms_key_arn),
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.versioning = aws.s3.BucketVersioning(
+            f"{name}-bucket-versioning",
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
+                status="Enabled"
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # S3 rejects concurrent changes to one bucket's subresources ("conflicting conditional
+        # operation"): chain the policy after the public access block.
+        self.bucket_policy = aws.s3.BucketPolicy(
+            f"{name}-bucket-policy",
+            bucket=bucket.id,
+            policy=bucket.arn.apply(lambda arn: json.dumps(policies.tls_only_bucket_policy(arn))),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.public_access_block]),
+        )
+        settings: list[pulumi.Resource] = [
+            self.public_access_block,
+            self.encryption,
+            self.bucket_policy,
+        ]
+        self.lifecycle: aws.s3.BucketLifecycleConfiguration | None = None
+        if args.lifecycle_rules:
+            self.lifecycle = aws.s3.BucketLifecycleConfiguration(
+                f"{name}-bucket-lifecycle",
+                bucket=bucket.id,
+                rules=[_lifecycle_rule(rule) for rule in args.lifecycle_rules],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning]),
+            )
+            settings.append(self.lifecycle)
+        self._bucket_settings = settings
+        return bucket.bucket, bucket.arn
+
+
+def _lifecycle_rule(rule: LifecycleRule) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+    return aws.s3.BucketLifecycleConfigurationRuleArgs(
+        id=rule.id,
+        status="Enabled",
+        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=rule.prefix),
+        transitions=(
+            [
+                aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                    days=rule.transition_days, storage_class=rule.transition_storage_class
+                )
+            ]
+            if rule.transition_days is not None
+            else None
+        ),
+        expiration=(
+            aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=rule.expiration_days)
+            if rule.expiration_days is not None
+            else None
+        ),
+        abort_incomplete_multipart_upload=(
+            aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                days_after_initiation=rule.abort_incomplete_multipart_days
+            )
+            if rule.abort_incomplete_multipart_days is not None
+            else None
+        ),
+        noncurrent_version_expiration=(
+            aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                noncurrent_days=rule.noncurrent_version_expiration_days
+            )
+            if rule.noncurrent_version_expiration_days is not None
+            else None
+        ),
+    )

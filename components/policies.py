@@ -1,0 +1,379 @@
+"""IAM policy documents of the stream replica, as small pure functions.
+
+Every function takes plain strings (ARNs, account ids) and returns one policy document (or one
+statement group) as a ``dict``. The components render them with ``pulumi.Output`` once their
+inputs are known; the unit tests, the policy tests and the policy pack call them directly, so
+each role's permissions can be read in one place:
+
+========================  ================================================================
+principal                 documents
+========================  ================================================================
+replicator role (prod)    :func:`lambda_trust_policy`, :func:`replicator_policy`
+writer role (POC)         :func:`writer_trust_policy`, :func:`writer_policy`
+table (resource-policy)   :func:`table_resource_policy`
+archiver role (POC)       :func:`lambda_trust_policy`, :func:`archiver_policy`
+Firehose role (POC)       :func:`firehose_trust_policy`, :func:`firehose_delivery_policy`
+archive bucket            :func:`tls_only_bucket_policy`
+========================  ================================================================
+
+Rules the documents keep (and the tests check): no ``*`` or ``service:*`` action in an Allow;
+every Allow names the exact resources it applies to. AWS has actions without resource-level
+permissions; a statement may use ``"Resource": "*"`` only for an action listed in
+:data:`ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS`, with the reason. None of our documents needs
+one today (metrics go out as CloudWatch embedded-metric log lines, so no
+``cloudwatch:PutMetricData``), so the table is empty; add to it, never around it.
+
+The one wildcard *action* is in a Deny: the bucket's TLS-only statement denies ``s3:*`` over
+plain HTTP, which is AWS's documented form and can only narrow access.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+PolicyDocument = dict[str, Any]
+Statement = dict[str, Any]
+
+VERSION = "2012-10-17"
+
+#: Actions that AWS authorises only on ``"Resource": "*"``, with why we would need each.
+#: Empty: nothing in this project needs one (see the module docstring).
+ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS: Mapping[str, str] = {}
+
+#: What Lambda checks on the execution role when it creates a Kinesis event source mapping,
+#: and what the poller then calls.
+KINESIS_SOURCE_READ_ACTIONS: tuple[str, ...] = (
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+)
+
+#: What Lambda checks (and calls) for a DynamoDB Streams event source mapping.
+DYNAMODB_STREAM_READ_ACTIONS: tuple[str, ...] = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+)
+
+#: The only call the replicator makes on the target table.
+TABLE_WRITE_ACTIONS: tuple[str, ...] = ("dynamodb:BatchWriteItem",)
+
+#: The only call the archiver makes on its delivery stream.
+FIREHOSE_PUT_ACTIONS: tuple[str, ...] = ("firehose:PutRecordBatch",)
+
+#: Dead-letter queue and the event source mapping's on-failure destination (Lambda checks this
+#: permission on the function's role when it creates the mapping).
+QUEUE_SEND_ACTIONS: tuple[str, ...] = ("sqs:SendMessage",)
+
+#: Writing the function's own log group (created by the component, so no CreateLogGroup).
+LOG_WRITE_ACTIONS: tuple[str, ...] = ("logs:CreateLogStream", "logs:PutLogEvents")
+
+#: What Firehose needs on the destination bucket (AWS's documented delivery-role policy).
+FIREHOSE_BUCKET_ACTIONS: tuple[str, ...] = (
+    "s3:GetBucketLocation",
+    "s3:ListBucket",
+    "s3:ListBucketMultipartUploads",
+)
+FIREHOSE_OBJECT_ACTIONS: tuple[str, ...] = (
+    "s3:AbortMultipartUpload",
+    "s3:GetObject",
+    "s3:PutObject",
+)
+
+#: Using a customer-managed key through a service (S3 for the bucket, Kinesis for the stream).
+KMS_DATA_KEY_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:GenerateDataKey")
+KMS_DECRYPT_ACTIONS: tuple[str, ...] = ("kms:Decrypt",)
+
+
+def account_root_arn(account_id: str, partition: str = "aws") -> str:
+    """The account principal ``arn:aws:iam::<account>:root``."""
+    return f"arn:{partition}:iam::{account_id}:root"
+
+
+def role_arn(account_id: str, role_name: str, path: str = "/", partition: str = "aws") -> str:
+    """The ARN a role named ``role_name`` at ``path`` has (or will have) in ``account_id``.
+
+    Deterministic, so the POC stack can trust the replicator's role before it exists.
+    """
+    if not path.startswith("/") or not path.endswith("/"):
+        raise ValueError(f"IAM role path must start and end with '/': {path!r}")
+    return f"arn:{partition}:iam::{account_id}:role{path}{role_name}"
+
+
+def document(*statements: Statement) -> PolicyDocument:
+    """A policy document holding ``statements`` in order."""
+    return {"Version": VERSION, "Statement": list(statements)}
+
+
+def allow(
+    sid: str,
+    actions: Sequence[str],
+    resources: Sequence[str],
+    condition: Mapping[str, Any] | None = None,
+) -> Statement:
+    """One Allow statement; ``"*"`` resources only for actions AWS can't scope."""
+    if not resources:
+        raise ValueError(f"statement {sid}: no resources")
+    if "*" in resources:
+        unscoped = [a for a in actions if a not in ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS]
+        if unscoped:
+            raise ValueError(
+                f"statement {sid}: Resource '*' for {unscoped}, which AWS can scope to a resource"
+            )
+    for action in actions:
+        if action == "*" or action.endswith(":*"):
+            raise ValueError(f"statement {sid}: wildcard action {action!r}")
+    statement: Statement = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": sorted(actions),
+        "Resource": sorted(resources),
+    }
+    if condition:
+        statement["Condition"] = {op: dict(values) for op, values in condition.items()}
+    return statement
+
+
+# --- trust policies -------------------------------------------------------------------------
+
+
+def lambda_trust_policy() -> PolicyDocument:
+    """Trust for a function's execution role: only the Lambda service assumes it."""
+    return document(
+        {
+            "Sid": "LambdaAssumesRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+
+
+def writer_trust_policy(
+    source_account_id: str,
+    replicator_role_arn: str,
+    external_id: str | None = None,
+    partition: str = "aws",
+) -> PolicyDocument:
+    """Trust for the writer role: only the replicator's execution role in the source account.
+
+    The principal is the source *account* with an ``ArnEquals aws:PrincipalArn`` condition on
+    the replicator role's deterministic ARN: IAM rejects a trust policy naming a role that
+    doesn't exist yet, and the POC stack is deployed before the prod one. With ``external_id``,
+    the caller must also pass that ``sts:ExternalId``.
+    """
+    condition: dict[str, dict[str, str]] = {
+        "ArnEquals": {"aws:PrincipalArn": replicator_role_arn},
+    }
+    if external_id:
+        condition["StringEquals"] = {"sts:ExternalId": external_id}
+    return document(
+        {
+            "Sid": "ReplicatorAssumesWriterRole",
+            "Effect": "Allow",
+            "Principal": {"AWS": account_root_arn(source_account_id, partition)},
+            "Action": "sts:AssumeRole",
+            "Condition": condition,
+        }
+    )
+
+
+def firehose_trust_policy(account_id: str) -> PolicyDocument:
+    """Trust for the delivery role: Firehose, for this account only (``sts:ExternalId``)."""
+    return document(
+        {
+            "Sid": "FirehoseAssumesRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "firehose.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": account_id}},
+        }
+    )
+
+
+# --- statement groups -------------------------------------------------------------------------
+
+
+def log_statement(log_group_arn: str) -> Statement:
+    """Write log streams/events of one log group (the function's own)."""
+    return allow("WriteOwnLogs", LOG_WRITE_ACTIONS, [f"{log_group_arn}:*"])
+
+
+def queue_statement(queue_arns: Sequence[str]) -> Statement:
+    """Send to the dead-letter queue and the mapping's on-failure destination."""
+    return allow("SendToDeadLetterQueues", QUEUE_SEND_ACTIONS, list(queue_arns))
+
+
+def kinesis_read_statement(stream_arn: str) -> Statement:
+    """Read one Kinesis stream through an event source mapping."""
+    return allow("ReadSourceStream", KINESIS_SOURCE_READ_ACTIONS, [stream_arn])
+
+
+def kms_decrypt_statement(sid: str, key_arn: str, via_service: str) -> Statement:
+    """Decrypt with one customer-managed key, only when ``via_service`` asks on our behalf."""
+    condition = {"StringEquals": {"kms:ViaService": via_service}}
+    return allow(sid, KMS_DECRYPT_ACTIONS, [key_arn], condition)
+
+
+def table_write_statement(table_arn: str) -> Statement:
+    """The replicator's writes to one table."""
+    return allow("WriteReplicaTable", TABLE_WRITE_ACTIONS, [table_arn])
+
+
+def assume_writer_statement(writer_role_arn: str) -> Statement:
+    """Assume exactly the writer role in the target account."""
+    return allow("AssumeWriterRole", ("sts:AssumeRole",), [writer_role_arn])
+
+
+def dynamodb_stream_read_statement(table_stream_arn: str) -> Statement:
+    """Read one table's stream through an event source mapping."""
+    return allow("ReadTableStream", DYNAMODB_STREAM_READ_ACTIONS, [table_stream_arn])
+
+
+def firehose_put_statement(delivery_stream_arn: str) -> Statement:
+    """Put batches to one delivery stream."""
+    return allow("PutToDeliveryStream", FIREHOSE_PUT_ACTIONS, [delivery_stream_arn])
+
+
+# --- role policies --------------------------------------------------------------------------
+
+
+def replicator_policy(
+    *,
+    source_stream_arn: str,
+    log_group_arn: str,
+    queue_arns: Sequence[str],
+    access_mode: str,
+    writer_role_arn: str | None = None,
+    table_arn: str | None = None,
+    source_stream_kms_key_arn: str | None = None,
+    region: str = "",
+) -> PolicyDocument:
+    """The replicator execution role's inline policy.
+
+    Reads exactly the source stream, writes its own logs, sends to its two queues, and either
+    assumes exactly the writer role (``assume-role``) or writes exactly the target table
+    (``resource-policy``; the table's resource policy must also allow it).
+    """
+    statements = [kinesis_read_statement(source_stream_arn)]
+    if source_stream_kms_key_arn:
+        statements.append(
+            kms_decrypt_statement(
+                "DecryptSourceStream", source_stream_kms_key_arn, f"kinesis.{region}.amazonaws.com"
+            )
+        )
+    if access_mode == "assume-role":
+        if not writer_role_arn:
+            raise ValueError("assume-role mode needs writer_role_arn")
+        statements.append(assume_writer_statement(writer_role_arn))
+    elif access_mode == "resource-policy":
+        if not table_arn:
+            raise ValueError("resource-policy mode needs table_arn")
+        statements.append(table_write_statement(table_arn))
+    else:
+        raise ValueError(f"unknown access mode {access_mode!r}")
+    statements.append(queue_statement(queue_arns))
+    statements.append(log_statement(log_group_arn))
+    return document(*statements)
+
+
+def writer_policy(table_arn: str) -> PolicyDocument:
+    """The writer role's inline policy: exactly the replicator's writes on this table."""
+    return document(table_write_statement(table_arn))
+
+
+def table_resource_policy(
+    table_arn: str,
+    source_account_id: str,
+    replicator_role_arn: str,
+    partition: str = "aws",
+) -> PolicyDocument:
+    """The table's resource policy in ``resource-policy`` mode.
+
+    Grants the replicator's writes to the source account's principal restricted by
+    ``aws:PrincipalArn`` to the replicator role: DynamoDB rejects a resource policy naming a
+    role that doesn't exist yet (the POC stack deploys first).
+    """
+    return document(
+        {
+            "Sid": "ReplicatorWritesTable",
+            "Effect": "Allow",
+            "Principal": {"AWS": account_root_arn(source_account_id, partition)},
+            "Action": sorted(TABLE_WRITE_ACTIONS),
+            "Resource": table_arn,
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": replicator_role_arn}},
+        }
+    )
+
+
+def archiver_policy(
+    *,
+    table_stream_arn: str,
+    delivery_stream_arn: str,
+    log_group_arn: str,
+    queue_arns: Sequence[str],
+) -> PolicyDocument:
+    """The archiver execution role's inline policy: this stream in, this delivery stream out."""
+    return document(
+        dynamodb_stream_read_statement(table_stream_arn),
+        firehose_put_statement(delivery_stream_arn),
+        queue_statement(queue_arns),
+        log_statement(log_group_arn),
+    )
+
+
+def prefix_root(prefix: str) -> str:
+    """The static part of an S3 prefix, up to the first ``!{...}`` expression."""
+    return prefix.split("!{", 1)[0]
+
+
+def firehose_delivery_policy(
+    *,
+    bucket_arn: str,
+    prefixes: Sequence[str],
+    log_stream_arn: str,
+    bucket_kms_key_arn: str | None = None,
+    region: str = "",
+) -> PolicyDocument:
+    """The delivery role's policy: this bucket, only under ``prefixes``, and its log stream.
+
+    ``prefixes`` are the delivery stream's data and error prefixes; objects are allowed under
+    the static part of each (before any ``!{...}``).
+    """
+    object_arns = sorted({f"{bucket_arn}/{prefix_root(p)}*" for p in prefixes})
+    statements = [
+        allow("ListArchiveBucket", FIREHOSE_BUCKET_ACTIONS, [bucket_arn]),
+        allow("WriteArchiveObjects", FIREHOSE_OBJECT_ACTIONS, object_arns),
+        allow("WriteDeliveryErrorLogs", ("logs:PutLogEvents",), [log_stream_arn]),
+    ]
+    if bucket_kms_key_arn:
+        statements.append(
+            allow(
+                "EncryptArchiveObjects",
+                KMS_DATA_KEY_ACTIONS,
+                [bucket_kms_key_arn],
+                {
+                    "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": object_arns},
+                },
+            )
+        )
+    return document(*statements)
+
+
+def tls_only_bucket_policy(bucket_arn: str) -> PolicyDocument:
+    """Deny every request to the bucket and its objects that doesn't use TLS."""
+    return document(
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    )

@@ -1,0 +1,109 @@
+"""``CrossAccountStreamReplica``: both halves in one program, one provider per account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import pulumi
+import pulumi_aws as aws
+
+from .replica_source import ReplicaSource, ReplicaSourceArgs
+from .replica_target import ReplicaTarget, ReplicaTargetArgs
+
+
+@dataclass
+class CrossAccountStreamReplicaArgs:
+    """Inputs of :class:`CrossAccountStreamReplica`.
+
+    The source half is the authority for what both halves must agree on: the target half's
+    ``source_account_id``, ``replicator_role_name``/``_path``, ``access_mode``,
+    ``external_id`` and ``partition`` are taken from ``source``; the source half's
+    ``table_name``, ``table_arn`` and ``writer_role_arn`` from the target half's outputs.
+    """
+
+    source: ReplicaSourceArgs
+    """The prod half (its table/writer fields are filled in)."""
+    target: ReplicaTargetArgs
+    """The POC half (its trust fields are filled in)."""
+    source_provider: aws.Provider | None = None
+    """Provider for the source account; ``None`` inherits the component's."""
+    target_provider: aws.Provider | None = None
+    """Provider for the target account; ``None`` inherits the component's."""
+    target_region: str | None = None
+    """Region of the target provider, for the replicator's ``TARGET_REGION``; ``None`` = the
+    source's region."""
+
+
+class CrossAccountStreamReplica(pulumi.ComponentResource):
+    """A Kinesis stream replicated into a DynamoDB table in another account.
+
+    ``target`` (a :class:`ReplicaTarget`) is created with ``target_provider``, ``source`` (a
+    :class:`ReplicaSource`) with ``source_provider``; every resource under each half uses that
+    half's provider.
+    """
+
+    target: ReplicaTarget
+    source: ReplicaSource
+    table_name: pulumi.Output[str]
+    table_arn: pulumi.Output[str]
+    table_stream_arn: pulumi.Output[str]
+    writer_role_arn: pulumi.Output[str] | None
+    function_name: pulumi.Output[str]
+    replicator_role_arn: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        args: CrossAccountStreamReplicaArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("stream-replica:index:CrossAccountStreamReplica", name, None, opts)
+        source_args = args.source
+        target_args = replace(
+            args.target,
+            source_account_id=source_args.account_id,
+            replicator_role_name=str(source_args.function.role_name),
+            replicator_role_path=source_args.function.role_path,
+            access_mode=source_args.access_mode,
+            external_id=source_args.external_id,
+            partition=source_args.partition,
+        )
+        self.target = ReplicaTarget(
+            f"{name}-target",
+            target_args,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.target_provider),
+        )
+        source_args = replace(
+            source_args,
+            table_name=self.target.table_name,
+            table_arn=self.target.table_arn,
+            writer_role_arn=self.target.writer_role_arn,
+            target_region=args.target_region or source_args.target_region,
+        )
+        self.source = ReplicaSource(
+            f"{name}-source",
+            source_args,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.source_provider,
+                # The writer's policy (or the table's resource policy) must be in place
+                # before the replicator starts writing.
+                depends_on=[self.target],
+            ),
+        )
+        self.table_name = self.target.table_name
+        self.table_arn = self.target.table_arn
+        self.table_stream_arn = self.target.table_stream_arn
+        self.writer_role_arn = self.target.writer_role_arn
+        self.function_name = self.source.function_name
+        self.replicator_role_arn = self.source.role_arn
+        self.register_outputs(
+            {
+                "table_name": self.table_name,
+                "table_arn": self.table_arn,
+                "table_stream_arn": self.table_stream_arn,
+                "writer_role_arn": self.writer_role_arn,
+                "function_name": self.function_name,
+                "replicator_role_arn": self.replicator_role_arn,
+            }
+        )
