@@ -12,12 +12,21 @@ Replicator (``handlers.replicator.handler``; Kinesis -> DynamoDB in the target a
     ``WRITER_EXTERNAL_ID``     optional ``sts:ExternalId``
     ``DEAD_LETTER_QUEUE_URL``  SQS queue that keeps poison records
     ``MAX_WRITE_CONCURRENCY``  concurrent BatchWriteItem calls (default 4)
+    ``WRITER_SESSION_DURATION_SECONDS`` optional, AssumeRole ``DurationSeconds``
+                               (900..3600, default 3600: role chaining caps it at one hour)
 
 Archiver (``handlers.archiver.handler``; DynamoDB Streams -> Firehose)
     ``DELIVERY_STREAM_NAME``   Firehose delivery stream
-    ``ARCHIVE_REMOVES``        ``true`` to write tombstone lines for REMOVE events (default ``false``)
+    ``ARCHIVE_REMOVES``        ``true`` to write tombstone lines for REMOVE events
+                               (default ``false``)
     ``DEAD_LETTER_QUEUE_URL``  SQS queue that keeps poison records
+    ``MAX_PUT_CONCURRENCY``    optional, concurrent PutRecordBatch calls (default 4)
+
+Both
+    ``RETRY_SAFETY_MARGIN_MS`` optional, milliseconds of the Lambda timeout kept back from
+                               retries for the call in flight and the response (default 10000)
 
 Both also honour Powertools' own variables (``POWERTOOLS_SERVICE_NAME``,
-``POWERTOOLS_METRICS_NAMESPACE``, ``POWERTOOLS_LOG_LEVEL``).
+``POWERTOOLS_METRICS_NAMESPACE``, ``POWERTOOLS_LOG_LEVEL``) and read ``AWS_REGION`` (set by
+Lambda) for their own-account clients. Variables are read at each invocation, never at import.
 """

@@ -1,0 +1,256 @@
+"""Archiver: DynamoDB stream records -> one JSON line each -> Firehose (-> S3).
+
+``handler(event, context)`` takes a DynamoDB Streams event source mapping batch and returns
+``{"batchItemFailures": [{"itemIdentifier": <dynamodb.SequenceNumber>}, ...]}``. See
+``docs/handlers.md``; in short:
+
+* INSERT/MODIFY: the ``NewImage`` as plain JSON with full fidelity (exact numbers, sets as sorted
+  lists, binary as base64), ``\\n``-terminated; REMOVE is skipped unless ``ARCHIVE_REMOVES=true``,
+  then the line is the item's key attributes plus ``"_deleted": true``;
+* lines go out with PutRecordBatch (≤ 500 records, ≤ 4 MiB per call, up to
+  ``MAX_PUT_CONCURRENCY`` calls at once); entries Firehose marks failed are resent with backoff
+  while time allows, the rest reported;
+* a line over Firehose's 1,000 KiB record limit, or a record without a usable image, is poison:
+  it goes to ``DEAD_LETTER_QUEUE_URL`` instead of being reported.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import runtime
+from .records import (
+    PUT_RECORD_BATCH_MAX_BYTES,
+    PUT_RECORD_BATCH_MAX_RECORDS,
+    PoisonRecordError,
+    TimeBudget,
+    chunked,
+    image_to_json_line,
+)
+
+SERVICE = "archiver"
+#: The marker a tombstone line carries next to the deleted item's key attributes.
+TOMBSTONE_MARKER = "_deleted"
+
+
+@dataclass(frozen=True)
+class ArchiverConfig:
+    """The archiver's view of its environment (see ``handlers/__init__.py``)."""
+
+    delivery_stream: str
+    archive_removes: bool
+    dead_letter_queue_url: str | None
+    concurrency: int
+    safety_margin_ms: int
+
+    @classmethod
+    def from_env(cls) -> ArchiverConfig:
+        return cls(
+            delivery_stream=runtime.env_str("DELIVERY_STREAM_NAME"),
+            archive_removes=runtime.env_bool("ARCHIVE_REMOVES", False),
+            dead_letter_queue_url=runtime.env_opt("DEAD_LETTER_QUEUE_URL"),
+            concurrency=runtime.env_int("MAX_PUT_CONCURRENCY", 4),
+            safety_margin_ms=runtime.env_int(
+                "RETRY_SAFETY_MARGIN_MS", runtime.DEFAULT_SAFETY_MARGIN_MS, minimum=0
+            ),
+        )
+
+
+def firehose_client(config: ArchiverConfig) -> Any:
+    """The Firehose client (own account, own region), cached per execution environment."""
+    return runtime.own_client("firehose", pool=config.concurrency)
+
+
+def record_line(record: dict[str, Any], archive_removes: bool) -> bytes | None:
+    """The JSON line for one stream record, or None if the record is skipped (a REMOVE without
+    ``ARCHIVE_REMOVES``). Raises :class:`PoisonRecordError` for a record that cannot be archived."""
+    name = record.get("eventName")
+    stream = record.get("dynamodb") or {}
+    if name == "REMOVE":
+        if not archive_removes:
+            return None
+        keys = stream.get("Keys")
+        if not keys:
+            raise PoisonRecordError("REMOVE record has no Keys")
+        return image_to_json_line(keys, {TOMBSTONE_MARKER: True})
+    if name not in ("INSERT", "MODIFY"):
+        raise PoisonRecordError(f"unknown eventName {name!r}")
+    image = stream.get("NewImage")
+    if image is None:
+        raise PoisonRecordError(
+            f"{name} record has no NewImage: the table's stream view type must be "
+            "NEW_IMAGE or NEW_AND_OLD_IMAGES"
+        )
+    return image_to_json_line(image)
+
+
+@dataclass
+class _PutOutcome:
+    sent: int = 0
+    retried: int = 0
+    unsent: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def merge(self, other: _PutOutcome) -> None:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.unsent += other.unsent
+        self.errors += other.errors
+
+
+def _put_chunk(
+    client: Any, stream: str, chunk: list[tuple[str, bytes]], budget: TimeBudget
+) -> _PutOutcome:
+    """Send one chunk with PutRecordBatch, resending the entries Firehose marks failed."""
+    outcome = _PutOutcome()
+    pending = chunk
+    attempt = 0
+    while pending:
+        if not budget.allows():
+            outcome.unsent += [seq for seq, _ in pending]
+            break
+        retry: list[tuple[str, bytes]]
+        try:
+            response = client.put_record_batch(
+                DeliveryStreamName=stream, Records=[{"Data": line} for _, line in pending]
+            )
+        except (ClientError, BotoCoreError) as exc:
+            if not runtime.is_retryable(exc):
+                outcome.errors.append(f"PutRecordBatch on {stream}: {exc}")
+                outcome.unsent += [seq for seq, _ in pending]
+                break
+            retry = pending
+        else:
+            results = response.get("RequestResponses", [])
+            retry = [e for e, r in zip(pending, results, strict=True) if r.get("ErrorCode")]
+            outcome.sent += len(pending) - len(retry)
+        if retry:
+            attempt += 1
+            outcome.retried += len(retry)
+            if not runtime.wait_before_retry(attempt, budget):
+                outcome.unsent += [seq for seq, _ in retry]
+                break
+        pending = retry
+    return outcome
+
+
+def put_lines(
+    client: Any,
+    stream: str,
+    lines: list[tuple[str, bytes]],
+    budget: TimeBudget,
+    concurrency: int,
+) -> _PutOutcome:
+    """Send ``(sequenceNumber, line)`` pairs in calls of ≤ 500 records and ≤ 4 MiB."""
+    chunks = list(
+        chunked(
+            lines,
+            PUT_RECORD_BATCH_MAX_RECORDS,
+            PUT_RECORD_BATCH_MAX_BYTES,
+            lambda entry: len(entry[1]),
+        )
+    )
+    outcome = _PutOutcome()
+    if len(chunks) <= 1 or concurrency <= 1:
+        for chunk in chunks:
+            outcome.merge(_put_chunk(client, stream, chunk, budget))
+        return outcome
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(chunks))) as pool:
+        for part in pool.map(lambda c: _put_chunk(client, stream, c, budget), chunks):
+            outcome.merge(part)
+    return outcome
+
+
+def _dead_letter_body(record: dict[str, Any], reason: str) -> dict[str, Any]:
+    stream = record.get("dynamodb") or {}
+    return {
+        "reason": reason,
+        "source": "archiver",
+        "eventSourceARN": record.get("eventSourceARN"),
+        "eventID": record.get("eventID"),
+        "eventName": record.get("eventName"),
+        "sequenceNumber": stream.get("SequenceNumber"),
+        "approximateCreationDateTime": stream.get("ApproximateCreationDateTime"),
+        "keys": stream.get("Keys"),
+        "payload": stream.get("NewImage"),
+    }
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Archive a DynamoDB stream batch; return the sequence numbers not yet sent."""
+    started = time.perf_counter()
+    log = runtime.get_logger(SERVICE)
+    config = ArchiverConfig.from_env()
+    budget = TimeBudget(context, config.safety_margin_ms)
+    records: list[dict[str, Any]] = event.get("Records") or []
+    order = [r["dynamodb"]["SequenceNumber"] for r in records]
+
+    lines: list[tuple[str, bytes]] = []
+    poison: list[runtime.DeadLetter] = []
+    skipped = 0
+    for record in records:
+        sequence_number = record["dynamodb"]["SequenceNumber"]
+        try:
+            line = record_line(record, config.archive_removes)
+        except PoisonRecordError as exc:
+            poison.append(
+                runtime.DeadLetter(sequence_number, _dead_letter_body(record, exc.reason))
+            )
+            continue
+        if line is None:
+            skipped += 1
+        else:
+            lines.append((sequence_number, line))
+
+    failed: set[str] = set()
+    outcome = _PutOutcome()
+    if lines:
+        outcome = put_lines(
+            firehose_client(config), config.delivery_stream, lines, budget, config.concurrency
+        )
+        failed.update(outcome.unsent)
+        for error in sorted(set(outcome.errors)):
+            log.error("Firehose put failed; records reported for retry", extra={"error": error})
+
+    dead_lettered = 0
+    if poison:
+        for letter in poison:
+            log.warning(
+                "poison record",
+                extra={"reason": letter.body["reason"], "sequence_number": letter.record_id},
+            )
+        if config.dead_letter_queue_url:
+            sent = runtime.send_dead_letters(
+                runtime.own_client("sqs"),
+                config.dead_letter_queue_url,
+                poison,
+                budget,
+                "payload",
+                log,
+            )
+            dead_lettered = len(sent.sent)
+            failed.update(letter.record_id for letter in sent.failed)
+        else:
+            log.error("DEAD_LETTER_QUEUE_URL is not set: poison records are reported as failures")
+            failed.update(letter.record_id for letter in poison)
+
+    failures = runtime.in_order(failed, order)
+    counts = {
+        "records_in": len(records),
+        "written": outcome.sent,
+        "retried": outcome.retried,
+        "poison": dead_lettered,
+        "failed": len(failures),
+        "skipped": skipped,
+    }
+    runtime.emit_metrics(SERVICE, counts)
+    log.info(
+        "batch archived",
+        extra={**counts, "duration_ms": round((time.perf_counter() - started) * 1000, 1)},
+    )
+    return {"batchItemFailures": [{"itemIdentifier": seq} for seq in failures]}

@@ -1,0 +1,368 @@
+"""Pure record logic shared by both handlers: no AWS calls, no clients, no environment.
+
+Everything here is deterministic (the jitter takes its random source as an argument), so the
+transform can be unit-tested and benchmarked without I/O:
+
+* decoding a Kinesis record into a DynamoDB item (the seed's data contract),
+* the seed's key formula,
+* DynamoDB's limits (item size, nesting depth, number range) as poison checks,
+* a DynamoDB image (stream ``NewImage``) back to one exact JSON line,
+* chunking by count and bytes, the backoff schedule and the invocation's time budget.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal, DecimalException
+from json.encoder import encode_basestring
+from typing import Any, Protocol, TypeVar
+
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+
+#: Hash key of the table (the seed's name and formula, see :func:`partition_key`).
+HASH_KEY = "seqNumbershardIdHash"
+#: Range key of the table: the Kinesis sequence number, stored as a string (S).
+RANGE_KEY = "sequenceNumber"
+#: Attribute holding the Kinesis shard id.
+SHARD_KEY = "shardId"
+KEY_ATTRIBUTES = (HASH_KEY, RANGE_KEY, SHARD_KEY)
+
+#: DynamoDB's item size limit (400 KB, binary units).
+MAX_ITEM_BYTES = 400 * 1024
+#: DynamoDB's nesting limit for lists and maps.
+MAX_NESTING_DEPTH = 32
+#: BatchWriteItem takes at most 25 put requests.
+BATCH_WRITE_MAX_ITEMS = 25
+#: Firehose: a record is at most 1,000 KiB; PutRecordBatch at most 500 records and 4 MiB.
+MAX_FIREHOSE_RECORD_BYTES = 1000 * 1024
+PUT_RECORD_BATCH_MAX_RECORDS = 500
+PUT_RECORD_BATCH_MAX_BYTES = 4 * 1024 * 1024
+
+_SERIALIZER = TypeSerializer()
+
+
+class PoisonRecordError(ValueError):
+    """A record that can never be written as it is; ``reason`` says why (for the dead letter)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --------------------------------------------------------------------------- replicator side
+
+
+def partition_key(sequence_number: str, shard_id: str) -> str:
+    """The seed's hash key: ``sequenceNumber[-3:-1] + "_" + shardId``.
+
+    Python slicing makes it defined for every length, and it is kept exactly so that items written
+    by the seed and by this handler share one key space:
+
+    * 3 or more digits: the two digits before the last one (``"...123"`` -> ``"12_shardId-…"``),
+    * 2 digits: the first digit (``"45"`` -> ``"4_shardId-…"``),
+    * 1 digit: nothing (``"7"`` -> ``"_shardId-…"``; moto numbers its records ``"1"``, ``"2"``, …).
+
+    Uniqueness never depends on the hash: the range key is the full sequence number.
+    """
+    return f"{sequence_number[-3:-1]}_{shard_id}"
+
+
+def shard_id_of(event_id: str) -> str:
+    """Shard id of a Kinesis Lambda record: its ``eventID`` is ``"<shardId>:<sequenceNumber>"``."""
+    shard, sep, _ = event_id.partition(":")
+    if not sep or not shard:
+        raise ValueError(f"Kinesis eventID {event_id!r} is not '<shardId>:<sequenceNumber>'")
+    return shard
+
+
+def _reject_constant(name: str) -> Any:
+    raise PoisonRecordError(f"JSON contains {name}, which DynamoDB cannot store")
+
+
+def decode_payload(data: str) -> dict[str, Any]:
+    """Decode a Kinesis record's ``data`` (base64 of a UTF-8 JSON object).
+
+    Numbers become :class:`~decimal.Decimal` (never float, so no precision is lost and no float
+    can fail the write). Raises :class:`PoisonRecordError` naming what is wrong.
+    """
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise PoisonRecordError(f"data is not base64: {exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PoisonRecordError(f"data is not UTF-8: {exc}") from None
+    try:
+        payload = json.loads(
+            text, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant
+        )
+    except json.JSONDecodeError as exc:
+        raise PoisonRecordError(f"data is not JSON: {exc}") from None
+    except RecursionError:
+        raise PoisonRecordError("data is JSON nested too deeply to parse") from None
+    if not isinstance(payload, dict):
+        raise PoisonRecordError(f"data is JSON {type(payload).__name__}, not an object")
+    return payload
+
+
+def build_item(payload: Mapping[str, Any], sequence_number: str, shard_id: str) -> dict[str, Any]:
+    """The item for a payload: top-level null and "" attributes dropped (as in the seed), plus
+    the three key attributes, which win over payload attributes of the same name."""
+    item = {k: v for k, v in payload.items() if v is not None and v != ""}
+    item[RANGE_KEY] = sequence_number
+    item[SHARD_KEY] = shard_id
+    item[HASH_KEY] = partition_key(sequence_number, shard_id)
+    return item
+
+
+def _number_size(text: str) -> int:
+    """Approximate stored size of a DynamoDB number: 1 byte per two significant digits + 1."""
+    mantissa = text.lstrip("-").split("E")[0].split("e")[0].replace(".", "")
+    digits = len(mantissa.strip("0")) or 1
+    return (digits + 1) // 2 + 1
+
+
+def attribute_value_size(value: Mapping[str, Any], depth: int = 0) -> int:
+    """Size in bytes of one serialised attribute value under DynamoDB's published rules
+    (names are counted by the caller). Raises :class:`PoisonRecordError` past 32 levels."""
+    ((kind, inner),) = value.items()
+    if kind == "S":
+        return len(inner.encode("utf-8"))
+    if kind == "N":
+        return _number_size(inner)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "B":
+        return len(inner.value if isinstance(inner, Binary) else inner)
+    if kind == "SS":
+        return sum(len(s.encode("utf-8")) for s in inner)
+    if kind == "NS":
+        return sum(_number_size(n) for n in inner)
+    if kind == "BS":
+        return sum(len(b.value if isinstance(b, Binary) else b) for b in inner)
+    if depth >= MAX_NESTING_DEPTH:
+        raise PoisonRecordError(f"nesting deeper than DynamoDB's {MAX_NESTING_DEPTH} levels")
+    if kind == "L":
+        return 3 + sum(1 + attribute_value_size(v, depth + 1) for v in inner)
+    if kind == "M":
+        return 3 + sum(
+            len(k.encode("utf-8")) + 1 + attribute_value_size(v, depth + 1)
+            for k, v in inner.items()
+        )
+    raise PoisonRecordError(f"unknown DynamoDB type {kind!r}")
+
+
+def item_size(serialised: Mapping[str, Mapping[str, Any]]) -> int:
+    """Size in bytes of a serialised item (attribute names plus values)."""
+    return sum(len(k.encode("utf-8")) + attribute_value_size(v) for k, v in serialised.items())
+
+
+def _describe_number_error(value: Any, path: str) -> str | None:
+    """Find the number under ``value`` that DynamoDB cannot store, for a readable reason."""
+    if isinstance(value, Decimal):
+        try:
+            _SERIALIZER.serialize(value)
+        except (TypeError, DecimalException):
+            return (
+                f"number {value} at {path} is outside DynamoDB's range (38 significant digits, "
+                "magnitude 1E-130 to 9.9…9E+125)"
+            )
+        return None
+    if isinstance(value, Mapping):
+        children: Iterable[tuple[str, Any]] = ((f"{path}.{k}", v) for k, v in value.items())
+    elif isinstance(value, list):
+        children = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for child_path, child in children:
+        found = _describe_number_error(child, child_path)
+        if found:
+            return found
+    return None
+
+
+def serialise_item(item: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Serialise an item with boto3's TypeSerializer and check it against DynamoDB's limits
+    (names, numbers, nesting, 400 KB). Raises :class:`PoisonRecordError` with the reason."""
+    serialised: dict[str, dict[str, Any]] = {}
+    for name, value in item.items():
+        if not name:
+            raise PoisonRecordError("an attribute name is empty; DynamoDB needs at least 1 char")
+        try:
+            serialised[name] = _SERIALIZER.serialize(value)
+        except (TypeError, DecimalException) as exc:
+            reason = _describe_number_error(value, name) or f"attribute {name!r}: {exc}"
+            raise PoisonRecordError(reason) from None
+        except RecursionError:
+            raise PoisonRecordError(f"attribute {name!r} is nested too deeply") from None
+    size = item_size(serialised)
+    if size > MAX_ITEM_BYTES:
+        raise PoisonRecordError(
+            f"item is {size} bytes, over DynamoDB's {MAX_ITEM_BYTES}-byte (400 KB) item limit"
+        )
+    return serialised
+
+
+# --------------------------------------------------------------------------- archiver side
+
+
+class StreamImageDeserializer(TypeDeserializer):
+    """boto3's TypeDeserializer, also accepting binary as base64 text.
+
+    Lambda delivers DynamoDB stream images as JSON, where ``B``/``BS`` values are base64 strings;
+    boto3's stream client delivers bytes. Both become :class:`Binary`.
+    """
+
+    def _deserialize_b(self, value: Any) -> Binary:
+        if isinstance(value, str):
+            value = base64.b64decode(value)
+        return Binary(value)
+
+
+_DESERIALIZER = StreamImageDeserializer()
+
+
+def _number_text(value: Decimal) -> str:
+    """Exact JSON text of a DynamoDB number: never float, no exponent, integers without ".0"."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def _set_key(value: Any) -> Any:
+    return value.value if isinstance(value, Binary) else value
+
+
+def _json_text(value: Any) -> str:
+    """JSON text of a deserialised DynamoDB value with full fidelity.
+
+    Numbers keep their exact digits, sets become sorted lists, binary becomes base64.
+    """
+    if isinstance(value, str):
+        return encode_basestring(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if isinstance(value, Decimal):
+        return _number_text(value)
+    if isinstance(value, dict):
+        return (
+            "{"
+            + ",".join(encode_basestring(k) + ":" + _json_text(v) for k, v in value.items())
+            + "}"
+        )
+    if isinstance(value, list):
+        return "[" + ",".join(_json_text(v) for v in value) + "]"
+    if isinstance(value, (set, frozenset)):
+        return "[" + ",".join(_json_text(v) for v in sorted(value, key=_set_key)) + "]"
+    if isinstance(value, Binary):
+        return '"' + base64.b64encode(value.value).decode("ascii") + '"'
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def image_to_object(image: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """A DynamoDB image (typed attribute values) as Python values via TypeDeserializer."""
+    return {name: _DESERIALIZER.deserialize(value) for name, value in image.items()}
+
+
+def image_to_json_line(
+    image: Mapping[str, Mapping[str, Any]], extra: Mapping[str, Any] | None = None
+) -> bytes:
+    """One ``\\n``-terminated UTF-8 JSON line for an image (plus ``extra`` attributes).
+
+    Raises :class:`PoisonRecordError` when the line is over Firehose's 1,000 KiB record limit.
+    """
+    obj = image_to_object(image)
+    if extra:
+        obj.update(extra)
+    line = (_json_text(obj) + "\n").encode("utf-8")
+    if len(line) > MAX_FIREHOSE_RECORD_BYTES:
+        raise PoisonRecordError(
+            f"JSON line is {len(line)} bytes, over Firehose's {MAX_FIREHOSE_RECORD_BYTES}-byte "
+            "(1,000 KiB) record limit"
+        )
+    return line
+
+
+# --------------------------------------------------------------------------- batching and time
+
+T = TypeVar("T")
+
+
+def chunked(
+    entries: Sequence[T],
+    max_count: int,
+    max_bytes: int | None = None,
+    size_of: Callable[[T], int] | None = None,
+) -> Iterator[list[T]]:
+    """Split ``entries`` in order into chunks of at most ``max_count`` entries and, when given,
+    at most ``max_bytes`` by ``size_of`` (an entry bigger than ``max_bytes`` goes alone)."""
+    chunk: list[T] = []
+    chunk_bytes = 0
+    for entry in entries:
+        size = size_of(entry) if (max_bytes is not None and size_of is not None) else 0
+        too_big = max_bytes is not None and chunk and chunk_bytes + size > max_bytes
+        if len(chunk) >= max_count or too_big:
+            yield chunk
+            chunk, chunk_bytes = [], 0
+        chunk.append(entry)
+        chunk_bytes += size
+    if chunk:
+        yield chunk
+
+
+def full_jitter_delay(
+    attempt: int,
+    base: float = 0.05,
+    cap: float = 2.0,
+    rand: Callable[[], float] = random.random,
+) -> float:
+    """Seconds to wait before retry ``attempt`` (1, 2, …): exponential backoff with full jitter,
+    uniformly in ``[0, min(cap, base * 2**(attempt-1))]``."""
+    return rand() * min(cap, base * (2 ** max(attempt - 1, 0)))
+
+
+class LambdaContext(Protocol):
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+class TimeBudget:
+    """How long an invocation may keep retrying: the Lambda context's remaining time minus a
+    safety margin (for the call in flight, the dead-letter sends and the response).
+
+    Without a context (a direct call outside Lambda) ``default_ms`` stands in for the timeout.
+    """
+
+    def __init__(
+        self,
+        context: LambdaContext | None,
+        safety_margin_ms: int,
+        default_ms: int = 60_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._context = context if hasattr(context, "get_remaining_time_in_millis") else None
+        self._margin_s = safety_margin_ms / 1000.0
+        self._clock = clock
+        self._fallback_end = clock() + default_ms / 1000.0
+
+    def remaining(self) -> float:
+        """Seconds left for retries (negative once the margin is reached)."""
+        if self._context is not None:
+            left = self._context.get_remaining_time_in_millis() / 1000.0
+        else:
+            left = self._fallback_end - self._clock()
+        return left - self._margin_s
+
+    def allows(self, wait_seconds: float = 0.0) -> bool:
+        """True if waiting ``wait_seconds`` still leaves time for one more call."""
+        return self.remaining() > wait_seconds
