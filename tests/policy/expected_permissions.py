@@ -1,0 +1,256 @@
+"""What may each role do: the one table the policy tests hold the rendered stacks to.
+
+Every row is one grant the stacks must render *exactly* — no more, no less: which document
+(the owner and its kind), effect, principal (for trust and resource policies), actions,
+resources and condition. Resource names in ``<angle brackets>`` stand for the ARNs of the
+stack's own resources (resolved per stack by the tests; the legend in docs/policy.md). The
+actions are written out here on purpose rather than imported from ``components/policies.py``:
+a change there must show up as a diff against this table.
+
+Render the README-ready Markdown with ``venv/bin/python tests/policy/expected_permissions.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ASSUME_ROLE = "assume-role"
+RESOURCE_POLICY = "resource-policy"
+BOTH_MODES = frozenset({ASSUME_ROLE, RESOURCE_POLICY})
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One statement's worth of permission, as the table states it."""
+
+    owner: str
+    """Who the document belongs to (a role, or the resource a resource policy protects)."""
+    kind: str
+    """``trust``, ``identity`` or ``resource``."""
+    actions: tuple[str, ...]
+    resources: tuple[str, ...] = ()
+    """Empty for trust policies (the role itself is the resource)."""
+    effect: str = "Allow"
+    principal: Mapping[str, Any] | str | None = None
+    condition: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    modes: frozenset[str] = BOTH_MODES
+    """Access modes in which the stacks render this grant."""
+    stack: str = ""
+    """``poc`` or ``prod``: the stack that renders it."""
+
+
+KINESIS_READ = (
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+)
+TABLE_STREAM_READ = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+)
+LOGS = ("logs:CreateLogStream", "logs:PutLogEvents")
+LAMBDA = {"Service": "lambda.amazonaws.com"}
+PROD_ACCOUNT_PRINCIPAL = {"AWS": "arn:aws:iam::<prod account>:root"}
+ONLY_THE_REPLICATOR = {"ArnEquals": {"aws:PrincipalArn": "<replicator role>"}}
+
+EXPECTED: tuple[Grant, ...] = (
+    # --- prod stack: the replicator's execution role ---------------------------------------
+    Grant("replicator role", "trust", ("sts:AssumeRole",), principal=LAMBDA, stack="prod"),
+    Grant("replicator role", "identity", KINESIS_READ, ("<source stream>",), stack="prod"),
+    Grant(
+        "replicator role",
+        "identity",
+        ("sts:AssumeRole",),
+        ("<writer role>",),
+        modes=frozenset({ASSUME_ROLE}),
+        stack="prod",
+    ),
+    Grant(
+        "replicator role",
+        "identity",
+        ("dynamodb:BatchWriteItem",),
+        ("<table>",),
+        modes=frozenset({RESOURCE_POLICY}),
+        stack="prod",
+    ),
+    Grant(
+        "replicator role",
+        "identity",
+        ("sqs:SendMessage",),
+        ("<replicator dead-letter queue>", "<replicator on-failure queue>"),
+        stack="prod",
+    ),
+    Grant("replicator role", "identity", LOGS, ("<replicator log group>:*",), stack="prod"),
+    # --- poc stack: the writer role (assume-role mode) ---------------------------------------
+    Grant(
+        "writer role",
+        "trust",
+        ("sts:AssumeRole",),
+        principal=PROD_ACCOUNT_PRINCIPAL,
+        condition=ONLY_THE_REPLICATOR,
+        modes=frozenset({ASSUME_ROLE}),
+        stack="poc",
+    ),
+    Grant(
+        "writer role",
+        "identity",
+        ("dynamodb:BatchWriteItem",),
+        ("<table>",),
+        modes=frozenset({ASSUME_ROLE}),
+        stack="poc",
+    ),
+    # --- poc stack: the table's resource policy (resource-policy mode) -------------------------
+    Grant(
+        "table",
+        "resource",
+        ("dynamodb:BatchWriteItem",),
+        ("<table>",),
+        principal=PROD_ACCOUNT_PRINCIPAL,
+        condition=ONLY_THE_REPLICATOR,
+        modes=frozenset({RESOURCE_POLICY}),
+        stack="poc",
+    ),
+    # --- poc stack: the archiver's execution role -----------------------------------------------
+    Grant("archiver role", "trust", ("sts:AssumeRole",), principal=LAMBDA, stack="poc"),
+    Grant("archiver role", "identity", TABLE_STREAM_READ, ("<table stream>",), stack="poc"),
+    Grant(
+        "archiver role",
+        "identity",
+        ("firehose:PutRecordBatch",),
+        ("<delivery stream>",),
+        stack="poc",
+    ),
+    Grant(
+        "archiver role",
+        "identity",
+        ("sqs:SendMessage",),
+        ("<archiver dead-letter queue>", "<archiver on-failure queue>"),
+        stack="poc",
+    ),
+    Grant("archiver role", "identity", LOGS, ("<archiver log group>:*",), stack="poc"),
+    # --- poc stack: Firehose's delivery role ------------------------------------------------------
+    Grant(
+        "delivery role",
+        "trust",
+        ("sts:AssumeRole",),
+        principal={"Service": "firehose.amazonaws.com"},
+        condition={"StringEquals": {"sts:ExternalId": "<poc account>"}},
+        stack="poc",
+    ),
+    Grant(
+        "delivery role",
+        "identity",
+        ("s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"),
+        ("<bucket>",),
+        stack="poc",
+    ),
+    Grant(
+        "delivery role",
+        "identity",
+        ("s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"),
+        ("<bucket>/<data prefix>*", "<bucket>/<error prefix>*"),
+        stack="poc",
+    ),
+    Grant(
+        "delivery role", "identity", ("logs:PutLogEvents",), ("<delivery log stream>",), stack="poc"
+    ),
+    # --- poc stack: the archive bucket's policy -----------------------------------------------
+    Grant(
+        "bucket",
+        "resource",
+        ("s3:*",),
+        ("<bucket>", "<bucket>/*"),
+        effect="Deny",
+        principal="*",
+        condition={"Bool": {"aws:SecureTransport": "false"}},
+        stack="poc",
+    ),
+)
+
+
+def expected_for(stack: str, mode: str) -> list[Grant]:
+    return [g for g in EXPECTED if g.stack == stack and mode in g.modes]
+
+
+def _fill(value: Any, names: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        for placeholder, concrete in names.items():
+            value = value.replace(placeholder, concrete)
+        if "<" in value and ">" in value:
+            raise KeyError(f"unresolved placeholder in {value!r}")
+        return value
+    if isinstance(value, Mapping):
+        return {k: _fill(v, names) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_fill(v, names) for v in value]
+    return value
+
+
+def resolve(grants: Iterable[Grant], names: Mapping[str, str]) -> list[Grant]:
+    """The grants with every ``<placeholder>`` replaced by the stack's concrete value."""
+    return [
+        Grant(
+            owner=g.owner,
+            kind=g.kind,
+            actions=g.actions,
+            resources=tuple(_fill(r, names) for r in g.resources),
+            effect=g.effect,
+            principal=_fill(g.principal, names),
+            condition=_fill(g.condition, names),
+            modes=g.modes,
+            stack=g.stack,
+        )
+        for g in grants
+    ]
+
+
+# --- the README table ---------------------------------------------------------------------------
+
+
+def _principal_text(principal: Mapping[str, Any] | str | None) -> str:
+    if principal is None:
+        return ""
+    if isinstance(principal, str):
+        return f"`{principal}`"
+    return ", ".join(f"{kind}: `{value}`" for kind, value in principal.items())
+
+
+def _condition_text(condition: Mapping[str, Mapping[str, Any]]) -> str:
+    parts = [
+        f"`{op}` `{key}` = `{value}`"
+        for op, keys in condition.items()
+        for key, value in keys.items()
+    ]
+    return "; ".join(parts) or "—"
+
+
+def _modes_text(modes: frozenset[str]) -> str:
+    return "both" if modes == BOTH_MODES else next(iter(modes))
+
+
+def markdown_table() -> str:
+    """The table as Markdown, in the order above (docs/policy.md embeds it verbatim)."""
+    lines = [
+        "| Stack | Who | Policy | Effect | Actions | Resources / principal | Condition | Mode |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for g in EXPECTED:
+        actions = "<br>".join(f"`{a}`" for a in g.actions)
+        target = "<br>".join(f"`{r}`" for r in g.resources) or _principal_text(g.principal)
+        if g.resources and g.principal is not None:
+            target += f"<br>to {_principal_text(g.principal)}"
+        lines.append(
+            f"| {g.stack} | {g.owner} | {g.kind} | {g.effect} | {actions} | {target} "
+            f"| {_condition_text(g.condition)} | {_modes_text(g.modes)} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
