@@ -106,6 +106,24 @@ def invoke(subject: Subject, event: Event, *, latency_ms: float, repeats: int) -
     return run
 
 
+def extrapolate_sequential(sample: Invocations, setup: Invocations, n: int) -> Invocations:
+    """A strictly sequential per-record handler (the baseline) timed on ``sample.n`` records,
+    scaled to ``n``: the per-invocation setup (measured on an empty batch: AssumeRole and the
+    client, for the seed replicator) once, plus ``n`` times the per-record time of the sample."""
+
+    def scale(total: float, fixed: float) -> float:
+        return fixed + (total - fixed) * n / sample.n
+
+    return Invocations(
+        n,
+        sample.latency_ms,
+        sample.first_calls,
+        sample.warm_calls,
+        wall_s=[scale(w, setup.wall) for w in sample.wall_s],
+        cpu_s=[scale(c, setup.cpu) for c in sample.cpu_s],
+    )
+
+
 def transform_us_per_record(subject: Subject, event: Event, min_time_s: float = 0.2) -> float:
     """CPU microseconds per record of the transform alone (no client, no I/O): the best of
     several passes, each repeated until it has run ``min_time_s``."""
@@ -159,14 +177,26 @@ def build_assets(tmp: Path) -> dict[str, Path]:
 
 def asset_builder_source() -> str:
     return (
-        "components/assets.py"
+        "components/assets.py `handler_files()` (one asset shared by both functions), deflate"
         if _component_asset_builder() is not None
         else "all handlers/*.py, zip -9 (components/assets.py not available)"
     )
 
 
 def _component_asset_builder() -> Any:
-    return None
+    """The file list of ``components/assets.py`` (what the Pulumi asset archive holds), zipped
+    with deflate as Pulumi uploads it; None if that module is not importable."""
+    try:
+        from stream_replica.components.assets import handler_files
+    except ImportError:
+        return None
+
+    def build(side: str, path: Path) -> None:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, source in handler_files().items():
+                zf.write(source, name)
+
+    return build
 
 
 def _zip_handlers(path: Path) -> None:

@@ -1,5 +1,5 @@
 """Where the benchmark finds the pieces of our handlers it needs besides ``handler``: the way to
-forget cached clients, and each handler's transform without I/O."""
+forget cached clients (``runtime.reset_clients``) and each handler's transform without I/O."""
 
 from __future__ import annotations
 
@@ -7,28 +7,30 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-
-def _find(module: ModuleType, *names: str) -> Callable[..., Any]:
-    for name in names:
-        fn = getattr(module, name, None)
-        if callable(fn):
-            return fn
-    raise AttributeError(f"{module.__name__} has none of: {', '.join(names)}")
+Event = dict[str, Any]
 
 
-def reset_replicator(module: ModuleType) -> Callable[[], None]:
-    return _find(module, "reset_clients", "_reset_clients", "reset")
+def reset(module: ModuleType) -> Callable[[], None]:
+    """``handlers.runtime.reset_clients``: the next invocation is the first of a new execution
+    environment (new clients, and in assume-role mode a new AssumeRole)."""
+    return module.runtime.reset_clients
 
 
-def reset_archiver(module: ModuleType) -> Callable[[], None]:
-    return _find(module, "reset_clients", "_reset_clients", "reset")
+def replicator_transform(module: ModuleType) -> Callable[[Event], Any]:
+    """Kinesis record -> DynamoDB-JSON item, exactly as the handler does it before writing."""
+    rec = module  # the replicator imports these from .records
+    return lambda event: [
+        rec.serialise_item(
+            rec.build_item(
+                rec.decode_payload(r["kinesis"]["data"]),
+                r["kinesis"]["sequenceNumber"],
+                rec.shard_id_of(r["eventID"]),
+            )
+        )
+        for r in event["Records"]
+    ]
 
 
-def replicator_transform(module: ModuleType) -> Callable[[dict[str, Any]], Any]:
-    fn = _find(module, "to_item", "build_item", "record_to_item", "decode_record")
-    return lambda event: [fn(r) for r in event["Records"]]
-
-
-def archiver_transform(module: ModuleType) -> Callable[[dict[str, Any]], Any]:
-    fn = _find(module, "to_line", "record_to_line", "image_to_line", "encode_record")
-    return lambda event: [fn(r) for r in event["Records"]]
+def archiver_transform(module: ModuleType) -> Callable[[Event], Any]:
+    """DynamoDB stream record -> JSON line, exactly as the handler does it before sending."""
+    return lambda event: [module.record_line(r, False) for r in event["Records"]]

@@ -1,0 +1,62 @@
+"""Lambda cost per million records implied by measured CPU time and I/O wait.
+
+Figures used (cite: https://aws.amazon.com/lambda/pricing/, first pricing tier, US East
+(N. Virginia); check your region's page):
+
+* duration: $0.0000133334 per GB-second on arm64, $0.0000166667 per GB-second on x86_64;
+* requests: $0.20 per million invocations (one invocation per batch).
+
+CPU share (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html): "At 1,769
+MB, a function has the equivalent of one vCPU"; Lambda allocates CPU in proportion to memory,
+so a function with M MB gets M/1769 of a vCPU (capped at 1 here: the handlers' CPU work is one
+Python process, mostly one thread at a time under the GIL).
+
+Assumptions, stated in the report:
+* the CPU seconds measured on the bench machine equal the vCPU seconds Lambda would bill (the
+  bench machine's core is not Lambda's Graviton/x86 core; the arm64 row uses the same CPU time);
+* a throttled CPU stretches CPU time to ``cpu / share`` wall time; I/O waits are not stretched;
+* billed duration per batch = ``cpu / share`` (+ the measured I/O wait for the "with I/O"
+  figure: wall time at 5 ms per call minus wall time at 0 ms, measured with a full core);
+* no free tier, no 1 ms rounding, no cold-start init (billed since 2025 for on-demand, but
+  once per execution environment, not per batch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PRICE_PER_GB_S = {"arm64": 0.0000133334, "x86_64": 0.0000166667}
+PRICE_PER_REQUEST = 0.20 / 1_000_000
+FULL_VCPU_MB = 1769
+MEMORY_SIZES_MB = (128, 512, 1024)
+
+
+def cpu_share(memory_mb: int) -> float:
+    return min(1.0, memory_mb / FULL_VCPU_MB)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    memory_mb: int
+    duration_cpu_s: float  # billed duration per batch, CPU only
+    duration_io_s: float  # billed duration per batch, CPU + I/O wait
+    records_per_s: float  # one shard, CPU + I/O wait
+    cost: dict[str, tuple[float, float]]  # arch -> ($/1M records CPU only, with I/O)
+
+
+def estimate(batch: int, cpu_s: float, io_wait_s: float, memory_mb: int) -> Estimate:
+    """Per-million-record cost and per-shard throughput for batches of ``batch`` records that
+    take ``cpu_s`` CPU seconds on a full core and wait ``io_wait_s`` on AWS calls."""
+    share = cpu_share(memory_mb)
+    d_cpu = cpu_s / share
+    d_io = d_cpu + io_wait_s
+    batches = 1_000_000 / batch
+    gb = memory_mb / 1024
+    cost = {
+        arch: (
+            batches * (d_cpu * gb * price + PRICE_PER_REQUEST),
+            batches * (d_io * gb * price + PRICE_PER_REQUEST),
+        )
+        for arch, price in PRICE_PER_GB_S.items()
+    }
+    return Estimate(memory_mb, d_cpu, d_io, batch / d_io, cost)
