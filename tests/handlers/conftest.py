@@ -28,7 +28,6 @@ from handler_support import (
     assume,
 )
 from moto import mock_aws
-
 from stream_replica.handlers import archiver, replicator, runtime
 
 
@@ -102,9 +101,7 @@ class World:
         for name, value in env.items():
             self.monkeypatch.setenv(name, value)
 
-    def replicate(
-        self, event: dict[str, Any], context: Any = None, **env: str
-    ) -> dict[str, Any]:
+    def replicate(self, event: dict[str, Any], context: Any = None, **env: str) -> dict[str, Any]:
         self._apply(self.replicator_env(**env))
         return replicator.handler(event, context or FakeContext())
 
@@ -128,8 +125,6 @@ def world(aws: None, monkeypatch: pytest.MonkeyPatch) -> World:
         replicator_dlq=prod.client("sqs").create_queue(QueueName="replicator-dead-letters")[
             "QueueUrl"
         ],
-        archiver_dlq=poc.client("sqs").create_queue(QueueName="archiver-dead-letters")[
-            "QueueUrl"
-        ],
+        archiver_dlq=poc.client("sqs").create_queue(QueueName="archiver-dead-letters")["QueueUrl"],
         calls=calls,
     )

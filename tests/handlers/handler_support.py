@@ -300,7 +300,7 @@ _WIDE = Context(prec=200)
 
 
 def canonical(value: Any) -> Any:
-    """A type-strict comparable form (so ``True`` never equals ``1`` and ``1.50`` equals ``1.5``)."""
+    """A type-strict comparable form: ``True`` never equals ``1``, ``1.50`` equals ``1.5``."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return (type(value).__name__, value)
     if isinstance(value, (int, float, Decimal)):
@@ -339,7 +339,7 @@ class CallCounter:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, event_name: str, **_: Any) -> None:
-        _, service, operation = event_name.split(".", 2)
+        service, operation = event_name.split(".", 2)[1:]
         with self._lock:
             self.calls[f"{service}.{operation}"] += 1
 
