@@ -63,7 +63,7 @@ def consumer_alarms(
     return [
         _alarm(
             parent,
-            f"{name}-iterator-age",
+            f"{name}-iterator-age-alarm",
             description="The consumer is falling behind its stream.",
             namespace="AWS/Lambda",
             metric_name="IteratorAge",
@@ -77,7 +77,7 @@ def consumer_alarms(
         ),
         _alarm(
             parent,
-            f"{name}-errors",
+            f"{name}-errors-alarm",
             description="The function failed (the mapping retries the batch).",
             namespace="AWS/Lambda",
             metric_name="Errors",
@@ -91,7 +91,7 @@ def consumer_alarms(
         ),
         _alarm(
             parent,
-            f"{name}-throttles",
+            f"{name}-throttles-alarm",
             description="The function was throttled.",
             namespace="AWS/Lambda",
             metric_name="Throttles",
@@ -105,7 +105,7 @@ def consumer_alarms(
         ),
         _alarm(
             parent,
-            f"{name}-dead-letters",
+            f"{name}-dead-letters-alarm",
             description="Poison records are waiting in the dead-letter queue.",
             namespace="AWS/SQS",
             metric_name="ApproximateNumberOfMessagesVisible",
@@ -119,7 +119,7 @@ def consumer_alarms(
         ),
         _alarm(
             parent,
-            f"{name}-mapping-failures",
+            f"{name}-mapping-failures-alarm",
             description="Batches gave up after their retries (see the on-failure queue).",
             namespace="AWS/SQS",
             metric_name="ApproximateNumberOfMessagesVisible",
@@ -147,7 +147,7 @@ def firehose_alarms(
     return [
         _alarm(
             parent,
-            f"{name}-delivery-freshness",
+            f"{name}-delivery-freshness-alarm",
             description="The oldest record in Firehose waits well past the buffer interval.",
             namespace="AWS/Firehose",
             metric_name="DeliveryToS3.DataFreshness",
@@ -161,7 +161,7 @@ def firehose_alarms(
         ),
         _alarm(
             parent,
-            f"{name}-delivery-failures",
+            f"{name}-delivery-failures-alarm",
             description="Firehose deliveries to S3 are failing.",
             namespace="AWS/Firehose",
             metric_name="DeliveryToS3.Success",

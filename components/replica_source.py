@@ -41,7 +41,7 @@ class ReplicaSourceArgs:
     """Target table ARN (from the target half)."""
     writer_role_arn: pulumi.Input[str] | None = None
     """Writer role to assume (assume-role mode; from the target half)."""
-    target_region: str | None = None
+    target_region: pulumi.Input[str] | None = None
     """Region of the target table; ``None`` = ``region``."""
     access_mode: str = "assume-role"
     """``assume-role`` or ``resource-policy``; must match the target half."""
@@ -189,7 +189,9 @@ class ReplicaSource(pulumi.ComponentResource):
             "ACCESS_MODE": args.access_mode,
             "TABLE_NAME": args.table_name,  # type: ignore[dict-item]
             "TABLE_ARN": args.table_arn,  # type: ignore[dict-item]
-            "TARGET_REGION": args.target_region or args.region,
+            "TARGET_REGION": (
+                args.target_region if args.target_region is not None else args.region
+            ),
             "MAX_WRITE_CONCURRENCY": str(args.max_write_concurrency),
         }
         if args.access_mode == "assume-role":

@@ -177,8 +177,20 @@ class ReplicaTarget(pulumi.ComponentResource):
             indexes.append(
                 aws.dynamodb.TableGlobalSecondaryIndexArgs(
                     name=index.name,
-                    hash_key=index.hash_key,
-                    range_key=index.range_key,
+                    key_schemas=[
+                        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                            attribute_name=index.hash_key, key_type="HASH"
+                        ),
+                        *(
+                            [
+                                aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                                    attribute_name=index.range_key, key_type="RANGE"
+                                )
+                            ]
+                            if index.range_key
+                            else []
+                        ),
+                    ],
                     projection_type=index.projection_type,
                     non_key_attributes=list(index.non_key_attributes) or None,
                     read_capacity=args.read_capacity if provisioned else None,

@@ -78,7 +78,9 @@ class CrossAccountStreamReplica(pulumi.ComponentResource):
             table_name=self.target.table_name,
             table_arn=self.target.table_arn,
             writer_role_arn=self.target.writer_role_arn,
-            target_region=args.target_region or source_args.target_region,
+            target_region=(
+                args.target_region if args.target_region is not None else source_args.target_region
+            ),
         )
         self.source = ReplicaSource(
             f"{name}-source",

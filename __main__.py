@@ -1,0 +1,70 @@
+"""The stream replica's Pulumi program: one stack per account.
+
+``poc`` (deploy first, POC credentials): the replica table, the writer role (or the table's
+resource policy) and the archiver. ``prod`` (prod credentials): the replicator on the source
+stream, reading the poc stack's outputs. Config is read and checked in ``stack_config.py``.
+"""
+
+import pulumi
+import pulumi_aws as aws
+from stream_replica.components import ReplicaSource, ReplicaTarget, StreamToS3Archiver
+
+import stack_config
+
+settings = stack_config.load()
+
+
+def provider(component: str) -> aws.Provider:
+    """An explicit provider for one component: region, account guard, default tags."""
+    return aws.Provider(
+        f"{settings.side}-{component}",
+        region=settings.region,
+        allowed_account_ids=settings.allowed_account_ids,
+        default_tags=aws.ProviderDefaultTagsArgs(tags=settings.provider_tags(component)),
+    )
+
+
+if settings.side == "poc":
+    target = ReplicaTarget(
+        "replica-target",
+        stack_config.target_args(settings),
+        opts=pulumi.ResourceOptions(provider=provider("replica-target")),
+    )
+    archiver = StreamToS3Archiver(
+        "archiver",
+        stack_config.archiver_args(settings, target.table_stream_arn),
+        opts=pulumi.ResourceOptions(provider=provider("archiver")),
+    )
+    pulumi.export("accessMode", settings.access_mode)
+    pulumi.export("tableName", target.table_name)
+    pulumi.export("tableArn", target.table_arn)
+    pulumi.export("tableStreamArn", target.table_stream_arn)
+    pulumi.export("tableRegion", settings.region)
+    pulumi.export("writerRoleArn", target.writer_role_arn)
+    pulumi.export("writerRoleName", target.writer_role_name)
+    pulumi.export("replicatorRoleArn", target.replicator_role_arn)
+    pulumi.export("bucketName", archiver.bucket_name)
+    pulumi.export("bucketArn", archiver.bucket_arn)
+    pulumi.export("deliveryStreamName", archiver.delivery_stream_name)
+    pulumi.export("deliveryStreamArn", archiver.delivery_stream_arn)
+    pulumi.export("archiverFunctionName", archiver.function_name)
+    pulumi.export("archiverDeadLetterQueueUrl", archiver.dead_letter_queue_url)
+    pulumi.export("archiverFailureQueueUrl", archiver.failure_queue_url)
+else:
+    poc = stack_config.target_ref(settings)
+    source = ReplicaSource(
+        "replica-source",
+        stack_config.source_args(settings, poc),
+        opts=pulumi.ResourceOptions(provider=provider("replica-source")),
+    )
+    pulumi.export("accessMode", settings.access_mode)
+    pulumi.export("tableName", poc.table_name)
+    pulumi.export("tableArn", poc.table_arn)
+    pulumi.export("writerRoleArn", poc.writer_role_arn)
+    pulumi.export("sourceStreamArn", source.source_stream_arn)
+    pulumi.export("replicatorFunctionName", source.function_name)
+    pulumi.export("replicatorFunctionArn", source.function_arn)
+    pulumi.export("replicatorRoleArn", source.role_arn)
+    pulumi.export("eventSourceMappingId", source.event_source_mapping_id)
+    pulumi.export("replicatorDeadLetterQueueUrl", source.dead_letter_queue_url)
+    pulumi.export("replicatorFailureQueueUrl", source.failure_queue_url)
