@@ -67,7 +67,7 @@ class ConfigError(ValueError):
 def load_schema(project_file: Path = PROJECT_FILE) -> tuple[str, dict[str, dict[str, Any]]]:
     """``(project name, {key: {type, default?, description}})`` from ``Pulumi.yaml``."""
     with project_file.open(encoding="utf-8") as handle:
-        project = yaml.safe_load(handle)
+        project = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     schema = {
         key: spec
         for key, spec in (project.get("config") or {}).items()

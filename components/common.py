@@ -47,6 +47,9 @@ MAX_QUEUE_RETENTION_SECONDS = 1_209_600
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
+#: Lambda's application log levels spell WARNING as WARN (Powertools takes either).
+_LAMBDA_LOG_LEVELS = {"WARNING": "WARN"}
+
 
 def require_account_id(value: str, what: str) -> str:
     """``value`` if it is a 12-digit AWS account id, else ValueError naming ``what``."""
@@ -278,7 +281,7 @@ def create_consumer_function(
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(
             log_format="JSON",
             log_group=base.log_group.name,
-            application_log_level=function.log_level,
+            application_log_level=_LAMBDA_LOG_LEVELS.get(function.log_level, function.log_level),
             system_log_level="WARN",
         ),
         opts=pulumi.ResourceOptions(

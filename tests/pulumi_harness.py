@@ -18,7 +18,9 @@ API (used by the program tests and the policy tests):
     :class:`RecordedResource` per registration, in order, including the providers
     (``pulumi:providers:aws``) and component resources. Inputs are fully resolved: IAM
     documents are JSON strings, see :meth:`RecordedResource.document`. Helpers: ``of_type``,
-    ``one``, ``named``, ``children_of``, ``provider_of``, ``policy_documents``.
+    ``one``, ``named``, ``children_of``, ``descendants_of``, ``provider_of``,
+    ``policy_documents``. Each record also carries the resource options the engine sees
+    (``dependencies``, ``protect``, ``retain_on_delete``, ``delete_before_replace``).
 
 Computed outputs the mocks return are realistic: ARNs in the account of the resource's provider
 (its ``allowedAccountIds``) and region, queue URLs, stream ARNs, autonames (name + 7 hex
@@ -89,6 +91,18 @@ class RecordedResource:
     parent: str | None
     provider: str | None
     custom: bool
+    dependencies: list[str] = field(default_factory=list)
+    """URNs this resource waits for: explicit ``depends_on`` plus its inputs' resources."""
+    protect: bool = False
+    """``protect`` resource option."""
+    retain_on_delete: bool = False
+    """``retain_on_delete`` resource option."""
+    delete_before_replace: bool = False
+    """``delete_before_replace`` resource option."""
+
+    def depends_on(self, other: RecordedResource) -> bool:
+        """Whether this resource waits for ``other``."""
+        return other.urn in self.dependencies
 
     @property
     def parent_name(self) -> str | None:
@@ -333,6 +347,10 @@ class RecordingMonitor(MockMonitor):
             parent=request.parent or None,
             provider=request.provider or None,
             custom=custom,
+            dependencies=sorted(getattr(request, "dependencies", []) or []),
+            protect=bool(getattr(request, "protect", False)),
+            retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
+            delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
         )
         with self._record_lock:
             self.records.append(record)
