@@ -174,8 +174,32 @@ EXPECTED: tuple[Grant, ...] = (
 )
 
 
-def expected_for(stack: str, mode: str) -> list[Grant]:
-    return [g for g in EXPECTED if g.stack == stack and mode in g.modes]
+#: With ``externalId`` configured, the writer role's trust also requires it (the one
+#: configuration-dependent condition; ``expected_for`` adds it).
+EXTERNAL_ID_CONDITION = {"StringEquals": {"sts:ExternalId": "<external id>"}}
+
+
+def expected_for(stack: str, mode: str, external_id: str | None = None) -> list[Grant]:
+    """The grants ``stack`` renders in ``mode`` (placeholders unresolved)."""
+    grants = [g for g in EXPECTED if g.stack == stack and mode in g.modes]
+    if not external_id:
+        return grants
+    return [
+        Grant(
+            g.owner,
+            g.kind,
+            g.actions,
+            g.resources,
+            g.effect,
+            g.principal,
+            {**g.condition, **EXTERNAL_ID_CONDITION},
+            g.modes,
+            g.stack,
+        )
+        if (g.owner, g.kind) == ("writer role", "trust")
+        else g
+        for g in grants
+    ]
 
 
 def _fill(value: Any, names: Mapping[str, str]) -> Any:
@@ -245,9 +269,12 @@ def markdown_table() -> str:
         target = "<br>".join(f"`{r}`" for r in g.resources) or _principal_text(g.principal)
         if g.resources and g.principal is not None:
             target += f"<br>to {_principal_text(g.principal)}"
+        condition = _condition_text(g.condition)
+        if (g.owner, g.kind) == ("writer role", "trust"):
+            condition += f"; with `externalId` set also {_condition_text(EXTERNAL_ID_CONDITION)}"
         lines.append(
             f"| {g.stack} | {g.owner} | {g.kind} | {g.effect} | {actions} | {target} "
-            f"| {_condition_text(g.condition)} | {_modes_text(g.modes)} |"
+            f"| {condition} | {_modes_text(g.modes)} |"
         )
     return "\n".join(lines)
 

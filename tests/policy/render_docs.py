@@ -1,0 +1,92 @@
+"""Regenerate the generated sections of docs/policy.md from their single sources.
+
+    venv/bin/python -m tests.policy.render_docs          # rewrite docs/policy.md
+    venv/bin/python -m tests.policy.render_docs --check  # exit 1 if it is out of date
+
+Sections: the permission table (``expected_permissions.py``), its legend (placeholders resolved
+on the example stacks), the pack's rules (``policy_pack/replica_rules.py``) and the parliament
+suppressions (``lint.py``). ``test_docs.py`` fails when the committed page differs.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DOC = REPO_ROOT / "docs" / "policy.md"
+
+
+def rules_table() -> str:
+    from policy_pack import replica_rules
+
+    lines = ["| Rule | Applies to | Checks |", "|---|---|---|"]
+    for rule in replica_rules.RULES:
+        types = ", ".join(f"`{t.split(':')[-1]}`" for t in rule.resource_types)
+        if rule.resource_types == tuple(replica_rules.IAM_DOCUMENT_PROPERTIES):
+            types = "every IAM document (trust, role, bucket, table, queue and topic policies)"
+        lines.append(f"| `{rule.name}` | {types} | {rule.description} |")
+    for name, description, _check in replica_rules.STACK_RULES:
+        lines.append(f"| `{name}` | the whole stack | {description} |")
+    exceptions = "; ".join(
+        f"`{action}` ({why})" for action, why in replica_rules.STAR_RESOURCE_EXCEPTIONS.items()
+    )
+    lines.append("")
+    lines.append(f'`Resource: "*"` is accepted only for: {exceptions}.')
+    return "\n".join(lines)
+
+
+def legend_table(examples: Mapping[str, str]) -> str:
+    lines = ["| Placeholder | In the example stacks |", "|---|---|"]
+    lines += [f"| `{name}` | `{value}` |" for name, value in sorted(examples.items())]
+    return "\n".join(lines)
+
+
+def sections(examples: Mapping[str, str]) -> dict[str, Callable[[], str]]:
+    from .expected_permissions import markdown_table
+    from .lint import suppression_table
+
+    return {
+        "permissions": markdown_table,
+        "legend": lambda: legend_table(examples),
+        "rules": rules_table,
+        "suppressions": suppression_table,
+    }
+
+
+def render(text: str, examples: Mapping[str, str]) -> str:
+    for name, make in sections(examples).items():
+        pattern = re.compile(
+            rf"(<!-- BEGIN generated:{name} -->\n).*?(<!-- END generated:{name} -->)", re.DOTALL
+        )
+        if not pattern.search(text):
+            raise ValueError(f"{DOC}: markers for the generated section {name!r} are missing")
+        body = make()
+
+        def replace(match: re.Match[str], body: str = body) -> str:
+            return f"{match.group(1)}{body}\n{match.group(2)}"
+
+        text = pattern.sub(replace, text)
+    return text
+
+
+def main(argv: list[str]) -> int:
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from .stacks import example_placeholders
+
+    current = DOC.read_text(encoding="utf-8")
+    wanted = render(current, example_placeholders())
+    if "--check" in argv:
+        if current != wanted:
+            print(f"{DOC} is out of date: run venv/bin/python -m tests.policy.render_docs")
+            return 1
+        return 0
+    DOC.write_text(wanted, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

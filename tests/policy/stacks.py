@@ -1,0 +1,239 @@
+"""The rendered stacks, seen by the policy tests: documents by owner, and the placeholder values.
+
+``render(stack, mode, external_id)`` runs ``__main__.py`` under the recording mocks of
+``tests/pulumi_harness.py`` and caches the result (rendering is deterministic, and the mocks are
+process-global, so each variant is rendered once per test session).
+
+``StackView.placeholders()`` resolves the ``<names>`` of ``expected_permissions.py`` from the
+*other* inputs of the stack — the event source mappings' source ARNs, the functions'
+environment, resource names — never from the policy documents under test, so a policy that
+names the wrong resource cannot agree with the table by construction.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .documents import ROLE, IamDocument, collect_documents
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+MODES = ("assume-role", "resource-policy")
+STACKS = ("poc", "prod")
+EXTERNAL_ID = "replica-external-id-7f3a"
+
+FUNCTION = "aws:lambda/function:Function"
+MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+LOG_STREAM = "aws:cloudwatch/logStream:LogStream"
+DELIVERY_STREAM = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+TABLE = "aws:dynamodb/table:Table"
+
+
+def _harness() -> Any:
+    from tests import pulumi_harness
+
+    return pulumi_harness
+
+
+def stack_file_value(stack: str, key: str) -> Any:
+    """A value of ``Pulumi.<stack>.yaml`` by its key without namespace."""
+    import yaml
+
+    data = yaml.safe_load((REPO_ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))
+    for full, value in data["config"].items():
+        if full.split(":", 1)[-1] == key:
+            return value
+    raise KeyError(f"Pulumi.{stack}.yaml has no {key}")
+
+
+@dataclass(frozen=True)
+class StackView:
+    stack: str
+    mode: str
+    external_id: str | None
+    resources: tuple[Any, ...]
+    outputs: Mapping[str, Any]
+
+    # --- finding resources -----------------------------------------------------------------
+
+    def of_type(self, type_token: str) -> list[Any]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def one(self, type_token: str, name_contains: str = "") -> Any:
+        found = [r for r in self.of_type(type_token) if name_contains in r.name]
+        if len(found) != 1:
+            names = [r.name for r in self.of_type(type_token)]
+            raise LookupError(
+                f"{self.stack}/{self.mode}: expected one {type_token} named like "
+                f"{name_contains!r}, found {names}"
+            )
+        return found[0]
+
+    def config(self, key: str) -> Any:
+        return stack_file_value(self.stack, key)
+
+    @property
+    def region(self) -> str:
+        return str(self.config("region"))
+
+    @property
+    def account(self) -> str:
+        return str(self.config("prodAccountId" if self.stack == "prod" else "pocAccountId"))
+
+    # --- documents --------------------------------------------------------------------------
+
+    def role_label(self, logical_name: str) -> str:
+        """The table's name for a role, from its logical name."""
+        if logical_name.endswith("-writer-role"):
+            return "writer role"
+        if logical_name.endswith("-firehose-role"):
+            return "delivery role"
+        if logical_name.endswith("-role"):
+            return "replicator role" if self.stack == "prod" else "archiver role"
+        raise LookupError(f"{self.stack}: no table name for role {logical_name!r}")
+
+    def owner_label(self, doc: IamDocument) -> str:
+        if doc.kind in ("trust", "identity"):
+            return self.role_label(doc.owner)
+        if "bucketPolicy" in doc.source:
+            return "bucket"
+        if "dynamodb/resourcePolicy" in doc.source:
+            return "table"
+        raise LookupError(f"{self.stack}: no table name for {doc.where()}")
+
+    def documents(self) -> list[IamDocument]:
+        return collect_documents(self.resources)
+
+    def documents_of(self, label: str, kind: str | None = None) -> list[IamDocument]:
+        return [
+            d
+            for d in self.documents()
+            if self.owner_label(d) == label and (kind is None or d.kind == kind)
+        ]
+
+    def role_arn(self, label: str) -> str:
+        """The ARN of the role the table calls ``label`` (as the mocks computed it)."""
+        for role in self.of_type(ROLE):
+            if self.role_label(role.name) == label:
+                return str(role.state["arn"])
+        raise LookupError(f"{self.stack}/{self.mode}: no {label}")
+
+    def role_arns(self) -> dict[str, str]:
+        return {self.role_label(r.name): str(r.state["arn"]) for r in self.of_type(ROLE)}
+
+    # --- placeholders -------------------------------------------------------------------------
+
+    def _queue_arn_from_url(self, url: str) -> str:
+        # https://sqs.<region>.amazonaws.com/<account>/<name>
+        parts = url.rstrip("/").split("/")
+        return f"arn:aws:sqs:{self.region}:{parts[-2]}:{parts[-1]}"
+
+    def _log_group_arn(self, name: str) -> str:
+        return f"arn:aws:logs:{self.region}:{self.account}:log-group:{name}"
+
+    def _consumer(self, who: str) -> dict[str, str]:
+        fn = self.one(FUNCTION)
+        mapping = self.one(MAPPING)
+        env = fn.inputs["environment"]["variables"]
+        log_group = fn.inputs["loggingConfig"]["logGroup"]
+        return {
+            f"<{who} dead-letter queue>": self._queue_arn_from_url(env["DEAD_LETTER_QUEUE_URL"]),
+            f"<{who} on-failure queue>": mapping.inputs["destinationConfig"]["onFailure"][
+                "destinationArn"
+            ],
+            f"<{who} log group>": self._log_group_arn(log_group),
+        }
+
+    def placeholders(self) -> dict[str, str]:
+        names = {
+            "<prod account>": str(self.config("prodAccountId")),
+            "<poc account>": str(self.config("pocAccountId")),
+        }
+        if self.external_id:
+            names["<external id>"] = self.external_id
+        if self.stack == "prod":
+            fn = self.one(FUNCTION)
+            env = fn.inputs["environment"]["variables"]
+            names["<replicator role>"] = self.role_arn("replicator role")
+            names["<source stream>"] = self.one(MAPPING).inputs["eventSourceArn"]
+            names["<table>"] = env["TABLE_ARN"]
+            if self.mode == "assume-role":
+                names["<writer role>"] = env["WRITER_ROLE_ARN"]
+            names.update(self._consumer("replicator"))
+            return names
+        table = self.one(TABLE)
+        names["<table>"] = (
+            f"arn:aws:dynamodb:{self.region}:{self.account}:table/{table.inputs['name']}"
+        )
+        names["<replicator role>"] = str(self.outputs["replicatorRoleArn"])
+        if self.mode == "assume-role":
+            names["<writer role>"] = self.role_arn("writer role")
+        names["<table stream>"] = self.one(MAPPING).inputs["eventSourceArn"]
+        names["<delivery role>"] = self.role_arn("delivery role")
+        names["<archiver role>"] = self.role_arn("archiver role")
+        delivery = self.one(DELIVERY_STREAM)
+        names["<delivery stream>"] = (
+            f"arn:aws:firehose:{self.region}:{self.account}:deliverystream/{delivery.inputs['name']}"
+        )
+        s3 = delivery.inputs["extendedS3Configuration"]
+        names["<data prefix>"] = str(s3["prefix"]).split("!{", 1)[0]
+        names["<error prefix>"] = str(s3["errorOutputPrefix"]).split("!{", 1)[0]
+        bucket = self.one(PUBLIC_ACCESS_BLOCK).inputs["bucket"]
+        names["<bucket>"] = f"arn:aws:s3:::{bucket}"
+        log_stream = self.one(LOG_STREAM)
+        names["<delivery log stream>"] = (
+            self._log_group_arn(log_stream.inputs["logGroupName"])
+            + f":log-stream:{log_stream.inputs['name']}"
+        )
+        names.update(self._consumer("archiver"))
+        return names
+
+
+@functools.cache
+def render(stack: str, mode: str = "assume-role", external_id: str | None = None) -> StackView:
+    overrides: dict[str, Any] = {"accessMode": mode}
+    if external_id:
+        overrides["externalId"] = external_id
+    harness = _harness()
+    stack_outputs = None
+    if stack == "prod":
+        # The prod stack reads the poc stack's outputs: reuse the cached poc render (same mode
+        # and ExternalId) instead of letting the harness run poc again.
+        poc = render("poc", mode, external_id)
+        reference = stack_file_value("prod", "pocStackReference")
+        stack_outputs = {str(reference): dict(poc.outputs)}
+    rendered = harness.run_stack(stack, overrides, stack_outputs=stack_outputs)
+    return StackView(stack, mode, external_id, tuple(rendered.resources), dict(rendered.outputs))
+
+
+#: Both stacks in both modes, plus both stacks with an ExternalId in assume-role mode.
+VARIANTS: tuple[tuple[str, str, str | None], ...] = (
+    *((stack, mode, None) for stack in STACKS for mode in MODES),
+    *((stack, "assume-role", EXTERNAL_ID) for stack in STACKS),
+)
+
+
+def variant_id(variant: tuple[str, str, str | None]) -> str:
+    stack, mode, external_id = variant
+    return f"{stack}-{mode}" + ("-external-id" if external_id else "")
+
+
+def all_views() -> list[StackView]:
+    return [render(*variant) for variant in VARIANTS]
+
+
+def example_placeholders() -> dict[str, str]:
+    """Placeholder values of the example stack files (both modes), for the docs' legend."""
+    names: dict[str, str] = {}
+    for view in (render(s, m) for s in STACKS for m in MODES):
+        names.update(view.placeholders())
+    return names
