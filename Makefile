@@ -27,5 +27,10 @@ demo: $(STAMP)
 	@echo "make demo: the sandbox is not built yet (see the sandbox issue)." >&2
 	@exit 1
 
+# Benchmarks: our handlers against the seed design; prints a table, writes bench/results.md.
+# ARGS="--quick" for a short run.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(ARGS)
+
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,13 +72,15 @@ class Invocations:
     wall_s: list[float] = field(default_factory=list)
     cpu_s: list[float] = field(default_factory=list)
 
+    # Best of the repeats, not the median: the bench machine is shared, and interference only
+    # ever adds time (the usual defence, as in ``timeit``).
     @property
     def wall(self) -> float:
-        return statistics.median(self.wall_s)
+        return min(self.wall_s)
 
     @property
     def cpu(self) -> float:
-        return statistics.median(self.cpu_s)
+        return min(self.cpu_s)
 
     @property
     def records_per_s(self) -> float:

@@ -103,8 +103,8 @@ def throughput_section(res: Results) -> str:
     )
     return (
         "Records per second per shard (one invocation at a time, as Lambda processes a shard; "
-        "median of warm invocations; AWS answered by the in-process fake behind botocore, "
-        "latency added per request)\n\n" + _table(header, rows) + note
+        f"best of {res.config.repeats} warm invocations; AWS answered by the in-process fake "
+        "behind botocore, latency added per request)\n\n" + _table(header, rows) + note
     )
 
 
@@ -148,6 +148,50 @@ def cpu_section(res: Results) -> str:
             rows,
         )
     )
+
+
+def breakdown_section(res: Results) -> str:
+    if not res.stages:
+        return "Not measured (our handlers not available)."
+    parts = []
+    for side, stages in res.stages.items():
+        whole = res.runs.get((side, "ours", 1000, 0.0))
+        rows = [[st.name, f"{st.us_per_record:.1f}"] for st in stages]
+        total = sum(st.us_per_record for st in stages)
+        if whole is not None:
+            handler_us = whole.cpu / whole.n * 1e6
+            rows.append(
+                [
+                    "rest (signing, hooks, threads, response parsing, logs and metrics)",
+                    f"{max(0.0, handler_us - total):.1f}",
+                ]
+            )
+            rows.append(["**whole handler** (warm, N=1,000, 0 ms)", f"**{handler_us:.1f}**"])
+        parts.append(f"**{side}** (ours)\n\n" + _table(["stage", "CPU µs/record"], rows))
+    exp_rows = []
+    for side, (r0, r5) in res.experiments.items():
+        base0 = res.runs.get((side, "ours", 1000, 0.0))
+        base5 = res.runs.get((side, "ours", 1000, 5.0))
+        if base0 is None or base5 is None:
+            continue
+        exp_rows.append(
+            [
+                side,
+                f"{base0.cpu / base0.n * 1e6:.0f} → {r0.cpu / r0.n * 1e6:.0f}",
+                f"{_rate(base5.records_per_s)} → {_rate(r5.records_per_s)}",
+                _ratio(r5.records_per_s, base5.records_per_s),
+            ]
+        )
+    parts.append(
+        "Experiment, not the shipped handler: the same handler with "
+        "`parameter_validation=False` merged into its botocore client config "
+        "(`bench/breakdown.py`), N=1,000\n\n"
+        + _table(
+            ["function", "CPU µs/record (as shipped → experiment)", "records/s @ 5 ms", "gain"],
+            exp_rows,
+        )
+    )
+    return "\n\n".join(parts)
 
 
 def memory_section(res: Results) -> str:
@@ -391,6 +435,7 @@ def render(res: Results, machine: str) -> str:
         ("AWS requests per batch", calls_section(res)),
         ("Throughput per shard", throughput_section(res)),
         ("CPU per record", cpu_section(res)),
+        ("Where our CPU goes", breakdown_section(res)),
         ("Peak memory", memory_section(res)),
         ("Import time", import_section(res)),
         ("Asset size", asset_section(res)),

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import math
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -13,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import correctness, harness
+from . import breakdown, correctness, harness
 from .records import clickstream, dynamodb_stream_event, kinesis_event
 from .subjects import Subject, apply_env, load_subjects
 
@@ -24,7 +22,7 @@ RESULTS = Path(__file__).resolve().parent / "results.md"
 class Config:
     sizes: list[int]
     latencies: list[float]
-    repeats: int  # warm invocations timed per (function, size, latency); median reported
+    repeats: int  # warm invocations timed per (function, size, latency); best reported
     baseline_io_cap: int  # baseline records actually sent when latency > 0 (see notes)
     import_repeats: int
     correctness_n: int
@@ -37,7 +35,7 @@ class Config:
 FULL = {
     "sizes": [100, 300, 1000, 10000],
     "latencies": [0.0, 5.0, 20.0],
-    "repeats": 3,
+    "repeats": 5,
     "baseline_io_cap": 300,
     "import_repeats": 7,
     "correctness_n": 300,
@@ -45,7 +43,7 @@ FULL = {
 QUICK = {
     "sizes": [300, 1000],
     "latencies": [0.0, 5.0],
-    "repeats": 1,
+    "repeats": 2,
     "baseline_io_cap": 100,
     "import_repeats": 3,
     "correctness_n": 100,
@@ -64,6 +62,10 @@ class Results:
     assets: dict[str, int] = field(default_factory=dict)
     correctness: dict[str, correctness.CorrectnessResult] = field(default_factory=dict)
     profiles: dict[str, str] = field(default_factory=dict)
+    stages: dict[str, list[breakdown.Stage]] = field(default_factory=dict)
+    experiments: dict[str, tuple[harness.Invocations, harness.Invocations]] = field(
+        default_factory=dict
+    )
     asset_source: str = ""
     elapsed_s: float = 0.0
 
@@ -138,6 +140,17 @@ def measure_correctness(res: Results, subjects: list[Subject]) -> None:
             _progress(f"moto correctness ({impl}): ok={res.correctness[impl].ok}")
 
 
+def measure_breakdown(res: Results, subjects: list[Subject], n: int = 1000) -> None:
+    ours = {s.side: s for s in subjects if s.impl == "ours"}
+    if not ours:
+        return
+    res.stages["replicator"] = breakdown.replicator_stages(event_for("replicator", n))
+    res.stages["archiver"] = breakdown.archiver_stages(event_for("archiver", n))
+    for side, s in ours.items():
+        res.experiments[side] = breakdown.experiment(s, event_for(side, n), res.config.repeats)
+    _progress("CPU breakdown and parameter-validation experiment done")
+
+
 def profile_ours(res: Results, subjects: list[Subject], n: int = 1000) -> None:
     """pyinstrument profile of one warm invocation of each of our handlers (fake AWS, 0 ms)."""
     from pyinstrument import Profiler
@@ -165,6 +178,7 @@ def run(cfg: Config) -> Results:
     res = Results(cfg, notes=notes)
     measure_throughput(res, subjects)
     measure_cpu_and_memory(res, subjects)
+    measure_breakdown(res, subjects)
     measure_imports_and_assets(res)
     measure_correctness(res, subjects)
     if cfg.profile:
@@ -188,14 +202,6 @@ def machine() -> str:
         f"{platform.machine()}, {cpu}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
     )
-
-
-def ceil_div(n: int, d: int) -> int:
-    return math.ceil(n / d)
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
 
 
 def parse_args(argv: list[str] | None) -> Config:
