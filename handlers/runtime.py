@@ -10,6 +10,8 @@ the handlers create (botocore event hooks such as ``before-call`` / ``before-sen
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import os
 import threading
@@ -256,21 +258,41 @@ class DeadLetterResult:
     failed: list[DeadLetter] = field(default_factory=list)
 
 
+def _dumps(body: dict[str, Any]) -> str:
+    return json.dumps(body, ensure_ascii=True, separators=(",", ":"), default=str)
+
+
 def dead_letter_body(letter: DeadLetter, payload_field: str) -> str:
-    """The SQS message body: compact ASCII JSON, the payload truncated if the whole message
-    would be over 1 MiB (then ``payloadTruncated``/``payloadBytes`` say so; the record can be
-    read again from its source by the shard/sequence number the body names)."""
-    text = json.dumps(letter.body, ensure_ascii=True, separators=(",", ":"), default=str)
+    """The SQS message body: compact ASCII JSON of ``letter.body``.
+
+    If that is over SQS's 1 MiB, the payload field is replaced by ``payloadGzipBase64`` (gzip of
+    the payload's JSON, base64) with ``payloadEncoding: "gzip+base64"``; if even that is too big,
+    by ``payloadPrefix`` (the start of the payload's JSON) with ``payloadTruncated: true`` and
+    ``payloadBytes``: the record can then be read again from its source by the shard/sequence
+    number (replicator) or the key (archiver) the body names.
+    """
+    text = _dumps(letter.body)
     if len(text) <= SQS_MAX_BYTES:
         return text
-    body = dict(letter.body)
-    payload = json.dumps(body.get(payload_field), ensure_ascii=True, default=str)
-    body[payload_field] = None
+    payload = json.dumps(letter.body.get(payload_field), ensure_ascii=False, default=str)
+    body = {k: v for k, v in letter.body.items() if k != payload_field}
+    body["payloadEncoding"] = "gzip+base64"
+    body["payloadGzipBase64"] = base64.b64encode(
+        gzip.compress(payload.encode("utf-8"), mtime=0)
+    ).decode("ascii")
+    text = _dumps(body)
+    if len(text) <= SQS_MAX_BYTES:
+        return text
+    del body["payloadEncoding"], body["payloadGzipBase64"]
     body["payloadTruncated"] = True
-    body["payloadBytes"] = len(payload)
-    room = SQS_MAX_BYTES - len(json.dumps(body, ensure_ascii=True, separators=(",", ":"))) - 64
-    body["payloadPrefix"] = payload[: max(room, 0)]
-    return json.dumps(body, ensure_ascii=True, separators=(",", ":"), default=str)
+    body["payloadBytes"] = len(payload.encode("utf-8"))
+    keep = SQS_MAX_BYTES - len(_dumps(body)) - 32
+    while True:  # escaping can make the prefix longer than its length: shrink until it fits
+        body["payloadPrefix"] = payload[: max(keep, 0)]
+        text = _dumps(body)
+        if len(text) <= SQS_MAX_BYTES:
+            return text
+        keep -= len(text) - SQS_MAX_BYTES + 32
 
 
 def send_dead_letters(
