@@ -42,6 +42,28 @@ SUPPRESSIONS: tuple[Suppression, ...] = (
         ),
     ),
     Suppression(
+        issue="RESOURCE_MISMATCH",
+        kinds=frozenset({"identity"}),
+        detail='"required_format": "arn:*:dynamodb:*:*:table/*/stream/*"',
+        reason=(
+            "False positive: parliament splits ARNs on ':', and a real DynamoDB stream ARN ends in "
+            "a timestamp label with colons (…/stream/2026-01-01T00:00:00.000), so the archiver's "
+            "DescribeStream/GetRecords/GetShardIterator on its table's stream fail the format "
+            "check (a colon-free label passes)."
+        ),
+    ),
+    Suppression(
+        issue="RESOURCE_MISMATCH",
+        kinds=frozenset({"identity"}),
+        detail='"action": "dynamodb:ListStreams", "required_format": "*"',
+        reason=(
+            "dynamodb:ListStreams has no resource-level permissions, so the grant scoped to the "
+            "table's stream never matches a ListStreams call; it is kept (on the stream, not on "
+            "'*') because Lambda's documented execution-role permissions for DynamoDB stream "
+            "mappings list it, and scoped it cannot widen anything."
+        ),
+    ),
+    Suppression(
         issue="CREDENTIALS_EXPOSURE",
         kinds=frozenset({"identity"}),
         detail="",
@@ -83,10 +105,14 @@ def lint(doc: IamDocument) -> list[LintResult]:
     )
     results = []
     for finding in analysed.findings:
-        detail = finding.detail if isinstance(finding.detail, str) else json.dumps(finding.detail)
-        results.append(
-            LintResult(doc, finding.issue, detail, _suppression_for(doc, finding.issue, detail))
-        )
+        # A finding may carry one entry per action (RESOURCE_MISMATCH, RESOURCE_STAR): judge each
+        # entry on its own, so a suppression for one action never hides another.
+        entries = finding.detail if isinstance(finding.detail, list) else [finding.detail]
+        for entry in entries:
+            detail = entry if isinstance(entry, str) else json.dumps(entry)
+            results.append(
+                LintResult(doc, finding.issue, detail, _suppression_for(doc, finding.issue, detail))
+            )
     return results
 
 
