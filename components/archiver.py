@@ -224,7 +224,7 @@ class StreamToS3Archiver(pulumi.ComponentResource):
                 lambda v: json.dumps(
                     policies.firehose_delivery_policy(
                         bucket_arn=v["bucket"],
-                        prefixes=[args.data_prefix, args.error_output_prefix],
+                        prefixes=[args.prefix, args.error_prefix],
                         log_stream_arn=v["log_stream"],
                         bucket_kms_key_arn=args.bucket_kms_key_arn,
                         region=args.region,
