@@ -1,0 +1,126 @@
+"""The benchmark harness measures what it claims: requests are counted by operation, the latency
+model really delays each request, the baseline really makes one PutItem per record, the events
+are in AWS's format, and the derived figures (extrapolation, cost) follow their formulas."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import boto3
+import pytest
+from boto3.dynamodb.types import TypeDeserializer
+
+from bench import correctness, cost, harness
+from bench.emulation import emulation
+from bench.records import clickstream, dynamodb_stream_event, item_for, kinesis_event
+from bench.subjects import apply_env, load_subjects
+
+
+@pytest.fixture
+def subjects() -> dict[str, object]:
+    apply_env()
+    found, notes = load_subjects()
+    assert not notes, notes
+    return {s.label: s for s in found}
+
+
+def test_counter_counts_each_request_by_operation() -> None:
+    apply_env()
+    with emulation(fake=True) as counter:
+        ddb = boto3.client("dynamodb")
+        for _ in range(3):
+            ddb.batch_write_item(RequestItems={"t": [{"PutRequest": {"Item": {"k": {"S": "v"}}}}]})
+        ddb.put_item(TableName="t", Item={"k": {"S": "v"}})
+        boto3.client("firehose").put_record_batch(
+            DeliveryStreamName="s", Records=[{"Data": b"a"}, {"Data": b"b"}]
+        )
+    assert counter.snapshot() == {
+        "dynamodb:BatchWriteItem": 3,
+        "dynamodb:PutItem": 1,
+        "firehose:PutRecordBatch": 1,
+    }
+
+
+def test_latency_model_delays_every_request() -> None:
+    apply_env()
+    client = boto3.client("dynamodb")
+    with emulation(fake=True, latency_ms=0):
+        client.put_item(TableName="t", Item={"k": {"S": "v"}})  # warm the client up
+        start = time.perf_counter()
+        for _ in range(4):
+            client.put_item(TableName="t", Item={"k": {"S": "v"}})
+        fast = time.perf_counter() - start
+    with emulation(fake=True, latency_ms=25):
+        start = time.perf_counter()
+        for _ in range(4):
+            client.put_item(TableName="t", Item={"k": {"S": "v"}})
+        slow = time.perf_counter() - start
+    assert slow >= 4 * 0.025
+    assert slow - fast >= 4 * 0.025 * 0.9
+
+
+def test_fake_refuses_an_operation_it_does_not_know() -> None:
+    apply_env()
+    with emulation(fake=True), pytest.raises(NotImplementedError, match="dynamodb:DeleteTable"):
+        boto3.client("dynamodb").delete_table(TableName="t")
+
+
+def test_baseline_makes_one_putitem_per_record_and_assumes_role_every_time(subjects) -> None:
+    baseline = subjects["replicator (baseline)"]
+    run = harness.invoke(baseline, kinesis_event(clickstream(7)), latency_ms=0, repeats=2)
+    assert run.first_calls == {"dynamodb:PutItem": 7, "sts:AssumeRole": 1}
+    # every invocation, warm or not, assumes the role again and writes record by record
+    assert run.warm_calls == {"dynamodb:PutItem": 7, "sts:AssumeRole": 1}
+
+
+def test_ours_batches_and_assumes_role_once(subjects) -> None:
+    ours = subjects["replicator (ours)"]
+    run = harness.invoke(ours, kinesis_event(clickstream(60)), latency_ms=0, repeats=1)
+    assert run.first_calls == {"dynamodb:BatchWriteItem": 3, "sts:AssumeRole": 1}
+    assert run.warm_calls == {"dynamodb:BatchWriteItem": 3}
+
+
+def test_events_carry_the_payload_in_aws_format() -> None:
+    payloads = clickstream(3)
+    kin = kinesis_event(payloads)["Records"]
+    assert [json.loads(base64.b64decode(r["kinesis"]["data"])) for r in kin] == payloads
+    assert all(len(r["kinesis"]["sequenceNumber"]) == 56 for r in kin)
+    assert kin[0]["eventID"] == f"shardId-000000000000:{kin[0]['kinesis']['sequenceNumber']}"
+    ddb = dynamodb_stream_event(payloads)["Records"]
+    des = TypeDeserializer()
+    image = {k: des.deserialize(v) for k, v in ddb[1]["dynamodb"]["NewImage"].items()}
+    assert image == item_for(payloads[1], kin[1]["kinesis"]["sequenceNumber"])
+    assert ddb[1]["eventName"] == "INSERT" and ddb[1]["eventSource"] == "aws:dynamodb"
+
+
+def test_extrapolation_keeps_setup_once_and_scales_per_record_time() -> None:
+    sample = harness.Invocations(100, 5.0, {}, {}, wall_s=[0.6], cpu_s=[0.06])
+    setup = harness.Invocations(0, 5.0, {}, {}, wall_s=[0.1], cpu_s=[0.01])
+    scaled = harness.extrapolate_sequential(sample, setup, 1000)
+    assert scaled.n == 1000
+    assert scaled.wall == pytest.approx(0.1 + 0.5 * 10)
+    assert scaled.cpu == pytest.approx(0.01 + 0.05 * 10)
+
+
+def test_cost_scales_cpu_time_by_the_memory_share() -> None:
+    full = cost.estimate(batch=1000, cpu_s=0.1, io_wait_s=0.0, memory_mb=1769)
+    small = cost.estimate(batch=1000, cpu_s=0.1, io_wait_s=0.0, memory_mb=128)
+    assert full.duration_cpu_s == pytest.approx(0.1)
+    assert small.duration_cpu_s == pytest.approx(0.1 * 1769 / 128)
+    # CPU-bound work costs the same GB-s whatever the memory (below one vCPU), plus requests
+    per_batch_arm = 0.1 * 1769 / 1024 * cost.PRICE_PER_GB_S["arm64"] + cost.PRICE_PER_REQUEST
+    assert small.cost["arm64"][0] == pytest.approx(1000 * per_batch_arm)
+    with_io = cost.estimate(batch=1000, cpu_s=0.1, io_wait_s=0.05, memory_mb=512)
+    assert with_io.duration_io_s == pytest.approx(0.1 * 1769 / 512 + 0.05)
+
+
+def test_moto_run_checks_the_whole_path_for_both_designs(subjects) -> None:
+    for impl in ("ours", "baseline"):
+        result = correctness.run(
+            subjects[f"replicator ({impl})"], subjects[f"archiver ({impl})"], 5
+        )
+        assert result.ok, (impl, result.failures)
+        assert result.items_after_redelivery == 5 and result.archived_lines == 5
+    assert result.replicator_calls[1] == {"dynamodb:PutItem": 5, "sts:AssumeRole": 1}
