@@ -131,15 +131,24 @@ def wildcard_action_violations(doc: Mapping[str, Any], where: str = "policy") ->
 
 
 def _arn_name_part(arn: str) -> str | None:
-    """The resource-name part of an ARN (``table/<name>/...`` -> ``<name>``), None if not an ARN."""
+    """The resource-name part of an ARN, None if not an ARN.
+
+    ``table/<name>/stream/...`` -> ``<name>``; ``log-group:<name>:*`` -> ``<name>`` (log group
+    names contain ``/``); S3/SQS/SNS ARNs have no type prefix (``<bucket>/<key>`` -> ``<bucket>``).
+    """
     parts = arn.split(":", 5)
     if len(parts) < 6 or parts[0] != "arn":
         return None
     service, rest = parts[2], parts[5]
     if service in ("s3", "sqs", "sns"):
         return re.split(r"[/:]", rest, maxsplit=1)[0]
-    tokens = re.split(r"[/:]", rest, maxsplit=2)
-    return tokens[1] if len(tokens) > 1 else tokens[0]
+    match = re.match(r"^[^/:]+[/:]", rest)
+    if not match:
+        return rest
+    remainder = rest[match.end() :]
+    if service == "logs":
+        return remainder.split(":", 1)[0]
+    return re.split(r"[/:]", remainder.lstrip("/"), maxsplit=1)[0]
 
 
 def is_wide_resource(resource: str) -> bool:
@@ -362,9 +371,16 @@ def delivery_stream_violations(resource_type: str, props: Mapping[str, Any]) -> 
     return problems
 
 
+def _number(value: Any) -> float | None:
+    """A numeric property: the engine passes numbers as floats (protobuf doubles)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
 def log_group_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
-    days = props.get("retentionInDays")
-    if not isinstance(days, int) or days <= 0:
+    days = _number(props.get("retentionInDays"))
+    if days is None or days <= 0:
         return [f"retentionInDays must be a positive number of days (got {days!r}: kept forever)"]
     return []
 
@@ -382,11 +398,11 @@ def event_source_mapping_violations(resource_type: str, props: Mapping[str, Any]
         problems.append("functionResponseTypes must include ReportBatchItemFailures")
     if props.get("bisectBatchOnFunctionError") is not True:
         problems.append("bisectBatchOnFunctionError must be true")
-    retries = props.get("maximumRetryAttempts")
-    if not isinstance(retries, int) or not 0 <= retries <= 10000:
+    retries = _number(props.get("maximumRetryAttempts"))
+    if retries is None or not 0 <= retries <= 10000:
         problems.append(f"maximumRetryAttempts must be 0..10000 (got {retries!r}: infinite)")
-    age = props.get("maximumRecordAgeInSeconds")
-    if not isinstance(age, int) or not 60 <= age <= 604800:
+    age = _number(props.get("maximumRecordAgeInSeconds"))
+    if age is None or not 60 <= age <= 604800:
         problems.append(f"maximumRecordAgeInSeconds must be 60..604800 (got {age!r}: infinite)")
     if not _get(props, "destinationConfig", "onFailure", "destinationArn"):
         problems.append("destinationConfig.onFailure.destinationArn must be set")

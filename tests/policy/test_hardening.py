@@ -1,0 +1,99 @@
+"""Encryption, public access, log retention and wildcard-free IAM on what the stacks render."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+from stream_replica.components import policies
+
+from .checks import wildcard_action_problems, wildcard_resource_problems
+from .stacks import VARIANTS, StackView, render, variant_id
+
+
+@functools.cache
+def prod_with_created_stream() -> StackView:
+    """The prod stack asked to create its source stream (the example stack uses an existing one)."""
+    from tests import pulumi_harness
+
+    rendered = pulumi_harness.run_stack("prod", {"createSourceStream": True})
+    return StackView("prod", "assume-role", None, tuple(rendered.resources), rendered.outputs)
+
+
+def test_table_encryption_matches_the_access_mode() -> None:
+    # DynamoDB always encrypts at rest. assume-role: the AWS-managed KMS key (auditable in
+    # CloudTrail). resource-policy: the AWS-owned key, because DynamoDB refuses cross-account
+    # access through a resource policy to a table under the AWS-managed key.
+    for mode, kms in (("assume-role", True), ("resource-policy", False)):
+        (table,) = render("poc", mode).of_type("aws:dynamodb/table:Table")
+        assert table.inputs["serverSideEncryption"] == {"enabled": kms}, mode
+        assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
+        assert table.inputs["deletionProtectionEnabled"] is True
+        assert table.protect and table.retain_on_delete
+
+
+def test_created_source_stream_is_kms_encrypted() -> None:
+    (stream,) = prod_with_created_stream().of_type("aws:kinesis/stream:Stream")
+    assert stream.inputs["encryptionType"] == "KMS"
+    assert stream.inputs["kmsKeyId"]
+    # The example stack reads an existing stream and creates none.
+    assert render("prod").of_type("aws:kinesis/stream:Stream") == []
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=variant_id)
+def test_queues_are_encrypted_and_log_groups_expire(variant: tuple[str, str, str | None]) -> None:
+    view = render(*variant)
+    queues = view.of_type("aws:sqs/queue:Queue")
+    assert len(queues) == 2
+    for queue in queues:
+        assert queue.inputs.get("sqsManagedSseEnabled") is True or queue.inputs.get(
+            "kmsMasterKeyId"
+        ), queue.name
+    groups = view.of_type("aws:cloudwatch/logGroup:LogGroup")
+    assert len(groups) == (1 if view.stack == "prod" else 2)
+    for group in groups:
+        assert group.inputs.get("retentionInDays", 0) > 0, group.name
+
+
+def test_bucket_and_delivery_stream_are_locked_down() -> None:
+    view = render("poc")
+    (bucket,) = view.of_type("aws:s3/bucket:Bucket")
+    name = bucket.inputs["bucket"]
+    (pab,) = view.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    assert pab.inputs["bucket"] == name
+    for flag in (
+        "blockPublicAcls",
+        "blockPublicPolicy",
+        "ignorePublicAcls",
+        "restrictPublicBuckets",
+    ):
+        assert pab.inputs[flag] is True, flag
+    (sse,) = view.of_type(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )
+    assert sse.inputs["bucket"] == name
+    (rule,) = sse.inputs["rules"]
+    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] in ("AES256", "aws:kms")
+    (policy,) = view.of_type("aws:s3/bucketPolicy:BucketPolicy")
+    assert policy.depends_on(pab), "bucket policy must wait for the public access block"
+    (delivery,) = view.of_type("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")
+    assert delivery.inputs["serverSideEncryption"]["enabled"] is True
+    assert delivery.inputs["extendedS3Configuration"]["cloudwatchLoggingOptions"]["enabled"] is True
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=variant_id)
+def test_no_wildcard_actions_or_resources(variant: tuple[str, str, str | None]) -> None:
+    docs = render(*variant).documents()
+    assert docs
+    assert wildcard_action_problems(docs) == []
+    exceptions = policies.ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS
+    assert wildcard_resource_problems(docs, exceptions) == []
+    # The one wildcard action is the bucket's TLS-only Deny.
+    wildcards = [
+        (d.owner, s["Effect"], a)
+        for d in docs
+        for s in d.statements
+        for a in (s.get("Action") if isinstance(s.get("Action"), list) else [s.get("Action")])
+        if a and "*" in a
+    ]
+    assert wildcards == ([] if variant[0] == "prod" else [(wildcards[0][0], "Deny", "s3:*")])
