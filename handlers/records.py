@@ -122,10 +122,19 @@ def build_item(payload: Mapping[str, Any], sequence_number: str, shard_id: str) 
 
 
 def _number_size(text: str) -> int:
-    """Approximate stored size of a DynamoDB number: 1 byte per two significant digits + 1."""
-    mantissa = text.lstrip("-").split("E")[0].split("e")[0].replace(".", "")
-    digits = len(mantissa.strip("0")) or 1
-    return (digits + 1) // 2 + 1
+    """Approximate stored size of a DynamoDB number (1 byte per two significant digits, plus 1),
+    after checking DynamoDB's range: a magnitude from 1E-130 to 9.9…9E+125, or zero (boto3's
+    serialiser lets 1E+126 and subnormals like 1E-131 through; DynamoDB does not)."""
+    number = Decimal(text)
+    digits = number.as_tuple().digits
+    if number:
+        exponent = number.adjusted()
+        if exponent > 125 or exponent < -130:
+            raise PoisonRecordError(
+                f"number {text} is outside DynamoDB's range (magnitude 1E-130 to 9.9…9E+125)"
+            )
+    significant = len("".join(map(str, digits)).strip("0")) or 1
+    return (significant + 1) // 2 + 1
 
 
 def attribute_value_size(value: Mapping[str, Any], depth: int = 0) -> int:
@@ -140,6 +149,8 @@ def attribute_value_size(value: Mapping[str, Any], depth: int = 0) -> int:
         return 1
     if kind == "B":
         return len(inner.value if isinstance(inner, Binary) else inner)
+    if kind in ("SS", "NS", "BS") and not inner:
+        raise PoisonRecordError("an empty set, which DynamoDB cannot store")
     if kind == "SS":
         return sum(len(s.encode("utf-8")) for s in inner)
     if kind == "NS":
@@ -282,7 +293,10 @@ def image_to_json_line(
 
     Raises :class:`PoisonRecordError` when the line is over Firehose's 1,000 KiB record limit.
     """
-    obj = image_to_object(image)
+    try:
+        obj = image_to_object(image)
+    except (TypeError, ValueError, DecimalException, binascii.Error) as exc:
+        raise PoisonRecordError(f"image is not valid DynamoDB JSON: {exc!r}") from None
     if extra:
         obj.update(extra)
     line = (_json_text(obj) + "\n").encode("utf-8")
