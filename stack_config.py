@@ -98,14 +98,18 @@ class StackConfig:
         full = key if ":" in key else f"{self.project}:{key}"
         return ConfigError(f"{self.file}: {full}: {problem}")
 
-    def check_unknown_keys(self) -> None:
-        """Reject project keys the schema doesn't declare (typos)."""
+    def check_keys(self) -> None:
+        """Reject project keys the schema doesn't declare (typos) and values of the wrong type."""
         prefix = f"{self.project}:"
         for full in sorted(_present_keys()):
-            if full.startswith(prefix) and full[len(prefix) :] not in self.schema:
+            if not full.startswith(prefix):
+                continue
+            key = full[len(prefix) :]
+            if key not in self.schema:
                 raise self.error(
                     full, "not a config key of this project (see Pulumi.yaml's config schema)"
                 )
+            self.get(key)  # type check, also for keys only the other side reads
 
     def _raw(self, key: str) -> tuple[str | None, dict[str, Any]]:
         spec = self.schema.get(key)
@@ -176,7 +180,7 @@ class StackConfig:
         if value is None:
             return None
         if not _ARN.match(value) or (service and value.split(":")[2] != service):
-            what = f"an {service} ARN" if service else "an ARN"
+            what = f"an ARN of the {service} service" if service else "an ARN"
             raise self.error(key, f"must be {what}, got {value!r}")
         return value
 
@@ -255,7 +259,7 @@ def _tags(cfg: StackConfig) -> dict[str, str]:
 def load(stack: str | None = None, project_file: Path = PROJECT_FILE) -> Settings:
     """Read and check the shared part of the stack's config."""
     cfg = StackConfig(stack, project_file)
-    cfg.check_unknown_keys()
+    cfg.check_keys()
     side = cfg.string("side") or cfg.stack
     if side not in SIDES:
         raise cfg.error(

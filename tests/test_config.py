@@ -1,0 +1,236 @@
+"""Config: the schema in Pulumi.yaml, the stack files against it, and each bad value's error.
+
+Errors must come before any resource is created (as ``pulumi preview`` would show them) and name
+the stack file and the key, so a user knows what to fix where.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import stack_config
+from tests.pulumi_harness import RenderedStack, run_stack
+
+REPO = Path(__file__).resolve().parent.parent
+PROJECT = "kinesis-crossaccount-replica"
+REQUIRED = {"prodAccountId", "pocAccountId"}
+POC_REFERENCE = "organization/kinesis-crossaccount-replica/poc"
+POC_OUTPUTS = {
+    "accessMode": "assume-role",
+    "tableName": "t",
+    "tableArn": "arn:aws:dynamodb:eu-west-1:999999999999:table/t",
+    "tableRegion": "eu-west-1",
+    "writerRoleArn": "arn:aws:iam::999999999999:role/w",
+    "replicatorRoleArn": "arn:aws:iam::111111111111:role/ProdKinesisToPocDynamo-role",
+}
+TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
+
+
+def load(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    assert isinstance(data, dict)
+    return data
+
+
+def run(stack: str, overrides: dict[str, object]) -> RenderedStack:
+    return run_stack(stack, overrides, stack_outputs={POC_REFERENCE: POC_OUTPUTS})
+
+
+# --- the schema and the stack files ---------------------------------------------------------
+
+
+def test_project_runtime_and_name() -> None:
+    project = load(REPO / "Pulumi.yaml")
+    assert project["name"] == PROJECT
+    assert project["runtime"] == {
+        "name": "python",
+        "options": {"toolchain": "pip", "virtualenv": "venv"},
+    }
+
+
+def test_every_project_key_is_typed_described_and_defaulted() -> None:
+    _, schema = stack_config.load_schema()
+    assert len(schema) > 40
+    for key, spec in schema.items():
+        assert spec.get("type") in TYPES, key
+        assert isinstance(spec.get("description"), str) and len(spec["description"]) > 10, key
+        if key in REQUIRED:
+            assert "default" not in spec, key
+            continue
+        assert "default" in spec, key
+        assert isinstance(spec["default"], TYPES[spec["type"]]), key
+
+
+@pytest.mark.parametrize(("stack", "account"), [("poc", "999999999999"), ("prod", "111111111111")])
+def test_stack_files_use_declared_keys_with_declared_types(stack: str, account: str) -> None:
+    _, schema = stack_config.load_schema()
+    config = load(REPO / f"Pulumi.{stack}.yaml")["config"]
+    assert config["aws:region"] == "eu-west-1"
+    assert config["aws:allowedAccountIds"] == [account]
+    for full, value in config.items():
+        namespace, key = full.split(":", 1)
+        if namespace == "aws":
+            continue
+        assert namespace == PROJECT, full
+        assert key in schema, f"{full} is not declared in Pulumi.yaml"
+        assert isinstance(value, TYPES[schema[key]["type"]]), full
+    assert {full.split(":", 1)[1] for full in config} >= REQUIRED
+
+
+def test_stack_files_carry_the_seed_setup() -> None:
+    poc = load(REPO / "Pulumi.poc.yaml")["config"]
+    prod = load(REPO / "Pulumi.prod.yaml")["config"]
+
+    def value(config: dict[str, Any], key: str) -> Any:
+        return config[f"{PROJECT}:{key}"]
+
+    assert value(poc, "tableName") == "prod-raven-lambda-webanalytics-crossaccount"
+    assert value(poc, "writerRoleName") == "DynamoDB-ProdAnalyticsWrite-role"
+    assert value(poc, "archiverFunctionName") == "PocLambdaFirehose"
+    assert value(poc, "deliveryStreamName") == "prod-s3-firehose"
+    assert (value(poc, "bufferingSizeMb"), value(poc, "bufferingIntervalSeconds")) == (5, 300)
+    assert value(poc, "deletionProtection") is True
+    assert value(prod, "replicatorFunctionName") == "ProdKinesisToPocDynamo"
+    assert value(prod, "sourceStreamName") == "web-analytics"
+    assert value(prod, "pocStackReference") == POC_REFERENCE
+    assert (value(prod, "batchSize"), value(prod, "replicatorTimeout")) == (300, 120)
+    assert value(poc, "archiverTimeout") == 300
+    # The keys both stacks must agree on, agree.
+    for key in ("prodAccountId", "pocAccountId", "accessMode", "replicatorRoleName"):
+        assert value(poc, key) == value(prod, key), key
+
+
+def test_schema_defaults_apply_when_the_stack_file_leaves_a_key_out() -> None:
+    stack = run_stack("poc", {"writerRoleName": None, "archiverTimeout": None})
+    writer = stack.one("aws:iam/role:Role", "replica-target-writer-role")
+    assert "name" not in writer.inputs  # schema default "" = autonamed
+    function = stack.one("aws:lambda/function:Function")
+    assert function.inputs["timeout"] == 300  # schema default
+
+
+# --- each bad value, its error --------------------------------------------------------------
+
+BAD_VALUES: list[tuple[str, dict[str, object], str]] = [
+    ("poc", {"prodAccountId": "12345"}, "prodAccountId: must be a 12-digit AWS account id"),
+    ("prod", {"pocAccountId": "99999999999x"}, "pocAccountId: must be a 12-digit"),
+    ("poc", {"prodAccountId": None}, "prodAccountId: is required"),
+    ("poc", {"pocAccountId": "111111111111"}, "pocAccountId: must differ from prodAccountId"),
+    ("prod", {"accessMode": "sideways"}, "accessMode: must be one of assume-role, resource-poli"),
+    ("prod", {"batchSize": 0}, "batchSize: must be 1..10000, got 0"),
+    ("poc", {"batchSize": 10001}, "batchSize: must be 1..10000, got 10001"),
+    ("prod", {"batchSize": "many"}, "batchSize: must be an integer, got 'many'"),
+    ("prod", {"createSourceStream": "yes"}, "createSourceStream: must be true or false"),
+    ("prod", {"startingPosition": "AT_TIMESTAMP"}, "startingPosition: must be one of"),
+    ("prod", {"maximumRecordAgeSeconds": 10}, "maximumRecordAgeSeconds: must be 60..604800"),
+    ("prod", {"parallelizationFactor": 11}, "parallelizationFactor: must be 1..10"),
+    ("poc", {"runtime": "python3.9"}, "runtime: must be one of python3.12"),
+    ("poc", {"architecture": "arm"}, "architecture: must be one of arm64, x86_64"),
+    ("poc", {"logRetentionDays": 31}, "logRetentionDays: must be one CloudWatch accepts"),
+    ("prod", {"replicatorTimeout": 901}, "replicatorTimeout: must be 1..900"),
+    ("poc", {"replicatorTimeout": "slow"}, "replicatorTimeout: must be an integer"),
+    ("prod", {"replicatorMemorySize": 64}, "replicatorMemorySize: must be 128..10240"),
+    ("poc", {"aws:region": None}, "aws:region: is required"),
+    ("poc", {"aws:region": "europe"}, "aws:region: is not an AWS region"),
+    ("poc", {"aws:allowedAccountIds": None}, "aws:allowedAccountIds: is required"),
+    (
+        "prod",
+        {"aws:allowedAccountIds": ["222222222222"]},
+        "aws:allowedAccountIds: must contain the prod account 111111111111",
+    ),
+    ("poc", {"side": "prod"}, "aws:allowedAccountIds: must contain the prod account"),
+    ("poc", {"side": "staging"}, "side: must be poc or prod"),
+    ("poc", {"acessMode": "assume-role"}, "acessMode: not a config key of this project"),
+    ("poc", {"tags": ["owner"]}, "tags: entries are Key=Value strings"),
+    ("poc", {"tags": "owner=x"}, "tags: must be a list"),
+    (
+        "poc",
+        {"alarmTopicArn": "arn:aws:sqs:eu-west-1:999999999999:q"},
+        "alarmTopicArn: must be an ARN of the sns service",
+    ),
+    (
+        "poc",
+        {"accessMode": "resource-policy", "tableEncryption": "AWS_MANAGED"},
+        "tableEncryption: AWS_MANAGED can't be used with accessMode resource-policy",
+    ),
+    ("poc", {"tableEncryption": "CUSTOMER"}, "tableEncryption: must be one of"),
+    ("poc", {"billingMode": "FREE"}, "billingMode: must be one of"),
+    ("poc", {"gsiHashKey": ""}, "gsiHashKey: is required when gsiName is set"),
+    ("poc", {"gsiHashKeyType": "X"}, "gsiHashKeyType: must be one of S, N, B"),
+    ("poc", {"s3Prefix": "/data"}, "s3Prefix: must be a folder"),
+    ("poc", {"compression": "ZSTD"}, "compression: must be one of UNCOMPRESSED, GZIP"),
+    ("poc", {"bufferingSizeMb": 129}, "bufferingSizeMb: must be 1..128"),
+    ("poc", {"bucketName": "a", "existingBucketName": "b"}, "existingBucketName: set bucketName"),
+    (
+        "poc",
+        {"archiveTransitionDays": 30, "archiveExpirationDays": 10},
+        "archiveExpirationDays: must be later than archiveTransitionDays",
+    ),
+    ("prod", {"pocStackReference": "poc"}, "pocStackReference: must be <organization>/"),
+    ("prod", {"pocStackReference": ""}, "tableName: is required on prod"),
+    (
+        "prod",
+        {"pocStackReference": "", "tableName": "t", "tableArn": "arn:aws:sqs:eu-west-1:1:x"},
+        "tableArn: must be an ARN of the dynamodb service",
+    ),
+    (
+        "prod",
+        {
+            "pocStackReference": "",
+            "tableName": "t",
+            "tableArn": "arn:aws:dynamodb:eu-west-1:222222222222:table/t",
+        },
+        "tableArn: is not in the POC account 999999999999",
+    ),
+    (
+        "prod",
+        {
+            "pocStackReference": "",
+            "tableName": "t",
+            "tableArn": "arn:aws:dynamodb:eu-west-1:999999999999:table/t",
+        },
+        "writerRoleArn: is required on prod in assume-role mode",
+    ),
+    (
+        "prod",
+        {
+            "createSourceStream": True,
+            "sourceStreamArn": "arn:aws:kinesis:eu-west-1:111111111111:stream/s",
+        },
+        "sourceStreamArn: must be empty when createSourceStream is true",
+    ),
+    ("prod", {"sourceStreamName": ""}, "sourceStreamName: is required"),
+    ("prod", {"replicatorRoleName": "bad name!"}, "replicatorRoleName: is not a valid IAM"),
+    ("prod", {"powertoolsLayerArn": "layer-27"}, "powertoolsLayerArn: must be an ARN of the"),
+]
+
+
+@pytest.mark.parametrize(
+    ("stack", "overrides", "message"),
+    BAD_VALUES,
+    ids=[f"{stack}-{'-'.join(overrides)}" for stack, overrides, _ in BAD_VALUES],
+)
+def test_bad_value_names_the_stack_file_and_key(
+    stack: str, overrides: dict[str, object], message: str
+) -> None:
+    with pytest.raises(stack_config.ConfigError) as raised:
+        run(stack, overrides)
+    text = str(raised.value)
+    assert text.startswith(f"Pulumi.{stack}.yaml: "), text
+    assert message in text, text
+
+
+def test_config_error_comes_before_any_resource() -> None:
+    """A bad value fails the whole run the way a preview would: nothing half-created."""
+    from sandbox.pulumi_runner import run_program
+    from tests.pulumi_harness import RecordingMocks, RecordingMonitor
+
+    mocks = RecordingMocks()
+    monitor = RecordingMonitor(mocks)
+    with pytest.raises(stack_config.ConfigError, match="batchSize"):
+        run_program("poc", mocks, config_overrides={"batchSize": 0}, monitor=monitor)
+    assert monitor.records == []
