@@ -44,6 +44,15 @@ def _harness() -> Any:
     return pulumi_harness
 
 
+def _static_folder(prefix: str) -> str:
+    """The folder part of a Firehose prefix before any ``!{...}`` expression.
+
+    ``prod-kinesis-data/year=!{timestamp:yyyy}/`` -> ``prod-kinesis-data/``.
+    """
+    static = prefix.split("!{", 1)[0]
+    return static[: static.rfind("/") + 1]
+
+
 def stack_file_value(stack: str, key: str) -> Any:
     """A value of ``Pulumi.<stack>.yaml`` by its key without namespace."""
     import yaml
@@ -185,8 +194,8 @@ class StackView:
             f"arn:aws:firehose:{self.region}:{self.account}:deliverystream/{delivery.inputs['name']}"
         )
         s3 = delivery.inputs["extendedS3Configuration"]
-        names["<data prefix>"] = str(s3["prefix"]).split("!{", 1)[0]
-        names["<error prefix>"] = str(s3["errorOutputPrefix"]).split("!{", 1)[0]
+        names["<data prefix>"] = _static_folder(str(s3["prefix"]))
+        names["<error prefix>"] = _static_folder(str(s3["errorOutputPrefix"]))
         bucket = self.one(PUBLIC_ACCESS_BLOCK).inputs["bucket"]
         names["<bucket>"] = f"arn:aws:s3:::{bucket}"
         log_stream = self.one(LOG_STREAM)
