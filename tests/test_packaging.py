@@ -1,0 +1,124 @@
+"""The components work pip-installed (not editable), from outside this repository.
+
+Another Pulumi program depends on this repository with pip; the components must import as
+``stream_replica.components`` and the Lambda asset must hold the handler files that were
+installed with them, not whatever sits in that program's working folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+#: Runs in a fresh interpreter, from a folder that holds a decoy ``handlers/`` package.
+PROBE = r"""
+import json, sys
+import pulumi
+from stream_replica.components import ReplicaTarget, ReplicaTargetArgs, assets
+import stream_replica.components as components
+
+class Mocks(pulumi.runtime.Mocks):
+    def new_resource(self, args):
+        return args.name + "-id", {**args.inputs, "arn": "arn:aws:x:eu-west-1:1:" + args.name,
+                                   "streamArn": "arn:stream"}
+    def call(self, args):
+        return {}
+
+pulumi.runtime.set_mocks(Mocks(), project="consumer", stack="dev", preview=False)
+target = ReplicaTarget("t", ReplicaTargetArgs(source_account_id="111111111111"))
+archive = assets.handler_archive()
+print(json.dumps({
+    "components": components.__file__,
+    "handlers_dir": str(assets.handlers_dir()),
+    "archive": {name: str(asset.path) for name, asset in archive.assets.items()},
+    "component_type": type(target).__name__,
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``pip install --no-deps --target`` of a clean copy of the project.
+
+    A real wheel build in pip's isolated build environment (as a consumer's ``pip install``
+    does it), from a copy so the repository gets no ``build/`` or ``*.egg-info`` of it.
+    """
+    work = tmp_path_factory.mktemp("pkg")
+    source = work / "src"
+    source.mkdir()
+    shutil.copy(REPO / "pyproject.toml", source)
+    readme = REPO / "README.md"
+    if readme.exists():
+        shutil.copy(readme, source)
+    else:  # the build reads it as the long description
+        (source / "README.md").write_text("stream replica\n", encoding="utf-8")
+    for package in ("components", "handlers"):
+        shutil.copytree(
+            REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    target = work / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=work,
+    )
+    return target
+
+
+def test_installed_tree_holds_both_packages_and_only_python(installed: Path) -> None:
+    package = installed / "stream_replica"
+    assert (package / "components" / "__init__.py").is_file()
+    assert (package / "components" / "policies.py").is_file()
+    installed_handlers = sorted(p.name for p in (package / "handlers").glob("*.py"))
+    repo_handlers = sorted(p.name for p in (REPO / "handlers").glob("*.py"))
+    assert installed_handlers == repo_handlers
+    assert "replicator.py" in installed_handlers and "archiver.py" in installed_handlers
+
+
+def test_components_import_and_package_the_installed_handlers(
+    installed: Path, tmp_path: Path
+) -> None:
+    # A consumer program's folder with its own, unrelated handlers/ package: the asset must
+    # not pick it up.
+    decoy = tmp_path / "handlers"
+    decoy.mkdir()
+    (decoy / "__init__.py").write_text("DECOY = True\n", encoding="utf-8")
+    (decoy / "replicator.py").write_text("raise SystemExit('decoy')\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(installed)}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    site = str(installed.resolve())
+    assert report["components"].startswith(site)
+    assert report["handlers_dir"] == str((installed / "stream_replica" / "handlers").resolve())
+    archive = report["archive"]
+    assert set(archive) == {f"handlers/{p.name}" for p in (REPO / "handlers").glob("*.py")}
+    assert all(path.startswith(site) for path in archive.values()), archive
+    assert not any("__pycache__" in name for name in archive)
+    assert report["component_type"] == "ReplicaTarget"
