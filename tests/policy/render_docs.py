@@ -19,12 +19,18 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DOC = REPO_ROOT / "docs" / "policy.md"
 
 
+def _python_name(type_token: str) -> str:
+    """``aws:kinesis/stream:Stream`` -> ``aws.kinesis.Stream`` (how programs spell it)."""
+    package, module, name = type_token.split(":")
+    return f"{package}.{module.split('/')[0]}.{name}"
+
+
 def rules_table() -> str:
     from policy_pack import replica_rules
 
     lines = ["| Rule | Applies to | Checks |", "|---|---|---|"]
     for rule in replica_rules.RULES:
-        types = ", ".join(f"`{t.split(':')[-1]}`" for t in rule.resource_types)
+        types = ", ".join(f"`{_python_name(t)}`" for t in rule.resource_types)
         if rule.resource_types == tuple(replica_rules.IAM_DOCUMENT_PROPERTIES):
             types = "every IAM document (trust, role, bucket, table, queue and topic policies)"
         lines.append(f"| `{rule.name}` | {types} | {rule.description} |")
@@ -39,8 +45,14 @@ def rules_table() -> str:
 
 
 def legend_table(examples: Mapping[str, str]) -> str:
+    """The placeholders the permission table uses, with their values in the example stacks."""
+    from .expected_permissions import markdown_table
+
+    used = markdown_table()
     lines = ["| Placeholder | In the example stacks |", "|---|---|"]
-    lines += [f"| `{name}` | `{value}` |" for name, value in sorted(examples.items())]
+    lines += [
+        f"| `{name}` | `{value}` |" for name, value in sorted(examples.items()) if name in used
+    ]
     return "\n".join(lines)
 
 
