@@ -1,0 +1,90 @@
+"""``python -m sandbox``: the in-process AWS demo (``make demo``; ``make serve`` adds ``--serve``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .demo import DemoOptions, run
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not a fraction in [0, 1)")
+    return value
+
+
+def parse_args(argv: list[str] | None = None) -> DemoOptions:
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox",
+        description="Deploy the poc and prod stacks into an in-process AWS emulator (moto), "
+        "stream a web-analytics clickstream through replicator, DynamoDB, archiver and "
+        "Firehose to S3, and check that nothing is lost or duplicated.",
+    )
+    parser.add_argument("--records", type=int, default=3000, help="clickstream records (3000)")
+    parser.add_argument("--no-poison", action="store_true", help="produce no poison records")
+    parser.add_argument("--shards", type=int, default=2, help="shards of the source stream (2)")
+    parser.add_argument(
+        "--access-mode",
+        choices=("assume-role", "resource-policy"),
+        help="override the stacks' accessMode config",
+    )
+    parser.add_argument(
+        "--throttle-writes",
+        type=_fraction,
+        default=0.0,
+        metavar="F",
+        help="fraction of DynamoDB BatchWriteItem items returned unprocessed",
+    )
+    parser.add_argument(
+        "--fail-firehose",
+        type=_fraction,
+        default=0.0,
+        metavar="F",
+        help="fraction of Firehose PutRecordBatch records that fail",
+    )
+    parser.add_argument(
+        "--crash-invocations",
+        type=_fraction,
+        default=0.0,
+        metavar="F",
+        help="fraction of Lambda invocations that crash before the handler runs",
+    )
+    parser.add_argument("--seed", type=int, default=7, help="random seed (7)")
+    parser.add_argument("--no-replay", action="store_true", help="skip the TRIM_HORIZON replay")
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="run against moto's server on localhost and keep it up until Ctrl-C",
+    )
+    parser.add_argument("--port", type=int, default=5000, help="port for --serve (5000)")
+    parser.add_argument("--quiet", action="store_true", help="no progress line")
+    args = parser.parse_args(argv)
+    if args.records < 0:
+        parser.error("--records must be >= 0")
+    if args.shards < 1:
+        parser.error("--shards must be >= 1")
+    return DemoOptions(
+        records=args.records,
+        poison=not args.no_poison,
+        shards=args.shards,
+        access_mode=args.access_mode,
+        throttle_writes=args.throttle_writes,
+        fail_firehose=args.fail_firehose,
+        crash_invocations=args.crash_invocations,
+        seed=args.seed,
+        replay=not args.no_replay,
+        serve=args.serve,
+        port=args.port,
+        progress=not args.quiet,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    result = run(parse_args(argv))
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,570 @@
+"""The end-to-end run behind ``make demo``: deploy both stacks into the emulator, stream a
+clickstream through the pipeline, check that nothing was lost or duplicated, replay, report.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import crossaccount
+from .clickstream import generate, poison_records, put_records
+from .emulator import Emulator
+from .faults import Faults
+from .lambda_runtime import FunctionRuntime
+from .mocks import Deployment, EmulatorMocks
+from .poller import StreamPoller
+from .pulumi_runner import REPO_ROOT, load_stack_config, project_name, run_program
+
+#: The three attributes the replicator adds to every item (the data contract).
+KEY_ATTRIBUTES = ("sequenceNumber", "shardId", "seqNumbershardIdHash")
+#: How many produced events are kept whole to compare with their archived line.
+FIDELITY_SAMPLE = 500
+
+
+@dataclass
+class DemoOptions:
+    records: int = 3000
+    poison: bool = True
+    shards: int = 2
+    access_mode: str | None = None
+    throttle_writes: float = 0.0
+    fail_firehose: float = 0.0
+    crash_invocations: float = 0.0
+    seed: int = 7
+    chunk: int = 500
+    replay: bool = True
+    serve: bool = False
+    port: int = 5000
+    project_dir: Path = REPO_ROOT
+    progress: bool = True
+
+
+@dataclass
+class DemoResult:
+    produced: int = 0
+    poison: int = 0
+    replicated_items: int = 0
+    duplicate_items: int = 0
+    archived_lines: int = 0
+    dead_lettered: int = 0
+    replay_new_items: int = 0
+    ok: bool = False
+    # Details for the table (not in the final JSON line).
+    archived_distinct: int = 0
+    fidelity_checked: int = 0
+    fidelity_mismatches: int = 0
+    on_failure_records: int = 0
+    dead_letter_reasons: dict[str, int] = field(default_factory=dict)
+    throttled_items: int = 0
+    failed_firehose_records: int = 0
+    crossaccount_denied: int = 0
+    pipeline_seconds: float = 0.0
+    records_per_second: float = 0.0
+    deploy_seconds: float = 0.0
+    resources: dict[str, int] = field(default_factory=dict)
+    mappings: dict[str, dict[str, int]] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    endpoint_url: str | None = None
+
+    def final_json(self) -> str:
+        keys = (
+            "produced",
+            "poison",
+            "replicated_items",
+            "duplicate_items",
+            "archived_lines",
+            "dead_lettered",
+            "replay_new_items",
+            "ok",
+        )
+        return json.dumps({k: getattr(self, k) for k in keys})
+
+
+class _Progress:
+    def __init__(self, enabled: bool, stream: TextIO) -> None:
+        self.enabled = enabled
+        self.stream = stream
+        self.tty = enabled and stream.isatty()
+        self._last = 0.0
+
+    def show(self, text: str, *, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if self.tty:
+            self.stream.write(f"\r\033[K{text}")
+            self.stream.flush()
+        elif force or now - self._last >= 2.0:
+            self.stream.write(text + "\n")
+            self._last = now
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _account(config: dict[str, Any], stack: str, key: str) -> str:
+    allowed = config.get("aws:allowedAccountIds") or []
+    project_key = next((k for k in config if k.endswith(f":{key}")), None)
+    named = str(config[project_key]) if project_key else None
+    account = str(allowed[0]) if allowed else named
+    if not account:
+        raise ValueError(f"Pulumi.{stack}.yaml: set aws:allowedAccountIds (or {key})")
+    if named and allowed and named not in [str(a) for a in allowed]:
+        raise ValueError(
+            f"Pulumi.{stack}.yaml: {key} {named} is not in aws:allowedAccountIds {allowed}"
+        )
+    return account
+
+
+def _get(config: dict[str, Any], project: str, key: str, default: Any = None) -> Any:
+    return config.get(f"{project}:{key}", default)
+
+
+def _default_tags(config: dict[str, Any]) -> dict[str, str]:
+    tags = (config.get("aws:defaultTags") or {}).get("tags") or {}
+    return {str(k): str(v) for k, v in tags.items()}
+
+
+def _precreate_source_stream(
+    emulator: Emulator, prod_config: dict[str, Any], project: str, account: str, shards: int
+) -> str | None:
+    """Create the stream that already exists in production (unless the prod stack creates it)."""
+    if _get(prod_config, project, "createSourceStream", False) in (True, "true"):
+        return None
+    name = _get(prod_config, project, "sourceStreamName")
+    arn = _get(prod_config, project, "sourceStreamArn")
+    if not name and arn:
+        name = str(arn).rsplit("/", 1)[-1]
+    if not name:
+        raise ValueError("Pulumi.prod.yaml: set sourceStreamName or sourceStreamArn")
+    kinesis = emulator.client("kinesis", account)
+    kinesis.create_stream(StreamName=name, ShardCount=shards)
+    return str(name)
+
+
+def _deploy(
+    emulator: Emulator,
+    stack: str,
+    account: str,
+    region: str,
+    config: dict[str, Any],
+    overrides: dict[str, object],
+    project_dir: Path,
+    stack_references: dict[str, dict[str, Any]],
+) -> Deployment:
+    deployment = Deployment(stack=stack, account_id=account, region=region)
+    mocks = EmulatorMocks(
+        emulator,
+        deployment,
+        stack_references=stack_references,
+        default_tags=_default_tags(config),
+    )
+    deployment.outputs = run_program(
+        stack, mocks, config_overrides=overrides, project_dir=project_dir
+    )
+    return deployment
+
+
+def _scan(client: Any, table: str) -> Iterator[dict[str, Any]]:
+    paginator = client.get_paginator("scan")
+    for page in paginator.paginate(
+        TableName=table,
+        ProjectionExpression="#e, sequenceNumber, shardId",
+        ExpressionAttributeNames={"#e": "eventId"},
+    ):
+        yield from page.get("Items", [])
+
+
+def _count_items(client: Any, table: str) -> int:
+    total = 0
+    for page in client.get_paginator("scan").paginate(TableName=table, Select="COUNT"):
+        total += int(page["Count"])
+    return total
+
+
+def _queue_depth(sqs: Any, url: str) -> int:
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
+        "Attributes"
+    ]
+    return int(attrs["ApproximateNumberOfMessages"])
+
+
+def _peek_messages(sqs: Any, url: str, expected: int) -> list[dict[str, Any]]:
+    """Read up to ``expected`` messages without consuming them (visibility timeout 0)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for _ in range(max(3, expected)):
+        response = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=0
+        )
+        for message in response.get("Messages", []):
+            seen[message["MessageId"]] = message
+        if len(seen) >= expected:
+            break
+    return list(seen.values())
+
+
+def _clean(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as the data contract stores it: top-level null and "" attributes dropped."""
+    return {k: v for k, v in payload.items() if v is not None and v != ""}
+
+
+def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
+    """Run the whole demo; print the summary to ``out``; return the figures."""
+    result = DemoResult()
+    progress = _Progress(options.progress, sys.stderr)
+    project = project_name(options.project_dir)
+    overrides: dict[str, object] = {}
+    if options.access_mode:
+        overrides["accessMode"] = options.access_mode
+    poc_config = load_stack_config(
+        "poc", config_overrides=overrides, project_dir=options.project_dir
+    )
+    prod_config = load_stack_config(
+        "prod", config_overrides=overrides, project_dir=options.project_dir
+    )
+    poc_account = _account(poc_config, "poc", "pocAccountId")
+    prod_account = _account(prod_config, "prod", "prodAccountId")
+    region = str(prod_config.get("aws:region") or "eu-west-1")
+    poc_region = str(poc_config.get("aws:region") or region)
+    faults = Faults(
+        throttle_writes=options.throttle_writes,
+        fail_firehose=options.fail_firehose,
+        seed=options.seed,
+    )
+    crossaccount.install()
+    crossaccount.reset()
+    runtimes: list[FunctionRuntime] = []
+    with (
+        faults,
+        Emulator(region, serve=options.serve, port=options.port) as emulator,
+        tempfile.TemporaryDirectory(prefix="sandbox-lambda-") as workdir,
+    ):
+        result.endpoint_url = emulator.endpoint_url
+        if emulator.endpoint_url:
+            print(f"moto server listening on {emulator.endpoint_url}", file=out)
+        started = time.monotonic()
+        _precreate_source_stream(emulator, prod_config, project, prod_account, options.shards)
+        progress.show("deploying stack poc ...", force=True)
+        poc = _deploy(
+            emulator,
+            "poc",
+            poc_account,
+            poc_region,
+            poc_config,
+            overrides,
+            options.project_dir,
+            {},
+        )
+        reference = str(_get(prod_config, project, "pocStackReference") or "poc")
+        progress.show("deploying stack prod ...", force=True)
+        prod = _deploy(
+            emulator,
+            "prod",
+            prod_account,
+            region,
+            prod_config,
+            overrides,
+            options.project_dir,
+            {reference: poc.outputs, "poc": poc.outputs},
+        )
+        result.deploy_seconds = time.monotonic() - started
+        for deployment in (poc, prod):
+            for typ, count in deployment.counts.items():
+                result.resources[typ] = result.resources.get(typ, 0) + count
+
+        # -- wire the pollers ------------------------------------------------------------------
+        rng = random.Random(options.seed)
+        pollers: list[StreamPoller] = []
+        for deployment in (poc, prod):
+            for account, mapping_region, uuid in deployment.mappings:
+                lam = emulator.client("lambda", account, mapping_region)
+                function_arn = lam.get_event_source_mapping(UUID=uuid)["FunctionArn"]
+                function = deployment.functions[function_arn]
+                runtime = FunctionRuntime(function, emulator, Path(workdir))
+                runtimes.append(runtime)
+                pollers.append(
+                    StreamPoller(
+                        emulator,
+                        account,
+                        mapping_region,
+                        uuid,
+                        runtime,
+                        crash_rate=options.crash_invocations,
+                        rng=rng,
+                    )
+                )
+        kinesis_pollers = [p for p in pollers if p.settings.kind == "kinesis"]
+        table_pollers = [p for p in pollers if p.settings.kind == "dynamodb"]
+        if len(kinesis_pollers) != 1 or len(table_pollers) != 1:
+            raise RuntimeError(
+                f"expected one Kinesis and one DynamoDB-stream mapping, found "
+                f"{len(kinesis_pollers)} and {len(table_pollers)}"
+            )
+        replicator_poller, archiver_poller = kinesis_pollers[0], table_pollers[0]
+        source_arn = replicator_poller.settings.source_arn
+        table_arn = archiver_poller.settings.source_arn.split("/stream/")[0]
+        table_name = table_arn.rsplit("/", 1)[-1]
+        table_account = table_arn.split(":")[4]
+        replicator = replicator_poller.runtime
+        archiver = archiver_poller.runtime
+
+        # -- produce and pump ------------------------------------------------------------------
+        kinesis = emulator.client("kinesis", prod_account, region)
+        gen_rng = random.Random(options.seed)
+        sample: dict[str, dict[str, Any]] = {}
+        poison = poison_records() if options.poison else []
+        pipeline_started = time.monotonic()
+        produced = 0
+
+        def pump() -> None:
+            replicator_poller.poll()
+            archiver_poller.poll()
+
+        for chunk in generate(gen_rng, 0, options.records):
+            entries = [(key, data) for key, data, _ in chunk]
+            put_records(kinesis, source_arn, entries)
+            for _, data, event in chunk:
+                if len(sample) < FIDELITY_SAMPLE:
+                    sample[event["eventId"]] = json.loads(data, parse_float=Decimal)
+            produced += len(chunk)
+            if poison and produced >= min(options.records, options.chunk):
+                put_records(kinesis, source_arn, [(f"poison-{k}", d) for k, d in poison])
+                result.poison = len(poison)
+                poison = []
+            pump()
+            elapsed = time.monotonic() - pipeline_started
+            progress.show(
+                f"produced {produced}/{options.records}  "
+                f"replicator invocations {replicator_poller.stats.invocations}  "
+                f"archiver invocations {archiver_poller.stats.invocations}  "
+                f"{produced / elapsed if elapsed else 0:,.0f} records/s"
+            )
+        if poison:  # --records 0
+            put_records(kinesis, source_arn, [(f"poison-{k}", d) for k, d in poison])
+            result.poison = len(poison)
+        pump()
+        pump()  # the archiver's writes from the last pass are read on this one
+        result.produced = produced
+        result.pipeline_seconds = time.monotonic() - pipeline_started
+        result.records_per_second = (
+            produced / result.pipeline_seconds if result.pipeline_seconds else 0.0
+        )
+        progress.show(
+            f"produced {produced}/{options.records}: pipeline drained in "
+            f"{result.pipeline_seconds:.1f} s",
+            force=True,
+        )
+        progress.done()
+
+        # -- check -----------------------------------------------------------------------------
+        poc_ddb = emulator.client("dynamodb", table_account, poc_region)
+        _check_table(result, poc_ddb, table_name)
+        _check_archive(result, emulator, poc, sample)
+        _check_queues(result, emulator, replicator, archiver, pollers)
+        result.throttled_items = faults.throttled_items
+        result.failed_firehose_records = faults.failed_firehose_records
+        for poller in pollers:
+            result.mappings[poller.runtime.function.name] = asdict(poller.stats)
+
+        # -- replay ----------------------------------------------------------------------------
+        if options.replay:
+            before = _count_items(poc_ddb, table_name)
+            replicator_poller.reset("TRIM_HORIZON")
+            replicator_poller.poll()
+            result.replay_new_items = _count_items(poc_ddb, table_name) - before
+        result.crossaccount_denied = crossaccount.decisions["denied"]
+        _decide(result)
+        _print_summary(result, out, options)
+        if options.serve:
+            _serve_forever(result, out, table_name, poc_account, source_arn)
+    for runtime in runtimes:
+        runtime.close()
+    return result
+
+
+def _check_table(result: DemoResult, ddb: Any, table_name: str) -> None:
+    event_ids: set[str] = set()
+    keys: set[tuple[str, str]] = set()
+    items = 0
+    for item in _scan(ddb, table_name):
+        items += 1
+        event_id = item.get("eventId", {}).get("S")
+        if event_id is not None:
+            if event_id in event_ids:
+                result.duplicate_items += 1
+            event_ids.add(event_id)
+        keys.add((item["shardId"]["S"], item["sequenceNumber"]["S"]))
+    result.replicated_items = items
+    if len(keys) != items:
+        result.failures.append(f"{items - len(keys)} items share a (shardId, sequenceNumber)")
+
+
+def _object_bytes(account: str, bucket: str, key: str) -> bytes:
+    """An object's content, read from the emulator's store. Through the API, moto answers 403:
+    it evaluates the bucket's TLS-only Deny without knowing ``aws:SecureTransport``."""
+    from moto.s3.models import s3_backends
+
+    obj = s3_backends[account]["aws"].get_object(bucket, key)
+    if obj is None:
+        raise RuntimeError(f"s3://{bucket}/{key} disappeared")
+    return bytes(obj.value)
+
+
+def _check_archive(
+    result: DemoResult, emulator: Emulator, poc: Deployment, sample: dict[str, dict[str, Any]]
+) -> None:
+    s3 = emulator.client("s3", poc.account_id, poc.region)
+    buckets = [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
+    distinct: set[tuple[str, str]] = set()
+    lines = 0
+    for bucket in buckets:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for obj in page.get("Contents", []):
+                body = _object_bytes(poc.account_id, bucket, obj["Key"])
+                for raw in body.decode("utf-8").splitlines():
+                    if not raw.strip():
+                        continue
+                    lines += 1
+                    line = json.loads(raw, parse_float=Decimal)
+                    if not all(k in line for k in KEY_ATTRIBUTES):
+                        result.failures.append(
+                            f"archived line without the key attributes: {raw[:80]}"
+                        )
+                        continue
+                    distinct.add((line["shardId"], line["sequenceNumber"]))
+                    original = sample.get(line.get("eventId"))
+                    if original is not None:
+                        result.fidelity_checked += 1
+                        payload = {k: v for k, v in line.items() if k not in KEY_ATTRIBUTES}
+                        if payload != _clean(original):
+                            result.fidelity_mismatches += 1
+    result.archived_lines = lines
+    result.archived_distinct = len(distinct)
+
+
+def _check_queues(
+    result: DemoResult,
+    emulator: Emulator,
+    replicator: FunctionRuntime,
+    archiver: FunctionRuntime,
+    pollers: list[StreamPoller],
+) -> None:
+    for runtime in (replicator, archiver):
+        url = runtime.env_vars.get("DEAD_LETTER_QUEUE_URL")
+        if not url:
+            result.failures.append(f"{runtime.function.name}: no DEAD_LETTER_QUEUE_URL")
+            continue
+        sqs = emulator.client("sqs", runtime.function.account_id, runtime.function.region)
+        depth = _queue_depth(sqs, url)
+        result.dead_lettered += depth
+        for message in _peek_messages(sqs, url, depth):
+            body = json.loads(message["Body"])
+            reason = str(body.get("reason", "<no reason>"))
+            result.dead_letter_reasons[reason.split(":")[0]] = (
+                result.dead_letter_reasons.get(reason.split(":")[0], 0) + 1
+            )
+            if "sequenceNumber" not in body or not ({"data", "payload"} & set(body)):
+                result.failures.append(
+                    f"dead letter without sequenceNumber or raw payload: {sorted(body)}"
+                )
+    for poller in pollers:
+        destination = poller.settings.on_failure_arn
+        if not destination:
+            result.failures.append(f"{poller.runtime.function.name}: no on-failure destination")
+            continue
+        account = destination.split(":")[4]
+        sqs = emulator.client("sqs", account, destination.split(":")[3])
+        url = sqs.get_queue_url(QueueName=destination.split(":")[5])["QueueUrl"]
+        result.on_failure_records += _queue_depth(sqs, url)
+
+
+def _decide(result: DemoResult) -> None:
+    checks = [
+        (result.replicated_items == result.produced, "every produced record is an item"),
+        (result.duplicate_items == 0, "no event is stored twice"),
+        (result.dead_lettered == result.poison, "every poison record is dead-lettered"),
+        (result.archived_distinct == result.replicated_items, "every item is archived"),
+        (result.archived_lines >= result.archived_distinct, "archive line count"),
+        (result.fidelity_mismatches == 0, "archived lines equal the payloads"),
+        (result.on_failure_records == 0, "no batch went to an on-failure destination"),
+        (result.replay_new_items == 0, "a replay adds no item"),
+        (result.crossaccount_denied == 0, "no cross-account call was denied"),
+    ]
+    for ok, what in checks:
+        if not ok:
+            result.failures.append(f"check failed: {what}")
+    result.ok = not result.failures
+
+
+def _print_summary(result: DemoResult, out: TextIO, options: DemoOptions) -> None:
+    rows = [
+        ("records produced", result.produced),
+        ("poison records produced", result.poison),
+        ("items in the replica table", result.replicated_items),
+        ("duplicate items", result.duplicate_items),
+        ("lines archived to S3 (Firehose)", result.archived_lines),
+        ("distinct items archived", result.archived_distinct),
+        ("archived lines compared with their payload", result.fidelity_checked),
+        ("dead-lettered (poison) records", result.dead_lettered),
+        ("batches sent to on-failure destinations", result.on_failure_records),
+        ("items added by the replay from TRIM_HORIZON", result.replay_new_items),
+        ("writes throttled (injected)", result.throttled_items),
+        ("Firehose records failed (injected)", result.failed_firehose_records),
+        ("deploy time (both stacks)", f"{result.deploy_seconds:.1f} s"),
+        ("pipeline time", f"{result.pipeline_seconds:.1f} s"),
+        ("throughput", f"{result.records_per_second:,.0f} records/s"),
+    ]
+    for name, stats in result.mappings.items():
+        rows.append(
+            (
+                f"{name}: invocations / retries / errors",
+                f"{stats['invocations']} / {stats['retries']} / {stats['function_errors']}",
+            )
+        )
+    width = max(len(r[0]) for r in rows)
+    print(f"{'check':<{width}}  value", file=out)
+    print(f"{'-' * width}  {'-' * 12}", file=out)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}", file=out)
+    if result.dead_letter_reasons:
+        reasons = ", ".join(f"{k} x{v}" for k, v in sorted(result.dead_letter_reasons.items()))
+        print(f"dead-letter reasons: {reasons}", file=out)
+    for failure in result.failures:
+        print(f"FAILED: {failure}", file=out)
+    print(result.final_json(), file=out)
+    out.flush()
+
+
+def _serve_forever(
+    result: DemoResult, out: TextIO, table_name: str, poc_account: str, source_arn: str
+) -> None:
+    url = result.endpoint_url
+    print(
+        f"\nThe emulator stays up at {url} until Ctrl-C. Credentials are not checked; an access "
+        "key id that is a 12-digit account id selects that account:\n"
+        f"  export AWS_ENDPOINT_URL={url} AWS_DEFAULT_REGION=eu-west-1 "
+        f"AWS_ACCESS_KEY_ID={poc_account} AWS_SECRET_ACCESS_KEY=sandbox\n"
+        f"  aws dynamodb scan --table-name {table_name} --max-items 3\n"
+        "  aws s3 ls --recursive s3://<bucket>/ (aws s3 ls lists the buckets)\n"
+        "  aws sqs list-queues\n"
+        f"  AWS_ACCESS_KEY_ID={source_arn.split(':')[4]} aws kinesis describe-stream-summary "
+        f"--stream-name {source_arn.rsplit('/', 1)[-1]}",
+        file=out,
+    )
+    out.flush()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\nstopping the emulator", file=out)

@@ -1,0 +1,137 @@
+"""The emulated AWS: moto in this process, or moto's server on localhost (``--serve``).
+
+Two accounts live in one moto: moto files every request under the account of the credentials
+that signed it, and credentials returned by ``sts:AssumeRole`` for a role ARN in another 12-digit
+account belong to that account. So the sandbox acts in an account by assuming a role there, as a
+real deployment pipeline would.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+#: Environment every emulated call needs. Fake credentials keep boto3 from looking for real ones;
+#: botocore >= 1.40 sends DynamoDB (Streams) calls to account-based endpoints that moto does not
+#: route unless this mode is off.
+_BASE_ENV = {
+    "AWS_ACCESS_KEY_ID": "sandbox",
+    "AWS_SECRET_ACCESS_KEY": "sandbox",
+    "AWS_SESSION_TOKEN": "sandbox",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+#: The role the sandbox assumes in an account to deploy into it (moto does not require it to
+#: exist; in a real account this is the deployment role of the CI pipeline).
+DEPLOYER_ROLE = "sandbox-deployer"
+
+_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
+
+
+@contextmanager
+def patched_environ(values: dict[str, str | None]) -> Iterator[None]:
+    """Set (or, with ``None``, unset) environment variables, and restore them afterwards."""
+    saved = {key: os.environ.get(key) for key in values}
+    try:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class Emulator:
+    """moto, started in-process (``mock_aws``) or as a threaded HTTP server (``serve=True``).
+
+    Use as a context manager. While it runs, :meth:`session` hands out boto3 sessions that act in
+    a given account, and :meth:`credentials_for_role` the credentials a role gets from STS.
+    """
+
+    def __init__(self, region: str, *, serve: bool = False, port: int = 5000) -> None:
+        self.region = region
+        self.serve = serve
+        self.port = port
+        self.endpoint_url: str | None = None
+        self._mock: Any = None
+        self._server: Any = None
+        self._env: Any = None
+        self._lock = threading.Lock()
+        self._sessions: dict[str, boto3.Session] = {}
+
+    def __enter__(self) -> Emulator:
+        env: dict[str, str | None] = {**_BASE_ENV, "AWS_DEFAULT_REGION": self.region}
+        # A real AWS_PROFILE or AWS_ENDPOINT_URL in the user's shell must not leak in.
+        env.update({"AWS_PROFILE": None, "AWS_ENDPOINT_URL": None, "MOTO_ACCOUNT_ID": None})
+        if self.serve:
+            from moto.server import ThreadedMotoServer
+
+            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+            self._server.start()
+            host, port = self._server.get_host_and_port()
+            self.endpoint_url = f"http://{host}:{port}"
+            # Every client in this process, the handlers' included, goes to the server.
+            env["AWS_ENDPOINT_URL"] = self.endpoint_url
+        self._env = patched_environ(env)
+        self._env.__enter__()
+        # The default session caches clients and event hooks across runs; start from a new one.
+        boto3.DEFAULT_SESSION = None
+        if not self.serve:
+            from moto import mock_aws
+
+            self._mock = mock_aws()
+            self._mock.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self._env is not None:
+            self._env.__exit__(None, None, None)
+            self._env = None
+        boto3.DEFAULT_SESSION = None
+        self._sessions.clear()
+
+    def client(self, service: str, account_id: str, region: str | None = None) -> Any:
+        """A boto3 client acting in ``account_id`` (as the sandbox's deployer role there)."""
+        return self.session(account_id).client(
+            service, region_name=region or self.region, config=_CLIENT_CONFIG
+        )
+
+    def session(self, account_id: str) -> boto3.Session:
+        with self._lock:
+            cached = self._sessions.get(account_id)
+            if cached is None:
+                creds = self.credentials_for_role(
+                    f"arn:aws:iam::{account_id}:role/{DEPLOYER_ROLE}", "sandbox-deploy"
+                )
+                cached = boto3.Session(
+                    aws_access_key_id=creds["AccessKeyId"],
+                    aws_secret_access_key=creds["SecretAccessKey"],
+                    aws_session_token=creds["SessionToken"],
+                    region_name=self.region,
+                )
+                self._sessions[account_id] = cached
+            return cached
+
+    def credentials_for_role(self, role_arn: str, session_name: str) -> dict[str, Any]:
+        """Credentials of ``role_arn`` from the emulator's STS (what Lambda hands a function)."""
+        sts = boto3.Session(region_name=self.region).client("sts", config=_CLIENT_CONFIG)
+        return dict(sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"])

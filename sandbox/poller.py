@@ -1,0 +1,392 @@
+"""Lambda's stream poller for Kinesis and DynamoDB Streams event source mappings, in-process.
+
+moto polls no stream, so the sandbox does what Lambda's event source mapping does, honouring
+the settings the program deployed (read back from the emulator, not from the program):
+
+* ``StartingPosition`` (TRIM_HORIZON, LATEST, AT_TIMESTAMP) for each shard's first iterator;
+* ``BatchSize`` records per invocation, in shard order, one batch per shard at a time;
+* ``FunctionResponseTypes=[ReportBatchItemFailures]``: a response's ``batchItemFailures``
+  checkpoint the shard at the lowest failed sequence number and the rest is retried; an
+  identifier that is not in the batch fails the whole batch, as in Lambda;
+* a function error (exception, timeout) retries the batch; ``BisectBatchOnFunctionError``
+  splits it in two first (splits don't count as retries);
+* ``MaximumRetryAttempts`` and ``MaximumRecordAgeInSeconds`` end the retries, and the batch's
+  metadata goes to the ``DestinationConfig.OnFailure`` destination (an SQS queue or SNS topic)
+  in Lambda's invocation-record format; then the shard moves on.
+
+Reading the source and writing the failure destination use the function's execution role, as
+Lambda does. Events are built in AWS's formats (base64 ``kinesis.data``; DynamoDB images in
+attribute-value JSON with binary base64-encoded, ``ApproximateCreationDateTime`` in epoch seconds).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+
+from .emulator import Emulator
+from .lambda_runtime import FunctionError, FunctionRuntime
+
+#: A sandbox run must end: -1 (retry forever) is capped at this many retries.
+INFINITE_RETRY_CAP = 10_000
+
+
+@dataclass
+class MappingSettings:
+    uuid: str
+    function_arn: str
+    source_arn: str
+    batch_size: int
+    starting_position: str
+    starting_position_timestamp: Any
+    report_batch_item_failures: bool
+    bisect_on_error: bool
+    max_retry_attempts: int
+    max_record_age_s: int
+    on_failure_arn: str | None
+    enabled: bool
+
+    @classmethod
+    def from_api(cls, config: dict[str, Any]) -> MappingSettings:
+        on_failure = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
+            "Destination"
+        )
+        return cls(
+            uuid=config["UUID"],
+            function_arn=config["FunctionArn"],
+            source_arn=config["EventSourceArn"],
+            batch_size=int(config.get("BatchSize") or 100),
+            starting_position=config.get("StartingPosition") or "TRIM_HORIZON",
+            starting_position_timestamp=config.get("StartingPositionTimestamp"),
+            report_batch_item_failures="ReportBatchItemFailures"
+            in (config.get("FunctionResponseTypes") or []),
+            bisect_on_error=bool(config.get("BisectBatchOnFunctionError")),
+            max_retry_attempts=int(config.get("MaximumRetryAttempts", -1)),
+            max_record_age_s=int(config.get("MaximumRecordAgeInSeconds", -1)),
+            on_failure_arn=on_failure or None,
+            enabled=config.get("State", "Enabled") == "Enabled",
+        )
+
+    @property
+    def kind(self) -> str:
+        return "kinesis" if self.source_arn.split(":")[2] == "kinesis" else "dynamodb"
+
+
+@dataclass
+class MappingStats:
+    invocations: int = 0
+    records_delivered: int = 0
+    function_errors: int = 0
+    partial_failures: int = 0
+    retries: int = 0
+    bisections: int = 0
+    discarded_batches: int = 0
+    discarded_records: int = 0
+
+
+@dataclass
+class _Shard:
+    shard_id: str
+    iterator: str | None
+    buffer: deque[dict[str, Any]] = field(default_factory=deque)
+    closed: bool = False
+
+
+class StreamPoller:
+    """Drives one event source mapping (see the module docstring)."""
+
+    def __init__(
+        self,
+        emulator: Emulator,
+        account_id: str,
+        region: str,
+        mapping_uuid: str,
+        runtime: FunctionRuntime,
+        *,
+        crash_rate: float = 0.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.emulator = emulator
+        self.account_id = account_id
+        self.region = region
+        lam = emulator.client("lambda", account_id, region)
+        self.settings = MappingSettings.from_api(lam.get_event_source_mapping(UUID=mapping_uuid))
+        if self.settings.function_arn != runtime.function.arn:
+            raise ValueError(
+                f"mapping {mapping_uuid} invokes {self.settings.function_arn}, "
+                f"not {runtime.function.arn}"
+            )
+        self.runtime = runtime
+        self.crash_rate = crash_rate
+        self.rng = rng or random.Random(0)
+        self.stats = MappingStats()
+        creds = runtime.credentials()
+        session = boto3.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=region,
+        )
+        service = "kinesis" if self.settings.kind == "kinesis" else "dynamodbstreams"
+        self._source = session.client(service)
+        self._session = session
+        self._shards: dict[str, _Shard] = {}
+
+    # -- reading ------------------------------------------------------------------------------
+    def _list_shard_ids(self) -> list[str]:
+        if self.settings.kind == "kinesis":
+            shards = self._source.list_shards(StreamARN=self.settings.source_arn)["Shards"]
+        else:
+            shards = self._source.describe_stream(StreamArn=self.settings.source_arn)[
+                "StreamDescription"
+            ]["Shards"]
+        return [s["ShardId"] for s in shards]
+
+    def _iterator(self, shard_id: str, position: str, sequence: str | None = None) -> str:
+        args: dict[str, Any] = {"ShardId": shard_id, "ShardIteratorType": position}
+        if sequence is not None:
+            args["StartingSequenceNumber"] = sequence
+        if position == "AT_TIMESTAMP":
+            args["Timestamp"] = self.settings.starting_position_timestamp
+        if self.settings.kind == "kinesis":
+            args["StreamARN"] = self.settings.source_arn
+        else:
+            args["StreamArn"] = self.settings.source_arn
+        return str(self._source.get_shard_iterator(**args)["ShardIterator"])
+
+    def reset(self, position: str | None = None) -> None:
+        """Forget every checkpoint; the next :meth:`poll` starts at ``position`` (default: the
+        mapping's StartingPosition). A replay from TRIM_HORIZON is ``reset("TRIM_HORIZON")``."""
+        self._shards.clear()
+        if position is not None:
+            self.settings.starting_position = position
+
+    def _refresh_shards(self) -> None:
+        for shard_id in self._list_shard_ids():
+            if shard_id not in self._shards:
+                self._shards[shard_id] = _Shard(
+                    shard_id, self._iterator(shard_id, self.settings.starting_position)
+                )
+
+    def _fill(self, shard: _Shard) -> None:
+        """Read until the buffer holds a batch or the shard has nothing more right now."""
+        while len(shard.buffer) < self.settings.batch_size and shard.iterator:
+            args: dict[str, Any] = {
+                "ShardIterator": shard.iterator,
+                "Limit": self.settings.batch_size,
+            }
+            if self.settings.kind == "kinesis":
+                args["StreamARN"] = self.settings.source_arn
+            response = self._source.get_records(**args)
+            shard.iterator = response.get("NextShardIterator")
+            records = response.get("Records") or []
+            shard.buffer.extend(records)
+            if shard.iterator is None:
+                shard.closed = True
+            if not records:
+                break
+
+    # -- driving ------------------------------------------------------------------------------
+    def poll(self) -> int:
+        """Deliver everything currently in the source; return how many records were handled."""
+        if not self.settings.enabled:
+            return 0
+        self._refresh_shards()
+        handled = 0
+        for shard in self._shards.values():
+            while True:
+                self._fill(shard)
+                if not shard.buffer:
+                    break
+                size = min(self.settings.batch_size, len(shard.buffer))
+                batch = [shard.buffer.popleft() for _ in range(size)]
+                self._deliver(shard.shard_id, batch, retries=0)
+                handled += len(batch)
+        return handled
+
+    def _deliver(self, shard_id: str, batch: list[dict[str, Any]], retries: int) -> None:
+        """Invoke until ``batch`` is processed or its retries are exhausted."""
+        s = self.settings
+        max_retries = INFINITE_RETRY_CAP if s.max_retry_attempts < 0 else s.max_retry_attempts
+        while batch:
+            if self._too_old(batch[0]):
+                self._discard(shard_id, batch, "RecordAgeExceeded", retries)
+                return
+            event = {"Records": [self._lambda_record(shard_id, r) for r in batch]}
+            self.stats.invocations += 1
+            self.stats.records_delivered += len(batch)
+            crash = self.crash_rate > 0 and self.rng.random() < self.crash_rate
+            try:
+                response = self.runtime.invoke(event, crash=crash)
+            except FunctionError:
+                self.stats.function_errors += 1
+                if s.bisect_on_error and len(batch) > 1:
+                    self.stats.bisections += 1
+                    half = len(batch) // 2
+                    self._deliver(shard_id, batch[:half], retries)
+                    self._deliver(shard_id, batch[half:], retries)
+                    return
+                if retries >= max_retries:
+                    self._discard(shard_id, batch, "RetryAttemptsExhausted", retries)
+                    return
+                retries += 1
+                self.stats.retries += 1
+                continue
+            failed_at = self._checkpoint(batch, response)
+            if failed_at is None:
+                return
+            self.stats.partial_failures += 1
+            if failed_at < 0:  # an unusable response fails the whole batch
+                failed_at = 0
+            batch = batch[failed_at:]
+            if retries >= max_retries:
+                self._discard(shard_id, batch, "RetryAttemptsExhausted", retries)
+                return
+            retries += 1
+            self.stats.retries += 1
+
+    def _checkpoint(self, batch: list[dict[str, Any]], response: Any) -> int | None:
+        """Index of the first record to retry, None if the batch succeeded, -1 if the response
+        names a record that is not in the batch (Lambda then retries the whole batch)."""
+        if not self.settings.report_batch_item_failures or not isinstance(response, dict):
+            return None
+        failures = response.get("batchItemFailures")
+        if not failures:
+            return None
+        positions = {self._sequence(r): i for i, r in enumerate(batch)}
+        indexes = []
+        for failure in failures:
+            identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+            if identifier not in positions:
+                return -1
+            indexes.append(positions[identifier])
+        return min(indexes)
+
+    def _too_old(self, record: dict[str, Any]) -> bool:
+        limit = self.settings.max_record_age_s
+        if limit < 0:
+            return False
+        return time.time() - self._arrival(record) > limit
+
+    # -- formats ------------------------------------------------------------------------------
+    def _sequence(self, record: dict[str, Any]) -> str:
+        if self.settings.kind == "kinesis":
+            return str(record["SequenceNumber"])
+        return str(record["dynamodb"]["SequenceNumber"])
+
+    def _arrival(self, record: dict[str, Any]) -> float:
+        stamp = (
+            record["ApproximateArrivalTimestamp"]
+            if self.settings.kind == "kinesis"
+            else record["dynamodb"]["ApproximateCreationDateTime"]
+        )
+        return stamp.timestamp() if isinstance(stamp, datetime) else float(stamp)
+
+    def _lambda_record(self, shard_id: str, record: dict[str, Any]) -> dict[str, Any]:
+        if self.settings.kind == "kinesis":
+            return {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": record["PartitionKey"],
+                    "sequenceNumber": record["SequenceNumber"],
+                    "data": base64.b64encode(record["Data"]).decode(),
+                    "approximateArrivalTimestamp": round(self._arrival(record), 3),
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": f"{shard_id}:{record['SequenceNumber']}",
+                "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": self.runtime.role_arn,
+                "awsRegion": self.region,
+                "eventSourceARN": self.settings.source_arn,
+            }
+        image = dict(record["dynamodb"])
+        image["ApproximateCreationDateTime"] = int(self._arrival(record))
+        for key in ("Keys", "NewImage", "OldImage"):
+            if key in image:
+                image[key] = {k: _wire_attribute(v) for k, v in image[key].items()}
+        return {
+            "eventID": record["eventID"],
+            "eventName": record["eventName"],
+            "eventVersion": record.get("eventVersion", "1.1"),
+            "eventSource": "aws:dynamodb",
+            "awsRegion": self.region,
+            "dynamodb": image,
+            "eventSourceARN": self.settings.source_arn,
+        }
+
+    # -- failure destination ------------------------------------------------------------------
+    def _discard(
+        self, shard_id: str, batch: list[dict[str, Any]], condition: str, retries: int
+    ) -> None:
+        self.stats.discarded_batches += 1
+        self.stats.discarded_records += len(batch)
+        destination = self.settings.on_failure_arn
+        if not destination:
+            return  # Lambda drops the batch silently; the summary reports it as lost.
+        info_key = "KinesisBatchInfo" if self.settings.kind == "kinesis" else "DDBStreamBatchInfo"
+        first, last = batch[0], batch[-1]
+        record = {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": self.settings.function_arn,
+                "condition": condition,
+                "approximateInvokeCount": retries + 1,
+            },
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            info_key: {
+                "shardId": shard_id,
+                "startSequenceNumber": self._sequence(first),
+                "endSequenceNumber": self._sequence(last),
+                "approximateArrivalOfFirstRecord": _iso(self._arrival(first)),
+                "approximateArrivalOfLastRecord": _iso(self._arrival(last)),
+                "batchSize": len(batch),
+                "streamArn": self.settings.source_arn,
+            },
+        }
+        body = json.dumps(record)
+        service = destination.split(":")[2]
+        if service == "sqs":
+            sqs = self._session.client("sqs")
+            url = sqs.get_queue_url(
+                QueueName=destination.split(":")[5],
+                QueueOwnerAWSAccountId=destination.split(":")[4],
+            )["QueueUrl"]
+            sqs.send_message(QueueUrl=url, MessageBody=body)
+        elif service == "sns":
+            self._session.client("sns").publish(TopicArn=destination, Message=body)
+        else:
+            raise ValueError(f"on-failure destination {destination}: only SQS and SNS are emulated")
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
+
+
+def _wire_attribute(value: dict[str, Any]) -> dict[str, Any]:
+    """An attribute value as Lambda's JSON event carries it (binary as base64 text)."""
+    ((kind, inner),) = value.items()
+    if kind == "B":
+        return {"B": base64.b64encode(inner).decode()}
+    if kind == "BS":
+        return {"BS": [base64.b64encode(b).decode() for b in inner]}
+    if kind == "M":
+        return {"M": {k: _wire_attribute(v) for k, v in inner.items()}}
+    if kind == "L":
+        return {"L": [_wire_attribute(v) for v in inner]}
+    return {kind: inner}
