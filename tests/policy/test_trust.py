@@ -84,3 +84,23 @@ def test_resource_policy_mode_has_no_writer_role_and_pins_the_table_policy() -> 
         f"arn:aws:iam::{names['<poc account>']}:role/admin", "dynamodb:BatchWriteItem", table
     )
     assert evaluate(request, identity_policies=[EVERYTHING], resource_policy=policy.policy).allowed
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="components/policies.lambda_trust_policy() has no aws:SourceAccount condition yet "
+    "(AWS documents aws:SourceAccount/aws:SourceArn for Lambda execution-role trust); when it "
+    "gains one, drop this marker and add the condition to expected_permissions.py",
+)
+@pytest.mark.parametrize("label", ["replicator role", "archiver role"])
+def test_lambda_trust_is_pinned_to_the_account(label: str) -> None:
+    view = render("prod" if label == "replicator role" else "poc")
+    (trust,) = view.documents_of(label, "trust")
+    problems = service_trust_problems(
+        trust.policy,
+        role_arn=view.role_arn(label),
+        service="lambda.amazonaws.com",
+        account=view.account,
+        pin={"aws:SourceAccount": view.account},
+    )
+    assert not problems, "\n".join(problems)
