@@ -84,20 +84,17 @@ def parse_policy(value: Any, where: str) -> dict[str, Any]:
 
 
 def _role_key(record: ResourceRecord) -> set[str]:
-    """Values another resource may use to point at this role (logical name, name, id)."""
+    """Values another resource may use to point at this role or policy: its logical name, its
+    ``name`` input, and (recorded by the mocks) its id and computed name/ARN."""
     keys = {record.name}
-    for attr in ("name", "id"):
-        value = record.inputs.get(attr)
-        if isinstance(value, str):
-            keys.add(value)
-    for attr in ("id", "outputs"):
-        value = getattr(record, attr, None)
-        if isinstance(value, str):
-            keys.add(value)
-        elif isinstance(value, Mapping):
-            for out in ("name", "id", "arn"):
-                if isinstance(value.get(out), str):
-                    keys.add(value[out])
+    if isinstance(record.inputs.get("name"), str):
+        keys.add(record.inputs["name"])
+    record_id = getattr(record, "id", None)
+    if isinstance(record_id, str) and record_id:
+        keys.add(record_id)
+    state = getattr(record, "state", None)
+    if isinstance(state, Mapping):
+        keys.update(state[k] for k in ("name", "arn") if isinstance(state.get(k), str))
     return keys
 
 
@@ -148,7 +145,7 @@ def collect_documents(resources: Iterable[ResourceRecord]) -> list[IamDocument]:
                     "checked here — use a policy built by components/policies.py"
                 )
             owner = owning_role(inputs.get("role"), source)
-            match = [m for m in managed.values() if arn in _role_key(m) or arn.endswith(m.name)]
+            match = [m for m in managed.values() if arn in _role_key(m)]
             if len(match) != 1:
                 raise LookupError(f"{source}: policy {arn!r} matches {len(match)} aws:iam/policy")
             docs.append(

@@ -160,11 +160,17 @@ def _principal_matches(principal_element: Any, request: Request) -> bool:
 
 
 def _principal_names_account_only(principal_element: Any, request: Request) -> bool:
-    """True when the matching principal entry is the caller's account, not the caller itself."""
-    if principal_element == "*" or not isinstance(principal_element, Mapping):
-        return principal_element == "*"
+    """True when the statement matched the caller only through its account (delegation).
+
+    ``"*"`` and ``{"AWS": "*"}`` name everyone, the caller included, so they are not
+    delegation: in the caller's own account such a statement allows on its own.
+    """
+    if principal_element == "*":
+        return False
+    if not isinstance(principal_element, Mapping):
+        return True
     for value in _as_list(principal_element.get("AWS")):
-        if value in (request.principal, request.principal_arn):
+        if value in ("*", request.principal, request.principal_arn):
             return False
     return True
 

@@ -337,3 +337,18 @@ def test_unmodelled_grammar_is_refused_not_guessed() -> None:
             identity_policies=[policy],
             resource_account=A,
         )
+
+
+def test_public_resource_policy_allows_without_identity_policy() -> None:
+    # A resource policy with Principal "*" grants everyone, so it allows on its own (this is
+    # what makes a public bucket public).
+    public = doc(
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"{BUCKET}/*"}
+    )
+    request = Request(ROLE_A, "s3:GetObject", f"{BUCKET}/k")
+    assert evaluate(request, resource_policy=public, resource_account=A)
+    aws_star = doc(
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject",
+         "Resource": f"{BUCKET}/*"}
+    )  # fmt: skip
+    assert evaluate(request, resource_policy=aws_star, resource_account=A)
