@@ -59,6 +59,11 @@ class CrossAccountStreamReplica(pulumi.ComponentResource):
     ) -> None:
         super().__init__("stream-replica:index:CrossAccountStreamReplica", name, None, opts)
         source_args = args.source
+        if not source_args.function.role_name:
+            raise ValueError(
+                "CrossAccountStreamReplicaArgs.source.function.role_name must be fixed: the "
+                "target half trusts the replicator role by its ARN"
+            )
         target_args = replace(
             args.target,
             source_account_id=source_args.account_id,

@@ -523,3 +523,19 @@ def test_components_register_under_their_type_tokens() -> None:
     assert children and all(child.name.startswith("t-") for child in children)
     assert all(child.provider_name == "p" for child in children)
     assert json.loads(stack.one("pulumi:providers:aws").inputs["allowedAccountIds"]) == [SOURCE]
+
+
+def test_whole_replica_needs_a_fixed_replicator_role_name() -> None:
+    def build() -> None:
+        CrossAccountStreamReplica(
+            "replica",
+            CrossAccountStreamReplicaArgs(
+                source=ReplicaSourceArgs(
+                    account_id=SOURCE, region=REGION, function=FunctionSettings(role_name=None)
+                ),
+                target=ReplicaTargetArgs(source_account_id=SOURCE),
+            ),
+        )
+
+    with pytest.raises(ValueError, match=r"source\.function\.role_name must be fixed"):
+        run_components(build)
