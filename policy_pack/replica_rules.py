@@ -66,9 +66,13 @@ class Rule:
 
 
 def _as_list(value: Any) -> list[Any]:
+    """A value or a sequence of values as a list. The engine hands validators read-only
+    sequence proxies, not lists, so test for ``Sequence``."""
     if value is None:
         return []
-    return list(value) if isinstance(value, list | tuple) else [value]
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return list(value)
+    return [value]
 
 
 def _parse(value: Any, where: str) -> dict[str, Any] | None:
@@ -296,7 +300,7 @@ def _doc_rule(*checks: Callable[..., list[str]], kinds: Sequence[str]) -> Check:
 def _get(props: Mapping[str, Any], *path: str) -> Any:
     value: Any = props
     for key in path:
-        if isinstance(value, list | tuple):
+        if isinstance(value, Sequence) and not isinstance(value, str):
             value = value[0] if value else None
         if not isinstance(value, Mapping):
             return None

@@ -23,6 +23,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import unknown_checking_proxy
 
 from policy_pack import replica_rules as rules
 
@@ -51,8 +52,14 @@ def run_validator(rule_name: str, resource_type: str, props: Mapping[str, Any]) 
     """Call the pack's policy ``rule_name`` the way the CLI does; return the violations."""
     policy = next(p for p in rules.build_policies() if p.name == rule_name)
     assert isinstance(policy, ResourceValidationPolicy)
+    # Wrapped as the engine wraps them: read-only Mapping/Sequence proxies, not dict/list.
     args = ResourceValidationArgs(
-        resource_type, props, f"urn:pulumi:s::p::{resource_type}::r", "r", options(), None
+        resource_type,
+        unknown_checking_proxy(dict(props)),
+        f"urn:pulumi:s::p::{resource_type}::r",
+        "r",
+        options(),
+        None,
     )
     found: list[str] = []
 

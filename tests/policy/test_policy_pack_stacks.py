@@ -22,6 +22,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import unknown_checking_proxy
 
 from policy_pack import replica_rules as rules
 
@@ -44,7 +45,9 @@ def pack_violations(resources: Iterable[Any]) -> dict[str, list[str]]:
 
         if isinstance(policy, ResourceValidationPolicy):
             for r in records:
-                args = ResourceValidationArgs(r.type, r.inputs, r.urn, r.name, _options(), None)
+                # The engine wraps props in read-only proxies (Mapping/Sequence, not dict/list).
+                props = unknown_checking_proxy(r.inputs)
+                args = ResourceValidationArgs(r.type, props, r.urn, r.name, _options(), None)
                 policy.validate(args, report)
         else:
             assert isinstance(policy, StackValidationPolicy)
