@@ -263,7 +263,7 @@ class Target:
             self._seen_objects.add(obj["Key"])
             body = self.s3.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
             assert body.endswith(b"\n"), "every archived line must be newline-terminated"
-            lines += body.decode("utf-8").splitlines()
+            lines += body.decode("utf-8").split("\n")[:-1]  # JSON lines end in "\n" only
         return lines
 
 
