@@ -1,4 +1,4 @@
-"""``python -m sandbox``: the in-process AWS demo (``make demo``; ``make serve`` adds ``--serve``)."""
+"""``python -m sandbox``: the in-process AWS demo (``make demo``; ``make serve`` = ``--serve``)."""
 
 from __future__ import annotations
 

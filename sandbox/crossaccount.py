@@ -175,7 +175,7 @@ def _table_arns(body: bytes | str | None) -> list[str]:
         payload = json.loads(body)
     except ValueError:
         return []
-    names = [payload.get("TableName")] + list((payload.get("RequestItems") or {}).keys())
+    names = [payload.get("TableName"), *(payload.get("RequestItems") or {})]
     return [n for n in names if isinstance(n, str) and n.startswith("arn:aws:dynamodb:")]
 
 

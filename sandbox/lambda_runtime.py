@@ -181,7 +181,7 @@ class FunctionRuntime:
             raise FunctionError(
                 "Runtime.HandlerNotFound", f"{self.handler_path} is not defined in the asset"
             )
-        return handler  # type: ignore[no-any-return]
+        return handler
 
     # -- invocation ---------------------------------------------------------------------------
     def invoke(self, event: dict[str, Any], *, crash: bool = False) -> Any:
