@@ -23,9 +23,14 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+# The sandbox (docs/sandbox.md): both stacks deployed into moto, the pipeline run end to end.
+# ARGS="--records 100000", "--throttle-writes 0.2 --fail-firehose 0.1", "--access-mode resource-policy" ...
 demo: $(STAMP)
-	@echo "make demo: the sandbox is not built yet (see the sandbox issue)." >&2
-	@exit 1
+	$(BIN)/python -m sandbox $(ARGS)
+
+# The same against moto's server on localhost, kept up for the AWS CLI / boto3 until Ctrl-C.
+serve: $(STAMP)
+	$(BIN)/python -m sandbox --serve $(ARGS)
 
 # Benchmarks: our handlers against the seed design; prints a table, writes bench/results.md.
 # ARGS="--quick" for a short run.
