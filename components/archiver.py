@@ -263,7 +263,7 @@ class StreamToS3Archiver(pulumi.ComponentResource):
         )
 
         # The archiver function on the table's stream.
-        base = create_consumer_base(self, name, args.function)
+        base = create_consumer_base(self, name, args.function, args.account_id)
         policy = pulumi.Output.all(
             stream=args.table_stream_arn,
             delivery=self.delivery_stream.arn,

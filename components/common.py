@@ -195,9 +195,12 @@ def validate_mapping(settings: MappingSettings, what: str) -> None:
 
 
 def create_consumer_base(
-    parent: pulumi.Resource, name: str, function: FunctionSettings
+    parent: pulumi.Resource, name: str, function: FunctionSettings, account_id: str
 ) -> ConsumerBase:
-    """Role, log group and the two queues of one consumer (children of ``parent``)."""
+    """Role, log group and the two queues of one consumer (children of ``parent``).
+
+    ``account_id`` is the function's own account (the role's ``aws:SourceAccount`` condition).
+    """
     role_opts = pulumi.ResourceOptions(
         parent=parent, delete_before_replace=function.role_name is not None
     )
@@ -205,7 +208,7 @@ def create_consumer_base(
         f"{name}-role",
         name=function.role_name,
         path=function.role_path,
-        assume_role_policy=json.dumps(policies.lambda_trust_policy()),
+        assume_role_policy=json.dumps(policies.lambda_trust_policy(account_id)),
         opts=role_opts,
     )
     log_group = aws.cloudwatch.LogGroup(

@@ -141,14 +141,19 @@ def allow(
 # --- trust policies -------------------------------------------------------------------------
 
 
-def lambda_trust_policy() -> PolicyDocument:
-    """Trust for a function's execution role: only the Lambda service assumes it."""
+def lambda_trust_policy(account_id: str) -> PolicyDocument:
+    """Trust for a function's execution role: the Lambda service, on behalf of this account.
+
+    ``aws:SourceAccount`` (which the Lambda guide documents for execution-role trust) keeps the
+    service from assuming the role for a function in another account (confused deputy).
+    """
     return document(
         {
             "Sid": "LambdaAssumesRole",
             "Effect": "Allow",
             "Principal": {"Service": "lambda.amazonaws.com"},
             "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
         }
     )
 

@@ -163,7 +163,7 @@ class ReplicaSource(pulumi.ComponentResource):
                 f"{args.source_stream_name}"
             )
 
-        base = create_consumer_base(self, name, args.function)
+        base = create_consumer_base(self, name, args.function, args.account_id)
         policy = pulumi.Output.all(
             stream=stream_arn,
             log_group=base.log_group.arn,

@@ -203,6 +203,7 @@ def test_poc_archiver_role_reads_this_stream_and_puts_to_this_delivery_stream(
     }
     (trust,) = statements(poc.one(ROLE, "archiver-role"), "assumeRolePolicy")
     assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": POC_ACCOUNT}}
 
 
 def test_poc_firehose_delivery_stream(poc: RenderedStack) -> None:
@@ -389,6 +390,9 @@ def test_prod_replicator_role_is_the_one_poc_trusts(
     role = prod.one(ROLE, "replica-source-role")
     assert role.inputs["name"] == "ProdKinesisToPocDynamo-role"
     assert role.delete_before_replace
+    (own_trust,) = statements(role, "assumeRolePolicy")
+    assert own_trust["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert own_trust["Condition"] == {"StringEquals": {"aws:SourceAccount": PROD_ACCOUNT}}
     (trust,) = statements(poc.one(ROLE, "replica-target-writer-role"), "assumeRolePolicy")
     assert trust["Condition"]["ArnEquals"]["aws:PrincipalArn"] == role.state["arn"]
     assert prod.outputs["replicatorRoleArn"] == poc.outputs["replicatorRoleArn"]
