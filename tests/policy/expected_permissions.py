@@ -61,7 +61,14 @@ ONLY_THE_REPLICATOR = {"ArnEquals": {"aws:PrincipalArn": "<replicator role>"}}
 
 EXPECTED: tuple[Grant, ...] = (
     # --- prod stack: the replicator's execution role ---------------------------------------
-    Grant("replicator role", "trust", ("sts:AssumeRole",), principal=LAMBDA, stack="prod"),
+    Grant(
+        "replicator role",
+        "trust",
+        ("sts:AssumeRole",),
+        principal=LAMBDA,
+        condition={"StringEquals": {"aws:SourceAccount": "<prod account>"}},
+        stack="prod",
+    ),
     Grant("replicator role", "identity", KINESIS_READ, ("<source stream>",), stack="prod"),
     Grant(
         "replicator role",
@@ -117,7 +124,14 @@ EXPECTED: tuple[Grant, ...] = (
         stack="poc",
     ),
     # --- poc stack: the archiver's execution role -----------------------------------------------
-    Grant("archiver role", "trust", ("sts:AssumeRole",), principal=LAMBDA, stack="poc"),
+    Grant(
+        "archiver role",
+        "trust",
+        ("sts:AssumeRole",),
+        principal=LAMBDA,
+        condition={"StringEquals": {"aws:SourceAccount": "<poc account>"}},
+        stack="poc",
+    ),
     Grant("archiver role", "identity", TABLE_STREAM_READ, ("<table stream>",), stack="poc"),
     Grant(
         "archiver role",

@@ -37,8 +37,8 @@ def test_service_roles_trust_only_their_service(variant: tuple[str, str, str | N
     view = render(*variant)
     checked = 0
     for label, service, pin in (
-        ("replicator role", "lambda.amazonaws.com", None),
-        ("archiver role", "lambda.amazonaws.com", None),
+        ("replicator role", "lambda.amazonaws.com", {"aws:SourceAccount": view.account}),
+        ("archiver role", "lambda.amazonaws.com", {"aws:SourceAccount": view.account}),
         ("delivery role", "firehose.amazonaws.com", {"sts:ExternalId": view.account}),
     ):
         for trust in view.documents_of(label, "trust"):
@@ -86,12 +86,6 @@ def test_resource_policy_mode_has_no_writer_role_and_pins_the_table_policy() -> 
     assert evaluate(request, identity_policies=[EVERYTHING], resource_policy=policy.policy).allowed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="components/policies.lambda_trust_policy() has no aws:SourceAccount condition yet "
-    "(AWS documents aws:SourceAccount/aws:SourceArn for Lambda execution-role trust); when it "
-    "gains one, drop this marker and add the condition to expected_permissions.py",
-)
 @pytest.mark.parametrize("label", ["replicator role", "archiver role"])
 def test_lambda_trust_is_pinned_to_the_account(label: str) -> None:
     view = render("prod" if label == "replicator role" else "poc")
