@@ -16,6 +16,8 @@ from __future__ import annotations
 import fnmatch
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -24,7 +26,6 @@ from botocore.exceptions import ClientError
 
 _LOCK = threading.Lock()
 _CALLERS: dict[str, tuple[str, str]] = {}  # access key -> (role ARN, account)
-_INSTALLED = False
 #: Decisions taken (for the summary and the tests).
 decisions = {"allowed": 0, "denied": 0}
 
@@ -197,12 +198,14 @@ def _before_sign(request: Any, operation_name: str, request_signer: Any, **_: An
     credentials = request_signer._credentials
     if credentials is None:
         return
+    from moto.iam.models import get_account_id_from
+
     frozen = credentials.get_frozen_credentials()
-    principal_arn, caller_account = _caller(frozen.access_key, frozen.secret_key, frozen.token)
     owners = {arn.split(":")[4] for arn in arns}
-    foreign = owners - {caller_account}
+    foreign = owners - {get_account_id_from(frozen.access_key)}
     if not foreign:
         return
+    principal_arn, caller_account = _caller(frozen.access_key, frozen.secret_key, frozen.token)
     if len(owners) > 1:
         raise ClientError(
             {"Error": {"Code": "ValidationException", "Message": "tables in several accounts"}},
@@ -235,15 +238,17 @@ def _before_sign(request: Any, operation_name: str, request_signer: Any, **_: An
     request.headers["x-moto-account-id"] = foreign.pop()
 
 
-def install() -> None:
-    """Register the hook for every botocore session created from now on."""
-    global _INSTALLED
-    if not _INSTALLED:
-        botocore.handlers.BUILTIN_HANDLERS.append(("before-sign.dynamodb", _before_sign))
-        _INSTALLED = True
+_HOOK = ("before-sign.dynamodb", _before_sign)
 
 
-def reset() -> None:
+@contextmanager
+def routing() -> Iterator[None]:
+    """While active, every botocore session created gets the hook; decisions start at zero."""
     with _LOCK:
         _CALLERS.clear()
         decisions.update(allowed=0, denied=0)
+    botocore.handlers.BUILTIN_HANDLERS.append(_HOOK)
+    try:
+        yield
+    finally:
+        botocore.handlers.BUILTIN_HANDLERS.remove(_HOOK)

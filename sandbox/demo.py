@@ -247,11 +247,10 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         fail_firehose=options.fail_firehose,
         seed=options.seed,
     )
-    crossaccount.install()
-    crossaccount.reset()
     runtimes: list[FunctionRuntime] = []
     with (
         faults,
+        crossaccount.routing(),
         Emulator(region, serve=options.serve, port=options.port) as emulator,
         tempfile.TemporaryDirectory(prefix="sandbox-lambda-") as workdir,
     ):

@@ -1,8 +1,7 @@
 """Fault injection through botocore event hooks, seen by every client in the process.
 
-The hooks are registered once in botocore's ``BUILTIN_HANDLERS`` (so the handlers' own clients,
-created inside the function code, get them too) and do nothing until a :class:`Faults` is
-activated:
+While a :class:`Faults` is active, its hooks are in botocore's ``BUILTIN_HANDLERS``, so the
+handlers' own clients, created inside the function code, get them too:
 
 * ``throttle_writes``: each item of a DynamoDB ``BatchWriteItem`` is, with that probability,
   not written and returned in ``UnprocessedItems`` — what DynamoDB does when a partition is
@@ -21,6 +20,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import botocore.awsrequest
 import botocore.handlers
 
 
@@ -47,17 +47,18 @@ class Faults:
 
     def __enter__(self) -> Faults:
         global _ACTIVE
-        _install()
+        botocore.handlers.BUILTIN_HANDLERS.extend(_HOOKS)
         _ACTIVE = self
         return self
 
     def __exit__(self, *exc: object) -> None:
         global _ACTIVE
         _ACTIVE = None
+        for hook in _HOOKS:
+            botocore.handlers.BUILTIN_HANDLERS.remove(hook)
 
 
 _ACTIVE: Faults | None = None
-_INSTALLED = False
 
 
 def _before_batch_write(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -138,20 +139,12 @@ def _after_put_record_batch(parsed: dict[str, Any], context: dict[str, Any], **_
     parsed["FailedPutCount"] = int(parsed.get("FailedPutCount") or 0) + len(failed)
 
 
-def _install() -> None:
-    """Register the hooks for every botocore session created from now on."""
-    global _INSTALLED
-    if _INSTALLED:
-        return
-    import botocore.awsrequest
-
-    botocore.handlers.BUILTIN_HANDLERS.extend(
-        [
-            ("before-parameter-build.dynamodb.BatchWriteItem", _before_batch_write),
-            ("before-call.dynamodb.BatchWriteItem", _before_call_batch_write),
-            ("after-call.dynamodb.BatchWriteItem", _after_batch_write),
-            ("before-parameter-build.firehose.PutRecordBatch", _before_put_record_batch),
-            ("after-call.firehose.PutRecordBatch", _after_put_record_batch),
-        ]
-    )
-    _INSTALLED = True
+#: Registered in botocore's BUILTIN_HANDLERS while a Faults is active, so every session created
+#: meanwhile (the handlers' own included) carries them.
+_HOOKS = [
+    ("before-parameter-build.dynamodb.BatchWriteItem", _before_batch_write),
+    ("before-call.dynamodb.BatchWriteItem", _before_call_batch_write),
+    ("after-call.dynamodb.BatchWriteItem", _after_batch_write),
+    ("before-parameter-build.firehose.PutRecordBatch", _before_put_record_batch),
+    ("after-call.firehose.PutRecordBatch", _after_put_record_batch),
+]

@@ -1,0 +1,120 @@
+"""End to end: the real program deployed into moto by the sandbox, a small clickstream pushed
+through both mappings, and the summary figures checked (without and with faults, both access
+modes). Each run takes a few seconds, so each configuration runs once per module."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from sandbox.demo import DemoOptions, DemoResult, run
+
+RECORDS = 60
+POISON_KINDS = 5
+
+
+def _run(**overrides: object) -> tuple[DemoResult, str]:
+    out = io.StringIO()
+    options = DemoOptions(records=RECORDS, progress=False, **overrides)  # type: ignore[arg-type]
+    result = run(options, out=out)
+    return result, out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def clean_run() -> tuple[DemoResult, str]:
+    # Reads the DynamoDB stream through the API here, so that path is covered too.
+    return _run(api_stream_reads=True)
+
+
+@pytest.fixture(scope="module")
+def faulty_run() -> tuple[DemoResult, str]:
+    return _run(
+        access_mode="resource-policy",
+        throttle_writes=0.3,
+        fail_firehose=0.3,
+        crash_invocations=0.3,
+        seed=3,
+    )
+
+
+def test_clean_run_figures(clean_run: tuple[DemoResult, str]) -> None:
+    result, _ = clean_run
+    assert result.failures == []
+    assert (result.produced, result.poison) == (RECORDS, POISON_KINDS)
+    assert result.replicated_items == RECORDS
+    assert result.duplicate_items == 0
+    assert result.archived_lines == RECORDS == result.archived_distinct
+    assert result.dead_lettered == POISON_KINDS
+    assert result.replay_new_items == 0
+    assert result.on_failure_records == 0
+    # Every archived line was compared with the payload it came from.
+    assert result.fidelity_checked == RECORDS
+    assert result.fidelity_mismatches == 0
+    assert result.ok
+
+
+def test_final_line_is_the_documented_json(clean_run: tuple[DemoResult, str]) -> None:
+    _, output = clean_run
+    last = output.strip().splitlines()[-1]
+    assert json.loads(last) == {
+        "produced": RECORDS,
+        "poison": POISON_KINDS,
+        "replicated_items": RECORDS,
+        "duplicate_items": 0,
+        "archived_lines": RECORDS,
+        "dead_lettered": POISON_KINDS,
+        "replay_new_items": 0,
+        "ok": True,
+    }
+    assert "records/s" in output
+
+
+def test_each_poison_kind_is_dead_lettered_with_a_reason(
+    clean_run: tuple[DemoResult, str],
+) -> None:
+    result, _ = clean_run
+    assert sum(result.dead_letter_reasons.values()) == POISON_KINDS
+    reasons = " ".join(result.dead_letter_reasons)
+    for fragment in ("not JSON", "list", "400 KB", "range"):
+        assert fragment in reasons
+
+
+def test_every_resource_of_both_stacks_was_created(clean_run: tuple[DemoResult, str]) -> None:
+    result, _ = clean_run
+    counts = result.resources
+    assert counts["aws:dynamodb/table:Table"] == 1
+    assert counts["aws:lambda/function:Function"] == 2
+    assert counts["aws:lambda/eventSourceMapping:EventSourceMapping"] == 2
+    assert counts["aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"] == 1
+    assert counts["pulumi:pulumi:StackReference"] == 1
+    # Both mappings really ran their functions.
+    assert {name: stats["invocations"] > 0 for name, stats in result.mappings.items()} == {
+        "ProdKinesisToPocDynamo": True,
+        "PocLambdaFirehose": True,
+    }
+
+
+def test_faults_are_injected_and_recovered(faulty_run: tuple[DemoResult, str]) -> None:
+    result, _ = faulty_run
+    assert result.throttled_items > 0
+    assert result.failed_firehose_records > 0
+    assert sum(s["function_errors"] for s in result.mappings.values()) > 0
+    assert sum(s["retries"] + s["bisections"] for s in result.mappings.values()) > 0
+    assert result.failures == []
+    assert result.replicated_items == RECORDS
+    assert result.duplicate_items == 0
+    assert result.archived_distinct == RECORDS
+    assert result.dead_lettered == POISON_KINDS
+    assert result.on_failure_records == 0
+    assert result.ok
+
+
+def test_resource_policy_mode_goes_through_the_table_policy(
+    faulty_run: tuple[DemoResult, str],
+) -> None:
+    result, _ = faulty_run
+    # Every write crossed accounts by table ARN and was allowed by both policies.
+    assert result.crossaccount_allowed > 0
+    assert result.crossaccount_denied == 0
