@@ -540,3 +540,19 @@ def test_prod_resource_policy_mode_writes_the_table_without_sts(prod_rp: Rendere
         statement["Action"] != ["sts:AssumeRole"]
         for statement in statements(prod_rp.one(ROLE_POLICY))
     )
+
+
+def test_functions_set_only_documented_handler_variables(
+    poc: RenderedStack, prod: RenderedStack
+) -> None:
+    """The handler contract (``handlers/__init__.py``) names every variable the program sets."""
+    import re
+
+    import stream_replica.handlers as handlers
+
+    documented = set(re.findall(r"``([A-Z][A-Z0-9_]+)``", handlers.__doc__ or ""))
+    for stack in (poc, prod):
+        for function in stack.of_type(FUNCTION):
+            names = set(function.inputs["environment"]["variables"])
+            assert names <= documented, names - documented
+            assert "DEAD_LETTER_QUEUE_URL" in names
