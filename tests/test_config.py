@@ -224,13 +224,13 @@ def test_bad_value_names_the_stack_file_and_key(
     assert message in text, text
 
 
-def test_config_error_comes_before_any_resource() -> None:
-    """A bad value fails the whole run the way a preview would: nothing half-created."""
+def test_config_error_fails_the_preview_before_any_resource() -> None:
+    """A bad value fails ``pulumi preview`` already, and before anything is registered."""
     from sandbox.pulumi_runner import run_program
     from tests.pulumi_harness import RecordingMocks, RecordingMonitor
 
     mocks = RecordingMocks()
     monitor = RecordingMonitor(mocks)
     with pytest.raises(stack_config.ConfigError, match="batchSize"):
-        run_program("poc", mocks, config_overrides={"batchSize": 0}, monitor=monitor)
+        run_program("poc", mocks, config_overrides={"batchSize": 0}, monitor=monitor, preview=True)
     assert monitor.records == []
