@@ -392,7 +392,14 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         _decide(result)
         _print_summary(result, out, options)
         if options.serve:
-            _serve_forever(result, out, table_name, poc_account, source_arn)
+            _serve_forever(
+                emulator,
+                result,
+                out,
+                table_name,
+                {"poc": poc_account, "prod": prod_account},
+                source_arn,
+            )
     for runtime in runtimes:
         runtime.close()
     return result
@@ -562,20 +569,58 @@ def _print_summary(result: DemoResult, out: TextIO, options: DemoOptions) -> Non
     out.flush()
 
 
+def write_cli_profiles(
+    emulator: Emulator, accounts: dict[str, str], folder: Path
+) -> tuple[Path, Path]:
+    """AWS CLI/boto3 ``config`` and ``credentials`` files with one profile per account
+    (``sandbox-poc``, ``sandbox-prod``), each holding credentials of a role assumed in that
+    account and the emulator's endpoint."""
+    config_lines, credential_lines = [], []
+    for stack, account in accounts.items():
+        creds = emulator.credentials_for_role(
+            f"arn:aws:iam::{account}:role/sandbox-cli", f"sandbox-cli-{stack}"
+        )
+        config_lines += [
+            f"[profile sandbox-{stack}]",
+            f"region = {emulator.region}",
+            f"endpoint_url = {emulator.endpoint_url}",
+            "",
+        ]
+        credential_lines += [
+            f"[sandbox-{stack}]",
+            f"aws_access_key_id = {creds['AccessKeyId']}",
+            f"aws_secret_access_key = {creds['SecretAccessKey']}",
+            f"aws_session_token = {creds['SessionToken']}",
+            "",
+        ]
+    folder.mkdir(parents=True, exist_ok=True)
+    config, credentials = folder / "config", folder / "credentials"
+    config.write_text("\n".join(config_lines))
+    credentials.write_text("\n".join(credential_lines))
+    return config, credentials
+
+
 def _serve_forever(
-    result: DemoResult, out: TextIO, table_name: str, poc_account: str, source_arn: str
+    emulator: Emulator,
+    result: DemoResult,
+    out: TextIO,
+    table_name: str,
+    accounts: dict[str, str],
+    source_arn: str,
 ) -> None:
-    url = result.endpoint_url
+    folder = Path(tempfile.mkdtemp(prefix="sandbox-aws-"))
+    config, credentials = write_cli_profiles(emulator, accounts, folder)
     print(
-        f"\nThe emulator stays up at {url} until Ctrl-C. Credentials are not checked; an access "
-        "key id that is a 12-digit account id selects that account:\n"
-        f"  export AWS_ENDPOINT_URL={url} AWS_DEFAULT_REGION=eu-west-1 "
-        f"AWS_ACCESS_KEY_ID={poc_account} AWS_SECRET_ACCESS_KEY=sandbox\n"
-        f"  aws dynamodb scan --table-name {table_name} --max-items 3\n"
-        "  aws s3 ls --recursive s3://<bucket>/ (aws s3 ls lists the buckets)\n"
-        "  aws sqs list-queues\n"
-        f"  AWS_ACCESS_KEY_ID={source_arn.split(':')[4]} aws kinesis describe-stream-summary "
-        f"--stream-name {source_arn.rsplit('/', 1)[-1]}",
+        f"\nmoto server: {result.endpoint_url} (up until Ctrl-C). Profiles sandbox-poc and "
+        "sandbox-prod act in the two accounts:\n"
+        f"  export AWS_CONFIG_FILE={config} AWS_SHARED_CREDENTIALS_FILE={credentials}\n"
+        f"  aws --profile sandbox-poc dynamodb scan --table-name {table_name} --max-items 2\n"
+        "  aws --profile sandbox-poc s3 ls\n"
+        "  aws --profile sandbox-poc sqs list-queues\n"
+        "  aws --profile sandbox-prod kinesis describe-stream-summary "
+        f"--stream-name {source_arn.rsplit('/', 1)[-1]}\n"
+        "  aws --profile sandbox-prod lambda list-event-source-mappings\n"
+        "or in Python: boto3.Session(profile_name='sandbox-poc').client('dynamodb')",
         file=out,
     )
     out.flush()

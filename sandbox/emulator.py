@@ -77,7 +77,12 @@ class Emulator:
         # A real AWS_PROFILE or AWS_ENDPOINT_URL in the user's shell must not leak in.
         env.update({"AWS_PROFILE": None, "AWS_ENDPOINT_URL": None, "MOTO_ACCOUNT_ID": None})
         if self.serve:
+            import logging
+
             from moto.server import ThreadedMotoServer
+
+            # One access-log line per request would bury the demo's output.
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
             self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
             self._server.start()
