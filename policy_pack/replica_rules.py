@@ -255,11 +255,13 @@ def account_principal_violations(doc: Mapping[str, Any], where: str = "policy") 
 #: Service principals whose trust must be pinned to the account, and the accepted keys.
 SERVICE_TRUST_PINS: Mapping[str, tuple[str, ...]] = {
     "firehose.amazonaws.com": ("sts:ExternalId", "aws:SourceAccount", "aws:SourceArn"),
+    "lambda.amazonaws.com": ("aws:SourceAccount", "aws:SourceArn"),
 }
 
 
 def service_trust_violations(doc: Mapping[str, Any], where: str = "assumeRolePolicy") -> list[str]:
-    """A service role trusts one service per statement; Firehose only on behalf of an account."""
+    """A service role trusts one service per statement; Lambda and Firehose only on behalf of an
+    account (confused-deputy protection AWS documents for both)."""
     problems = []
     for index, stmt in enumerate(_statements(doc)):
         if stmt.get("Effect") != "Allow":
@@ -445,8 +447,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "iam-service-trust-scoped",
-        "A service role trusts one service per statement, and Firehose only on behalf of the "
-        "account (sts:ExternalId / aws:SourceAccount).",
+        "A service role trusts one service per statement, and Lambda and Firehose only on behalf "
+        "of the account (aws:SourceAccount / aws:SourceArn; sts:ExternalId for Firehose).",
         ("aws:iam/role:Role",),
         _doc_rule(service_trust_violations, kinds=("trust",)),
     ),

@@ -141,7 +141,8 @@ def findings(
         )
     elif kind == "trust":
         service = "firehose.amazonaws.com" if label == "delivery role" else "lambda.amazonaws.com"
-        pin = {"sts:ExternalId": view.account} if label == "delivery role" else None
+        key = "sts:ExternalId" if label == "delivery role" else "aws:SourceAccount"
+        pin = {key: view.account}
         found["trust"] = service_trust_problems(
             widened.policy,
             role_arn=view.role_arn(label),
@@ -192,6 +193,8 @@ CASES = [
      remove_statement("DenyInsecureTransport"), {"table", "requests"}),
     ("Firehose trust loses its ExternalId", "assume-role", None, "delivery role", "trust",
      drop_condition(), {"table", "trust", "requests", "pack"}),
+    ("Lambda trust loses aws:SourceAccount", "assume-role", None, "replicator role", "trust",
+     drop_condition(), {"table", "trust", "pack"}),
     ("Lambda trust also trusts an account", "assume-role", None, "archiver role", "trust",
      add_principal("AWS", "arn:aws:iam::999999999999:root"), {"table", "trust", "pack"}),
 ]  # fmt: skip

@@ -237,6 +237,7 @@ GOOD_AND_BAD: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
                     "Effect": "Allow",
                     "Principal": {"Service": "lambda.amazonaws.com"},
                     "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": PROD}},
                 }
             )
         },
