@@ -143,9 +143,23 @@ def apply_hooks(client: Any) -> Any:
     return client
 
 
+_loader: Any = None
+
+
 def new_botocore_session() -> botocore.session.Session:
-    """A fresh botocore session; it reads credentials from the environment when first used."""
-    return botocore.session.Session()
+    """A fresh botocore session; it reads credentials from the environment when first used.
+
+    All sessions share one data loader, so each service model and the endpoint data are read
+    from disk once per process (a cold start builds up to three sessions: execution role, STS
+    source and assumed writer role)."""
+    global _loader
+    session = botocore.session.Session()
+    with _lock:
+        if _loader is None:
+            _loader = session.get_component("data_loader")
+        else:
+            session.register_component("data_loader", _loader)
+    return session
 
 
 def _source_identity() -> tuple[str | None, str | None]:
@@ -197,11 +211,17 @@ def clear_event_hooks() -> None:
         _hooks.clear()
 
 
-def reset_clients() -> None:
+def reset_clients(cold: bool = False) -> None:
     """Forget every cached client and credential (the next call re-reads the environment and,
-    in assume-role mode, assumes the writer role again). Hooks stay registered."""
+    in assume-role mode, assumes the writer role again). Hooks stay registered.
+
+    ``cold=True`` also forgets the loaded service models, as a new execution environment would.
+    """
+    global _loader
     with _lock:
         _clients.clear()
+        if cold:
+            _loader = None
 
 
 def registered_clients() -> list[Any]:

@@ -16,6 +16,8 @@ from decimal import Context, Decimal
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.awsrequest import AWSResponse
 
 REGION = "eu-west-1"
@@ -29,6 +31,17 @@ STREAM_NAME = "web-analytics"
 DELIVERY_STREAM = "prod-s3-firehose"
 BUCKET = f"stream-replica-archive-{POC_ACCOUNT}"
 PREFIX = "prod-kinesis-data/"
+
+
+# moto resets boto3's default session for every test; one loader for all the tests' own
+# sessions keeps each service model parsed once per run instead of once per client.
+_LOADER = botocore.loaders.create_loader()
+
+
+def session() -> boto3.Session:
+    core = botocore.session.Session()
+    core.register_component("data_loader", _LOADER)
+    return boto3.Session(botocore_session=core, region_name=REGION)
 
 
 @dataclass(frozen=True)
@@ -46,9 +59,8 @@ class Credentials:
         }
 
     def client(self, service: str) -> Any:
-        return boto3.client(
+        return session().client(
             service,
-            region_name=REGION,
             aws_access_key_id=self.access_key,
             aws_secret_access_key=self.secret_key,
             aws_session_token=self.token,
@@ -57,7 +69,7 @@ class Credentials:
 
 def assume(role_arn: str, via: Any | None = None) -> Credentials:
     """Credentials of ``role_arn``; in moto they act in the role's account."""
-    sts = via or boto3.client("sts", region_name=REGION)
+    sts = via or session().client("sts")
     creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="tests")["Credentials"]
     return Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
 

@@ -31,7 +31,7 @@ VALUES = st.recursive(
 PAYLOADS = st.dictionaries(KEYS, VALUES, max_size=6)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(payload=PAYLOADS, sequence_number=st.from_regex(r"[1-9][0-9]{0,55}", fullmatch=True))
 def test_transform_round_trip_without_io(payload: dict[str, Any], sequence_number: str) -> None:
     """payload -> item (TypeSerializer) -> image -> JSON line, as the handlers do it."""
@@ -50,7 +50,7 @@ def test_transform_round_trip_without_io(payload: dict[str, Any], sequence_numbe
 
 
 @settings(
-    max_examples=30,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
