@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 
 #: Environment every emulated call needs. Fake credentials keep boto3 from looking for real ones;
@@ -71,6 +73,9 @@ class Emulator:
         self._env: Any = None
         self._lock = threading.Lock()
         self._sessions: dict[str, boto3.Session] = {}
+        self._clients: dict[tuple[str, str, str], Any] = {}
+        self._loader = botocore.loaders.create_loader()
+        self._sts: Any = None
 
     def __enter__(self) -> Emulator:
         env: dict[str, str | None] = {**_BASE_ENV, "AWS_DEFAULT_REGION": self.region}
@@ -113,30 +118,55 @@ class Emulator:
             self._env = None
         boto3.DEFAULT_SESSION = None
         self._sessions.clear()
+        self._clients.clear()
+        self._sts = None
 
     def client(self, service: str, account_id: str, region: str | None = None) -> Any:
-        """A boto3 client acting in ``account_id`` (as the sandbox's deployer role there)."""
-        return self.session(account_id).client(
-            service, region_name=region or self.region, config=_CLIENT_CONFIG
+        """A boto3 client acting in ``account_id`` (as the sandbox's deployer role there).
+
+        Clients are cached: creating one costs tens of milliseconds, and a deployment asks for
+        one per resource."""
+        key = (service, account_id, region or self.region)
+        with self._lock:
+            cached = self._clients.get(key)
+        if cached is None:
+            cached = self.session(account_id).client(
+                service, region_name=key[2], config=_CLIENT_CONFIG
+            )
+            with self._lock:
+                cached = self._clients.setdefault(key, cached)
+        return cached
+
+    def new_session(self, credentials: dict[str, Any] | None = None) -> boto3.Session:
+        """A boto3 session (with ``credentials`` from STS, if given) sharing one model loader:
+        every new botocore session would otherwise parse the service models again."""
+        core = botocore.session.Session()
+        core.register_component("data_loader", self._loader)
+        if credentials is None:
+            return boto3.Session(botocore_session=core, region_name=self.region)
+        return boto3.Session(
+            botocore_session=core,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=self.region,
         )
 
     def session(self, account_id: str) -> boto3.Session:
         with self._lock:
             cached = self._sessions.get(account_id)
-            if cached is None:
-                creds = self.credentials_for_role(
-                    f"arn:aws:iam::{account_id}:role/{DEPLOYER_ROLE}", "sandbox-deploy"
-                )
-                cached = boto3.Session(
-                    aws_access_key_id=creds["AccessKeyId"],
-                    aws_secret_access_key=creds["SecretAccessKey"],
-                    aws_session_token=creds["SessionToken"],
-                    region_name=self.region,
-                )
-                self._sessions[account_id] = cached
-            return cached
+        if cached is None:
+            creds = self.credentials_for_role(
+                f"arn:aws:iam::{account_id}:role/{DEPLOYER_ROLE}", "sandbox-deploy"
+            )
+            with self._lock:
+                cached = self._sessions.setdefault(account_id, self.new_session(creds))
+        return cached
 
     def credentials_for_role(self, role_arn: str, session_name: str) -> dict[str, Any]:
         """Credentials of ``role_arn`` from the emulator's STS (what Lambda hands a function)."""
-        sts = boto3.Session(region_name=self.region).client("sts", config=_CLIENT_CONFIG)
+        with self._lock:
+            if self._sts is None:
+                self._sts = self.new_session().client("sts", config=_CLIENT_CONFIG)
+            sts = self._sts
         return dict(sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"])

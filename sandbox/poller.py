@@ -31,8 +31,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-
 from .emulator import Emulator
 from .lambda_runtime import FunctionError, FunctionRuntime
 
@@ -132,15 +130,9 @@ class StreamPoller:
         self.crash_rate = crash_rate
         self.rng = rng or random.Random(0)
         self.stats = MappingStats()
-        creds = runtime.credentials()
-        session = boto3.Session(
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-            region_name=region,
-        )
+        session = emulator.new_session(runtime.credentials())
         service = "kinesis" if self.settings.kind == "kinesis" else "dynamodbstreams"
-        self._source = session.client(service)
+        self._source = session.client(service, region_name=region)
         self._session = session
         self._shards: dict[str, _Shard] = {}
         # moto's JSON serialiser spends ~5-10 ms on every nested DynamoDB stream record, which
@@ -395,14 +387,16 @@ class StreamPoller:
         body = json.dumps(record)
         service = destination.split(":")[2]
         if service == "sqs":
-            sqs = self._session.client("sqs")
+            sqs = self._session.client("sqs", region_name=destination.split(":")[3])
             url = sqs.get_queue_url(
                 QueueName=destination.split(":")[5],
                 QueueOwnerAWSAccountId=destination.split(":")[4],
             )["QueueUrl"]
             sqs.send_message(QueueUrl=url, MessageBody=body)
         elif service == "sns":
-            self._session.client("sns").publish(TopicArn=destination, Message=body)
+            self._session.client("sns", region_name=destination.split(":")[3]).publish(
+                TopicArn=destination, Message=body
+            )
         else:
             raise ValueError(f"on-failure destination {destination}: only SQS and SNS are emulated")
 
