@@ -71,6 +71,7 @@ class Invocations:
     warm_calls: dict[str, int]
     wall_s: list[float] = field(default_factory=list)
     cpu_s: list[float] = field(default_factory=list)
+    scaled_from: int = 0  # records actually sent, when scaled by extrapolate_sequential
 
     # Best of the repeats, not the median: the bench machine is shared, and interference only
     # ever adds time (the usual defence, as in ``timeit``).
@@ -87,13 +88,21 @@ class Invocations:
         return self.n / self.wall
 
 
-def invoke(subject: Subject, event: Event, *, latency_ms: float, repeats: int) -> Invocations:
-    """Run ``subject`` on ``event``: once with fresh clients (the first invocation of an
-    execution environment), then ``repeats`` times warm; time the warm ones (wall and process
-    CPU, all threads) and count the AWS requests of each."""
+def invoke(
+    subject: Subject,
+    event: Event,
+    *,
+    latency_ms: float,
+    repeats: int,
+    warm_up: Event | None = None,
+) -> Invocations:
+    """Run ``subject``: once with fresh clients (the first invocation of an execution
+    environment) on ``warm_up`` (default: the event itself), then ``repeats`` times warm on
+    ``event``; time the warm ones (wall and process CPU, all threads) and count the AWS requests
+    of each. ``first_calls`` is only comparable to ``warm_calls`` without ``warm_up``."""
     subject.reset()
     with emulation(fake=True, latency_ms=latency_ms) as counter:
-        check_result(subject, call(subject, event))
+        check_result(subject, call(subject, warm_up if warm_up is not None else event))
         first = counter.snapshot()
         run = Invocations(len(event["Records"]), latency_ms, first, {})
         for _ in range(repeats):
@@ -115,13 +124,17 @@ def extrapolate_sequential(sample: Invocations, setup: Invocations, n: int) -> I
     def scale(total: float, fixed: float) -> float:
         return fixed + (total - fixed) * n / sample.n
 
+    def scale_calls(total: dict[str, int], fixed: dict[str, int]) -> dict[str, int]:
+        return {op: round(scale(count, fixed.get(op, 0))) for op, count in sorted(total.items())}
+
     return Invocations(
         n,
         sample.latency_ms,
-        sample.first_calls,
-        sample.warm_calls,
+        scale_calls(sample.first_calls, setup.first_calls),
+        scale_calls(sample.warm_calls, setup.warm_calls),
         wall_s=[scale(w, setup.wall) for w in sample.wall_s],
         cpu_s=[scale(c, setup.cpu) for c in sample.cpu_s],
+        scaled_from=sample.n,
     )
 
 
@@ -146,7 +159,8 @@ def peak_memory_bytes(subject: Subject, event: Event) -> int:
     """Peak Python heap allocated during one warm invocation (tracemalloc), the event itself
     excluded (Lambda's runtime holds it before the handler runs)."""
     with emulation(fake=True):
-        call(subject, event)  # warm: clients exist, as on every invocation but the first
+        # warm: clients exist, as on every invocation but the first
+        call(subject, {"Records": event["Records"][:1]})
         tracemalloc.start()
         try:
             call(subject, event)

@@ -53,9 +53,10 @@ def calls_section(res: Results) -> str:
                 run = res.runs.get((side, impl, n, 0.0))
                 if run is None:
                     continue
+                mark = "†" if run.scaled_from else ""
                 for when, calls in (("first", run.first_calls), ("warm", run.warm_calls)):
                     rows.append(
-                        [f"{n:,}", impl, when]
+                        [f"{n:,}{mark}", impl, when]
                         + [str(calls.get(op, 0)) for op in ops]
                         + [_other_ops(calls, ops), str(sum(calls.values()))]
                     )
@@ -68,6 +69,11 @@ def calls_section(res: Results) -> str:
             f"**{side}** — AWS requests per batch of N records ({target}); "
             "`first` = first invocation of an execution environment, `warm` = every later one\n\n"
             + _table(["N", "impl", "invocation", *ops, "other", "total"], rows)
+        )
+    if any(r.scaled_from for r in res.runs.values() if r.latency_ms == 0.0):
+        parts.append(
+            f"† scaled linearly from {res.config.baseline_cpu_cap} records and an empty batch "
+            "(the baseline makes one call per record and its set-up calls once per invocation)."
         )
     return "\n\n".join(parts)
 
@@ -86,7 +92,7 @@ def throughput_section(res: Results) -> str:
                 ours = res.runs.get((side, "ours", n, lat))
                 base = res.runs.get((side, "baseline", n, lat))
                 mark = ""
-                if base is not None and res.measured_n[(side, "baseline", n, lat)] < n:
+                if base is not None and base.scaled_from:
                     mark, capped = "†", True
                 row += [
                     _rate(ours.records_per_s) if ours else "—",
@@ -95,9 +101,10 @@ def throughput_section(res: Results) -> str:
                 ]
             rows.append(row)
     note = (
-        f"\n\n† baseline timed on its first {res.config.baseline_io_cap} records and on an "
-        "empty batch (its per-invocation AssumeRole and client set-up), scaled linearly to N: "
-        "it makes one sequential call per record."
+        f"\n\n† baseline timed on its first {res.config.baseline_io_cap} records under latency "
+        f"({res.config.baseline_cpu_cap} at 0 ms) and on an empty batch (its per-invocation "
+        "AssumeRole and client set-up), scaled linearly to N: it makes one sequential call per "
+        "record."
         if capped
         else ""
     )

@@ -96,10 +96,13 @@ def test_events_carry_the_payload_in_aws_format() -> None:
 
 
 def test_extrapolation_keeps_setup_once_and_scales_per_record_time() -> None:
-    sample = harness.Invocations(100, 5.0, {}, {}, wall_s=[0.6], cpu_s=[0.06])
-    setup = harness.Invocations(0, 5.0, {}, {}, wall_s=[0.1], cpu_s=[0.01])
+    calls = {"dynamodb:PutItem": 100, "sts:AssumeRole": 1}
+    sample = harness.Invocations(100, 5.0, calls, calls, wall_s=[0.6], cpu_s=[0.06])
+    once = {"sts:AssumeRole": 1}
+    setup = harness.Invocations(0, 5.0, once, once, wall_s=[0.1], cpu_s=[0.01])
     scaled = harness.extrapolate_sequential(sample, setup, 1000)
-    assert scaled.n == 1000
+    assert scaled.n == 1000 and scaled.scaled_from == 100
+    assert scaled.warm_calls == {"dynamodb:PutItem": 1000, "sts:AssumeRole": 1}
     assert scaled.wall == pytest.approx(0.1 + 0.5 * 10)
     assert scaled.cpu == pytest.approx(0.01 + 0.05 * 10)
 
