@@ -19,9 +19,10 @@ archive bucket            :func:`tls_only_bucket_policy`
 Rules the documents keep (and the tests check): no ``*`` or ``service:*`` action in an Allow;
 every Allow names the exact resources it applies to. AWS has actions without resource-level
 permissions; a statement may use ``"Resource": "*"`` only for an action listed in
-:data:`ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS`, with the reason. None of our documents needs
-one today (metrics go out as CloudWatch embedded-metric log lines, so no
-``cloudwatch:PutMetricData``), so the table is empty; add to it, never around it.
+:data:`ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS`, with the reason. The only one today is
+``dynamodb:ListStreams`` (part of Lambda's DynamoDB Streams mapping check); metrics go out as
+CloudWatch embedded-metric log lines, so no ``cloudwatch:PutMetricData``. Add to the table,
+never around it.
 
 The one wildcard *action* is in a Deny: the bucket's TLS-only statement denies ``s3:*`` over
 plain HTTP, which is AWS's documented form and can only narrow access.
@@ -37,9 +38,14 @@ Statement = dict[str, Any]
 
 VERSION = "2012-10-17"
 
-#: Actions that AWS authorises only on ``"Resource": "*"``, with why we would need each.
-#: Empty: nothing in this project needs one (see the module docstring).
-ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS: Mapping[str, str] = {}
+#: Actions that AWS authorises only on ``"Resource": "*"``, with why we need each. This is the
+#: one place a statement may use ``"Resource": "*"``.
+ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS: Mapping[str, str] = {
+    "dynamodb:ListStreams": (
+        "Lambda checks it on the execution role when it creates a DynamoDB Streams event source "
+        "mapping; ListStreams has no resource-level permissions (it only lists stream ARNs)."
+    ),
+}
 
 #: What Lambda checks on the execution role when it creates a Kinesis event source mapping,
 #: and what the poller then calls.
@@ -51,13 +57,14 @@ KINESIS_SOURCE_READ_ACTIONS: tuple[str, ...] = (
     "kinesis:ListShards",
 )
 
-#: What Lambda checks (and calls) for a DynamoDB Streams event source mapping.
+#: What Lambda checks (and calls) for a DynamoDB Streams event source mapping, on the stream.
 DYNAMODB_STREAM_READ_ACTIONS: tuple[str, ...] = (
     "dynamodb:DescribeStream",
     "dynamodb:GetRecords",
     "dynamodb:GetShardIterator",
-    "dynamodb:ListStreams",
 )
+#: ...and the part of that check that AWS can only authorise on ``"Resource": "*"``.
+DYNAMODB_STREAM_LIST_ACTIONS: tuple[str, ...] = ("dynamodb:ListStreams",)
 
 #: The only call the replicator makes on the target table.
 TABLE_WRITE_ACTIONS: tuple[str, ...] = ("dynamodb:BatchWriteItem",)
@@ -239,6 +246,11 @@ def dynamodb_stream_read_statement(table_stream_arn: str) -> Statement:
     return allow("ReadTableStream", DYNAMODB_STREAM_READ_ACTIONS, [table_stream_arn])
 
 
+def dynamodb_list_streams_statement() -> Statement:
+    """ListStreams, which Lambda's mapping check needs and AWS can't scope to a stream."""
+    return allow("ListTableStreams", DYNAMODB_STREAM_LIST_ACTIONS, ["*"])
+
+
 def firehose_put_statement(delivery_stream_arn: str) -> Statement:
     """Put batches to one delivery stream."""
     return allow("PutToDeliveryStream", FIREHOSE_PUT_ACTIONS, [delivery_stream_arn])
@@ -325,6 +337,7 @@ def archiver_policy(
     """The archiver execution role's inline policy: this stream in, this delivery stream out."""
     return document(
         dynamodb_stream_read_statement(table_stream_arn),
+        dynamodb_list_streams_statement(),
         firehose_put_statement(delivery_stream_arn),
         queue_statement(queue_arns),
         log_statement(log_group_arn),

@@ -53,17 +53,6 @@ SUPPRESSIONS: tuple[Suppression, ...] = (
         ),
     ),
     Suppression(
-        issue="RESOURCE_MISMATCH",
-        kinds=frozenset({"identity"}),
-        detail='"action": "dynamodb:ListStreams", "required_format": "*"',
-        reason=(
-            "dynamodb:ListStreams has no resource-level permissions, so the grant scoped to the "
-            "table's stream never matches a ListStreams call; it is kept (on the stream, not on "
-            "'*') because Lambda's documented execution-role permissions for DynamoDB stream "
-            "mappings list it, and scoped it cannot widen anything."
-        ),
-    ),
-    Suppression(
         issue="CREDENTIALS_EXPOSURE",
         kinds=frozenset({"identity"}),
         detail="",
