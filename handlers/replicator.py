@@ -15,11 +15,13 @@ ReportBatchItemFailures on). See ``docs/handlers.md`` for the behaviour in full;
 
 from __future__ import annotations
 
+import datetime
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.config import Config
 from botocore.credentials import (
     AssumeRoleCredentialFetcher,
     CredentialProvider,
@@ -27,6 +29,7 @@ from botocore.credentials import (
     RefreshableCredentials,
 )
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.utils import parse_timestamp
 
 from . import runtime
 from .records import (
@@ -85,8 +88,12 @@ class ReplicatorConfig:
                     "(the table is in another account and is addressed by its ARN)"
                 )
             table = table_arn
+        elif table_name or table_arn:
+            table = table_name or str(table_arn)
         else:
-            table = table_name or runtime.env_str("TABLE_ARN")
+            raise runtime.ConfigError(
+                "environment variable TABLE_NAME (or TABLE_ARN) is required but not set"
+            )
         arn_region = table_arn.split(":")[3] if table_arn and table_arn.count(":") >= 5 else None
         session_seconds = runtime.env_int(
             "WRITER_SESSION_DURATION_SECONDS", MAX_CHAINED_SESSION_SECONDS, minimum=900
@@ -129,6 +136,22 @@ class _AssumedRoleProvider(CredentialProvider):
         return self._credentials
 
 
+def _now() -> datetime.datetime:
+    """The clock the credential refresh reads (a module function, so tests can move time)."""
+    return datetime.datetime.now(datetime.UTC)
+
+
+class _NoCache(dict[str, Any]):
+    """The fetcher's cache, always empty: the refreshable credentials are the only cache, so a
+    refresh they ask for always reaches STS."""
+
+    def __contains__(self, key: object) -> bool:
+        return False
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        return None
+
+
 def _assume_writer_role(config: ReplicatorConfig) -> RefreshableCredentials:
     """AssumeRole once (now) and return credentials that botocore refreshes by calling it again
     shortly before they expire; the source credentials are the execution role's (from env)."""
@@ -139,9 +162,10 @@ def _assume_writer_role(config: ReplicatorConfig) -> RefreshableCredentials:
     region = runtime.own_region() or config.region
 
     def sts_client(service: str, **kwargs: Any) -> Any:
-        client = source.create_client(
-            service, region_name=region, config=runtime.client_config(), **kwargs
-        )
+        # AssumeRole runs about once an hour: botocore's standard retries (3 attempts) are
+        # cheaper than failing the batch on a throttled or dropped STS call.
+        config = runtime.client_config().merge(Config(retries={"mode": "standard"}))
+        client = source.create_client(service, region_name=region, config=config, **kwargs)
         return runtime.apply_hooks(client)
 
     extra: dict[str, Any] = {
@@ -155,12 +179,17 @@ def _assume_writer_role(config: ReplicatorConfig) -> RefreshableCredentials:
         source_credentials=source_credentials,
         role_arn=config.role_arn,
         extra_args=extra,
-        expiry_window_seconds=REFRESH_ADVISORY_SECONDS,
+        cache=_NoCache(),
     )
-    return RefreshableCredentials.create_from_metadata(
-        metadata=fetcher.fetch_credentials(),
+    first = fetcher.fetch_credentials()  # the AssumeRole call; raises if STS refuses
+    return RefreshableCredentials(
+        access_key=first["access_key"],
+        secret_key=first["secret_key"],
+        token=first["token"],
+        expiry_time=parse_timestamp(first["expiry_time"]),
         refresh_using=fetcher.fetch_credentials,
         method=_AssumedRoleProvider.METHOD,
+        time_fetcher=lambda: _now(),
         advisory_timeout=REFRESH_ADVISORY_SECONDS,
         mandatory_timeout=REFRESH_MANDATORY_SECONDS,
     )

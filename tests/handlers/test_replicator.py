@@ -428,3 +428,36 @@ def test_metrics_are_printed_in_embedded_metric_format(world, capsys):
         "poison": [1.0],
         "failed": [0.0],
     }
+
+
+def test_writer_credentials_are_refreshed_five_minutes_before_expiry(world, monkeypatch):
+    """One AssumeRole per execution environment, then another only when the hour-long session
+    is within 5 minutes of its end (botocore's refreshable credentials, moved in time here)."""
+    import datetime
+
+    from stream_replica.handlers import replicator
+
+    world.source.put(blob(p) for p in clickstream(3))
+    event = world.source.event()
+    start = datetime.datetime.now(datetime.UTC)
+
+    world.calls.reset()
+    assert failures(world.replicate(event)) == []
+    assert world.calls["sts.AssumeRole"] == 1
+
+    monkeypatch.setattr(replicator, "_now", lambda: start + datetime.timedelta(minutes=50))
+    assert failures(world.replicate(event)) == []
+    assert world.calls["sts.AssumeRole"] == 1  # 10 minutes left: still valid
+
+    real_now = replicator._now
+    monkeypatch.setattr(replicator, "_now", lambda: start + datetime.timedelta(minutes=56))
+    assert failures(world.replicate(event)) == []
+    # Under 5 minutes left: refreshed. (moto dates the new session from the real clock, so at
+    # this faked time it too looks nearly expired, and botocore may refresh on each signing.)
+    refreshed = world.calls["sts.AssumeRole"]
+    assert refreshed > 1
+
+    monkeypatch.setattr(replicator, "_now", real_now)
+    assert failures(world.replicate(event)) == []
+    assert world.calls["sts.AssumeRole"] == refreshed  # the new session is used, no more STS
+    assert len(world.target.items()) == 3
