@@ -1,4 +1,4 @@
-"""docs/program.md stays true: every config key is documented, and the reuse example runs."""
+"""The README stays true: every config key is documented, and the reuse example runs."""
 
 from __future__ import annotations
 
@@ -8,11 +8,19 @@ from pathlib import Path
 import stack_config
 from tests.pulumi_harness import run_components
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "program.md"
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def section(title: str) -> str:
+    """The README's ``## title`` section."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
 
 
 def test_configuration_reference_lists_every_key_with_its_default() -> None:
-    text = DOC.read_text(encoding="utf-8")
+    text = section("Configuration reference")
     _, schema = stack_config.load_schema()
     rows = {
         match.group(1): match.group(2)
@@ -27,9 +35,9 @@ def test_configuration_reference_lists_every_key_with_its_default() -> None:
 
 
 def test_reuse_example_runs_and_puts_each_half_in_its_account() -> None:
-    text = DOC.read_text(encoding="utf-8")
+    text = section("Reusing the components")
     (example,) = re.findall(r"```python\n(.*?)```", text, re.S)
-    stack = run_components(lambda: exec(compile(example, "docs/program.md", "exec"), {}))
+    stack = run_components(lambda: exec(compile(example, "README.md", "exec"), {}))
     table = stack.one("aws:dynamodb/table:Table")
     assert table.provider_name == "poc"
     assert stack.one("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream").provider_name == (

@@ -1,11 +1,12 @@
-"""Regenerate the generated sections of docs/policy.md from their single sources.
+"""Regenerate the generated sections of README.md and docs/policy.md from their single sources.
 
-    venv/bin/python -m tests.policy.render_docs          # rewrite docs/policy.md
-    venv/bin/python -m tests.policy.render_docs --check  # exit 1 if it is out of date
+    venv/bin/python -m tests.policy.render_docs          # rewrite both pages
+    venv/bin/python -m tests.policy.render_docs --check  # exit 1 if one is out of date
 
-Sections: the permission table (``expected_permissions.py``), its legend (placeholders resolved
-on the example stacks), the pack's rules (``policy_pack/replica_rules.py``) and the parliament
-suppressions (``lint.py``). ``test_docs.py`` fails when the committed page differs.
+Sections: in README.md the permission table (``expected_permissions.py``) and the pack's rules
+(``policy_pack/replica_rules.py``); in docs/policy.md the table's legend (placeholders resolved
+on the example stacks) and the parliament suppressions (``lint.py``). ``test_docs.py`` fails
+when a committed page differs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOC = REPO_ROOT / "docs" / "policy.md"
+README = REPO_ROOT / "README.md"
+#: Which generated sections each page holds.
+PAGES: Mapping[Path, tuple[str, ...]] = {
+    README: ("permissions", "rules"),
+    DOC: ("legend", "suppressions"),
+}
 
 
 def _python_name(type_token: str) -> str:
@@ -68,13 +75,16 @@ def sections(examples: Mapping[str, str]) -> dict[str, Callable[[], str]]:
     }
 
 
-def render(text: str, examples: Mapping[str, str]) -> str:
-    for name, make in sections(examples).items():
+def render(text: str, examples: Mapping[str, str], page: Path = DOC) -> str:
+    """``text`` (the content of ``page``) with its generated sections brought up to date."""
+    makers = sections(examples)
+    for name in PAGES[page]:
+        make = makers[name]
         pattern = re.compile(
             rf"(<!-- BEGIN generated:{name} -->\n).*?(<!-- END generated:{name} -->)", re.DOTALL
         )
         if not pattern.search(text):
-            raise ValueError(f"{DOC}: markers for the generated section {name!r} are missing")
+            raise ValueError(f"{page}: markers for the generated section {name!r} are missing")
         body = make()
 
         def replace(match: re.Match[str], body: str = body) -> str:
@@ -89,14 +99,20 @@ def main(argv: list[str]) -> int:
         sys.path.insert(0, str(REPO_ROOT))
     from .stacks import example_placeholders
 
-    current = DOC.read_text(encoding="utf-8")
-    wanted = render(current, example_placeholders())
-    if "--check" in argv:
-        if current != wanted:
-            print(f"{DOC} is out of date: run venv/bin/python -m tests.policy.render_docs")
-            return 1
-        return 0
-    DOC.write_text(wanted, encoding="utf-8")
+    examples = example_placeholders()
+    stale = []
+    for page in PAGES:
+        current = page.read_text(encoding="utf-8")
+        wanted = render(current, examples, page)
+        if current == wanted:
+            continue
+        stale.append(page)
+        if "--check" not in argv:
+            page.write_text(wanted, encoding="utf-8")
+    if stale and "--check" in argv:
+        for page in stale:
+            print(f"{page} is out of date: run venv/bin/python -m tests.policy.render_docs")
+        return 1
     return 0
 
 

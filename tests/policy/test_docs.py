@@ -1,28 +1,32 @@
-"""docs/policy.md shows the current permission table, rules and suppressions."""
+"""README.md and docs/policy.md show the current permission table, rules and suppressions."""
 
 from __future__ import annotations
 
-from .render_docs import DOC, render
+import pytest
+
+from .render_docs import DOC, PAGES, README, render
 from .stacks import example_placeholders
 
 
-def test_policy_doc_is_generated_from_the_current_sources() -> None:
-    current = DOC.read_text(encoding="utf-8")
-    assert render(current, example_placeholders()) == current, (
-        "docs/policy.md is out of date: run venv/bin/python -m tests.policy.render_docs"
+@pytest.mark.parametrize("page", list(PAGES), ids=lambda page: page.name)
+def test_generated_sections_match_their_sources(page) -> None:
+    current = page.read_text(encoding="utf-8")
+    assert render(current, example_placeholders(), page) == current, (
+        f"{page.name} is out of date: run venv/bin/python -m tests.policy.render_docs"
     )
 
 
-def test_policy_doc_names_every_rule_and_suppression() -> None:
+def test_docs_name_every_rule_suppression_and_grant() -> None:
     from policy_pack import replica_rules
 
     from .lint import SUPPRESSIONS
 
+    readme = README.read_text(encoding="utf-8")
     text = DOC.read_text(encoding="utf-8")
     for rule in replica_rules.RULES:
-        assert f"`{rule.name}`" in text
+        assert f"`{rule.name}`" in readme
     for name, _description, _check in replica_rules.STACK_RULES:
-        assert f"`{name}`" in text
+        assert f"`{name}`" in readme
     for suppression in SUPPRESSIONS:
         assert suppression.reason in text
-    assert "| poc | writer role | trust | Allow | `sts:AssumeRole` |" in text
+    assert "| poc | writer role | trust | Allow | `sts:AssumeRole` |" in readme
