@@ -15,9 +15,10 @@ ReportBatchItemFailures on). See ``docs/handlers.md`` for the behaviour in full;
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,8 +40,8 @@ from .records import (
     PoisonRecordError,
     TimeBudget,
     build_item,
-    chunked,
     decode_payload,
+    partition_key,
     serialise_item,
     shard_id_of,
 )
@@ -323,20 +324,66 @@ def _write_chunk(client: Any, table: str, chunk: list[_Entry], budget: TimeBudge
     return outcome
 
 
-def write_entries(
-    client: Any, table: str, entries: list[_Entry], budget: TimeBudget, concurrency: int
-) -> _WriteOutcome:
-    """Write ``entries`` (unique keys) in chunks of 25, up to ``concurrency`` chunks at once."""
-    chunks = list(chunked(entries, BATCH_WRITE_MAX_ITEMS))
-    outcome = _WriteOutcome()
-    if len(chunks) <= 1 or concurrency <= 1:
-        for chunk in chunks:
-            outcome.merge(_write_chunk(client, table, chunk, budget))
+class ChunkWriter:
+    """Writes entries as they are prepared: every 25 go out as one chunk on a pool of
+    ``MAX_WRITE_CONCURRENCY`` threads, so the network waits of earlier chunks overlap the
+    decoding of later records. The writer client (and in assume-role mode the AssumeRole call)
+    is made when the first chunk is ready; if that fails, nothing is sent and every entry added
+    is reported."""
+
+    def __init__(self, config: ReplicatorConfig, budget: TimeBudget, log: Any) -> None:
+        self._config = config
+        self._budget = budget
+        self._log = log
+        self._pending: list[_Entry] = []
+        self._futures: list[Future[_WriteOutcome]] = []
+        self._pool: ThreadPoolExecutor | None = None
+        self._client: Any = None
+        self._not_sent: list[_Entry] = []
+        self._client_failed = False
+
+    def add(self, entry: _Entry) -> None:
+        self._pending.append(entry)
+        if len(self._pending) >= BATCH_WRITE_MAX_ITEMS:
+            self._submit()
+
+    def _submit(self) -> None:
+        chunk, self._pending = self._pending, []
+        if not chunk:
+            return
+        if self._client is None and not self._client_failed:
+            try:
+                self._client = writer_client(self._config)
+            except (ClientError, BotoCoreError, runtime.ConfigError) as exc:
+                self._client_failed = True
+                self._log.error(
+                    "cannot get a writer client; the whole batch is reported for retry",
+                    extra={
+                        "role_arn": self._config.role_arn,
+                        "table": self._config.table,
+                        "error": str(exc),
+                    },
+                )
+        if self._client_failed:
+            self._not_sent += chunk
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self._config.concurrency)
+        self._futures.append(
+            self._pool.submit(_write_chunk, self._client, self._config.table, chunk, self._budget)
+        )
+
+    def finish(self) -> _WriteOutcome:
+        """Send what is left, wait for every chunk, and return the combined outcome."""
+        self._submit()
+        outcome = _WriteOutcome(unwritten=list(self._not_sent))
+        try:
+            for future in self._futures:
+                outcome.merge(future.result())
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
         return outcome
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(chunks))) as pool:
-        for part in pool.map(lambda c: _write_chunk(client, table, c, budget), chunks):
-            outcome.merge(part)
-    return outcome
 
 
 # --------------------------------------------------------------------------- the handler
@@ -367,13 +414,26 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     order = [r["kinesis"]["sequenceNumber"] for r in records]
     by_sequence = {r["kinesis"]["sequenceNumber"]: r for r in records}
 
-    unique: dict[tuple[str, str], _Entry] = {}
+    # A record delivered twice in one batch has the same key twice, which BatchWriteItem refuses
+    # ("Provided list of item keys contains duplicates"): only the last one of a key is written.
+    # The key comes from the record's metadata, so this is known before any payload is decoded.
+    last_of_key: dict[tuple[str, str], int] = {}
+    for index, record in enumerate(records):
+        with contextlib.suppress(ValueError):
+            shard = shard_id_of(record["eventID"])
+            sequence_number = record["kinesis"]["sequenceNumber"]
+            last_of_key[(partition_key(sequence_number, shard), sequence_number)] = index
+
+    writer = ChunkWriter(config, budget, log)
     poison: list[runtime.DeadLetter] = []
-    for record in records:
+    for index, record in enumerate(records):
         sequence_number = record["kinesis"]["sequenceNumber"]
         shard_id: str | None = None
         try:
             shard_id = shard_id_of(record["eventID"])
+            key = (partition_key(sequence_number, shard_id), sequence_number)
+            if last_of_key[key] != index:
+                continue  # a later copy of this record is written instead
             item = serialise_item(
                 build_item(decode_payload(record["kinesis"]["data"]), sequence_number, shard_id)
             )
@@ -383,32 +443,17 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 runtime.DeadLetter(sequence_number, _dead_letter_body(record, shard_id, reason))
             )
             continue
-        entry = _Entry(sequence_number, _key_of(item), item)
-        unique[entry.key] = entry  # a redelivery inside one batch: the later record wins
+        writer.add(_Entry(sequence_number, key, item))
 
-    failed: set[str] = set()
-    outcome = _WriteOutcome()
-    if unique:
-        try:
-            client = writer_client(config)
-        except (ClientError, BotoCoreError, runtime.ConfigError) as exc:
-            log.error(
-                "cannot get a writer client; the whole batch is reported for retry",
-                extra={"role_arn": config.role_arn, "table": config.table, "error": str(exc)},
-            )
-            failed.update(entry.sequence_number for entry in unique.values())
-        else:
-            outcome = write_entries(
-                client, config.table, list(unique.values()), budget, config.concurrency
-            )
-            failed.update(entry.sequence_number for entry in outcome.unwritten)
-            for error in sorted(set(outcome.errors)):
-                log.error("write failed; records reported for retry", extra={"error": error})
-            for entry, reason in outcome.rejected:
-                body = _dead_letter_body(
-                    by_sequence[entry.sequence_number], entry.item["shardId"]["S"], reason
-                )
-                poison.append(runtime.DeadLetter(entry.sequence_number, body))
+    outcome = writer.finish()
+    failed: set[str] = {entry.sequence_number for entry in outcome.unwritten}
+    for error in sorted(set(outcome.errors)):
+        log.error("write failed; records reported for retry", extra={"error": error})
+    for entry, reason in outcome.rejected:
+        body = _dead_letter_body(
+            by_sequence[entry.sequence_number], entry.item["shardId"]["S"], reason
+        )
+        poison.append(runtime.DeadLetter(entry.sequence_number, body))
 
     dead_lettered = 0
     if poison:
