@@ -125,6 +125,10 @@ def _number_size(text: str) -> int:
     """Approximate stored size of a DynamoDB number (1 byte per two significant digits, plus 1),
     after checking DynamoDB's range: a magnitude from 1E-130 to 9.9…9E+125, or zero (boto3's
     serialiser lets 1E+126 and subnormals like 1E-131 through; DynamoDB does not)."""
+    if "E" not in text and len(text) <= 120:
+        # Plain notation this short is always within range (|exponent| < 120): count digits.
+        significant = len(text.replace("-", "").replace(".", "").strip("0")) or 1
+        return (significant + 1) // 2 + 1
     number = Decimal(text)
     digits = number.as_tuple().digits
     if number:

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import pytest
 from boto3.dynamodb.types import Binary
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stream_replica.handlers import records, runtime
 from stream_replica.handlers.records import PoisonRecordError
 
@@ -232,3 +234,18 @@ def test_environment_errors_name_the_variable(monkeypatch):
     monkeypatch.delenv("DELIVERY_STREAM_NAME", raising=False)
     with pytest.raises(runtime.ConfigError, match="DELIVERY_STREAM_NAME is required"):
         runtime.env_str("DELIVERY_STREAM_NAME")
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=None))
+@settings(max_examples=200, deadline=None)
+def test_number_size_fast_path_agrees_with_decimal_arithmetic(number):
+    """The plain-notation shortcut gives the size (or the range error) Decimal arithmetic does."""
+    text = str(number)
+    digits = number.as_tuple().digits
+    significant = len("".join(map(str, digits)).strip("0")) or 1
+    in_range = not number or -130 <= number.adjusted() <= 125
+    if in_range:
+        assert records._number_size(text) == (significant + 1) // 2 + 1
+    else:
+        with pytest.raises(PoisonRecordError, match="outside DynamoDB's range"):
+            records._number_size(text)
