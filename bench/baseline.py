@@ -26,10 +26,11 @@ from decimal import Decimal
 from typing import Any
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 _firehose: Any = None
 _deserializer = TypeDeserializer()
+_serializer = TypeSerializer()
 
 
 def reset_clients() -> None:
@@ -50,6 +51,13 @@ def replicator_item(record: dict[str, Any]) -> dict[str, Any]:
     item["shardId"] = shard_id
     item["seqNumbershardIdHash"] = f"{seq[-3:-1]}_{shard_id}"
     return item
+
+
+def replicator_typed_item(record: dict[str, Any]) -> dict[str, Any]:
+    """The seed's item in DynamoDB JSON, as the boto3 Table resource serialises it inside
+    ``put_item``: the baseline's transform up to the point where botocore takes over (the same
+    point as our handler's transform), for the CPU comparison."""
+    return {k: _serializer.serialize(v) for k, v in replicator_item(record).items()}
 
 
 def replicator_handler(event: dict[str, Any], context: Any) -> None:

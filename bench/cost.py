@@ -15,8 +15,10 @@ Assumptions, stated in the report:
 * the CPU seconds measured on the bench machine equal the vCPU seconds Lambda would bill (the
   bench machine's core is not Lambda's Graviton/x86 core; the arm64 row uses the same CPU time);
 * a throttled CPU stretches CPU time to ``cpu / share`` wall time; I/O waits are not stretched;
-* billed duration per batch = ``cpu / share`` (+ the measured I/O wait for the "with I/O"
-  figure: wall time at 5 ms per call minus wall time at 0 ms, measured with a full core);
+* billed duration per batch = ``cpu / share``, plus, for the "with I/O" figure, the wait at
+  5 ms per call: the warm invocation's calls in rounds of the function's concurrency (ours 4,
+  the baseline 1), assumed not to overlap the CPU work (an upper bound; modelled rather than
+  taken from wall-clock differences, which a shared machine makes noisy);
 * no free tier, no 1 ms rounding, no cold-start init (billed since 2025 for on-demand, but
   once per execution environment, not per batch).
 """

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
 import statistics
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import cost
@@ -245,8 +247,15 @@ def asset_section(res: Results) -> str:
     )
 
 
+def io_wait_s(calls: dict[str, int], concurrency: int, latency_ms: float) -> float:
+    """I/O wait per batch: each operation's calls go out ``concurrency`` at a time, each round
+    waiting ``latency_ms`` (assumed not to overlap the CPU work: an upper bound)."""
+    return sum(math.ceil(c / concurrency) for c in calls.values()) * latency_ms / 1000
+
+
 def cost_section(res: Results) -> str:
     n = res.config.cost_batch if res.config.cost_batch in res.config.sizes else 1000
+    concurrency = res.concurrency
     rows = []
     for side in SIDES:
         for impl in ("ours", "baseline"):
@@ -254,11 +263,8 @@ def cost_section(res: Results) -> str:
             r5 = res.runs.get((side, impl, n, 5.0))
             if r0 is None or r5 is None:
                 continue
-            # Per-record figures from the (possibly capped) baseline runs scale to N records.
-            m0 = r0.n
-            m5 = r5.n
-            cpu = r0.cpu / m0 * n
-            io_wait = max(0.0, r5.wall / m5 - r0.wall / m0) * n
+            cpu = r0.cpu
+            io_wait = io_wait_s(r0.warm_calls, concurrency[(side, impl)], 5.0)
             for mem in cost.MEMORY_SIZES_MB:
                 e = cost.estimate(n, cpu, io_wait, mem)
                 rows.append(
@@ -278,9 +284,10 @@ def cost_section(res: Results) -> str:
     return (
         f"Lambda cost per million records implied by the measured CPU time, batch of {n} "
         "(billed duration = CPU time ÷ CPU share, share = memory ÷ 1,769 MB; *+I/O* adds the "
-        "measured wait at 5 ms per call; prices: arm64 $0.0000133334 and x86_64 "
-        "$0.0000166667 per GB-s, $0.20 per million requests — see bench/cost.py for sources "
-        "and assumptions)\n\n"
+        "wait at 5 ms per call: the warm invocation's calls, in rounds of the function's "
+        "concurrency — ours 4, the baseline 1 — not overlapping the CPU work; prices: arm64 "
+        "$0.0000133334 and x86_64 $0.0000166667 per GB-s, $0.20 per million requests — see "
+        "bench/cost.py for sources and assumptions)\n\n"
         + _table(
             [
                 "function",
@@ -423,7 +430,8 @@ def render(res: Results, machine: str) -> str:
         "# Benchmark results",
         "",
         f"`make bench{' ARGS=--quick' if cfg.quick else ''}` on {when}, {res.elapsed_s:.0f} s. "
-        f"Machine: {machine}.",
+        f"Machine: {machine}. Load average (1 min) at start / end: "
+        f"{res.load[0]:.1f} / {res.load[1]:.1f} on {os.cpu_count()} cores.",
         f"Batch sizes {', '.join(f'{n:,}' for n in cfg.sizes)}; latency per AWS request "
         f"{', '.join(f'{lat:g}' for lat in cfg.latencies)} ms. Ratios are the figures to read: "
         "absolute times depend on this machine (shared, 2 cores) and not on Lambda's CPU.",
@@ -455,3 +463,45 @@ def render(res: Results, machine: str) -> str:
     for side, prof in res.profiles.items():
         text += f"\n## Profile: {side} (ours, pyinstrument)\n\n```\n{prof}\n```\n"
     return text
+
+
+DOCS_START = "<!-- bench:results:start (written by make bench) -->"
+DOCS_END = "<!-- bench:results:end -->"
+
+
+def render_summary(res: Results, machine: str) -> str:
+    """The part of the results that docs/bench.md shows (targets, throughput, requests per batch
+    at the seed's batch size, cost); the full set is in bench/results.md."""
+    when = datetime.now(UTC).strftime("%Y-%m-%d")
+    return "\n".join(
+        [
+            f"Latest full run ({when}, {res.elapsed_s:.0f} s): {machine}; load average "
+            f"{res.load[0]:.1f} / {res.load[1]:.1f} (start / end) on {os.cpu_count()} cores.",
+            "",
+            "**Targets**",
+            "",
+            targets_section(res),
+            "",
+            "**Throughput per shard**",
+            "",
+            throughput_section(res),
+            "",
+            "**Where our CPU goes**",
+            "",
+            breakdown_section(res),
+            "",
+            "**Lambda cost per million records**",
+            "",
+            cost_section(res),
+        ]
+    )
+
+
+def update_docs(path: Path, summary: str) -> bool:
+    """Replace the text between the markers in ``path``; False if the markers are missing."""
+    text = path.read_text() if path.exists() else ""
+    start, end = text.find(DOCS_START), text.find(DOCS_END)
+    if start < 0 or end < start:
+        return False
+    path.write_text(text[: start + len(DOCS_START)] + "\n" + summary + "\n" + text[end:])
+    return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import tempfile
@@ -16,6 +17,7 @@ from .records import clickstream, dynamodb_stream_event, kinesis_event
 from .subjects import Subject, apply_env, load_subjects
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "bench.md"
 
 
 @dataclass
@@ -69,6 +71,8 @@ class Results:
         default_factory=dict
     )
     asset_source: str = ""
+    load: tuple[float, float] = (0.0, 0.0)
+    concurrency: dict[tuple[str, str], int] = field(default_factory=dict)
     elapsed_s: float = 0.0
 
 
@@ -196,6 +200,8 @@ def run(cfg: Config) -> Results:
     apply_env()
     subjects, notes = load_subjects()
     res = Results(cfg, notes=notes)
+    res.concurrency = {(s.side, s.impl): s.concurrency for s in subjects}
+    load_start = os.getloadavg()[0]
     measure_throughput(res, subjects)
     measure_cpu_and_memory(res, subjects)
     measure_breakdown(res, subjects)
@@ -204,6 +210,7 @@ def run(cfg: Config) -> Results:
     if cfg.profile:
         profile_ours(res, subjects)
     res.elapsed_s = time.perf_counter() - start
+    res.load = (load_start, os.getloadavg()[0])
     return res
 
 
@@ -239,6 +246,7 @@ def parse_args(argv: list[str] | None) -> Config:
         base["sizes"] = a.sizes
     if a.latencies:
         base["latencies"] = a.latencies
+    base["sizes"] = list(base["sizes"])
     if 5.0 not in base["latencies"]:
         p.error("--latencies must include 5 (the targets and the cost model are stated at 5 ms)")
     if 0.0 not in base["latencies"]:
@@ -247,7 +255,7 @@ def parse_args(argv: list[str] | None) -> Config:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .report import render
+    from .report import render, render_summary, update_docs
 
     cfg = parse_args(argv)
     res = run(cfg)
@@ -255,4 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     cfg.out.write_text(text)
     _progress(f"written to {cfg.out} in {res.elapsed_s:.0f} s")
+    # Only a full default run goes into the documentation.
+    full_run = cfg.out == RESULTS and not cfg.quick and cfg.sizes == FULL["sizes"]
+    if full_run and update_docs(DOCS, render_summary(res, machine())):
+        _progress(f"summary written to {DOCS}")
     return 0

@@ -64,6 +64,7 @@ class Subject:
     reset: Callable[[], None]
     transform: Callable[[Event], Any]
     env: dict[str, str]
+    concurrency: int = 1  # AWS calls in flight at once (the handlers' default; baseline: 1)
 
     @property
     def function_name(self) -> str:
@@ -91,7 +92,7 @@ def _baseline_subjects() -> list[Subject]:
             impl="baseline",
             handler=baseline.replicator_handler,
             reset=baseline.reset_clients,
-            transform=lambda ev: [baseline.replicator_item(r) for r in ev["Records"]],
+            transform=lambda ev: [baseline.replicator_typed_item(r) for r in ev["Records"]],
             env={"DEAD_LETTER_QUEUE_URL": REPLICATOR_DLQ},
         ),
         Subject(
@@ -122,6 +123,7 @@ def _our_subjects() -> list[Subject]:
             reset=ours_adapter.reset(rep),
             transform=ours_adapter.replicator_transform(rep),
             env={"DEAD_LETTER_QUEUE_URL": REPLICATOR_DLQ},
+            concurrency=4,  # MAX_WRITE_CONCURRENCY's default
         ),
         Subject(
             side="archiver",
@@ -130,6 +132,7 @@ def _our_subjects() -> list[Subject]:
             reset=ours_adapter.reset(arc),
             transform=ours_adapter.archiver_transform(arc),
             env={"DEAD_LETTER_QUEUE_URL": ARCHIVER_DLQ},
+            concurrency=4,  # MAX_PUT_CONCURRENCY's default
         ),
     ]
 
