@@ -303,7 +303,10 @@ def image_to_json_line(
         raise PoisonRecordError(f"image is not valid DynamoDB JSON: {exc!r}") from None
     if extra:
         obj.update(extra)
-    line = (_json_text(obj) + "\n").encode("utf-8")
+    try:
+        line = (_json_text(obj) + "\n").encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: not in real DynamoDB data, but not lost
+        raise PoisonRecordError(f"image holds text that is not valid Unicode: {exc}") from None
     if len(line) > MAX_FIREHOSE_RECORD_BYTES:
         raise PoisonRecordError(
             f"JSON line is {len(line)} bytes, over Firehose's {MAX_FIREHOSE_RECORD_BYTES}-byte "

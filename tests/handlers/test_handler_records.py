@@ -158,6 +158,8 @@ def test_tombstone_extra_attributes_and_line_limit():
     assert line == b'{"k":"a","_deleted":true}\n'
     with pytest.raises(PoisonRecordError, match="not valid DynamoDB JSON"):
         records.image_to_json_line({"n": {"N": "1" * 39}})  # DynamoDB never holds 39 digits
+    with pytest.raises(PoisonRecordError, match="not valid Unicode"):
+        records.image_to_json_line({"s": {"S": "lone \ud800 surrogate"}})
     with pytest.raises(PoisonRecordError, match="1,000 KiB"):
         records.image_to_json_line({"k": {"S": "x" * (1000 * 1024)}})
 
