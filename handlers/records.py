@@ -216,7 +216,10 @@ def serialise_item(item: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             raise PoisonRecordError(reason) from None
         except RecursionError:
             raise PoisonRecordError(f"attribute {name!r} is nested too deeply") from None
-    size = item_size(serialised)
+    try:
+        size = item_size(serialised)
+    except UnicodeEncodeError as exc:
+        raise PoisonRecordError(f"text is not valid Unicode (a lone surrogate): {exc}") from None
     if size > MAX_ITEM_BYTES:
         raise PoisonRecordError(
             f"item is {size} bytes, over DynamoDB's {MAX_ITEM_BYTES}-byte (400 KB) item limit"

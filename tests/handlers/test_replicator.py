@@ -183,6 +183,7 @@ POISON = {
     "item over 400 KB": blob({"blob": "x" * (400 * 1024)}),
     "nested too deeply": blob(nested(40)),
     "empty attribute name": b'{"": 1, "a": 2}',
+    "lone surrogate": b'{"s": "\\ud800"}',
 }
 
 
@@ -220,6 +221,7 @@ def test_poison_records_of_each_kind_go_to_the_dead_letter_queue(world):
             "item over 400 KB": "400 KB",
             "nested too deeply": "nesting deeper",
             "empty attribute name": "attribute name is empty",
+            "lone surrogate": "not valid Unicode",
         }[kind]
         assert expected in reason, (kind, reason)
     assert "not base64" in letters["999001"]["reason"]
