@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+import yaml
+
 from .demo import DemoOptions, run
 
 
@@ -51,6 +53,14 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
         metavar="F",
         help="fraction of Lambda invocations that crash before the handler runs",
     )
+    parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a config value on both stacks (e.g. batchSize=100, createSourceStream=true); "
+        "VALUE is parsed as YAML",
+    )
     parser.add_argument("--seed", type=int, default=7, help="random seed (7)")
     parser.add_argument("--no-replay", action="store_true", help="skip the TRIM_HORIZON replay")
     parser.add_argument(
@@ -65,7 +75,14 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
         parser.error("--records must be >= 0")
     if args.shards < 1:
         parser.error("--shards must be >= 1")
+    overrides: dict[str, object] = {}
+    for item in args.config:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            parser.error(f"--config {item!r}: expected KEY=VALUE")
+        overrides[key] = yaml.safe_load(value)
     return DemoOptions(
+        config_overrides=overrides,
         records=args.records,
         poison=not args.no_poison,
         shards=args.shards,

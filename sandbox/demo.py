@@ -36,6 +36,8 @@ class DemoOptions:
     poison: bool = True
     shards: int = 2
     access_mode: str | None = None
+    #: config values set on both stacks after their stack files (``--config key=value``)
+    config_overrides: dict[str, object] = field(default_factory=dict)
     throttle_writes: float = 0.0
     fail_firehose: float = 0.0
     crash_invocations: float = 0.0
@@ -224,24 +226,85 @@ def _clean(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if v is not None and v != ""}
 
 
+@dataclass
+class StackPlan:
+    """Where each stack goes, read from the stack files (plus the run's config overrides)."""
+
+    project: str
+    overrides: dict[str, object]
+    poc_config: dict[str, Any]
+    prod_config: dict[str, Any]
+    poc_account: str
+    prod_account: str
+    poc_region: str
+    prod_region: str
+
+    @classmethod
+    def load(cls, options: DemoOptions) -> StackPlan:
+        overrides: dict[str, object] = dict(options.config_overrides)
+        if options.access_mode:
+            overrides["accessMode"] = options.access_mode
+        poc_config = load_stack_config(
+            "poc", config_overrides=overrides, project_dir=options.project_dir
+        )
+        prod_config = load_stack_config(
+            "prod", config_overrides=overrides, project_dir=options.project_dir
+        )
+        prod_region = str(prod_config.get("aws:region") or "eu-west-1")
+        return cls(
+            project=project_name(options.project_dir),
+            overrides=overrides,
+            poc_config=poc_config,
+            prod_config=prod_config,
+            poc_account=_account(poc_config, "poc", "pocAccountId"),
+            prod_account=_account(prod_config, "prod", "prodAccountId"),
+            poc_region=str(poc_config.get("aws:region") or prod_region),
+            prod_region=prod_region,
+        )
+
+
+def deploy_stacks(
+    emulator: Emulator, plan: StackPlan, options: DemoOptions, progress: _Progress | None = None
+) -> tuple[Deployment, Deployment]:
+    """Pre-create what exists in production, then deploy ``poc`` and ``prod`` into ``emulator``
+    (prod's StackReference sees poc's real outputs)."""
+    show = progress.show if progress else (lambda text, force=False: None)
+    _precreate_source_stream(
+        emulator, plan.prod_config, plan.project, plan.prod_account, options.shards
+    )
+    show("deploying stack poc ...", force=True)
+    poc = _deploy(
+        emulator,
+        "poc",
+        plan.poc_account,
+        plan.poc_region,
+        plan.poc_config,
+        plan.overrides,
+        options.project_dir,
+        {},
+    )
+    reference = str(_get(plan.prod_config, plan.project, "pocStackReference") or "poc")
+    show("deploying stack prod ...", force=True)
+    prod = _deploy(
+        emulator,
+        "prod",
+        plan.prod_account,
+        plan.prod_region,
+        plan.prod_config,
+        plan.overrides,
+        options.project_dir,
+        {reference: poc.outputs, "poc": poc.outputs},
+    )
+    return poc, prod
+
+
 def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
     """Run the whole demo; print the summary to ``out``; return the figures."""
     result = DemoResult()
     progress = _Progress(options.progress, sys.stderr)
-    project = project_name(options.project_dir)
-    overrides: dict[str, object] = {}
-    if options.access_mode:
-        overrides["accessMode"] = options.access_mode
-    poc_config = load_stack_config(
-        "poc", config_overrides=overrides, project_dir=options.project_dir
-    )
-    prod_config = load_stack_config(
-        "prod", config_overrides=overrides, project_dir=options.project_dir
-    )
-    poc_account = _account(poc_config, "poc", "pocAccountId")
-    prod_account = _account(prod_config, "prod", "prodAccountId")
-    region = str(prod_config.get("aws:region") or "eu-west-1")
-    poc_region = str(poc_config.get("aws:region") or region)
+    plan = StackPlan.load(options)
+    poc_account, prod_account = plan.poc_account, plan.prod_account
+    region, poc_region = plan.prod_region, plan.poc_region
     faults = Faults(
         throttle_writes=options.throttle_writes,
         fail_firehose=options.fail_firehose,
@@ -258,30 +321,7 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         if emulator.endpoint_url:
             print(f"moto server listening on {emulator.endpoint_url}", file=out)
         started = time.monotonic()
-        _precreate_source_stream(emulator, prod_config, project, prod_account, options.shards)
-        progress.show("deploying stack poc ...", force=True)
-        poc = _deploy(
-            emulator,
-            "poc",
-            poc_account,
-            poc_region,
-            poc_config,
-            overrides,
-            options.project_dir,
-            {},
-        )
-        reference = str(_get(prod_config, project, "pocStackReference") or "poc")
-        progress.show("deploying stack prod ...", force=True)
-        prod = _deploy(
-            emulator,
-            "prod",
-            prod_account,
-            region,
-            prod_config,
-            overrides,
-            options.project_dir,
-            {reference: poc.outputs, "poc": poc.outputs},
-        )
+        poc, prod = deploy_stacks(emulator, plan, options, progress)
         result.deploy_seconds = time.monotonic() - started
         for deployment in (poc, prod):
             for typ, count in deployment.counts.items():
@@ -544,6 +584,7 @@ def _print_summary(result: DemoResult, out: TextIO, options: DemoOptions) -> Non
             "cross-account table calls allowed / denied",
             f"{result.crossaccount_allowed} / {result.crossaccount_denied}",
         ),
+        ("resources deployed (both stacks)", sum(result.resources.values())),
         ("deploy time (both stacks)", f"{result.deploy_seconds:.1f} s"),
         ("pipeline time", f"{result.pipeline_seconds:.1f} s"),
         ("throughput", f"{result.records_per_second:,.0f} records/s"),
