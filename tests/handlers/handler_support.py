@@ -16,7 +16,6 @@ from decimal import Context, Decimal
 from typing import Any
 
 import boto3
-import botocore.loaders
 import botocore.session
 from botocore.awsrequest import AWSResponse
 
@@ -33,15 +32,16 @@ BUCKET = f"stream-replica-archive-{POC_ACCOUNT}"
 PREFIX = "prod-kinesis-data/"
 
 
-# moto resets boto3's default session for every test; one loader for all the tests' own
-# sessions keeps each service model parsed once per run instead of once per client.
-_LOADER = botocore.loaders.create_loader()
+# moto resets boto3's default session for every test; the tests' own clients come from one
+# session of their own instead, so each service model is parsed once per run, not per client.
+_SESSION: boto3.Session | None = None
 
 
 def session() -> boto3.Session:
-    core = botocore.session.Session()
-    core.register_component("data_loader", _LOADER)
-    return boto3.Session(botocore_session=core, region_name=REGION)
+    global _SESSION
+    if _SESSION is None:
+        _SESSION = boto3.Session(botocore_session=botocore.session.Session(), region_name=REGION)
+    return _SESSION
 
 
 @dataclass(frozen=True)

@@ -239,7 +239,7 @@ def test_environment_errors_name_the_variable(monkeypatch):
 
 
 @given(st.decimals(allow_nan=False, allow_infinity=False, places=None))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_number_size_fast_path_agrees_with_decimal_arithmetic(number):
     """The plain-notation shortcut gives the size (or the range error) Decimal arithmetic does."""
     text = str(number)

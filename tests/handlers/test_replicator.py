@@ -110,7 +110,7 @@ def test_calls_per_300_record_batch(world):
     invocation of the execution environment."""
     world.source.put(blob(p) for p in clickstream(300))
     first = world.source.event()
-    world.source.put(blob(p) for p in clickstream(300, start=300))
+    world.source.put(blob(p) for p in clickstream(50, start=300))
     second = world.source.event()
 
     world.calls.reset()
@@ -120,9 +120,9 @@ def test_calls_per_300_record_batch(world):
 
     world.calls.reset()
     assert failures(world.replicate(second)) == []
-    assert world.calls["dynamodb.BatchWriteItem"] == 12
+    assert world.calls["dynamodb.BatchWriteItem"] == 2
     assert world.calls["sts.AssumeRole"] == 0
-    assert len(world.target.items()) == 600
+    assert len(world.target.items()) == 350
 
 
 def test_assume_role_request_carries_session_settings(world):
