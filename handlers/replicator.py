@@ -404,6 +404,33 @@ def _dead_letter_body(record: dict[str, Any], shard_id: str | None, reason: str)
     }
 
 
+def _prepare(
+    records: list[dict[str, Any]],
+    last_of_key: dict[tuple[str, str], int],
+    writer: ChunkWriter,
+    poison: list[runtime.DeadLetter],
+) -> None:
+    """Decode each record into an item for ``writer``, or a dead letter into ``poison``."""
+    for index, record in enumerate(records):
+        sequence_number = record["kinesis"]["sequenceNumber"]
+        shard_id: str | None = None
+        try:
+            shard_id = shard_id_of(record["eventID"])
+            key = (partition_key(sequence_number, shard_id), sequence_number)
+            if last_of_key[key] != index:
+                continue  # a later copy of this record is written instead
+            item = serialise_item(
+                build_item(decode_payload(record["kinesis"]["data"]), sequence_number, shard_id)
+            )
+        except (PoisonRecordError, ValueError) as exc:
+            reason = exc.reason if isinstance(exc, PoisonRecordError) else str(exc)
+            poison.append(
+                runtime.DeadLetter(sequence_number, _dead_letter_body(record, shard_id, reason))
+            )
+            continue
+        writer.add(_Entry(sequence_number, key, item))
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Replicate a Kinesis batch; return the sequence numbers not yet written."""
     started = time.perf_counter()
@@ -426,25 +453,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     writer = ChunkWriter(config, budget, log)
     poison: list[runtime.DeadLetter] = []
-    for index, record in enumerate(records):
-        sequence_number = record["kinesis"]["sequenceNumber"]
-        shard_id: str | None = None
-        try:
-            shard_id = shard_id_of(record["eventID"])
-            key = (partition_key(sequence_number, shard_id), sequence_number)
-            if last_of_key[key] != index:
-                continue  # a later copy of this record is written instead
-            item = serialise_item(
-                build_item(decode_payload(record["kinesis"]["data"]), sequence_number, shard_id)
-            )
-        except (PoisonRecordError, ValueError) as exc:
-            reason = exc.reason if isinstance(exc, PoisonRecordError) else str(exc)
-            poison.append(
-                runtime.DeadLetter(sequence_number, _dead_letter_body(record, shard_id, reason))
-            )
-            continue
-        writer.add(_Entry(sequence_number, key, item))
-
+    try:
+        _prepare(records, last_of_key, writer, poison)
+    except BaseException:
+        writer.finish()  # let the chunks in flight end before the invocation fails
+        raise
     outcome = writer.finish()
     failed: set[str] = {entry.sequence_number for entry in outcome.unwritten}
     for error in sorted(set(outcome.errors)):
