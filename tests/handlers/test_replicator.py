@@ -463,3 +463,33 @@ def test_writer_credentials_are_refreshed_five_minutes_before_expiry(world, monk
     assert failures(world.replicate(event)) == []
     assert world.calls["sts.AssumeRole"] == refreshed  # the new session is used, no more STS
     assert len(world.target.items()) == 3
+
+
+def test_dead_letters_sqs_fails_without_sender_fault_are_resent(world):
+    """SendMessageBatch answers partial failures per entry: the ones SQS failed on its side are
+    sent again; every poison record ends up in the queue exactly once."""
+    state = {"left": 1}
+
+    def drop_first(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        if state["left"]:
+            state["left"] -= 1
+            context["dropped"] = params["Entries"][0]["Id"]
+            params["Entries"] = params["Entries"][1:]
+
+    def report_dropped(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        if "dropped" in context:
+            parsed.setdefault("Failed", []).append(
+                {"Id": context["dropped"], "SenderFault": False, "Code": "InternalError"}
+            )
+
+    runtime.add_event_hook("before-parameter-build.sqs.SendMessageBatch", drop_first)
+    runtime.add_event_hook("after-call.sqs.SendMessageBatch", report_dropped)
+    world.source.put([b"bad one", blob({"ok": 1}), b"bad two", b"[3]"])
+    event = world.source.event()
+
+    assert failures(world.replicate(event)) == []
+
+    letters = dead_letters(world.prod.client("sqs"), world.replicator_dlq)
+    seqs = sequence_numbers(event)
+    assert sorted(letter["sequenceNumber"] for letter in letters) == [seqs[0], seqs[2], seqs[3]]
+    assert world.calls["sqs.SendMessageBatch"] == 2
