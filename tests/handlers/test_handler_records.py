@@ -251,3 +251,18 @@ def test_number_size_fast_path_agrees_with_decimal_arithmetic(number):
     else:
         with pytest.raises(PoisonRecordError, match="outside DynamoDB's range"):
             records._number_size(text)
+
+
+def test_archiver_record_line_by_event_name():
+    from stream_replica.handlers import archiver
+
+    image = {"k": {"S": "a"}, "n": {"N": "5"}}
+    insert = {"eventName": "INSERT", "dynamodb": {"Keys": {"k": {"S": "a"}}, "NewImage": image}}
+    modify = {**insert, "eventName": "MODIFY"}
+    remove = {"eventName": "REMOVE", "dynamodb": {"Keys": {"k": {"S": "a"}}}}
+    assert archiver.record_line(insert, False) == b'{"k":"a","n":5}\n'
+    assert archiver.record_line(modify, False) == b'{"k":"a","n":5}\n'
+    assert archiver.record_line(remove, False) is None
+    assert archiver.record_line(remove, True) == b'{"k":"a","_deleted":true}\n'
+    with pytest.raises(PoisonRecordError, match="unknown eventName 'UPSERT'"):
+        archiver.record_line({**insert, "eventName": "UPSERT"}, False)
