@@ -41,7 +41,7 @@ FULL = {
     "repeats": 3,
     "baseline_io_cap": 300,
     "baseline_cpu_cap": 1000,
-    "import_repeats": 7,
+    "import_repeats": 9,
     "correctness_n": 300,
 }
 QUICK = {
