@@ -238,7 +238,11 @@ def parse_args(argv: list[str] | None) -> Config:
     p.add_argument(
         "--latencies", type=lambda s: [float(x) for x in s.split(",")], help="ms, e.g. 0,5,20"
     )
-    p.add_argument("--profile", action="store_true", help="add pyinstrument profiles of ours")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="with --quick: add pyinstrument profiles of ours (a full run always does)",
+    )
     p.add_argument("--out", type=Path, default=RESULTS, help=f"default {RESULTS}")
     a = p.parse_args(argv)
     base: dict[str, Any] = dict(QUICK if a.quick else FULL)
@@ -251,7 +255,8 @@ def parse_args(argv: list[str] | None) -> Config:
         p.error("--latencies must include 5 (the targets and the cost model are stated at 5 ms)")
     if 0.0 not in base["latencies"]:
         p.error("--latencies must include 0 (CPU and I/O wait are separated against it)")
-    return Config(**base, quick=a.quick, profile=a.profile, out=a.out)
+    # A full run always profiles our handlers; --quick only when asked.
+    return Config(**base, quick=a.quick, profile=a.profile or not a.quick, out=a.out)
 
 
 def main(argv: list[str] | None = None) -> int:
