@@ -18,6 +18,8 @@ from .subjects import Subject, apply_env, load_subjects
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "bench.md"
+# A quick run must not overwrite the committed full results (.gitignore: bench/results-*.tmp).
+QUICK_RESULTS = Path(__file__).resolve().parent / "results-quick.tmp"
 
 
 @dataclass
@@ -243,7 +245,9 @@ def parse_args(argv: list[str] | None) -> Config:
         action="store_true",
         help="with --quick: add pyinstrument profiles of ours (a full run always does)",
     )
-    p.add_argument("--out", type=Path, default=RESULTS, help=f"default {RESULTS}")
+    p.add_argument(
+        "--out", type=Path, help=f"default {RESULTS} ({QUICK_RESULTS.name} with --quick)"
+    )
     a = p.parse_args(argv)
     base: dict[str, Any] = dict(QUICK if a.quick else FULL)
     if a.sizes:
@@ -256,7 +260,8 @@ def parse_args(argv: list[str] | None) -> Config:
     if 0.0 not in base["latencies"]:
         p.error("--latencies must include 0 (CPU and I/O wait are separated against it)")
     # A full run always profiles our handlers; --quick only when asked.
-    return Config(**base, quick=a.quick, profile=a.profile or not a.quick, out=a.out)
+    out = a.out or (QUICK_RESULTS if a.quick else RESULTS)
+    return Config(**base, quick=a.quick, profile=a.profile or not a.quick, out=out)
 
 
 def main(argv: list[str] | None = None) -> int:
