@@ -180,20 +180,35 @@ def install() -> None:
 
 @contextmanager
 def emulation(
-    *, latency_ms: float = 0.0, fake: bool = False, counter: CallCounter | None = None
+    *,
+    latency_ms: float = 0.0,
+    fake: bool = False,
+    counter: CallCounter | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[CallCounter]:
     """Within the block, every AWS request from clients created after :func:`install` is
-    counted, delayed by ``latency_ms`` and (with ``fake``) answered in-process.
+    counted, delayed by ``latency_ms`` (through ``sleep``, which tests may replace) and (with
+    ``fake``) answered in-process.
 
     Yields the counter (a new one unless given)."""
     install()
     counter = counter if counter is not None else CallCounter()
     saved = _State(_STATE.counter, _STATE.latency_ms, _STATE.fake, _STATE.sleep)
-    _STATE.counter, _STATE.latency_ms, _STATE.fake = counter, latency_ms, fake
+    _STATE.counter, _STATE.latency_ms, _STATE.fake, _STATE.sleep = (
+        counter,
+        latency_ms,
+        fake,
+        sleep,
+    )
     try:
         yield counter
     finally:
-        _STATE.counter, _STATE.latency_ms, _STATE.fake = saved.counter, saved.latency_ms, saved.fake
+        _STATE.counter, _STATE.latency_ms, _STATE.fake, _STATE.sleep = (
+            saved.counter,
+            saved.latency_ms,
+            saved.fake,
+            saved.sleep,
+        )
 
 
 install()
