@@ -93,13 +93,13 @@ class Produced:
 
 
 def _chunks(
-    rng: random.Random, start: int, count: int
+    rng: random.Random, start: int, count: int, size: int
 ) -> Iterator[list[tuple[str, bytes, dict[str, Any]]]]:
     chunk: list[tuple[str, bytes, dict[str, Any]]] = []
     for index in range(start, start + count):
         event = clickstream_event(rng, index)
         chunk.append((event["userId"], json.dumps(event).encode(), event))
-        if len(chunk) == 500:
+        if len(chunk) == size:
             yield chunk
             chunk = []
     if chunk:
@@ -128,7 +128,10 @@ def put_records(kinesis: Any, stream_arn: str, entries: list[tuple[str, bytes]])
 
 
 def generate(
-    rng: random.Random, start: int, count: int
+    rng: random.Random, start: int, count: int, size: int = 500
 ) -> Iterator[list[tuple[str, bytes, dict[str, Any]]]]:
-    """Chunks of (partition key, data, event) for events ``start`` .. ``start + count - 1``."""
-    yield from _chunks(rng, start, count)
+    """Chunks of up to ``size`` (partition key, data, event) for events ``start`` ..
+    ``start + count - 1`` (``PutRecords`` takes at most 500 records)."""
+    if not 1 <= size <= 500:
+        raise ValueError(f"chunk size {size} is not in 1..500 (PutRecords' limit)")
+    yield from _chunks(rng, start, count, size)

@@ -42,6 +42,7 @@ class DemoOptions:
     fail_firehose: float = 0.0
     crash_invocations: float = 0.0
     seed: int = 7
+    #: records per PutRecords call; both mappings are polled after each
     chunk: int = 500
     replay: bool = True
     serve: bool = False
@@ -375,7 +376,7 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
             replicator_poller.poll()
             archiver_poller.poll()
 
-        for chunk in generate(gen_rng, 0, options.records):
+        for chunk in generate(gen_rng, 0, options.records, options.chunk):
             entries = [(key, data) for key, data, _ in chunk]
             put_records(kinesis, source_arn, entries)
             for _, data, event in chunk:

@@ -10,10 +10,12 @@ account) and returns the real id and the computed outputs the program reads (``a
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import secrets
 import threading
+import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -412,9 +414,6 @@ def _ensure_layer_versions(ctx: _Context, layer_arns: list[str]) -> None:
         layer, version = match.group(1), int(match.group(2))
         versions = lam.list_layer_versions(LayerName=layer).get("LayerVersions", [])
         existing = max((v["Version"] for v in versions), default=0)
-        import io
-        import zipfile
-
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as placeholder:
             placeholder.writestr("python/SANDBOX-PLACEHOLDER.txt", f"stands in for {arn}\n")

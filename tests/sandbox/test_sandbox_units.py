@@ -77,3 +77,36 @@ def test_cross_account_denials(action, principal, identity, resource, why) -> No
     allowed, reason = evaluate(action, TABLE, principal, "111111111111", identity, resource)
     assert not allowed
     assert why in reason
+
+
+def test_command_line_options_map_to_the_run() -> None:
+    from sandbox.__main__ import parse_args
+
+    options = parse_args(
+        [
+            "--records",
+            "10",
+            "--throttle-writes",
+            "0.2",
+            "--access-mode",
+            "resource-policy",
+            "--config",
+            "batchSize=100",
+            "--config",
+            "createSourceStream=true",
+        ]
+    )
+    assert (options.records, options.throttle_writes) == (10, 0.2)
+    assert options.access_mode == "resource-policy"
+    assert options.config_overrides == {"batchSize": 100, "createSourceStream": True}
+
+
+@pytest.mark.parametrize(
+    "argv", [["--throttle-writes", "1.5"], ["--config", "novalue"], ["--records", "-1"]]
+)
+def test_bad_command_lines_are_refused(argv: list[str], capsys) -> None:
+    from sandbox.__main__ import parse_args
+
+    with pytest.raises(SystemExit):
+        parse_args(argv)
+    assert "error:" in capsys.readouterr().err
