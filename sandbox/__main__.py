@@ -58,8 +58,8 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="set a config value on both stacks (e.g. batchSize=100, createSourceStream=true); "
-        "VALUE is parsed as YAML",
+        help="set a config value on both stacks (e.g. batchSize=100, createSourceStream=true), "
+        "or on one with poc.KEY=VALUE / prod.KEY=VALUE; VALUE is parsed as YAML",
     )
     parser.add_argument("--seed", type=int, default=7, help="random seed (7)")
     parser.add_argument("--no-replay", action="store_true", help="skip the TRIM_HORIZON replay")

@@ -1,14 +1,20 @@
-"""Cross-account DynamoDB by table ARN (``resource-policy`` mode), which moto does not route.
+"""The two cross-account calls of the pipeline, checked as AWS would check them.
 
-In AWS, a caller in the prod account may address a POC table by its ARN; the request reaches
-the table's account and is allowed only if the caller's identity policy AND the table's resource
-policy both allow it. moto files a request under the caller's own account, so the table would
-not be found. This hook, registered for every botocore session, finds a DynamoDB request that
-names a table ARN in another account, evaluates both policies for the caller's role as AWS
-would for the subset of IAM we use (Allow/Deny, Action/Resource wildcards, Principal by ARN,
-account or ``*``, conditions ``StringEquals``/``StringLike``/``ArnEquals``/``ArnLike`` on
-``aws:PrincipalArn``/``aws:PrincipalAccount``), and then sends the request to the table's
-account (moto's ``x-moto-account-id`` header) or answers ``AccessDeniedException``.
+moto accepts any credentials, so on its own it would let a wrong trust or resource policy
+through. While :func:`routing` is active, botocore hooks (registered for every session, the
+handlers' included) evaluate both sides of each cross-account call from the documents the
+program deployed, for the subset of IAM we use (Allow/Deny, Action/Resource wildcards,
+Principal by ARN, account or ``*``, ``String*``/``Arn*`` conditions on ``aws:PrincipalArn``,
+``aws:PrincipalAccount`` and ``sts:ExternalId``):
+
+* ``sts:AssumeRole`` of a role in another account (assume-role mode): the caller's identity
+  policy must allow it on the role, and the role's trust policy must allow the caller;
+* a DynamoDB call that addresses a table in another account by ARN (resource-policy mode): the
+  caller's identity policy and the table's resource policy must both allow it. moto files a
+  request under the caller's own account, so the hook also routes it to the table's account
+  (moto's ``x-moto-account-id`` header).
+
+A denied call fails with ``AccessDenied``/``AccessDeniedException``, as in AWS.
 """
 
 from __future__ import annotations
@@ -139,9 +145,11 @@ def evaluate(
     principal_account: str,
     identity_documents: list[dict[str, Any]],
     resource_document: dict[str, Any] | None,
+    extra_context: dict[str, str] | None = None,
 ) -> tuple[bool, str]:
     """Cross-account decision: both sides must allow and neither may deny."""
     context = {"aws:principalarn": principal_arn, "aws:principalaccount": principal_account}
+    context.update({k.lower(): v for k, v in (extra_context or {}).items()})
     identity = [s for d in identity_documents for s in _as_list(d.get("Statement"))]
     resource_side = _as_list((resource_document or {}).get("Statement"))
     for statement in identity:
@@ -238,7 +246,60 @@ def _before_sign(request: Any, operation_name: str, request_signer: Any, **_: An
     request.headers["x-moto-account-id"] = foreign.pop()
 
 
-_HOOK = ("before-sign.dynamodb", _before_sign)
+def _before_sign_assume_role(request: Any, request_signer: Any, **_: Any) -> None:
+    from urllib.parse import parse_qs
+
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.iam.models import get_account_id_from
+
+    body = request.body
+    if isinstance(body, bytes):
+        body = body.decode()
+    params = {k: v[0] for k, v in parse_qs(body or "").items()}
+    role_arn = params.get("RoleArn", "")
+    credentials = request_signer._credentials
+    if not role_arn.startswith("arn:aws:iam::") or credentials is None:
+        return
+    frozen = credentials.get_frozen_credentials()
+    caller_account = get_account_id_from(frozen.access_key)
+    target_account = role_arn.split(":")[4]
+    if caller_account in (target_account, DEFAULT_ACCOUNT_ID):
+        return  # same account, or the sandbox itself acting as a deployer / as Lambda
+    principal_arn, caller_account = _caller(frozen.access_key, frozen.secret_key, frozen.token)
+    role = _role(target_account, role_arn.rsplit("/", 1)[-1])
+    trust = role.assume_role_policy_document if role is not None else None
+    if isinstance(trust, str):
+        trust = json.loads(trust)
+    extra = {"sts:ExternalId": params["ExternalId"]} if "ExternalId" in params else {}
+    allowed, why = evaluate(
+        "sts:AssumeRole",
+        role_arn,
+        principal_arn,
+        caller_account,
+        _identity_documents(principal_arn, caller_account),
+        trust,
+        extra,
+    )
+    with _LOCK:
+        decisions["allowed" if allowed else "denied"] += 1
+    if not allowed:
+        why = why.replace("resource-based", "trust")
+        raise ClientError(
+            {
+                "Error": {
+                    "Code": "AccessDenied",
+                    "Message": f"User: {principal_arn} is not authorized to perform: "
+                    f"sts:AssumeRole on resource: {role_arn} ({why})",
+                }
+            },
+            "AssumeRole",
+        )
+
+
+_HOOKS = [
+    ("before-sign.dynamodb", _before_sign),
+    ("before-sign.sts.AssumeRole", _before_sign_assume_role),
+]
 
 
 @contextmanager
@@ -247,8 +308,9 @@ def routing() -> Iterator[None]:
     with _LOCK:
         _CALLERS.clear()
         decisions.update(allowed=0, denied=0)
-    botocore.handlers.BUILTIN_HANDLERS.append(_HOOK)
+    botocore.handlers.BUILTIN_HANDLERS.extend(_HOOKS)
     try:
         yield
     finally:
-        botocore.handlers.BUILTIN_HANDLERS.remove(_HOOK)
+        for hook in _HOOKS:
+            botocore.handlers.BUILTIN_HANDLERS.remove(hook)

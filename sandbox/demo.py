@@ -36,7 +36,8 @@ class DemoOptions:
     poison: bool = True
     shards: int = 2
     access_mode: str | None = None
-    #: config values set on both stacks after their stack files (``--config key=value``)
+    #: config values set after the stack files (``--config key=value``); a key ``poc.<key>`` or
+    #: ``prod.<key>`` applies to that stack only
     config_overrides: dict[str, object] = field(default_factory=dict)
     throttle_writes: float = 0.0
     fail_firehose: float = 0.0
@@ -73,6 +74,7 @@ class DemoResult:
     failed_firehose_records: int = 0
     crossaccount_denied: int = 0
     crossaccount_allowed: int = 0
+    dead_letter_messages: int = 0
     pipeline_seconds: float = 0.0
     records_per_second: float = 0.0
     deploy_seconds: float = 0.0
@@ -208,17 +210,27 @@ def _queue_depth(sqs: Any, url: str) -> int:
     return int(attrs["ApproximateNumberOfMessages"])
 
 
-def _peek_messages(sqs: Any, url: str, expected: int) -> list[dict[str, Any]]:
-    """Read up to ``expected`` messages without consuming them (visibility timeout 0)."""
+def _read_all_messages(sqs: Any, url: str) -> list[dict[str, Any]]:
+    """Every message of the queue, left in it afterwards (visible again) for a user to inspect."""
     seen: dict[str, dict[str, Any]] = {}
-    for _ in range(max(3, expected)):
-        response = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=0
-        )
-        for message in response.get("Messages", []):
-            seen[message["MessageId"]] = message
-        if len(seen) >= expected:
+    handles: list[str] = []
+    while True:
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300, WaitTimeSeconds=0
+        ).get("Messages", [])
+        if not messages:
             break
+        for message in messages:
+            seen[message["MessageId"]] = message
+            handles.append(message["ReceiptHandle"])
+    for start in range(0, len(handles), 10):
+        sqs.change_message_visibility_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+                for i, handle in enumerate(handles[start : start + 10])
+            ],
+        )
     return list(seen.values())
 
 
@@ -232,7 +244,8 @@ class StackPlan:
     """Where each stack goes, read from the stack files (plus the run's config overrides)."""
 
     project: str
-    overrides: dict[str, object]
+    poc_overrides: dict[str, object]
+    prod_overrides: dict[str, object]
     poc_config: dict[str, Any]
     prod_config: dict[str, Any]
     poc_account: str
@@ -242,19 +255,29 @@ class StackPlan:
 
     @classmethod
     def load(cls, options: DemoOptions) -> StackPlan:
-        overrides: dict[str, object] = dict(options.config_overrides)
+        shared: dict[str, object] = {}
+        per_stack: dict[str, dict[str, object]] = {"poc": {}, "prod": {}}
+        for key, value in options.config_overrides.items():
+            stack, dot, rest = key.partition(".")
+            if dot and stack in per_stack:
+                per_stack[stack][rest] = value
+            else:
+                shared[key] = value
         if options.access_mode:
-            overrides["accessMode"] = options.access_mode
+            shared["accessMode"] = options.access_mode
+        poc_overrides = {**shared, **per_stack["poc"]}
+        prod_overrides = {**shared, **per_stack["prod"]}
         poc_config = load_stack_config(
-            "poc", config_overrides=overrides, project_dir=options.project_dir
+            "poc", config_overrides=poc_overrides, project_dir=options.project_dir
         )
         prod_config = load_stack_config(
-            "prod", config_overrides=overrides, project_dir=options.project_dir
+            "prod", config_overrides=prod_overrides, project_dir=options.project_dir
         )
         prod_region = str(prod_config.get("aws:region") or "eu-west-1")
         return cls(
             project=project_name(options.project_dir),
-            overrides=overrides,
+            poc_overrides=poc_overrides,
+            prod_overrides=prod_overrides,
             poc_config=poc_config,
             prod_config=prod_config,
             poc_account=_account(poc_config, "poc", "pocAccountId"),
@@ -280,7 +303,7 @@ def deploy_stacks(
         plan.poc_account,
         plan.poc_region,
         plan.poc_config,
-        plan.overrides,
+        plan.poc_overrides,
         options.project_dir,
         {},
     )
@@ -292,7 +315,7 @@ def deploy_stacks(
         plan.prod_account,
         plan.prod_region,
         plan.prod_config,
-        plan.overrides,
+        plan.prod_overrides,
         options.project_dir,
         {reference: poc.outputs, "poc": poc.outputs},
     )
@@ -520,24 +543,30 @@ def _check_queues(
     archiver: FunctionRuntime,
     pollers: list[StreamPoller],
 ) -> None:
+    distinct: set[tuple[str, str, str]] = set()
     for runtime in (replicator, archiver):
         url = runtime.env_vars.get("DEAD_LETTER_QUEUE_URL")
         if not url:
             result.failures.append(f"{runtime.function.name}: no DEAD_LETTER_QUEUE_URL")
             continue
         sqs = emulator.client("sqs", runtime.function.account_id, runtime.function.region)
-        depth = _queue_depth(sqs, url)
-        result.dead_lettered += depth
-        for message in _peek_messages(sqs, url, depth):
+        for message in _read_all_messages(sqs, url):
+            result.dead_letter_messages += 1
             body = json.loads(message["Body"])
-            reason = str(body.get("reason", "<no reason>"))
-            result.dead_letter_reasons[reason.split(":")[0]] = (
-                result.dead_letter_reasons.get(reason.split(":")[0], 0) + 1
-            )
-            if "sequenceNumber" not in body or not ({"data", "payload"} & set(body)):
-                result.failures.append(
-                    f"dead letter without sequenceNumber or raw payload: {sorted(body)}"
-                )
+            reason = str(body.get("reason", "<no reason>")).split(":")[0]
+            if not any(k.startswith(("data", "payload")) for k in body):
+                result.failures.append(f"dead letter without the raw payload: {sorted(body)}")
+            if "sequenceNumber" not in body:
+                result.failures.append(f"dead letter without a sequenceNumber: {sorted(body)}")
+                continue
+            source = str(body.get("shardId") or body.get("eventSourceARN") or "")
+            key = (runtime.function.name, source, str(body["sequenceNumber"]))
+            if key not in distinct:
+                distinct.add(key)
+                result.dead_letter_reasons[reason] = result.dead_letter_reasons.get(reason, 0) + 1
+    # A record redelivered after a partial failure is dead-lettered again (at-least-once);
+    # what counts is that each poison record is kept.
+    result.dead_lettered = len(distinct)
     for poller in pollers:
         destination = poller.settings.on_failure_arn
         if not destination:
@@ -577,12 +606,13 @@ def _print_summary(result: DemoResult, out: TextIO, options: DemoOptions) -> Non
         ("distinct items archived", result.archived_distinct),
         ("archived lines compared with their payload", result.fidelity_checked),
         ("dead-lettered (poison) records", result.dead_lettered),
+        ("dead-letter messages (with redeliveries)", result.dead_letter_messages),
         ("batches sent to on-failure destinations", result.on_failure_records),
         ("items added by the replay from TRIM_HORIZON", result.replay_new_items),
         ("writes throttled (injected)", result.throttled_items),
         ("Firehose records failed (injected)", result.failed_firehose_records),
         (
-            "cross-account table calls allowed / denied",
+            "cross-account calls allowed / denied (IAM checked)",
             f"{result.crossaccount_allowed} / {result.crossaccount_denied}",
         ),
         ("resources deployed (both stacks)", sum(result.resources.values())),
@@ -593,8 +623,9 @@ def _print_summary(result: DemoResult, out: TextIO, options: DemoOptions) -> Non
     for name, stats in result.mappings.items():
         rows.append(
             (
-                f"{name}: invocations / retries / errors",
-                f"{stats['invocations']} / {stats['retries']} / {stats['function_errors']}",
+                f"{name}: invocations / errors / retries / bisections",
+                f"{stats['invocations']} / {stats['function_errors']} / {stats['retries']} / "
+                f"{stats['bisections']}",
             )
         )
     width = max(len(r[0]) for r in rows)

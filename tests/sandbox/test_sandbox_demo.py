@@ -17,7 +17,8 @@ POISON_KINDS = 5
 
 def _run(**overrides: object) -> tuple[DemoResult, str]:
     out = io.StringIO()
-    options = DemoOptions(records=RECORDS, progress=False, **overrides)  # type: ignore[arg-type]
+    settings: dict[str, object] = {"records": RECORDS, "progress": False, **overrides}
+    options = DemoOptions(**settings)  # type: ignore[arg-type]
     result = run(options, out=out)
     return result, out.getvalue()
 
@@ -42,6 +43,9 @@ def faulty_run() -> tuple[DemoResult, str]:
 def test_clean_run_figures(clean_run: tuple[DemoResult, str]) -> None:
     result, _ = clean_run
     assert result.failures == []
+    # assume-role mode: the replicator's one AssumeRole passed the writer role's trust policy.
+    assert result.crossaccount_allowed >= 1
+    assert result.crossaccount_denied == 0
     assert (result.produced, result.poison) == (RECORDS, POISON_KINDS)
     assert result.replicated_items == RECORDS
     assert result.duplicate_items == 0
@@ -118,3 +122,24 @@ def test_resource_policy_mode_goes_through_the_table_policy(
     # Every write crossed accounts by table ARN and was allowed by both policies.
     assert result.crossaccount_allowed > 0
     assert result.crossaccount_denied == 0
+
+
+def test_a_trust_policy_the_replicator_cannot_satisfy_fails_the_run() -> None:
+    """The poc stack demands an ExternalId the prod stack doesn't send: AssumeRole is denied as
+    AWS would deny it, nothing is replicated, the batches end in the on-failure queue and the
+    run reports ok: false (exit status 1)."""
+    result, output = _run(
+        records=20,
+        replay=False,
+        config_overrides={
+            "poc.externalId": "expected-by-poc",
+            "maximumRetryAttempts": 1,
+            "replicatorTimeout": 5,
+        },
+    )
+    assert result.crossaccount_denied > 0
+    assert result.replicated_items == 0
+    assert result.on_failure_records > 0
+    assert not result.ok
+    assert "check failed: no cross-account call was denied" in output
+    assert json.loads(output.strip().splitlines()[-1])["ok"] is False
