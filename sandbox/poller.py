@@ -55,6 +55,12 @@ class MappingSettings:
 
     @classmethod
     def from_api(cls, config: dict[str, Any]) -> MappingSettings:
+        for unsupported in ("FilterCriteria", "TumblingWindowInSeconds"):
+            if config.get(unsupported):
+                raise NotImplementedError(
+                    f"event source mapping {config['UUID']}: the sandbox's poller does not "
+                    f"emulate {unsupported}"
+                )
         on_failure = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
             "Destination"
         )
