@@ -553,6 +553,8 @@ def _check_queues(
         for message in _read_all_messages(sqs, url):
             result.dead_letter_messages += 1
             body = json.loads(message["Body"])
+            if not body.get("reason"):
+                result.failures.append(f"dead letter without a reason: {sorted(body)}")
             reason = str(body.get("reason", "<no reason>")).split(":")[0]
             if not any(k.startswith(("data", "payload")) for k in body):
                 result.failures.append(f"dead letter without the raw payload: {sorted(body)}")
