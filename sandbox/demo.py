@@ -48,6 +48,8 @@ class DemoOptions:
     replay: bool = True
     serve: bool = False
     port: int = 5000
+    #: with ``serve``: keep the server up after the run until Ctrl-C
+    hold: bool = True
     project_dir: Path = REPO_ROOT
     progress: bool = True
     #: read DynamoDB stream records through the API rather than moto's shard (slow; see poller)
@@ -455,7 +457,7 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         result.crossaccount_allowed = crossaccount.decisions["allowed"]
         _decide(result)
         _print_summary(result, out, options)
-        if options.serve:
+        if options.serve and options.hold:
             _serve_forever(
                 emulator,
                 result,

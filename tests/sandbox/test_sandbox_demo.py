@@ -143,3 +143,14 @@ def test_a_trust_policy_the_replicator_cannot_satisfy_fails_the_run() -> None:
     assert not result.ok
     assert "check failed: no cross-account call was denied" in output
     assert json.loads(output.strip().splitlines()[-1])["ok"] is False
+
+
+def test_serve_mode_runs_the_pipeline_over_http() -> None:
+    """--serve: every client, the handlers' included, talks to moto's server on localhost."""
+    result, output = _run(records=10, serve=True, port=0, hold=False, replay=False)
+    assert result.endpoint_url is not None
+    assert result.endpoint_url.startswith("http://127.0.0.1:")
+    assert f"moto server listening on {result.endpoint_url}" in output
+    assert result.replicated_items == 10
+    assert result.archived_distinct == 10
+    assert result.ok
