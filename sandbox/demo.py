@@ -697,6 +697,8 @@ def _serve_forever(
         "  aws --profile sandbox-prod kinesis describe-stream-summary "
         f"--stream-name {source_arn.rsplit('/', 1)[-1]}\n"
         "  aws --profile sandbox-prod lambda list-event-source-mappings\n"
+        "  aws --profile sandbox-prod logs filter-log-events "
+        "--log-group-name /aws/lambda/ProdKinesisToPocDynamo --limit 5\n"
         "or in Python: boto3.Session(profile_name='sandbox-poc').client('dynamodb')",
         file=out,
     )
