@@ -465,6 +465,7 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
                 table_name,
                 {"poc": poc_account, "prod": prod_account},
                 source_arn,
+                replicator.log_group,
             )
     for runtime in runtimes:
         runtime.close()
@@ -684,6 +685,7 @@ def _serve_forever(
     table_name: str,
     accounts: dict[str, str],
     source_arn: str,
+    log_group: str,
 ) -> None:
     folder = Path(tempfile.mkdtemp(prefix="sandbox-aws-"))
     config, credentials = write_cli_profiles(emulator, accounts, folder)
@@ -698,7 +700,7 @@ def _serve_forever(
         f"--stream-name {source_arn.rsplit('/', 1)[-1]}\n"
         "  aws --profile sandbox-prod lambda list-event-source-mappings\n"
         "  aws --profile sandbox-prod logs filter-log-events "
-        "--log-group-name /aws/lambda/ProdKinesisToPocDynamo --limit 5\n"
+        f"--log-group-name {log_group} --limit 5\n"
         "or in Python: boto3.Session(profile_name='sandbox-poc').client('dynamodb')",
         file=out,
     )
