@@ -397,9 +397,9 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         pipeline_started = time.monotonic()
         produced = 0
 
-        def pump() -> None:
-            replicator_poller.poll()
-            archiver_poller.poll()
+        def pump() -> int:
+            """One pass of both mappings; how many records they handled."""
+            return replicator_poller.poll() + archiver_poller.poll()
 
         for chunk in generate(gen_rng, 0, options.records, options.chunk):
             entries = [(key, data) for key, data, _ in chunk]
@@ -423,8 +423,8 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         if poison:  # --records 0
             put_records(kinesis, source_arn, [(f"poison-{k}", d) for k, d in poison])
             result.poison = len(poison)
-        pump()
-        pump()  # the archiver's writes from the last pass are read on this one
+        while pump():  # drain: until a pass finds nothing new on either stream
+            pass
         result.produced = produced
         result.pipeline_seconds = time.monotonic() - pipeline_started
         result.records_per_second = (
