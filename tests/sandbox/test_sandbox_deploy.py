@@ -75,3 +75,15 @@ def test_mapping_settings_are_readable_back_from_the_emulator(deployed) -> None:
     assert mapping["DestinationConfig"]["OnFailure"]["Destination"].startswith(
         f"arn:aws:sqs:eu-west-1:{PROD}:"
     )
+
+
+def test_provider_default_tags_reach_the_resources(deployed) -> None:
+    """Tags travel through each explicit provider's defaultTags, which the mocks apply."""
+    emulator, poc, _ = deployed
+    ddb = emulator.client("dynamodb", POC)
+    tags = {
+        t["Key"]: t["Value"]
+        for t in ddb.list_tags_of_resource(ResourceArn=poc.outputs["tableArn"])["Tags"]
+    }
+    assert tags.get("owner") == "analytics"  # from the stack file's `tags`
+    assert len(tags) > 1
