@@ -30,7 +30,8 @@ from dataclasses import dataclass
 PRICE_PER_GB_S = {"arm64": 0.0000133334, "x86_64": 0.0000166667}
 PRICE_PER_REQUEST = 0.20 / 1_000_000
 FULL_VCPU_MB = 1769
-#: The issue's three sizes plus 256 MB, the components' default for both functions.
+#: The issue's three sizes plus 256 MB, the components' default for the archiver (the
+#: replicator's is 512 MB, chosen from this table).
 MEMORY_SIZES_MB = (128, 256, 512, 1024)
 #: A Kinesis shard takes at most 1,000 records/s of writes: a replicator slower than that per
 #: shard falls behind a busy shard.

@@ -332,7 +332,8 @@ def cost_section(res: Results) -> str:
             ],
             rows,
         )
-        + "\n\nSmallest memory size (of those above; 256 MB is the components' default) at which "
+        + "\n\nSmallest memory size (of those above; the components default to 512 MB for the "
+        "replicator, 256 MB for the archiver) at which "
         "one invocation per shard keeps up with a shard's 1,000 records/s at 5 ms per call: "
         + "; ".join(keeps_up)
         + ". Below one vCPU, CPU-bound work costs the same per record at any memory size, so "

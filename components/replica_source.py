@@ -22,9 +22,18 @@ from .common import (
 )
 from .replica_target import DEFAULT_REPLICATOR_ROLE_NAME
 
+#: The replicator is CPU-bound (decode, serialise); at 256 MB one invocation per shard keeps
+#: ~820 records/s at 5 ms per AWS call, below a shard's 1,000 records/s write limit; 512 MB
+#: keeps ~1,580 at about the same cost per record (bench/results.md, "Lambda cost").
+DEFAULT_REPLICATOR_MEMORY_MB = 512
+
 
 def _replicator_function() -> FunctionSettings:
-    return FunctionSettings(role_name=DEFAULT_REPLICATOR_ROLE_NAME, timeout=120)
+    return FunctionSettings(
+        role_name=DEFAULT_REPLICATOR_ROLE_NAME,
+        timeout=120,
+        memory_size=DEFAULT_REPLICATOR_MEMORY_MB,
+    )
 
 
 @dataclass

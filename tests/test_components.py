@@ -194,7 +194,7 @@ def test_source_defaults_use_the_named_stream() -> None:
     assert role.inputs["name"] == DEFAULT_REPLICATOR_ROLE_NAME
     function = stack.one("aws:lambda/function:Function")
     assert function.inputs["timeout"] == 120
-    assert function.inputs["memorySize"] == 256
+    assert function.inputs["memorySize"] == 512
     assert function.inputs["layers"] == [powertools_layer_arn(REGION, "python3.13", "arm64")]
     policy = grants(stack.one("aws:iam/rolePolicy:RolePolicy"))
     assert policy["ReadSourceStream"][1] == [expected_stream]
