@@ -27,6 +27,7 @@ import random
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -233,8 +234,9 @@ class StreamPoller:
             shard.position = 0
 
     # -- driving ------------------------------------------------------------------------------
-    def poll(self) -> int:
-        """Deliver everything currently in the source; return how many records were handled."""
+    def poll(self, after_batch: Callable[[], None] | None = None) -> int:
+        """Deliver everything currently in the source; return how many records were handled.
+        ``after_batch`` is called after each batch (the replay uses it to bound memory)."""
         if not self.settings.enabled:
             return 0
         self._refresh_shards()
@@ -248,6 +250,8 @@ class StreamPoller:
                 batch = [shard.buffer.popleft() for _ in range(size)]
                 self._deliver(shard.shard_id, batch, retries=0)
                 handled += len(batch)
+                if after_batch is not None:
+                    after_batch()
         return handled
 
     def _deliver(self, shard_id: str, batch: list[dict[str, Any]], retries: int) -> None:
