@@ -77,6 +77,7 @@ class DemoResult:
     crossaccount_denied: int = 0
     crossaccount_allowed: int = 0
     dead_letter_messages: int = 0
+    replay_stream_records_dropped: int = 0
     pipeline_seconds: float = 0.0
     records_per_second: float = 0.0
     deploy_seconds: float = 0.0
@@ -199,7 +200,9 @@ def _table_items(account: str, region: str, table: str) -> Iterator[dict[str, st
         }
 
 
-def _unchanged_writes_dropper(account: str, region: str, table: str) -> Callable[[], None]:
+def _unchanged_writes_dropper(
+    account: str, region: str, table: str, counter: list[int]
+) -> Callable[[], None]:
     """For the replay: drop the stream records its writes add to moto's table stream.
 
     The replay writes items that are already there, unchanged; DynamoDB Streams writes no record
@@ -212,6 +215,7 @@ def _unchanged_writes_dropper(account: str, region: str, table: str) -> Callable
 
     def drop() -> None:
         if shard is not None:
+            counter[0] += max(0, len(shard.items) - mark)
             del shard.items[mark:]
 
     return drop
@@ -469,9 +473,11 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         if options.replay:
             before = _count_items(table_account, poc_region, table_name)
             replicator_poller.reset("TRIM_HORIZON")
-            drop = _unchanged_writes_dropper(table_account, poc_region, table_name)
+            dropped = [0]
+            drop = _unchanged_writes_dropper(table_account, poc_region, table_name, dropped)
             replicator_poller.poll(after_batch=drop)
             drop()
+            result.replay_stream_records_dropped = dropped[0]
             result.replay_new_items = _count_items(table_account, poc_region, table_name) - before
         result.crossaccount_denied = crossaccount.decisions["denied"]
         result.crossaccount_allowed = crossaccount.decisions["allowed"]
@@ -634,6 +640,10 @@ def _print_summary(result: DemoResult, out: TextIO, options: DemoOptions) -> Non
         ("dead-letter messages (with redeliveries)", result.dead_letter_messages),
         ("batches sent to on-failure destinations", result.on_failure_records),
         ("items added by the replay from TRIM_HORIZON", result.replay_new_items),
+        (
+            "table-stream records of the replay's unchanged writes (dropped)",
+            result.replay_stream_records_dropped,
+        ),
         ("writes throttled (injected)", result.throttled_items),
         ("Firehose records failed (injected)", result.failed_firehose_records),
         (
