@@ -16,6 +16,7 @@ import base64
 import binascii
 import json
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal, DecimalException
@@ -31,6 +32,7 @@ RANGE_KEY = "sequenceNumber"
 #: Attribute holding the Kinesis shard id.
 SHARD_KEY = "shardId"
 KEY_ATTRIBUTES = (HASH_KEY, RANGE_KEY, SHARD_KEY)
+_KEY_NAMES = frozenset(KEY_ATTRIBUTES)
 
 #: DynamoDB's item size limit (400 KB, binary units).
 MAX_ITEM_BYTES = 400 * 1024
@@ -84,11 +86,65 @@ def _reject_constant(name: str) -> Any:
     raise PoisonRecordError(f"JSON contains {name}, which DynamoDB cannot store")
 
 
-def decode_payload(data: str) -> dict[str, Any]:
-    """Decode a Kinesis record's ``data`` (base64 of a UTF-8 JSON object).
+#: DynamoDB's number range as ``Decimal.adjusted()`` exponents: 1E-130 to 9.9…9E+125.
+MIN_NUMBER_EXPONENT = -130
+MAX_NUMBER_EXPONENT = 125
+#: ``\uD800``-``\uDFFF`` escapes: the only way JSON text can make a (possibly lone) surrogate.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
-    Numbers become :class:`~decimal.Decimal` (never float, so no precision is lost and no float
-    can fail the write). Raises :class:`PoisonRecordError` naming what is wrong.
+
+class _OutOfRange(Exception):
+    """Raised inside ``json.loads`` by :func:`_in_range_decimal`: decode again the plain way."""
+
+
+def _in_range_decimal(text: str) -> Decimal:
+    """``parse_float``/``parse_int`` of the fast path: the same Decimal, but a number outside
+    DynamoDB's range stops the decode (the record is then decoded again and walked exactly)."""
+    number = Decimal(text)
+    if number and not MIN_NUMBER_EXPONENT <= number.adjusted() <= MAX_NUMBER_EXPONENT:
+        raise _OutOfRange
+    return number
+
+
+def _loads(text: str, number: Callable[[str], Decimal]) -> Any:
+    """``json.loads`` with every number parsed by ``number``; errors become poison reasons."""
+    try:
+        return json.loads(
+            text, parse_float=number, parse_int=number, parse_constant=_reject_constant
+        )
+    except json.JSONDecodeError as exc:
+        raise PoisonRecordError(f"data is not JSON: {exc}") from None
+    except RecursionError:
+        raise PoisonRecordError("data is JSON nested too deeply to parse") from None
+
+
+def decode_payload_and_bound(data: str) -> tuple[dict[str, Any], int | None]:
+    """:func:`decode_payload`, plus what the raw JSON text proves about the item: an upper bound
+    on :func:`item_size` of the payload's attributes, or ``None`` when :func:`check_item` must
+    walk the item exactly. The bound is only given when the text also rules out every other check
+    the walk makes, so that ``bound + <exact size of the key attributes> <= 400 KB`` means the
+    walk would accept the item:
+
+    * **Size ≤ 2·n** for JSON text of n UTF-8 bytes (S = DynamoDB size, T = bytes of text):
+      a string is S ≤ T - 2 (the quotes; every escape decodes to fewer UTF-8 bytes than it
+      takes: ``\\n`` 2 → 1, ``\\uXXXX`` 6 → ≤ 3, a surrogate pair 12 → 4); a number of T ≥ 1
+      characters has at most T digits, so S = (significant + 1) // 2 + 1 ≤ T + 1 ≤ 2·T, whatever
+      the notation (``1e5``, ``-0.0001``); ``true``/``false``/``null`` are S = 1 < T = 4; a list
+      of k ≥ 1 elements is S = 3 + k + ΣS(e) against 2·T ≥ 2·(2 + (k-1) + ΣT(e)) = 2 + 2k + 2ΣT(e),
+      and ``[]`` is 3 ≤ 4; a map of k ≥ 1 entries is S = 3 + Σ(len(key) + 1 + S(v)) with
+      len(key) ≤ T(key) - 2, against 2·T ≥ 2 + 2k + Σ(2·T(key) + 2 + 2·T(v)) (braces, colons
+      and commas), and ``{}`` is 3 ≤ 4; the top-level object's attributes are Σ(len(name) + S(v)) ≤
+      2·n. Whitespace only adds to T; the top-level null and "" attributes that
+      :func:`build_item` drops, and payload attributes a key attribute replaces, only shrink it.
+    * **Depth:** the walk refuses a list or map 32 levels below a top-level attribute, which
+      takes 33 nested lists/maps inside the outer object, so at least 34 ``[``/``{`` bytes in the
+      text. With at most 33 (counting those inside strings too) depth cannot fail.
+    * **Number range:** every number is checked as it is parsed (:func:`_in_range_decimal`,
+      exactly the walk's range test on the same Decimal); one outside the range aborts the fast
+      decode and the text is decoded again the plain way, with no bound.
+    * **Lone surrogates:** Python's UTF-8 decoder rejects encoded surrogates, so only a
+      ``\\uD800``-``\\uDFFF`` escape can put one in the payload; if the text has one, no bound.
+    * **Empty sets:** JSON has no sets, so the payload has none.
     """
     try:
         raw = base64.b64decode(data, validate=True)
@@ -98,17 +154,28 @@ def decode_payload(data: str) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PoisonRecordError(f"data is not UTF-8: {exc}") from None
+    bound: int | None = None
     try:
-        payload = json.loads(
-            text, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant
-        )
-    except json.JSONDecodeError as exc:
-        raise PoisonRecordError(f"data is not JSON: {exc}") from None
-    except RecursionError:
-        raise PoisonRecordError("data is JSON nested too deeply to parse") from None
+        payload = _loads(text, _in_range_decimal)
+    except _OutOfRange:
+        payload = _loads(text, Decimal)
+    else:
+        if raw.count(b"[") + raw.count(b"{") <= MAX_NESTING_DEPTH + 1 and not (
+            b"\\u" in raw and _SURROGATE_ESCAPE.search(raw)
+        ):
+            bound = 2 * len(raw)
     if not isinstance(payload, dict):
         raise PoisonRecordError(f"data is JSON {type(payload).__name__}, not an object")
-    return payload
+    return payload, bound
+
+
+def decode_payload(data: str) -> dict[str, Any]:
+    """Decode a Kinesis record's ``data`` (base64 of a UTF-8 JSON object).
+
+    Numbers become :class:`~decimal.Decimal` (never float, so no precision is lost and no float
+    can fail the write). Raises :class:`PoisonRecordError` naming what is wrong.
+    """
+    return decode_payload_and_bound(data)[0]
 
 
 def build_item(payload: Mapping[str, Any], sequence_number: str, shard_id: str) -> dict[str, Any]:
@@ -202,9 +269,41 @@ def _describe_number_error(value: Any, path: str) -> str | None:
     return None
 
 
-def serialise_item(item: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def check_item(
+    serialised: Mapping[str, Mapping[str, Any]], payload_size_bound: int | None = None
+) -> None:
+    """Check a serialised item against DynamoDB's limits (numbers, nesting, empty sets, lone
+    surrogates, 400 KB); raises :class:`PoisonRecordError` with the reason.
+
+    ``payload_size_bound`` (from :func:`decode_payload_and_bound`, for the payload the item was
+    built from) is the fast path: when it plus the exact size of the key attributes is within
+    400 KB, the walk over the payload's attributes is skipped, as it could neither fail nor find
+    the item too big. Otherwise, or without a bound, :func:`item_size` walks the whole item.
+    """
+    try:
+        if payload_size_bound is not None:
+            keys = sum(
+                len(k.encode("utf-8")) + attribute_value_size(v)
+                for k, v in serialised.items()
+                if k in _KEY_NAMES
+            )
+            if payload_size_bound + keys <= MAX_ITEM_BYTES:
+                return
+        size = item_size(serialised)
+    except UnicodeEncodeError as exc:
+        raise PoisonRecordError(f"text is not valid Unicode (a lone surrogate): {exc}") from None
+    if size > MAX_ITEM_BYTES:
+        raise PoisonRecordError(
+            f"item is {size} bytes, over DynamoDB's {MAX_ITEM_BYTES}-byte (400 KB) item limit"
+        )
+
+
+def serialise_item(
+    item: Mapping[str, Any], payload_size_bound: int | None = None
+) -> dict[str, dict[str, Any]]:
     """Serialise an item with boto3's TypeSerializer and check it against DynamoDB's limits
-    (names, numbers, nesting, 400 KB). Raises :class:`PoisonRecordError` with the reason."""
+    (names, numbers, nesting, 400 KB; see :func:`check_item` for ``payload_size_bound``).
+    Raises :class:`PoisonRecordError` with the reason."""
     serialised: dict[str, dict[str, Any]] = {}
     for name, value in item.items():
         if not name:
@@ -216,15 +315,16 @@ def serialise_item(item: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             raise PoisonRecordError(reason) from None
         except RecursionError:
             raise PoisonRecordError(f"attribute {name!r} is nested too deeply") from None
-    try:
-        size = item_size(serialised)
-    except UnicodeEncodeError as exc:
-        raise PoisonRecordError(f"text is not valid Unicode (a lone surrogate): {exc}") from None
-    if size > MAX_ITEM_BYTES:
-        raise PoisonRecordError(
-            f"item is {size} bytes, over DynamoDB's {MAX_ITEM_BYTES}-byte (400 KB) item limit"
-        )
+    check_item(serialised, payload_size_bound)
     return serialised
+
+
+def record_item(data: str, sequence_number: str, shard_id: str) -> dict[str, dict[str, Any]]:
+    """A Kinesis record's ``data`` as the serialised, checked item the replicator writes:
+    :func:`decode_payload`, :func:`build_item` and :func:`serialise_item`, with the fast path of
+    :func:`decode_payload_and_bound` (the same item, or the same :class:`PoisonRecordError`)."""
+    payload, bound = decode_payload_and_bound(data)
+    return serialise_item(build_item(payload, sequence_number, shard_id), bound)
 
 
 # --------------------------------------------------------------------------- archiver side

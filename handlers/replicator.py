@@ -39,10 +39,8 @@ from .records import (
     RANGE_KEY,
     PoisonRecordError,
     TimeBudget,
-    build_item,
-    decode_payload,
     partition_key,
-    serialise_item,
+    record_item,
     shard_id_of,
 )
 
@@ -419,9 +417,7 @@ def _prepare(
             key = (partition_key(sequence_number, shard_id), sequence_number)
             if last_of_key[key] != index:
                 continue  # a later copy of this record is written instead
-            item = serialise_item(
-                build_item(decode_payload(record["kinesis"]["data"]), sequence_number, shard_id)
-            )
+            item = record_item(record["kinesis"]["data"], sequence_number, shard_id)
         except (PoisonRecordError, ValueError) as exc:
             reason = exc.reason if isinstance(exc, PoisonRecordError) else str(exc)
             poison.append(
