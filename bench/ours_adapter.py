@@ -18,14 +18,11 @@ def reset(module: ModuleType) -> Callable[[], None]:
 
 def replicator_transform(module: ModuleType) -> Callable[[Event], Any]:
     """Kinesis record -> DynamoDB-JSON item, exactly as the handler does it before writing."""
-    rec = module  # the replicator imports these from .records
+    rec = module  # the replicator imports these from .records (record_item: decode_payload →
+    # build_item → serialise_item, with the size check's fast path)
     return lambda event: [
-        rec.serialise_item(
-            rec.build_item(
-                rec.decode_payload(r["kinesis"]["data"]),
-                r["kinesis"]["sequenceNumber"],
-                rec.shard_id_of(r["eventID"]),
-            )
+        rec.record_item(
+            r["kinesis"]["data"], r["kinesis"]["sequenceNumber"], rec.shard_id_of(r["eventID"])
         )
         for r in event["Records"]
     ]
