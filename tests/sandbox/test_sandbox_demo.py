@@ -33,8 +33,8 @@ def clean_run() -> tuple[DemoResult, str]:
 def faulty_run() -> tuple[DemoResult, str]:
     return _run(
         access_mode="resource-policy",
-        throttle_writes=0.3,
-        fail_firehose=0.3,
+        throttle_writes=0.2,
+        fail_firehose=0.2,
         crash_invocations=0.3,
         seed=3,
     )
