@@ -135,11 +135,16 @@ def _stream_event(poc: boto3.Session, stream_arn: str) -> dict[str, Any]:
         it = streams.get_shard_iterator(
             StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
+        seen: set[str] = set()
         while it:
             page = streams.get_records(ShardIterator=it, Limit=1000)
-            records.extend(page["Records"])
-            if not page["Records"]:
+            fresh = [r for r in page["Records"] if r["dynamodb"]["SequenceNumber"] not in seen]
+            # A page with nothing new ends the shard (an emulator that hands the same records
+            # out again must not keep this loop going).
+            if not fresh:
                 break
+            seen.update(r["dynamodb"]["SequenceNumber"] for r in fresh)
+            records.extend(fresh)
             it = page.get("NextShardIterator")
     for r in records:
         r["eventSourceARN"] = TABLE_STREAM_ARN
@@ -174,11 +179,13 @@ def run(replicator: Subject, archiver: Subject, n: int) -> CorrectnessResult:
     """Replicate ``n`` records twice (a redelivery), archive the table's stream, check it all."""
     from moto import mock_aws
 
+    from sandbox.emulator import moto_one_request_at_a_time
+
     result = CorrectnessResult(replicator.impl, n)
     payloads = clickstream(n, seed=11)
     event = kinesis_event(payloads)
     try:
-        with mock_aws():
+        with mock_aws(), moto_one_request_at_a_time():
             apply_env()
             prod_env = _role_env(REPLICATOR_ROLE_ARN)
             poc_env = _role_env(ARCHIVER_ROLE_ARN)

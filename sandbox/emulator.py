@@ -30,6 +30,34 @@ _BASE_ENV = {
     "AWS_EC2_METADATA_DISABLED": "true",
 }
 
+
+@contextmanager
+def moto_one_request_at_a_time() -> Iterator[None]:
+    """Make moto handle one request at a time, as one server process would.
+
+    moto's in-memory backends are not thread-safe, and the handlers write concurrently (the
+    replicator sends several BatchWriteItem calls at once): two writes that create the same
+    partition of moto's table at the same moment can lose an item (2 of 100,000 in one sandbox
+    run before this lock), and a damaged table stream can hand out records without end. Real
+    DynamoDB has no such race; an emulator must not add one. Used by the sandbox, the bench's
+    moto run and the handler tests.
+    """
+    from moto.core.responses import BaseResponse
+
+    original = BaseResponse._dispatch
+    lock = threading.RLock()
+
+    def dispatch(response: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(response, *args, **kwargs)
+
+    BaseResponse._dispatch = dispatch  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        BaseResponse._dispatch = original  # type: ignore[method-assign]
+
+
 #: The role the sandbox assumes in an account to deploy into it (moto does not require it to
 #: exist; in a real account this is the deployment role of the CI pipeline).
 DEPLOYER_ROLE = "sandbox-deployer"
@@ -75,7 +103,7 @@ class Emulator:
         self._sessions: dict[str, boto3.Session] = {}
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._loader = botocore.loaders.create_loader()
-        self._restore_dispatch: Any = None
+        self._one_request: Any = None
         self._restore_new: Any = None
         self._sts: Any = None
 
@@ -97,7 +125,8 @@ class Emulator:
             self.endpoint_url = f"http://{host}:{port}"
             # Every client in this process, the handlers' included, goes to the server.
             env["AWS_ENDPOINT_URL"] = self.endpoint_url
-        self._serialise_moto()
+        self._one_request = moto_one_request_at_a_time()
+        self._one_request.__enter__()
         self._untrack_moto_models()
         self._env = patched_environ(env)
         self._env.__enter__()
@@ -109,25 +138,6 @@ class Emulator:
             self._mock = mock_aws()
             self._mock.start()
         return self
-
-    def _serialise_moto(self) -> None:
-        """Handle one request at a time, as one server process would.
-
-        moto's in-memory backends are not thread-safe, and the handlers write concurrently (the
-        replicator sends several BatchWriteItem calls at once): two writes that create the same
-        partition of moto's table at the same moment can lose an item (2 of 100,000 in one run
-        before this lock). Real DynamoDB has no such race; the emulator must not add one."""
-        from moto.core.responses import BaseResponse
-
-        original = BaseResponse._dispatch
-        lock = threading.RLock()
-
-        def dispatch(response: Any, *args: Any, **kwargs: Any) -> Any:
-            with lock:
-                return original(response, *args, **kwargs)
-
-        BaseResponse._dispatch = dispatch  # type: ignore[method-assign,assignment]
-        self._restore_dispatch = original
 
     def _untrack_moto_models(self) -> None:
         """Stop moto keeping every model object it ever created.
@@ -151,11 +161,9 @@ class Emulator:
 
             BaseModel.__new__ = self._restore_new  # type: ignore[method-assign]
             self._restore_new = None
-        if self._restore_dispatch is not None:
-            from moto.core.responses import BaseResponse
-
-            BaseResponse._dispatch = self._restore_dispatch  # type: ignore[method-assign]
-            self._restore_dispatch = None
+        if self._one_request is not None:
+            self._one_request.__exit__(None, None, None)
+            self._one_request = None
         if self._mock is not None:
             self._mock.stop()
             self._mock = None

@@ -30,6 +30,8 @@ from handler_support import (
 from moto import mock_aws
 from stream_replica.handlers import archiver, replicator, runtime
 
+from sandbox.emulator import moto_one_request_at_a_time
+
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
@@ -42,7 +44,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
-    with mock_aws():
+    with mock_aws(), moto_one_request_at_a_time():
         runtime.reset_clients()
         yield
         runtime.clear_event_hooks()
