@@ -217,27 +217,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         for error in sorted(set(outcome.errors)):
             log.error("Firehose put failed; records reported for retry", extra={"error": error})
 
-    dead_lettered = 0
-    if poison:
-        for letter in poison:
-            log.warning(
-                "poison record",
-                extra={"reason": letter.body["reason"], "sequence_number": letter.record_id},
-            )
-        if config.dead_letter_queue_url:
-            sent = runtime.send_dead_letters(
-                runtime.own_client("sqs"),
-                config.dead_letter_queue_url,
-                poison,
-                budget,
-                "payload",
-                log,
-            )
-            dead_lettered = len(sent.sent)
-            failed.update(letter.record_id for letter in sent.failed)
-        else:
-            log.error("DEAD_LETTER_QUEUE_URL is not set: poison records are reported as failures")
-            failed.update(letter.record_id for letter in poison)
+    dead_lettered, undelivered = runtime.dispose_of_poison(
+        config.dead_letter_queue_url, poison, budget, "payload", log
+    )
+    failed.update(undelivered)
 
     failures = runtime.in_order(failed, order)
     counts = {

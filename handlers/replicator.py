@@ -464,27 +464,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         )
         poison.append(runtime.DeadLetter(entry.sequence_number, body))
 
-    dead_lettered = 0
-    if poison:
-        for letter in poison:
-            log.warning(
-                "poison record",
-                extra={
-                    "reason": letter.body["reason"],
-                    "shard_id": letter.body["shardId"],
-                    "sequence_number": letter.record_id,
-                },
-            )
-        if config.dead_letter_queue_url:
-            sqs = runtime.own_client("sqs")
-            sent = runtime.send_dead_letters(
-                sqs, config.dead_letter_queue_url, poison, budget, "data", log
-            )
-            dead_lettered = len(sent.sent)
-            failed.update(letter.record_id for letter in sent.failed)
-        else:
-            log.error("DEAD_LETTER_QUEUE_URL is not set: poison records are reported as failures")
-            failed.update(letter.record_id for letter in poison)
+    dead_lettered, undelivered = runtime.dispose_of_poison(
+        config.dead_letter_queue_url, poison, budget, "data", log
+    )
+    failed.update(undelivered)
 
     failures = runtime.in_order(failed, order)
     counts = {

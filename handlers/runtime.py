@@ -378,6 +378,32 @@ def send_dead_letters(
 _loggers: dict[str, Any] = {}
 
 
+def dispose_of_poison(
+    queue_url: str | None,
+    poison: Sequence[DeadLetter],
+    budget: TimeBudget,
+    payload_field: str,
+    log: Any,
+) -> tuple[int, set[str]]:
+    """Log each poison record and send it to the dead-letter queue.
+
+    Returns how many were dead-lettered and the record ids to report as failures instead: those
+    whose send failed, or every one when no queue is configured, so none is dropped silently.
+    """
+    for letter in poison:
+        context = {"reason": letter.body["reason"], "sequence_number": letter.record_id}
+        if "shardId" in letter.body:
+            context["shard_id"] = letter.body["shardId"]
+        log.warning("poison record", extra=context)
+    if not poison:
+        return 0, set()
+    if not queue_url:
+        log.error("DEAD_LETTER_QUEUE_URL is not set: poison records are reported as failures")
+        return 0, {letter.record_id for letter in poison}
+    sent = send_dead_letters(own_client("sqs"), queue_url, poison, budget, payload_field, log)
+    return len(sent.sent), {letter.record_id for letter in sent.failed}
+
+
 def get_logger(default_service: str) -> Any:
     """A Powertools structured JSON logger (created at first use; Powertools is imported lazily
     so that importing a handler costs little more than importing boto3)."""
