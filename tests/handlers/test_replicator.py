@@ -262,6 +262,17 @@ def test_poison_is_reported_when_the_dead_letter_send_fails(world):
     assert len(world.target.items()) == 2
 
 
+def test_poison_is_reported_when_no_dead_letter_queue_is_configured(world):
+    world.source.put([blob(clickstream(1)[0]), b"not json", blob(clickstream(1)[0])])
+    event = world.source.event()
+
+    response = world.replicate(event, DEAD_LETTER_QUEUE_URL="")
+
+    assert failures(response) == [sequence_numbers(event)[1]]
+    assert len(world.target.items()) == 2
+    assert world.calls["sqs.SendMessageBatch"] == 0
+
+
 # --------------------------------------------------------------------------- faults
 
 
