@@ -525,7 +525,7 @@ DOCS_END = "<!-- bench:results:end -->"
 
 
 def render_summary(res: Results, machine: str) -> str:
-    """The part of the results that docs/bench.md shows (targets, throughput, requests per batch
+    """The part of the results that the README shows (targets, throughput, requests per batch
     at the seed's batch size, cost); the full set is in bench/results.md."""
     when = datetime.now(UTC).strftime("%Y-%m-%d")
     return "\n".join(
