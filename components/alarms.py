@@ -6,7 +6,7 @@ Each alarm notifies ``topic_arn`` (if given) on ALARM and on OK, so a recovery i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_aws as aws
@@ -18,19 +18,20 @@ if TYPE_CHECKING:
 def _alarm(
     parent: pulumi.Resource,
     resource_name: str,
-    *,
     description: str,
-    namespace: str,
-    metric_name: str,
-    dimensions: dict[str, pulumi.Input[str]],
+    metric: tuple[str, str, dict[str, Any]],
     statistic: str,
-    comparison_operator: str,
-    threshold: float,
-    period: int,
-    evaluation_periods: int,
-    topic_arn: str | None,
+    *,
+    settings: AlarmSettings,
+    comparison_operator: str = "GreaterThanThreshold",
+    threshold: float = 0,
+    period: int | None = None,
+    evaluation_periods: int = 1,
 ) -> aws.cloudwatch.MetricAlarm:
-    actions = [topic_arn] if topic_arn else []
+    """One alarm on ``metric`` = (namespace, metric name, dimensions); by default it fires on any
+    value above 0 in one period of ``settings.period_seconds``."""
+    namespace, metric_name, dimensions = metric
+    actions = [settings.topic_arn] if settings.topic_arn else []
     return aws.cloudwatch.MetricAlarm(
         resource_name,
         alarm_description=description,
@@ -40,7 +41,7 @@ def _alarm(
         statistic=statistic,
         comparison_operator=comparison_operator,
         threshold=threshold,
-        period=period,
+        period=period or settings.period_seconds,
         evaluation_periods=evaluation_periods,
         treat_missing_data="notBreaching",
         alarm_actions=actions,
@@ -60,76 +61,52 @@ def consumer_alarms(
 ) -> list[aws.cloudwatch.MetricAlarm]:
     """Iterator age, errors, throttles, and both queues' depth for one stream consumer."""
     fn = {"FunctionName": function_name}
+
+    def queue_depth(queue_name: pulumi.Input[str]) -> tuple[str, str, dict[str, Any]]:
+        return ("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": queue_name})
+
     return [
         _alarm(
             parent,
             f"{name}-iterator-age-alarm",
-            description="The consumer is falling behind its stream.",
-            namespace="AWS/Lambda",
-            metric_name="IteratorAge",
-            dimensions=fn,
-            statistic="Maximum",
-            comparison_operator="GreaterThanThreshold",
+            "The consumer is falling behind its stream.",
+            ("AWS/Lambda", "IteratorAge", fn),
+            "Maximum",
+            settings=settings,
             threshold=settings.iterator_age_ms,
             evaluation_periods=settings.evaluation_periods,
-            period=settings.period_seconds,
-            topic_arn=settings.topic_arn,
         ),
         _alarm(
             parent,
             f"{name}-errors-alarm",
-            description="The function failed (the mapping retries the batch).",
-            namespace="AWS/Lambda",
-            metric_name="Errors",
-            dimensions=fn,
-            statistic="Sum",
-            comparison_operator="GreaterThanThreshold",
-            threshold=0,
-            evaluation_periods=1,
-            period=settings.period_seconds,
-            topic_arn=settings.topic_arn,
+            "The function failed (the mapping retries the batch).",
+            ("AWS/Lambda", "Errors", fn),
+            "Sum",
+            settings=settings,
         ),
         _alarm(
             parent,
             f"{name}-throttles-alarm",
-            description="The function was throttled.",
-            namespace="AWS/Lambda",
-            metric_name="Throttles",
-            dimensions=fn,
-            statistic="Sum",
-            comparison_operator="GreaterThanThreshold",
-            threshold=0,
-            evaluation_periods=1,
-            period=settings.period_seconds,
-            topic_arn=settings.topic_arn,
+            "The function was throttled.",
+            ("AWS/Lambda", "Throttles", fn),
+            "Sum",
+            settings=settings,
         ),
         _alarm(
             parent,
             f"{name}-dead-letters-alarm",
-            description="Poison records are waiting in the dead-letter queue.",
-            namespace="AWS/SQS",
-            metric_name="ApproximateNumberOfMessagesVisible",
-            dimensions={"QueueName": dead_letter_queue_name},
-            statistic="Maximum",
-            comparison_operator="GreaterThanThreshold",
-            threshold=0,
-            evaluation_periods=1,
-            period=settings.period_seconds,
-            topic_arn=settings.topic_arn,
+            "Poison records are waiting in the dead-letter queue.",
+            queue_depth(dead_letter_queue_name),
+            "Maximum",
+            settings=settings,
         ),
         _alarm(
             parent,
             f"{name}-mapping-failures-alarm",
-            description="Batches gave up after their retries (see the on-failure queue).",
-            namespace="AWS/SQS",
-            metric_name="ApproximateNumberOfMessagesVisible",
-            dimensions={"QueueName": failure_queue_name},
-            statistic="Maximum",
-            comparison_operator="GreaterThanThreshold",
-            threshold=0,
-            evaluation_periods=1,
-            period=settings.period_seconds,
-            topic_arn=settings.topic_arn,
+            "Batches gave up after their retries (see the on-failure queue).",
+            queue_depth(failure_queue_name),
+            "Maximum",
+            settings=settings,
         ),
     ]
 
@@ -148,29 +125,22 @@ def firehose_alarms(
         _alarm(
             parent,
             f"{name}-delivery-freshness-alarm",
-            description="The oldest record in Firehose waits well past the buffer interval.",
-            namespace="AWS/Firehose",
-            metric_name="DeliveryToS3.DataFreshness",
-            dimensions=stream,
-            statistic="Maximum",
-            comparison_operator="GreaterThanThreshold",
+            "The oldest record in Firehose waits well past the buffer interval.",
+            ("AWS/Firehose", "DeliveryToS3.DataFreshness", stream),
+            "Maximum",
+            settings=settings,
             threshold=2 * buffering_interval_seconds + 300,
             period=300,
-            evaluation_periods=1,
-            topic_arn=settings.topic_arn,
         ),
         _alarm(
             parent,
             f"{name}-delivery-failures-alarm",
-            description="Firehose deliveries to S3 are failing.",
-            namespace="AWS/Firehose",
-            metric_name="DeliveryToS3.Success",
-            dimensions=stream,
-            statistic="Minimum",
+            "Firehose deliveries to S3 are failing.",
+            ("AWS/Firehose", "DeliveryToS3.Success", stream),
+            "Minimum",
+            settings=settings,
             comparison_operator="LessThanThreshold",
             threshold=1,
             period=300,
-            evaluation_periods=1,
-            topic_arn=settings.topic_arn,
         ),
     ]

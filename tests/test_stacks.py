@@ -305,6 +305,56 @@ def test_poc_alarms_cover_lag_errors_throttles_dead_letters_and_delivery(
     )
 
 
+def test_poc_alarms_fire_on_the_right_side_of_their_threshold(poc: RenderedStack) -> None:
+    """Each alarm's metric, statistic, direction, threshold and window: an alarm with the
+    comparison flipped or a threshold it can never cross is as good as none."""
+    rules = {
+        a.name: (
+            a.inputs["metricName"],
+            a.inputs["statistic"],
+            a.inputs["comparisonOperator"],
+            a.inputs["threshold"],
+            a.inputs["period"],
+            a.inputs["evaluationPeriods"],
+        )
+        for a in poc.of_type(ALARM)
+    }
+    depth = "ApproximateNumberOfMessagesVisible"
+    above_zero = ("GreaterThanThreshold", 0, 60, 1)
+    assert rules == {
+        "archiver-iterator-age-alarm": (
+            "IteratorAge",
+            "Maximum",
+            "GreaterThanThreshold",
+            300_000,
+            60,
+            5,
+        ),
+        "archiver-errors-alarm": ("Errors", "Sum", *above_zero),
+        "archiver-throttles-alarm": ("Throttles", "Sum", *above_zero),
+        "archiver-dead-letters-alarm": (depth, "Maximum", *above_zero),
+        "archiver-mapping-failures-alarm": (depth, "Maximum", *above_zero),
+        # Twice the 300 s buffer interval plus 300 s of slack.
+        "archiver-delivery-freshness-alarm": (
+            "DeliveryToS3.DataFreshness",
+            "Maximum",
+            "GreaterThanThreshold",
+            900,
+            300,
+            1,
+        ),
+        "archiver-delivery-failures-alarm": (
+            "DeliveryToS3.Success",
+            "Minimum",
+            "LessThanThreshold",
+            1,
+            300,
+            1,
+        ),
+    }
+    assert {a.inputs["treatMissingData"] for a in poc.of_type(ALARM)} == {"notBreaching"}
+
+
 def test_poc_outputs(poc: RenderedStack) -> None:
     bucket = poc.one("aws:s3/bucket:Bucket")
     assert poc.outputs == {
