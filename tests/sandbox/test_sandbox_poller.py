@@ -51,6 +51,20 @@ class ScriptedRuntime:
         return self.script(data)
 
 
+def placeholder_function(lam: Any, name: str, role_arn: str) -> str:
+    """A function in moto for a mapping to point at; the tests run their own scripts instead."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("fn.py", "def handler(event, context):\n    return None\n")
+    return lam.create_function(
+        FunctionName=name,
+        Role=role_arn,
+        Runtime="python3.13",
+        Handler="fn.handler",
+        Code={"ZipFile": buffer.getvalue()},
+    )["FunctionArn"]
+
+
 @pytest.fixture
 def world():
     with Emulator(REGION) as emulator:
@@ -70,17 +84,8 @@ def world():
                 }
             ),
         )["Role"]["Arn"]
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as archive:
-            archive.writestr("fn.py", "def handler(event, context):\n    return None\n")
         lam = emulator.client("lambda", ACCOUNT)
-        function_arn = lam.create_function(
-            FunctionName="fn",
-            Role=role,
-            Runtime="python3.13",
-            Handler="fn.handler",
-            Code={"ZipFile": buffer.getvalue()},
-        )["FunctionArn"]
+        function_arn = placeholder_function(lam, "fn", role)
         kinesis = emulator.client("kinesis", ACCOUNT)
         kinesis.create_stream(StreamName="src", ShardCount=1)
         stream_arn = kinesis.describe_stream_summary(StreamName="src")["StreamDescriptionSummary"][
@@ -239,17 +244,8 @@ def test_table_stream_records_in_lambdas_format_across_retention_trims(monkeypat
         role = emulator.client("iam", ACCOUNT).create_role(
             RoleName="archiver", AssumeRolePolicyDocument=json.dumps(trust)
         )["Role"]["Arn"]
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as archive:
-            archive.writestr("fn.py", "def handler(event, context):\n    return None\n")
         lam = emulator.client("lambda", ACCOUNT)
-        function_arn = lam.create_function(
-            FunctionName="archiver",
-            Role=role,
-            Runtime="python3.13",
-            Handler="fn.handler",
-            Code={"ZipFile": buffer.getvalue()},
-        )["FunctionArn"]
+        function_arn = placeholder_function(lam, "archiver", role)
         mapping = lam.create_event_source_mapping(
             EventSourceArn=table["LatestStreamArn"],
             FunctionName=function_arn,
