@@ -123,7 +123,7 @@ def replicator_stages(event: dict[str, Any]) -> list[Stage]:
 
 
 def archiver_stages(event: dict[str, Any]) -> list[Stage]:
-    from stream_replica.handlers import records as r
+    from stream_replica.handlers import images as r
 
     recs = event["Records"]
     n = len(recs)

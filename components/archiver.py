@@ -17,6 +17,7 @@ from pulumi_aws.kinesis import (
 from pulumi_aws.s3 import (
     BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs as SseDefault,
 )
+from stream_replica.handlers import environment as env
 
 from . import alarms, assets, policies
 from .common import (
@@ -292,8 +293,8 @@ class StreamToS3Archiver(pulumi.ComponentResource):
             handler=assets.ARCHIVER_HANDLER,
             service_name="stream-replica-archiver",
             environment={
-                "DELIVERY_STREAM_NAME": self.delivery_stream.name,
-                "ARCHIVE_REMOVES": "true" if args.archive_removes else "false",
+                env.DELIVERY_STREAM_NAME: self.delivery_stream.name,
+                env.ARCHIVE_REMOVES: "true" if args.archive_removes else "false",
             },
             event_source_arn=args.table_stream_arn,
         )

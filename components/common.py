@@ -22,6 +22,7 @@ from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
+from stream_replica.handlers import environment as env
 
 from . import alarms, assets, policies
 
@@ -261,11 +262,11 @@ def create_consumer_function(
         or powertools_layer_arn(region, function.runtime, function.architecture),
         *function.extra_layers,
     ]
-    env: dict[str, pulumi.Input[str]] = {
-        "POWERTOOLS_SERVICE_NAME": service_name,
-        "POWERTOOLS_METRICS_NAMESPACE": function.metrics_namespace,
-        "POWERTOOLS_LOG_LEVEL": function.log_level,
-        "DEAD_LETTER_QUEUE_URL": base.dead_letter_queue.url,
+    variables: dict[str, pulumi.Input[str]] = {
+        env.POWERTOOLS_SERVICE_NAME: service_name,
+        env.POWERTOOLS_METRICS_NAMESPACE: function.metrics_namespace,
+        env.POWERTOOLS_LOG_LEVEL: function.log_level,
+        env.DEAD_LETTER_QUEUE_URL: base.dead_letter_queue.url,
         **environment,
     }
     fn = aws.lambda_.Function(
@@ -280,7 +281,7 @@ def create_consumer_function(
         timeout=function.timeout,
         reserved_concurrent_executions=function.reserved_concurrency,
         layers=layers,
-        environment=aws.lambda_.FunctionEnvironmentArgs(variables=env),
+        environment=aws.lambda_.FunctionEnvironmentArgs(variables=variables),
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(
             log_format="JSON",
             log_group=base.log_group.name,

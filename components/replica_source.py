@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+from stream_replica.handlers import environment as env
 
 from . import assets, policies
 from .common import (
@@ -195,19 +196,19 @@ class ReplicaSource(pulumi.ComponentResource):
             )
         )
         environment: dict[str, pulumi.Input[str]] = {
-            "ACCESS_MODE": args.access_mode,
-            "TABLE_NAME": args.table_name,  # type: ignore[dict-item]
-            "TABLE_ARN": args.table_arn,  # type: ignore[dict-item]
-            "TARGET_REGION": (
+            env.ACCESS_MODE: args.access_mode,
+            env.TABLE_NAME: args.table_name,  # type: ignore[dict-item]
+            env.TABLE_ARN: args.table_arn,  # type: ignore[dict-item]
+            env.TARGET_REGION: (
                 args.target_region if args.target_region is not None else args.region
             ),
-            "MAX_WRITE_CONCURRENCY": str(args.max_write_concurrency),
+            env.MAX_WRITE_CONCURRENCY: str(args.max_write_concurrency),
         }
         if args.access_mode == "assume-role":
-            environment["WRITER_ROLE_ARN"] = args.writer_role_arn  # type: ignore[assignment]
-            environment["WRITER_ROLE_SESSION_NAME"] = args.session_name
+            environment[env.WRITER_ROLE_ARN] = args.writer_role_arn  # type: ignore[assignment]
+            environment[env.WRITER_ROLE_SESSION_NAME] = args.session_name
             if args.external_id:
-                environment["WRITER_EXTERNAL_ID"] = args.external_id
+                environment[env.WRITER_EXTERNAL_ID] = args.external_id
         consumer = create_consumer_function(
             self,
             name,

@@ -23,15 +23,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import runtime
-from .records import (
-    PUT_RECORD_BATCH_MAX_BYTES,
-    PUT_RECORD_BATCH_MAX_RECORDS,
-    PoisonRecordError,
-    TimeBudget,
-    chunked,
-    image_to_json_line,
-)
+from . import environment, runtime
+from .batches import PUT_RECORD_BATCH_MAX_BYTES, PUT_RECORD_BATCH_MAX_RECORDS, chunked
+from .exceptions import PoisonRecordError
+from .images import image_to_json_line
+from .retry import TimeBudget
 
 SERVICE = "archiver"
 #: The marker a tombstone line carries next to the deleted item's key attributes.
@@ -51,12 +47,12 @@ class ArchiverConfig:
     @classmethod
     def from_env(cls) -> ArchiverConfig:
         return cls(
-            delivery_stream=runtime.env_str("DELIVERY_STREAM_NAME"),
-            archive_removes=runtime.env_bool("ARCHIVE_REMOVES", False),
-            dead_letter_queue_url=runtime.env_opt("DEAD_LETTER_QUEUE_URL"),
-            concurrency=runtime.env_int("MAX_PUT_CONCURRENCY", 4),
-            safety_margin_ms=runtime.env_int(
-                "RETRY_SAFETY_MARGIN_MS", runtime.DEFAULT_SAFETY_MARGIN_MS, minimum=0
+            delivery_stream=environment.env_str(environment.DELIVERY_STREAM_NAME),
+            archive_removes=environment.env_bool(environment.ARCHIVE_REMOVES, False),
+            dead_letter_queue_url=environment.env_opt(environment.DEAD_LETTER_QUEUE_URL),
+            concurrency=environment.env_int(environment.MAX_PUT_CONCURRENCY, 4),
+            safety_margin_ms=environment.env_int(
+                environment.RETRY_SAFETY_MARGIN_MS, runtime.DEFAULT_SAFETY_MARGIN_MS, minimum=0
             ),
         )
 

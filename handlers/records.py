@@ -1,13 +1,12 @@
-"""Pure record logic shared by both handlers: no AWS calls, no clients, no environment.
-
-Everything here is deterministic (the jitter takes its random source as an argument), so the
-transform can be unit-tested and benchmarked without I/O:
+"""A Kinesis record's data as the DynamoDB item the replicator writes: no AWS calls, no clients,
+no environment.
 
 * decoding a Kinesis record into a DynamoDB item (the seed's data contract),
 * the seed's key formula,
-* DynamoDB's limits (item size, nesting depth, number range) as poison checks,
-* a DynamoDB image (stream ``NewImage``) back to one exact JSON line,
-* chunking by count and bytes, the backoff schedule and the invocation's time budget.
+* DynamoDB's limits (item size, nesting depth, number range) as poison checks.
+
+Stream images back to JSON lines are in :mod:`.images`; batching in :mod:`.batches`; the time
+budget and backoff in :mod:`.retry`.
 """
 
 from __future__ import annotations
@@ -15,15 +14,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import random
 import re
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, DecimalException
-from json.encoder import encode_basestring
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import Binary, TypeSerializer
+
+from .exceptions import PoisonRecordError
 
 #: Hash key of the table (the seed's name and formula, see :func:`partition_key`).
 HASH_KEY = "seqNumbershardIdHash"
@@ -38,25 +36,10 @@ _KEY_NAMES = frozenset(KEY_ATTRIBUTES)
 MAX_ITEM_BYTES = 400 * 1024
 #: DynamoDB's nesting limit for lists and maps.
 MAX_NESTING_DEPTH = 32
-#: BatchWriteItem takes at most 25 put requests.
-BATCH_WRITE_MAX_ITEMS = 25
-#: Firehose: a record is at most 1,000 KiB; PutRecordBatch at most 500 records and 4 MiB.
-MAX_FIREHOSE_RECORD_BYTES = 1000 * 1024
-PUT_RECORD_BATCH_MAX_RECORDS = 500
-PUT_RECORD_BATCH_MAX_BYTES = 4 * 1024 * 1024
 
 _SERIALIZER = TypeSerializer()
 
-
-class PoisonRecordError(ValueError):
-    """A record that can never be written as it is; ``reason`` says why (for the dead letter)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-# --------------------------------------------------------------------------- replicator side
+__all__ = ["PoisonRecordError"]  # re-exported for callers of the record functions
 
 
 def partition_key(sequence_number: str, shard_id: str) -> str:
@@ -325,168 +308,3 @@ def record_item(data: str, sequence_number: str, shard_id: str) -> dict[str, dic
     :func:`decode_payload_and_bound` (the same item, or the same :class:`PoisonRecordError`)."""
     payload, bound = decode_payload_and_bound(data)
     return serialise_item(build_item(payload, sequence_number, shard_id), bound)
-
-
-# --------------------------------------------------------------------------- archiver side
-
-
-class StreamImageDeserializer(TypeDeserializer):
-    """boto3's TypeDeserializer, also accepting binary as base64 text.
-
-    Lambda delivers DynamoDB stream images as JSON, where ``B``/``BS`` values are base64 strings;
-    boto3's stream client delivers bytes. Both become :class:`Binary`.
-    """
-
-    def _deserialize_b(self, value: Any) -> Binary:
-        if isinstance(value, str):
-            value = base64.b64decode(value)
-        return Binary(value)
-
-
-_DESERIALIZER = StreamImageDeserializer()
-
-
-def _number_text(value: Decimal) -> str:
-    """Exact JSON text of a DynamoDB number: never float, no exponent, integers without ".0"."""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
-def _set_key(value: Any) -> Any:
-    return value.value if isinstance(value, Binary) else value
-
-
-def _json_text(value: Any) -> str:
-    """JSON text of a deserialised DynamoDB value with full fidelity.
-
-    Numbers keep their exact digits, sets become sorted lists, binary becomes base64.
-    """
-    if isinstance(value, str):
-        return encode_basestring(value)
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "null"
-    if isinstance(value, Decimal):
-        return _number_text(value)
-    if isinstance(value, dict):
-        return (
-            "{"
-            + ",".join(encode_basestring(k) + ":" + _json_text(v) for k, v in value.items())
-            + "}"
-        )
-    if isinstance(value, list):
-        return "[" + ",".join(_json_text(v) for v in value) + "]"
-    if isinstance(value, (set, frozenset)):
-        return "[" + ",".join(_json_text(v) for v in sorted(value, key=_set_key)) + "]"
-    if isinstance(value, Binary):
-        return '"' + base64.b64encode(value.value).decode("ascii") + '"'
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
-def image_to_object(image: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """A DynamoDB image (typed attribute values) as Python values via TypeDeserializer."""
-    return {name: _DESERIALIZER.deserialize(value) for name, value in image.items()}
-
-
-def image_to_json_line(
-    image: Mapping[str, Mapping[str, Any]], extra: Mapping[str, Any] | None = None
-) -> bytes:
-    """One ``\\n``-terminated UTF-8 JSON line for an image (plus ``extra`` attributes).
-
-    Raises :class:`PoisonRecordError` when the line is over Firehose's 1,000 KiB record limit.
-    """
-    try:
-        obj = image_to_object(image)
-    except (TypeError, ValueError, DecimalException, binascii.Error) as exc:
-        raise PoisonRecordError(f"image is not valid DynamoDB JSON: {exc!r}") from None
-    if extra:
-        obj.update(extra)
-    try:
-        line = (_json_text(obj) + "\n").encode("utf-8")
-    except UnicodeEncodeError as exc:  # a lone surrogate: not in real DynamoDB data, but not lost
-        raise PoisonRecordError(f"image holds text that is not valid Unicode: {exc}") from None
-    if len(line) > MAX_FIREHOSE_RECORD_BYTES:
-        raise PoisonRecordError(
-            f"JSON line is {len(line)} bytes, over Firehose's {MAX_FIREHOSE_RECORD_BYTES}-byte "
-            "(1,000 KiB) record limit"
-        )
-    return line
-
-
-# --------------------------------------------------------------------------- batching and time
-
-T = TypeVar("T")
-
-
-def chunked(
-    entries: Sequence[T],
-    max_count: int,
-    max_bytes: int | None = None,
-    size_of: Callable[[T], int] | None = None,
-) -> Iterator[list[T]]:
-    """Split ``entries`` in order into chunks of at most ``max_count`` entries and, when given,
-    at most ``max_bytes`` by ``size_of`` (an entry bigger than ``max_bytes`` goes alone)."""
-    chunk: list[T] = []
-    chunk_bytes = 0
-    for entry in entries:
-        size = size_of(entry) if (max_bytes is not None and size_of is not None) else 0
-        too_big = max_bytes is not None and chunk and chunk_bytes + size > max_bytes
-        if len(chunk) >= max_count or too_big:
-            yield chunk
-            chunk, chunk_bytes = [], 0
-        chunk.append(entry)
-        chunk_bytes += size
-    if chunk:
-        yield chunk
-
-
-def full_jitter_delay(
-    attempt: int,
-    base: float = 0.05,
-    cap: float = 2.0,
-    rand: Callable[[], float] = random.random,
-) -> float:
-    """Seconds to wait before retry ``attempt`` (1, 2, …): exponential backoff with full jitter,
-    uniformly in ``[0, min(cap, base * 2**(attempt-1))]``."""
-    return rand() * min(cap, base * (2 ** max(attempt - 1, 0)))
-
-
-class LambdaContext(Protocol):
-    def get_remaining_time_in_millis(self) -> int: ...
-
-
-class TimeBudget:
-    """How long an invocation may keep retrying: the Lambda context's remaining time minus a
-    safety margin (for the call in flight, the dead-letter sends and the response).
-
-    Without a context (a direct call outside Lambda) ``default_ms`` stands in for the timeout.
-    """
-
-    def __init__(
-        self,
-        context: LambdaContext | None,
-        safety_margin_ms: int,
-        default_ms: int = 60_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._context = context if hasattr(context, "get_remaining_time_in_millis") else None
-        self._margin_s = safety_margin_ms / 1000.0
-        self._clock = clock
-        self._fallback_end = clock() + default_ms / 1000.0
-
-    def remaining(self) -> float:
-        """Seconds left for retries (negative once the margin is reached)."""
-        if self._context is not None:
-            left = self._context.get_remaining_time_in_millis() / 1000.0
-        else:
-            left = self._fallback_end - self._clock()
-        return left - self._margin_s
-
-    def allows(self, wait_seconds: float = 0.0) -> bool:
-        """True if waiting ``wait_seconds`` still leaves time for one more call."""
-        return self.remaining() > wait_seconds

@@ -32,17 +32,11 @@ from botocore.credentials import (
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import parse_timestamp
 
-from . import runtime
-from .records import (
-    BATCH_WRITE_MAX_ITEMS,
-    HASH_KEY,
-    RANGE_KEY,
-    PoisonRecordError,
-    TimeBudget,
-    partition_key,
-    record_item,
-    shard_id_of,
-)
+from . import environment, runtime
+from .batches import BATCH_WRITE_MAX_ITEMS
+from .exceptions import ConfigError, PoisonRecordError
+from .records import HASH_KEY, RANGE_KEY, partition_key, record_item, shard_id_of
+from .retry import TimeBudget
 
 SERVICE = "replicator"
 ASSUME_ROLE = "assume-role"
@@ -72,17 +66,17 @@ class ReplicatorConfig:
 
     @classmethod
     def from_env(cls) -> ReplicatorConfig:
-        mode = runtime.env_str("ACCESS_MODE", ASSUME_ROLE)
+        mode = environment.env_str(environment.ACCESS_MODE, ASSUME_ROLE)
         if mode not in (ASSUME_ROLE, RESOURCE_POLICY):
-            raise runtime.ConfigError(
+            raise ConfigError(
                 f"environment variable ACCESS_MODE={mode!r} must be "
                 f"{ASSUME_ROLE!r} or {RESOURCE_POLICY!r}"
             )
-        table_arn = runtime.env_opt("TABLE_ARN")
-        table_name = runtime.env_opt("TABLE_NAME")
+        table_arn = environment.env_opt(environment.TABLE_ARN)
+        table_name = environment.env_opt(environment.TABLE_NAME)
         if mode == RESOURCE_POLICY:
             if not table_arn:
-                raise runtime.ConfigError(
+                raise ConfigError(
                     "environment variable TABLE_ARN is required when ACCESS_MODE=resource-policy "
                     "(the table is in another account and is addressed by its ARN)"
                 )
@@ -90,30 +84,36 @@ class ReplicatorConfig:
         elif table_name or table_arn:
             table = table_name or str(table_arn)
         else:
-            raise runtime.ConfigError(
+            raise ConfigError(
                 "environment variable TABLE_NAME (or TABLE_ARN) is required but not set"
             )
         arn_region = table_arn.split(":")[3] if table_arn and table_arn.count(":") >= 5 else None
-        session_seconds = runtime.env_int(
-            "WRITER_SESSION_DURATION_SECONDS", MAX_CHAINED_SESSION_SECONDS, minimum=900
+        session_seconds = environment.env_int(
+            environment.WRITER_SESSION_DURATION_SECONDS, MAX_CHAINED_SESSION_SECONDS, minimum=900
         )
         if session_seconds > MAX_CHAINED_SESSION_SECONDS:
-            raise runtime.ConfigError(
+            raise ConfigError(
                 f"environment variable WRITER_SESSION_DURATION_SECONDS={session_seconds} is over "
                 f"{MAX_CHAINED_SESSION_SECONDS}: role chaining caps a session at one hour"
             )
         return cls(
             access_mode=mode,
             table=table,
-            region=runtime.env_opt("TARGET_REGION") or arn_region or runtime.own_region(),
-            role_arn=runtime.env_str("WRITER_ROLE_ARN") if mode == ASSUME_ROLE else None,
-            session_name=runtime.env_str("WRITER_ROLE_SESSION_NAME", "stream-replica-writer"),
-            external_id=runtime.env_opt("WRITER_EXTERNAL_ID"),
+            region=environment.env_opt(environment.TARGET_REGION)
+            or arn_region
+            or environment.own_region(),
+            role_arn=environment.env_str(environment.WRITER_ROLE_ARN)
+            if mode == ASSUME_ROLE
+            else None,
+            session_name=environment.env_str(
+                environment.WRITER_ROLE_SESSION_NAME, "stream-replica-writer"
+            ),
+            external_id=environment.env_opt(environment.WRITER_EXTERNAL_ID),
             session_seconds=session_seconds,
-            dead_letter_queue_url=runtime.env_opt("DEAD_LETTER_QUEUE_URL"),
-            concurrency=runtime.env_int("MAX_WRITE_CONCURRENCY", 4),
-            safety_margin_ms=runtime.env_int(
-                "RETRY_SAFETY_MARGIN_MS", runtime.DEFAULT_SAFETY_MARGIN_MS, minimum=0
+            dead_letter_queue_url=environment.env_opt(environment.DEAD_LETTER_QUEUE_URL),
+            concurrency=environment.env_int(environment.MAX_WRITE_CONCURRENCY, 4),
+            safety_margin_ms=environment.env_int(
+                environment.RETRY_SAFETY_MARGIN_MS, runtime.DEFAULT_SAFETY_MARGIN_MS, minimum=0
             ),
         )
 
@@ -157,8 +157,8 @@ def _assume_writer_role(config: ReplicatorConfig) -> RefreshableCredentials:
     source = runtime.new_botocore_session()
     source_credentials = source.get_credentials()
     if source_credentials is None:
-        raise runtime.ConfigError("no AWS credentials in the environment to call AssumeRole with")
-    region = runtime.own_region() or config.region
+        raise ConfigError("no AWS credentials in the environment to call AssumeRole with")
+    region = environment.own_region() or config.region
 
     def sts_client(service: str, **kwargs: Any) -> Any:
         # AssumeRole runs about once an hour: botocore's standard retries (3 attempts) are
@@ -352,7 +352,7 @@ class ChunkWriter:
         if self._client is None and not self._client_failed:
             try:
                 self._client = writer_client(self._config)
-            except (ClientError, BotoCoreError, runtime.ConfigError) as exc:
+            except (ClientError, BotoCoreError, ConfigError) as exc:
                 self._client_failed = True
                 self._log.error(
                     "cannot get a writer client; the whole batch is reported for retry",

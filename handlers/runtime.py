@@ -31,7 +31,14 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from .records import TimeBudget, chunked, full_jitter_delay
+from .batches import chunked
+from .environment import (
+    POWERTOOLS_METRICS_NAMESPACE,
+    POWERTOOLS_SERVICE_NAME,
+    env_str,
+    own_region,
+)
+from .retry import TimeBudget, full_jitter_delay
 
 #: Default seconds kept back from the Lambda timeout for the call in flight and the response.
 DEFAULT_SAFETY_MARGIN_MS = 10_000
@@ -68,55 +75,6 @@ _RETRYABLE_TRANSPORT_ERRORS = (
     ConnectTimeoutError,
     ReadTimeoutError,
 )
-
-
-class ConfigError(RuntimeError):
-    """An environment variable of the handler's contract is missing or malformed."""
-
-
-# --------------------------------------------------------------------------- environment
-
-
-def env_str(name: str, default: str | None = None) -> str:
-    value = os.environ.get(name, "").strip()
-    if value:
-        return value
-    if default is None:
-        raise ConfigError(f"environment variable {name} is required but not set")
-    return default
-
-
-def env_opt(name: str) -> str | None:
-    return os.environ.get(name, "").strip() or None
-
-
-def env_int(name: str, default: int, minimum: int = 1) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"environment variable {name}={raw!r} is not an integer") from None
-    if value < minimum:
-        raise ConfigError(f"environment variable {name}={value} must be at least {minimum}")
-    return value
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    raw = os.environ.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("true", "1", "yes"):
-        return True
-    if raw in ("false", "0", "no"):
-        return False
-    raise ConfigError(f"environment variable {name}={raw!r} is not true/false")
-
-
-def own_region() -> str | None:
-    """The function's own region (Lambda sets ``AWS_REGION``)."""
-    return env_opt("AWS_REGION") or env_opt("AWS_DEFAULT_REGION")
 
 
 # --------------------------------------------------------------------------- clients
@@ -407,7 +365,7 @@ def dispose_of_poison(
 def get_logger(default_service: str) -> Any:
     """A Powertools structured JSON logger (created at first use; Powertools is imported lazily
     so that importing a handler costs little more than importing boto3)."""
-    service = env_str("POWERTOOLS_SERVICE_NAME", default_service)
+    service = env_str(POWERTOOLS_SERVICE_NAME, default_service)
     with _lock:
         log = _loggers.get(service)
         if log is None:
@@ -428,8 +386,8 @@ def emit_metrics(default_service: str, counts: dict[str, int]) -> None:
     )
 
     provider = AmazonCloudWatchEMFProvider(
-        namespace=env_str("POWERTOOLS_METRICS_NAMESPACE", "CrossAccountStreamReplica"),
-        service=env_str("POWERTOOLS_SERVICE_NAME", default_service),
+        namespace=env_str(POWERTOOLS_METRICS_NAMESPACE, "CrossAccountStreamReplica"),
+        service=env_str(POWERTOOLS_SERVICE_NAME, default_service),
     )
     for name, value in counts.items():
         provider.add_metric(name=name, unit="Count", value=value)

@@ -11,8 +11,8 @@ import pytest
 from boto3.dynamodb.types import Binary
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from stream_replica.handlers import records, runtime
-from stream_replica.handlers.records import PoisonRecordError
+from stream_replica.handlers import batches, environment, images, records, retry, runtime
+from stream_replica.handlers.exceptions import ConfigError, PoisonRecordError
 
 
 def b64(data: bytes) -> str:
@@ -137,7 +137,7 @@ def test_image_to_json_line_keeps_every_value_exact():
         "bool": {"BOOL": False},
         "l": {"L": [{"M": {"x": {"N": "-0"}}}]},
     }
-    line = records.image_to_json_line(image)
+    line = images.image_to_json_line(image)
     assert line.endswith(b"\n") and line.count(b"\n") == 1
     text = line.decode("utf-8")
     assert '"big":12345678901234567890123456789012345678,' in text
@@ -154,38 +154,38 @@ def test_image_to_json_line_keeps_every_value_exact():
 
 
 def test_tombstone_extra_attributes_and_line_limit():
-    line = records.image_to_json_line({"k": {"S": "a"}}, {"_deleted": True})
+    line = images.image_to_json_line({"k": {"S": "a"}}, {"_deleted": True})
     assert line == b'{"k":"a","_deleted":true}\n'
     with pytest.raises(PoisonRecordError, match="not valid DynamoDB JSON"):
-        records.image_to_json_line({"n": {"N": "1" * 39}})  # DynamoDB never holds 39 digits
+        images.image_to_json_line({"n": {"N": "1" * 39}})  # DynamoDB never holds 39 digits
     with pytest.raises(PoisonRecordError, match="not valid Unicode"):
-        records.image_to_json_line({"s": {"S": "lone \ud800 surrogate"}})
+        images.image_to_json_line({"s": {"S": "lone \ud800 surrogate"}})
     with pytest.raises(PoisonRecordError, match="1,000 KiB"):
-        records.image_to_json_line({"k": {"S": "x" * (1000 * 1024)}})
+        images.image_to_json_line({"k": {"S": "x" * (1000 * 1024)}})
 
 
 def test_stream_image_deserializer_accepts_text_and_bytes():
-    deserializer = records.StreamImageDeserializer()
+    deserializer = images.StreamImageDeserializer()
     assert deserializer.deserialize({"B": "AAE="}) == Binary(b"\x00\x01")
     assert deserializer.deserialize({"B": b"\x00\x01"}) == Binary(b"\x00\x01")
 
 
 def test_chunked_respects_count_and_bytes():
-    assert list(records.chunked(list(range(60)), 25)) == [
+    assert list(batches.chunked(list(range(60)), 25)) == [
         list(range(25)),
         list(range(25, 50)),
         list(range(50, 60)),
     ]
     sizes = [3, 3, 3, 10, 1]
-    chunks = list(records.chunked(sizes, 500, max_bytes=6, size_of=lambda s: s))
+    chunks = list(batches.chunked(sizes, 500, max_bytes=6, size_of=lambda s: s))
     assert chunks == [[3, 3], [3], [10], [1]]  # an entry over the limit goes alone
 
 
 def test_full_jitter_is_bounded_by_the_exponential_cap():
-    assert records.full_jitter_delay(1, rand=lambda: 1.0) == pytest.approx(0.05)
-    assert records.full_jitter_delay(4, rand=lambda: 1.0) == pytest.approx(0.4)
-    assert records.full_jitter_delay(30, rand=lambda: 1.0) == 2.0
-    assert records.full_jitter_delay(30, rand=lambda: 0.0) == 0.0
+    assert retry.full_jitter_delay(1, rand=lambda: 1.0) == pytest.approx(0.05)
+    assert retry.full_jitter_delay(4, rand=lambda: 1.0) == pytest.approx(0.4)
+    assert retry.full_jitter_delay(30, rand=lambda: 1.0) == 2.0
+    assert retry.full_jitter_delay(30, rand=lambda: 0.0) == 0.0
 
 
 def test_time_budget_keeps_the_safety_margin():
@@ -196,13 +196,13 @@ def test_time_budget_keeps_the_safety_margin():
             return self.left
 
     context = Context()
-    budget = records.TimeBudget(context, safety_margin_ms=10_000)
+    budget = retry.TimeBudget(context, safety_margin_ms=10_000)
     assert budget.remaining() == pytest.approx(2.0)
     assert budget.allows(1.5) and not budget.allows(2.5)
     context.left = 9_000
     assert not budget.allows()
     clock = iter([0.0, 59.0, 61.0])
-    fallback = records.TimeBudget(None, 0, default_ms=60_000, clock=lambda: next(clock))
+    fallback = retry.TimeBudget(None, 0, default_ms=60_000, clock=lambda: next(clock))
     assert fallback.allows() and not fallback.allows()
 
 
@@ -227,15 +227,15 @@ def test_dead_letter_body_fits_sqs_by_compressing_then_truncating():
 
 
 def test_environment_errors_name_the_variable(monkeypatch):
-    monkeypatch.setenv("MAX_PUT_CONCURRENCY", "0")
-    with pytest.raises(runtime.ConfigError, match="MAX_PUT_CONCURRENCY=0 must be at least 1"):
-        runtime.env_int("MAX_PUT_CONCURRENCY", 4)
-    monkeypatch.setenv("ARCHIVE_REMOVES", "maybe")
-    with pytest.raises(runtime.ConfigError, match="ARCHIVE_REMOVES='maybe'"):
-        runtime.env_bool("ARCHIVE_REMOVES")
-    monkeypatch.delenv("DELIVERY_STREAM_NAME", raising=False)
-    with pytest.raises(runtime.ConfigError, match="DELIVERY_STREAM_NAME is required"):
-        runtime.env_str("DELIVERY_STREAM_NAME")
+    monkeypatch.setenv(environment.MAX_PUT_CONCURRENCY, "0")
+    with pytest.raises(ConfigError, match="MAX_PUT_CONCURRENCY=0 must be at least 1"):
+        environment.env_int(environment.MAX_PUT_CONCURRENCY, 4)
+    monkeypatch.setenv(environment.ARCHIVE_REMOVES, "maybe")
+    with pytest.raises(ConfigError, match="ARCHIVE_REMOVES='maybe'"):
+        environment.env_bool(environment.ARCHIVE_REMOVES)
+    monkeypatch.delenv(environment.DELIVERY_STREAM_NAME, raising=False)
+    with pytest.raises(ConfigError, match="DELIVERY_STREAM_NAME is required"):
+        environment.env_str(environment.DELIVERY_STREAM_NAME)
 
 
 @given(st.decimals(allow_nan=False, allow_infinity=False, places=None))

@@ -10,7 +10,7 @@ from typing import Any
 from handler_support import blob, canonical, expected_line, failures, parse_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from stream_replica.handlers import records
+from stream_replica.handlers import images, records
 
 KEYS = st.text(min_size=1, max_size=8).filter(lambda k: k not in records.KEY_ATTRIBUTES)
 NUMBERS = st.one_of(
@@ -43,7 +43,7 @@ def test_transform_round_trip_without_io(payload: dict[str, Any], sequence_numbe
             "shardId-000000000003",
         )
     )
-    line = records.image_to_json_line(json.loads(json.dumps(item)))  # the image as Lambda's JSON
+    line = images.image_to_json_line(json.loads(json.dumps(item)))  # the image as Lambda's JSON
     assert canonical(parse_line(line.decode("utf-8"))) == canonical(
         expected_line(data, sequence_number, "shardId-000000000003")
     )

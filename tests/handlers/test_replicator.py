@@ -19,6 +19,7 @@ from handler_support import (
     kinesis_record,
 )
 from stream_replica.handlers import runtime
+from stream_replica.handlers.exceptions import ConfigError
 
 
 def clickstream(count: int, start: int = 0) -> list[dict[str, Any]]:
@@ -415,9 +416,9 @@ def test_missing_configuration_names_the_variable(world):
     world.source.put([blob({"a": 1})])
     event = world.source.event()
     world.monkeypatch.setenv("MAX_WRITE_CONCURRENCY", "many")
-    with pytest.raises(runtime.ConfigError, match="MAX_WRITE_CONCURRENCY='many'"):
+    with pytest.raises(ConfigError, match="MAX_WRITE_CONCURRENCY='many'"):
         world.replicate(event, MAX_WRITE_CONCURRENCY="many")
-    with pytest.raises(runtime.ConfigError, match="ACCESS_MODE='cross'"):
+    with pytest.raises(ConfigError, match="ACCESS_MODE='cross'"):
         world.replicate(event, ACCESS_MODE="cross")
 
 

@@ -1,0 +1,19 @@
+"""The handlers' exceptions, in one module.
+
+* :class:`PoisonRecordError` — a record that can never be written as it is (its own content is
+  wrong); it goes to the dead-letter queue with its reason.
+* :class:`ConfigError` — an environment variable of the handler's contract is missing or
+  malformed: a deployment fault, never a record's.
+"""
+
+
+class PoisonRecordError(ValueError):
+    """A record that can never be written as it is; ``reason`` says why (for the dead letter)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ConfigError(RuntimeError):
+    """An environment variable of the handler's contract is missing or malformed."""
