@@ -7,10 +7,14 @@ list of project keys and defaults; this module reads it, so
 * a project key set in the stack that the schema doesn't declare is an error (a typo would
   otherwise be silently ignored),
 * a value of the wrong type is an error,
-* semantic checks follow (12-digit account ids, known access mode, batch size 1..10000, the
-  stack's account in ``aws:allowedAccountIds``, …).
+* the stack-level checks follow (12-digit account ids, the stack's account in
+  ``aws:allowedAccountIds``, the two stacks' agreement, …).
 
-Every error is a :class:`ConfigError` whose message names the stack file and the key, e.g.
+A setting's default and its checks live in the component args (``stream_replica.components``);
+this module only maps each config key to an args field (the ``*_KEYS`` tables below), passes
+``None`` for a key the stack file leaves out (so the component's default applies; a test checks
+that ``Pulumi.yaml``'s documented defaults equal the components'), and turns the args'
+:class:`SettingError` into a :class:`ConfigError` that names the stack file and the key, e.g.
 ``Pulumi.prod.yaml: kinesis-crossaccount-replica:batchSize: must be 1..10000, got 0``.
 """
 
@@ -18,50 +22,34 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 import yaml
 from pulumi.runtime import config as runtime_config
 from stream_replica.components import (
-    AlarmSettings,
-    FunctionSettings,
+    ARCHIVER_DEFAULTS,
+    HOUSEKEEPING_RULE,
     LifecycleRule,
-    MappingSettings,
     ReplicaSourceArgs,
     ReplicaTargetArgs,
     SecondaryIndex,
     StreamToS3ArchiverArgs,
 )
-from stream_replica.components.common import (
-    ACCESS_MODES,
-    ARCHITECTURES,
-    STARTING_POSITIONS,
-    SUPPORTED_RUNTIMES,
-)
-from stream_replica.components.replica_target import (
-    BILLING_MODES,
-    STREAM_VIEW_TYPES,
-    TABLE_ENCRYPTIONS,
-)
+from stream_replica.components.common import ACCESS_MODES
+from stream_replica.components.exceptions import ConfigError, SettingError
 
 PROJECT_FILE = Path(__file__).resolve().parent / "Pulumi.yaml"
 SIDES = ("poc", "prod")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-COMPRESSIONS = ("UNCOMPRESSED", "GZIP")
-KEY_TYPES = ("S", "N", "B")
-#: CloudWatch Logs accepts only these retention periods.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_ACCOUNT_ID = re.compile(r"\d{12}")
+_ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+")
+_REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d")
 
-
-class ConfigError(ValueError):
-    """A stack config value is missing or wrong; the message names the stack file and key."""
+__all__ = ["ConfigError"]
 
 
 def load_schema(project_file: Path = PROJECT_FILE) -> tuple[str, dict[str, dict[str, Any]]]:
@@ -169,9 +157,17 @@ class StackConfig:
     def boolean(self, key: str) -> bool:
         return bool(self.get(key))
 
+    def value(self, key: str) -> Any:
+        """The key's value converted to its schema type, or ``None`` when the stack file
+        leaves it out or sets it empty: the component's own default then applies."""
+        raw, _ = self._raw(key)
+        if raw is None or raw == "":
+            return None
+        return self.get(key)
+
     def account_id(self, key: str) -> str:
         value = self.string(key)
-        if not _ACCOUNT_ID.match(value):
+        if not _ACCOUNT_ID.fullmatch(value):
             raise self.error(key, f"must be a 12-digit AWS account id, got {value!r}")
         return value
 
@@ -179,7 +175,7 @@ class StackConfig:
         value = self.optional(key)
         if value is None:
             return None
-        if not _ARN.match(value) or (service and value.split(":")[2] != service):
+        if not _ARN.fullmatch(value) or (service and value.split(":")[2] != service):
             what = f"an ARN of the {service} service" if service else "an ARN"
             raise self.error(key, f"must be {what}, got {value!r}")
         return value
@@ -188,7 +184,7 @@ class StackConfig:
         value = self._aws.get("region")
         if not value:
             raise self.error("aws:region", "is required: the region both accounts use")
-        if not _REGION.match(value):
+        if not _REGION.fullmatch(value):
             raise self.error("aws:region", f"is not an AWS region: {value!r}")
         return value
 
@@ -204,12 +200,133 @@ class StackConfig:
         except json.JSONDecodeError:
             raise self.error("aws:allowedAccountIds", f"must be a list, got {raw!r}") from None
         if not isinstance(value, list) or not all(
-            isinstance(v, str) and _ACCOUNT_ID.match(v) for v in value
+            isinstance(v, str) and _ACCOUNT_ID.fullmatch(v) for v in value
         ):
             raise self.error(
                 "aws:allowedAccountIds", f"must be a list of 12-digit account ids, got {raw!r}"
             )
         return value
+
+
+# --- config key -> component args field ----------------------------------------------------
+# One line per key. A field path with a dot goes into a settings object (``function.timeout``).
+# A key whose value the stack file leaves out is passed as ``None``: the component's default.
+
+#: Keys both functions share (the ``function`` settings of either consumer).
+FUNCTION_KEYS = {
+    "runtime": "function.runtime",
+    "architecture": "function.architecture",
+    "logRetentionDays": "function.log_retention_days",
+    "logLevel": "function.log_level",
+    "powertoolsLayerArn": "function.powertools_layer_arn",
+}
+#: Keys of both event source mappings and both consumers' alarms.
+MAPPING_KEYS = {
+    "batchSize": "mapping.batch_size",
+    "startingPosition": "mapping.starting_position",
+    "batchingWindowSeconds": "mapping.maximum_batching_window_in_seconds",
+    "parallelizationFactor": "mapping.parallelization_factor",
+    "maximumRetryAttempts": "mapping.maximum_retry_attempts",
+    "maximumRecordAgeSeconds": "mapping.maximum_record_age_in_seconds",
+    "alarmTopicArn": "alarms.topic_arn",
+    "iteratorAgeAlarmMs": "alarms.iterator_age_ms",
+}
+#: poc: the replica table and the writer's access (``ReplicaTargetArgs``).
+TARGET_KEYS = {
+    "accessMode": "access_mode",
+    "externalId": "external_id",
+    "replicatorRoleName": "replicator_role_name",
+    "tableName": "table_name",
+    "billingMode": "billing_mode",
+    "readCapacity": "read_capacity",
+    "writeCapacity": "write_capacity",
+    "streamViewType": "stream_view_type",
+    "tableEncryption": "table_encryption",
+    "deletionProtection": "deletion_protection",
+    "protectData": "protect",
+    "writerRoleName": "writer_role_name",
+}
+#: poc: the archiver (``StreamToS3ArchiverArgs``).
+ARCHIVER_KEYS = {
+    **FUNCTION_KEYS,
+    **MAPPING_KEYS,
+    "archiverFunctionName": "function.name",
+    "archiverMemorySize": "function.memory_size",
+    "archiverTimeout": "function.timeout",
+    "streamViewType": "table_stream_view_type",
+    "deliveryStreamName": "delivery_stream_name",
+    "bufferingSizeMb": "buffering_size_mb",
+    "bufferingIntervalSeconds": "buffering_interval_seconds",
+    "compression": "compression",
+    "s3Prefix": "prefix",
+    "s3ErrorPrefix": "error_prefix",
+    "bucketName": "bucket_name",
+    "existingBucketName": "existing_bucket_name",
+    "protectData": "protect",
+    "archiveRemoves": "archive_removes",
+    "logRetentionDays": "delivery_log_retention_days",
+}
+#: prod: the replicator (``ReplicaSourceArgs``).
+SOURCE_KEYS = {
+    **FUNCTION_KEYS,
+    **MAPPING_KEYS,
+    "accessMode": "access_mode",
+    "externalId": "external_id",
+    "replicatorRoleName": "function.role_name",
+    "replicatorFunctionName": "function.name",
+    "replicatorMemorySize": "function.memory_size",
+    "replicatorTimeout": "function.timeout",
+    "sourceStreamName": "source_stream_name",
+    "sourceStreamArn": "source_stream_arn",
+    "createSourceStream": "create_source_stream",
+    "sourceStreamShardCount": "source_stream_shard_count",
+    "sourceStreamKmsKeyArn": "source_stream_kms_key_arn",
+    "maxWriteConcurrency": "max_write_concurrency",
+}
+#: Keys whose value must be an ARN of this service (checked here: the components take any
+#: string, and a wrong ARN would only fail in AWS).
+ARN_KEYS = {
+    "alarmTopicArn": "sns",
+    "powertoolsLayerArn": "lambda",
+    "sourceStreamArn": "kinesis",
+    "sourceStreamKmsKeyArn": "kms",
+}
+
+A = TypeVar("A")
+
+
+def build_args(
+    cfg: StackConfig,
+    factory: Callable[..., A],
+    keys: Mapping[str, str],
+    fixed: Mapping[str, Any],
+    validate: Callable[[A], None],
+) -> A:
+    """``factory(**fixed, **<the keys' values by field>)``, validated; a :class:`SettingError`
+    becomes a :class:`ConfigError` naming the config key the field came from."""
+    fields: dict[str, Any] = {}
+    for key, path in keys.items():
+        value = cfg.arn(key, ARN_KEYS[key]) if key in ARN_KEYS else cfg.value(key)
+        if value is None:
+            continue
+        head, _, rest = path.partition(".")
+        if rest:
+            fields.setdefault(head, {})[rest] = value
+        else:
+            fields[head] = value
+    try:
+        args = factory(**fixed, **fields)
+        validate(args)
+    except SettingError as exc:
+        # Say it in the stack file's terms: the other fields a problem names become keys.
+        problem = exc.problem
+        for key, path in keys.items():
+            problem = re.sub(rf"(?<![\w.]){re.escape(path)}(?![\w.])", key, problem)
+        for key, path in keys.items():
+            if path == exc.field:
+                raise cfg.error(key, problem) from None
+        raise ConfigError(f"{cfg.file}: {exc}") from None
+    return args
 
 
 @dataclass(frozen=True)
@@ -227,8 +344,6 @@ class Settings:
     external_id: str | None
     replicator_role_name: str
     tags: dict[str, str]
-    alarms: AlarmSettings
-    mapping: MappingSettings
     config: StackConfig
 
     @property
@@ -257,7 +372,8 @@ def _tags(cfg: StackConfig) -> dict[str, str]:
 
 
 def load(stack: str | None = None, project_file: Path = PROJECT_FILE) -> Settings:
-    """Read and check the shared part of the stack's config."""
+    """Read and check the stack's config: the shared part, then every component's args of this
+    stack's side (so a bad value fails the preview before any resource is registered)."""
     cfg = StackConfig(stack, project_file)
     cfg.check_keys()
     side = cfg.string("side") or cfg.stack
@@ -278,33 +394,7 @@ def load(stack: str | None = None, project_file: Path = PROJECT_FILE) -> Setting
             "aws:allowedAccountIds",
             f"must contain the {side} account {own} this stack deploys into, got {allowed}",
         )
-    # Checked once here; the function builders read them again.
-    cfg.string("runtime", choices=SUPPORTED_RUNTIMES)
-    cfg.string("architecture", choices=ARCHITECTURES)
-    cfg.string("logLevel", choices=LOG_LEVELS)
-    retention = int(cfg.get("logRetentionDays"))
-    if retention not in LOG_RETENTION_DAYS:
-        raise cfg.error(
-            "logRetentionDays",
-            f"must be one CloudWatch accepts {LOG_RETENTION_DAYS}, got {retention}",
-        )
-    cfg.arn("powertoolsLayerArn", "lambda")
-    mapping = MappingSettings(
-        batch_size=cfg.integer("batchSize", 1, 10000),
-        starting_position=cfg.string("startingPosition", choices=STARTING_POSITIONS),
-        maximum_batching_window_in_seconds=cfg.integer("batchingWindowSeconds", 0, 300),
-        parallelization_factor=cfg.integer("parallelizationFactor", 1, 10),
-        maximum_retry_attempts=cfg.integer("maximumRetryAttempts", 0, 10000),
-        maximum_record_age_in_seconds=cfg.integer("maximumRecordAgeSeconds", 60, 604800),
-    )
-    alarms = AlarmSettings(
-        topic_arn=cfg.arn("alarmTopicArn", "sns"),
-        iterator_age_ms=cfg.integer("iteratorAgeAlarmMs", 1000, 604_800_000),
-    )
-    role_name = cfg.string("replicatorRoleName")
-    if not re.match(r"^[\w+=,.@-]{1,64}$", role_name):
-        raise cfg.error("replicatorRoleName", f"is not a valid IAM role name: {role_name!r}")
-    return Settings(
+    settings = Settings(
         stack=cfg.stack,
         project=cfg.project,
         side=side,
@@ -314,96 +404,78 @@ def load(stack: str | None = None, project_file: Path = PROJECT_FILE) -> Setting
         poc_account_id=poc_account_id,
         access_mode=cfg.string("accessMode", choices=ACCESS_MODES),
         external_id=cfg.optional("externalId"),
-        replicator_role_name=role_name,
+        replicator_role_name=cfg.string("replicatorRoleName"),
         tags=_tags(cfg),
-        alarms=alarms,
-        mapping=mapping,
         config=cfg,
     )
-
-
-def _function(
-    settings: Settings, *, name_key: str, memory_key: str, timeout_key: str, role_name: str | None
-) -> FunctionSettings:
-    cfg = settings.config
-    return FunctionSettings(
-        name=cfg.optional(name_key),
-        role_name=role_name,
-        runtime=cfg.string("runtime"),
-        architecture=cfg.string("architecture"),
-        memory_size=cfg.integer(memory_key, 128, 10240),
-        timeout=cfg.integer(timeout_key, 1, 900),
-        log_retention_days=int(cfg.get("logRetentionDays")),
-        log_level=cfg.string("logLevel"),
-        powertools_layer_arn=cfg.optional("powertoolsLayerArn"),
-    )
+    # Every args of this side, checked now (the values come back when __main__ builds them).
+    if side == "poc":
+        target_args(settings)
+        archiver_args(settings, "")
+    else:
+        source_args(settings, TargetRef("", "", "", region))
+    return settings
 
 
 # --- poc ------------------------------------------------------------------------------------
 
 
+def _secondary_indexes(cfg: StackConfig) -> list[SecondaryIndex]:
+    gsi_name = cfg.optional("gsiName")
+    if not gsi_name:
+        return []
+    hash_key = cfg.optional("gsiHashKey")
+    if not hash_key:
+        raise cfg.error("gsiHashKey", "is required when gsiName is set")
+    return [
+        SecondaryIndex(
+            name=gsi_name,
+            hash_key=hash_key,
+            hash_key_type=cfg.value("gsiHashKeyType"),
+            range_key=cfg.optional("gsiRangeKey"),
+            range_key_type=cfg.value("gsiRangeKeyType"),
+        )
+    ]
+
+
+#: The GSI's keys, for errors about ``secondary_indexes[0]``.
+GSI_KEYS = {
+    "secondary_indexes[0].name": "gsiName",
+    "secondary_indexes[0].hash_key": "gsiHashKey",
+    "secondary_indexes[0].hash_key_type": "gsiHashKeyType",
+    "secondary_indexes[0].range_key": "gsiRangeKey",
+    "secondary_indexes[0].range_key_type": "gsiRangeKeyType",
+}
+
+
 def target_args(settings: Settings) -> ReplicaTargetArgs:
     """The POC half's table and writer access."""
     cfg = settings.config
-    indexes = []
-    gsi_name = cfg.optional("gsiName")
-    if gsi_name:
-        hash_key = cfg.optional("gsiHashKey")
-        if not hash_key:
-            raise cfg.error("gsiHashKey", "is required when gsiName is set")
-        indexes.append(
-            SecondaryIndex(
-                name=gsi_name,
-                hash_key=hash_key,
-                hash_key_type=cfg.string("gsiHashKeyType", choices=KEY_TYPES),
-                range_key=cfg.optional("gsiRangeKey"),
-                range_key_type=cfg.string("gsiRangeKeyType", choices=KEY_TYPES),
-            )
-        )
-    encryption = cfg.optional("tableEncryption")
-    if encryption is not None and encryption not in TABLE_ENCRYPTIONS:
-        raise cfg.error(
-            "tableEncryption", f"must be one of {', '.join(TABLE_ENCRYPTIONS)}, got {encryption!r}"
-        )
-    if encryption == "AWS_MANAGED" and settings.access_mode == "resource-policy":
-        raise cfg.error(
-            "tableEncryption",
-            "AWS_MANAGED can't be used with accessMode resource-policy: DynamoDB refuses "
-            "cross-account access through a resource policy to a table encrypted with the "
-            "AWS-managed key (use AWS_OWNED or leave it empty)",
-        )
-    return ReplicaTargetArgs(
-        source_account_id=settings.prod_account_id,
-        access_mode=settings.access_mode,
-        replicator_role_name=settings.replicator_role_name,
-        external_id=settings.external_id,
-        table_name=cfg.optional("tableName"),
-        billing_mode=cfg.string("billingMode", choices=BILLING_MODES),
-        read_capacity=cfg.integer("readCapacity", 1, 40000),
-        write_capacity=cfg.integer("writeCapacity", 1, 40000),
-        stream_view_type=cfg.string("streamViewType", choices=STREAM_VIEW_TYPES),
-        table_encryption=encryption,
-        deletion_protection=cfg.boolean("deletionProtection"),
-        protect=cfg.boolean("protectData"),
-        secondary_indexes=indexes,
-        writer_role_name=cfg.optional("writerRoleName"),
+    return build_args(
+        cfg,
+        ReplicaTargetArgs,
+        TARGET_KEYS,
+        {
+            "source_account_id": settings.prod_account_id,
+            "secondary_indexes": _secondary_indexes(cfg),
+        },
+        lambda args: _validate_with_keys(cfg, args, GSI_KEYS),
     )
 
 
-def archiver_args(
-    settings: Settings, table_stream_arn: pulumi.Input[str]
-) -> StreamToS3ArchiverArgs:
-    """The POC side's archiver of the table's stream."""
-    cfg = settings.config
-    bucket_name = cfg.optional("bucketName")
-    existing = cfg.optional("existingBucketName")
-    if bucket_name and existing:
-        raise cfg.error("existingBucketName", "set bucketName or existingBucketName, not both")
-    for key in ("s3Prefix", "s3ErrorPrefix"):
-        prefix = cfg.string(key)
-        if not prefix.endswith("/") or prefix.startswith("/"):
-            raise cfg.error(key, f"must be a folder like 'data/', got {prefix!r}")
-    rules = [LifecycleRule(id="housekeeping")]
+def _validate_with_keys(
+    cfg: StackConfig, args: ReplicaTargetArgs, extra: Mapping[str, str]
+) -> None:
+    try:
+        args.validate()
+    except SettingError as exc:
+        if exc.field in extra:
+            raise cfg.error(extra[exc.field], exc.problem) from None
+        raise
+
+
+def _lifecycle_rules(cfg: StackConfig) -> list[LifecycleRule]:
+    rules = [HOUSEKEEPING_RULE]
     transition = cfg.integer("archiveTransitionDays", 0, 36500)
     expiration = cfg.integer("archiveExpirationDays", 0, 36500)
     if transition and expiration and expiration <= transition:
@@ -414,38 +486,30 @@ def archiver_args(
         rules.append(
             LifecycleRule(
                 id="archive-age",
-                prefix=cfg.string("s3Prefix"),
+                prefix=cfg.value("s3Prefix") or ARCHIVER_DEFAULTS["prefix"],
                 transition_days=transition or None,
                 expiration_days=expiration or None,
-                abort_incomplete_multipart_days=None,
-                noncurrent_version_expiration_days=None,
             )
         )
-    return StreamToS3ArchiverArgs(
-        table_stream_arn=table_stream_arn,
-        account_id=settings.poc_account_id,
-        region=settings.region,
-        delivery_stream_name=cfg.optional("deliveryStreamName"),
-        buffering_size_mb=cfg.integer("bufferingSizeMb", 1, 128),
-        buffering_interval_seconds=cfg.integer("bufferingIntervalSeconds", 0, 900),
-        compression=cfg.string("compression", choices=COMPRESSIONS),
-        prefix=cfg.string("s3Prefix"),
-        error_prefix=cfg.string("s3ErrorPrefix"),
-        bucket_name=bucket_name,
-        existing_bucket_name=existing,
-        lifecycle_rules=rules,
-        protect=cfg.boolean("protectData"),
-        archive_removes=cfg.boolean("archiveRemoves"),
-        delivery_log_retention_days=int(cfg.get("logRetentionDays")),
-        function=_function(
-            settings,
-            name_key="archiverFunctionName",
-            memory_key="archiverMemorySize",
-            timeout_key="archiverTimeout",
-            role_name=None,
-        ),
-        mapping=settings.mapping,
-        alarms=settings.alarms,
+    return rules
+
+
+def archiver_args(
+    settings: Settings, table_stream_arn: pulumi.Input[str]
+) -> StreamToS3ArchiverArgs:
+    """The POC side's archiver of the table's stream."""
+    cfg = settings.config
+    return build_args(
+        cfg,
+        StreamToS3ArchiverArgs,
+        ARCHIVER_KEYS,
+        {
+            "table_stream_arn": table_stream_arn,
+            "account_id": settings.poc_account_id,
+            "region": settings.region,
+            "lifecycle_rules": _lifecycle_rules(cfg),
+        },
+        StreamToS3ArchiverArgs.validate,
     )
 
 
@@ -535,35 +599,17 @@ def target_ref(settings: Settings) -> TargetRef:
 def source_args(settings: Settings, target: TargetRef) -> ReplicaSourceArgs:
     """The prod half: the replicator on the source stream."""
     cfg = settings.config
-    stream_arn = cfg.arn("sourceStreamArn", "kinesis")
-    create = cfg.boolean("createSourceStream")
-    if create and stream_arn:
-        raise cfg.error("sourceStreamArn", "must be empty when createSourceStream is true")
-    stream_name = cfg.optional("sourceStreamName")
-    if not stream_name and not stream_arn:
-        raise cfg.error("sourceStreamName", "is required (or set sourceStreamArn)")
-    return ReplicaSourceArgs(
-        account_id=settings.prod_account_id,
-        region=settings.region,
-        table_name=target.table_name,
-        table_arn=target.table_arn,
-        writer_role_arn=target.writer_role_arn,
-        target_region=target.table_region,
-        access_mode=settings.access_mode,
-        external_id=settings.external_id,
-        source_stream_name=None if stream_arn else stream_name,
-        source_stream_arn=stream_arn,
-        create_source_stream=create,
-        source_stream_shard_count=cfg.integer("sourceStreamShardCount", 1, 10000),
-        source_stream_kms_key_arn=cfg.arn("sourceStreamKmsKeyArn", "kms"),
-        max_write_concurrency=cfg.integer("maxWriteConcurrency", 1, 64),
-        function=_function(
-            settings,
-            name_key="replicatorFunctionName",
-            memory_key="replicatorMemorySize",
-            timeout_key="replicatorTimeout",
-            role_name=settings.replicator_role_name,
-        ),
-        mapping=settings.mapping,
-        alarms=settings.alarms,
+    return build_args(
+        cfg,
+        ReplicaSourceArgs,
+        SOURCE_KEYS,
+        {
+            "account_id": settings.prod_account_id,
+            "region": settings.region,
+            "table_name": target.table_name,
+            "table_arn": target.table_arn,
+            "writer_role_arn": target.writer_role_arn,
+            "target_region": target.table_region,
+        },
+        ReplicaSourceArgs.validate,
     )

@@ -9,22 +9,43 @@ Installed, this package is ``stream_replica.components``::
         StreamToS3Archiver, StreamToS3ArchiverArgs,                 # table stream -> S3
     )
 
-``policies`` holds the IAM documents as pure functions; ``assets`` the handler code asset.
+Every args field with a default is optional: left ``None`` it takes the component's named
+defaults (``REPLICA_SOURCE_DEFAULTS``, ``REPLICATOR_FUNCTION_DEFAULTS``, ``MAPPING_DEFAULTS``,
+…), and a partial settings object merges over them field by field. ``policies`` holds the IAM
+documents as pure functions; ``assets`` the handler code asset.
 """
 
 from . import assets, policies
-from .archiver import LifecycleRule, StreamToS3Archiver, StreamToS3ArchiverArgs
+from .archiver import (
+    ARCHIVER_DEFAULTS,
+    ARCHIVER_FUNCTION_DEFAULTS,
+    HOUSEKEEPING_RULE,
+    LifecycleRule,
+    StreamToS3Archiver,
+    StreamToS3ArchiverArgs,
+)
 from .common import (
+    ALARM_DEFAULTS,
+    FUNCTION_DEFAULTS,
+    MAPPING_DEFAULTS,
     AlarmSettings,
     FunctionSettings,
     MappingSettings,
+    merge_settings,
     powertools_layer_arn,
 )
-from .replica_source import ReplicaSource, ReplicaSourceArgs
+from .exceptions import ConfigError, SettingError
+from .replica_source import (
+    REPLICA_SOURCE_DEFAULTS,
+    REPLICATOR_FUNCTION_DEFAULTS,
+    ReplicaSource,
+    ReplicaSourceArgs,
+)
 from .replica_target import (
     DEFAULT_REPLICATOR_ROLE_NAME,
     HASH_KEY,
     RANGE_KEY,
+    REPLICA_TARGET_DEFAULTS,
     ReplicaTarget,
     ReplicaTargetArgs,
     SecondaryIndex,
@@ -32,10 +53,20 @@ from .replica_target import (
 from .stream_replica import CrossAccountStreamReplica, CrossAccountStreamReplicaArgs
 
 __all__ = [
+    "ALARM_DEFAULTS",
+    "ARCHIVER_DEFAULTS",
+    "ARCHIVER_FUNCTION_DEFAULTS",
     "DEFAULT_REPLICATOR_ROLE_NAME",
+    "FUNCTION_DEFAULTS",
     "HASH_KEY",
+    "HOUSEKEEPING_RULE",
+    "MAPPING_DEFAULTS",
     "RANGE_KEY",
+    "REPLICATOR_FUNCTION_DEFAULTS",
+    "REPLICA_SOURCE_DEFAULTS",
+    "REPLICA_TARGET_DEFAULTS",
     "AlarmSettings",
+    "ConfigError",
     "CrossAccountStreamReplica",
     "CrossAccountStreamReplicaArgs",
     "FunctionSettings",
@@ -46,9 +77,11 @@ __all__ = [
     "ReplicaTarget",
     "ReplicaTargetArgs",
     "SecondaryIndex",
+    "SettingError",
     "StreamToS3Archiver",
     "StreamToS3ArchiverArgs",
     "assets",
+    "merge_settings",
     "policies",
     "powertools_layer_arn",
 ]

@@ -6,6 +6,7 @@ Each alarm notifies ``topic_arn`` (if given) on ALARM and on OK, so a recovery i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -23,6 +24,7 @@ def _alarm(
     statistic: str,
     *,
     settings: AlarmSettings,
+    tags: Mapping[str, str] | None = None,
     comparison_operator: str = "GreaterThanThreshold",
     threshold: float = 0,
     period: int | None = None,
@@ -41,11 +43,12 @@ def _alarm(
         statistic=statistic,
         comparison_operator=comparison_operator,
         threshold=threshold,
-        period=period or settings.period_seconds,
+        period=period or settings.period_seconds or 60,
         evaluation_periods=evaluation_periods,
         treat_missing_data="notBreaching",
         alarm_actions=actions,
         ok_actions=actions,
+        tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )
 
@@ -58,6 +61,7 @@ def consumer_alarms(
     dead_letter_queue_name: pulumi.Input[str],
     failure_queue_name: pulumi.Input[str],
     settings: AlarmSettings,
+    tags: Mapping[str, str] | None = None,
 ) -> list[aws.cloudwatch.MetricAlarm]:
     """Iterator age, errors, throttles, and both queues' depth for one stream consumer."""
     fn = {"FunctionName": function_name}
@@ -73,8 +77,9 @@ def consumer_alarms(
             ("AWS/Lambda", "IteratorAge", fn),
             "Maximum",
             settings=settings,
-            threshold=settings.iterator_age_ms,
-            evaluation_periods=settings.evaluation_periods,
+            tags=tags,
+            threshold=settings.iterator_age_ms or 0,
+            evaluation_periods=settings.evaluation_periods or 1,
         ),
         _alarm(
             parent,
@@ -83,6 +88,7 @@ def consumer_alarms(
             ("AWS/Lambda", "Errors", fn),
             "Sum",
             settings=settings,
+            tags=tags,
         ),
         _alarm(
             parent,
@@ -91,6 +97,7 @@ def consumer_alarms(
             ("AWS/Lambda", "Throttles", fn),
             "Sum",
             settings=settings,
+            tags=tags,
         ),
         _alarm(
             parent,
@@ -99,6 +106,7 @@ def consumer_alarms(
             queue_depth(dead_letter_queue_name),
             "Maximum",
             settings=settings,
+            tags=tags,
         ),
         _alarm(
             parent,
@@ -107,6 +115,7 @@ def consumer_alarms(
             queue_depth(failure_queue_name),
             "Maximum",
             settings=settings,
+            tags=tags,
         ),
     ]
 
@@ -118,6 +127,7 @@ def firehose_alarms(
     delivery_stream_name: pulumi.Input[str],
     buffering_interval_seconds: int,
     settings: AlarmSettings,
+    tags: Mapping[str, str] | None = None,
 ) -> list[aws.cloudwatch.MetricAlarm]:
     """Firehose delivery to S3: data getting stale, deliveries failing."""
     stream = {"DeliveryStreamName": delivery_stream_name}
@@ -129,6 +139,7 @@ def firehose_alarms(
             ("AWS/Firehose", "DeliveryToS3.DataFreshness", stream),
             "Maximum",
             settings=settings,
+            tags=tags,
             threshold=2 * buffering_interval_seconds + 300,
             period=300,
         ),
@@ -139,6 +150,7 @@ def firehose_alarms(
             ("AWS/Firehose", "DeliveryToS3.Success", stream),
             "Minimum",
             settings=settings,
+            tags=tags,
             comparison_operator="LessThanThreshold",
             threshold=1,
             period=300,

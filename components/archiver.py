@@ -1,10 +1,8 @@
 """``StreamToS3Archiver``: a DynamoDB table's stream → archiver function → Firehose → S3."""
 
-from __future__ import annotations
-
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -21,26 +19,42 @@ from stream_replica.handlers import environment as env
 
 from . import alarms, assets, policies
 from .common import (
+    ALARM_DEFAULTS,
+    FUNCTION_DEFAULTS,
+    LOG_RETENTION_DAYS,
+    MAPPING_DEFAULTS,
     AlarmSettings,
     FunctionSettings,
     MappingSettings,
+    check_account_id,
+    check_choice,
+    check_range,
     create_consumer_base,
     create_consumer_function,
-    require_account_id,
+    fill_defaults,
+    merge_settings,
+    must,
+    physical_name,
+    validate_alarms,
     validate_function,
     validate_mapping,
+    warn_weakened,
 )
+from .exceptions import SettingError
 
 COMPRESSIONS: tuple[str, ...] = ("UNCOMPRESSED", "GZIP")
+#: Stream view types whose records carry the new image the archiver writes.
+ARCHIVABLE_VIEW_TYPES: tuple[str, ...] = ("NEW_IMAGE", "NEW_AND_OLD_IMAGES")
+STREAM_VIEW_TYPES: tuple[str, ...] = (*ARCHIVABLE_VIEW_TYPES, "KEYS_ONLY", "OLD_IMAGE")
 
 #: Appended to the data prefix: one folder per day (Firehose evaluates it at delivery).
 DATE_PARTITION = "year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
 #: Firehose requires an error prefix containing this when the prefix uses expressions.
 ERROR_OUTPUT_TYPE = "!{firehose:error-output-type}"
 
-
-def _archiver_function() -> FunctionSettings:
-    return FunctionSettings(timeout=300)
+#: The archiver function's defaults: a field of ``StreamToS3ArchiverArgs.function`` left
+#: ``None`` takes its value from here (300 s: a batch waits for Firehose's retries).
+ARCHIVER_FUNCTION_DEFAULTS = merge_settings(FUNCTION_DEFAULTS, FunctionSettings(timeout=300))
 
 
 @dataclass
@@ -49,101 +63,175 @@ class LifecycleRule:
 
     id: str
     """Rule id."""
-    prefix: str = ""
-    """Objects it applies to (``""`` = the whole bucket)."""
+    prefix: str | None = None
+    """Objects it applies to. Default: ``""`` (the whole bucket)."""
     transition_days: int | None = None
-    """Move objects to ``transition_storage_class`` after this many days."""
-    transition_storage_class: str = "GLACIER_IR"
-    """Storage class of the transition."""
+    """Move objects to ``transition_storage_class`` after this many days. Default: never."""
+    transition_storage_class: str | None = None
+    """Storage class of the transition. Default: ``GLACIER_IR``."""
     expiration_days: int | None = None
-    """Delete objects after this many days."""
-    abort_incomplete_multipart_days: int | None = 7
-    """Clean up abandoned multipart uploads after this many days."""
-    noncurrent_version_expiration_days: int | None = 30
-    """Delete overwritten/deleted object versions after this many days (versioning is on)."""
+    """Delete objects after this many days. Default: never."""
+    abort_incomplete_multipart_days: int | None = None
+    """Clean up abandoned multipart uploads after this many days. Default: 7 for the
+    ``housekeeping`` rule, never for others."""
+    noncurrent_version_expiration_days: int | None = None
+    """Delete overwritten/deleted object versions after this many days (versioning is on).
+    Default: 30 for the ``housekeeping`` rule, never for others."""
+
+    def __post_init__(self) -> None:
+        fill_defaults(self, {"prefix": "", "transition_storage_class": "GLACIER_IR"})
 
 
-def _default_lifecycle() -> list[LifecycleRule]:
-    return [LifecycleRule(id="housekeeping")]
+#: The rule every created bucket gets unless the caller gives its own list.
+HOUSEKEEPING_RULE = LifecycleRule(
+    id="housekeeping", abort_incomplete_multipart_days=7, noncurrent_version_expiration_days=30
+)
+
+#: Defaults of :class:`StreamToS3ArchiverArgs`: a field left ``None`` takes its value from here.
+ARCHIVER_DEFAULTS: dict[str, Any] = {
+    "partition": "aws",
+    "buffering_size_mb": 5,
+    "buffering_interval_seconds": 300,
+    "compression": "UNCOMPRESSED",
+    "prefix": "data/",
+    "error_prefix": "errors/",
+    "lifecycle_rules": [HOUSEKEEPING_RULE],
+    "protect": True,
+    "archive_removes": False,
+    "delivery_log_retention_days": 30,
+    "function": ARCHIVER_FUNCTION_DEFAULTS,
+    "mapping": MAPPING_DEFAULTS,
+    "alarms": ALARM_DEFAULTS,
+    "tags": {},
+}
 
 
 @dataclass
 class StreamToS3ArchiverArgs:
-    """Inputs of :class:`StreamToS3Archiver`."""
+    """Inputs of :class:`StreamToS3Archiver`. Fields left ``None`` take ``ARCHIVER_DEFAULTS``;
+    a partial ``function``/``mapping``/``alarms`` merges over the defaults field by field."""
 
     table_stream_arn: pulumi.Input[str]
     """The DynamoDB stream to archive."""
     account_id: str
-    """The account the archiver lives in (Firehose's ``sts:ExternalId``, default bucket name)."""
+    """The account the archiver lives in, 12 digits (Firehose's ``sts:ExternalId``, the
+    default bucket name)."""
     region: str
     """Its region (default bucket name, Powertools layer, KMS conditions)."""
-    partition: str = "aws"
-    """AWS partition."""
+    table_stream_view_type: str | None = None
+    """The table stream's view type when the caller knows it: ``KEYS_ONLY`` and ``OLD_IMAGE``
+    carry no new image and are refused at preview. Default: unknown (not checked)."""
+    partition: str | None = None
+    """AWS partition. Default: ``aws``."""
     delivery_stream_name: str | None = None
     """Firehose delivery stream name; ``None`` lets Pulumi autoname it."""
-    buffering_size_mb: int = 5
-    """Firehose buffer size (1..128 MB)."""
-    buffering_interval_seconds: int = 300
-    """Firehose buffer interval (0..900 s)."""
-    compression: str = "UNCOMPRESSED"
-    """``UNCOMPRESSED`` or ``GZIP``."""
-    prefix: str = "prod-kinesis-data/"
-    """Object prefix; a date partition (``year=/month=/day=``) is appended."""
-    error_prefix: str = "prod-kinesis-data-errors/"
-    """Prefix of records Firehose couldn't deliver (the error type and date are appended)."""
+    buffering_size_mb: int | None = None
+    """Firehose buffer size, 1..128 MB (Firehose ``BufferingHints``). Default: 5."""
+    buffering_interval_seconds: int | None = None
+    """Firehose buffer interval, 0..900 s (Firehose ``BufferingHints``). Default: 300."""
+    compression: str | None = None
+    """``UNCOMPRESSED`` or ``GZIP``. Default: ``UNCOMPRESSED``."""
+    prefix: str | None = None
+    """Object prefix, a folder like ``data/``; a date partition (``year=/month=/day=``) is
+    appended. Default: ``data/``."""
+    error_prefix: str | None = None
+    """Prefix of records Firehose couldn't deliver (the error type and date are appended).
+    Default: ``errors/``."""
     bucket_name: str | None = None
-    """Name of the bucket to create; ``None`` = ``stream-replica-archive-<account>-<region>``
-    (bucket names are global)."""
+    """Name of the bucket to create; ``None`` = ``<component name>-<account>-<region>``
+    (bucket names are global; at most 63 characters, lower case)."""
     existing_bucket_name: str | None = None
     """Write to this existing bucket instead of creating one (its settings are its owner's)."""
     bucket_kms_key_arn: str | None = None
     """Customer-managed KMS key for the objects; ``None`` = SSE-S3 (AES256)."""
-    lifecycle_rules: Sequence[LifecycleRule] = field(default_factory=_default_lifecycle)
-    """Lifecycle rules of a created bucket."""
-    protect: bool = True
-    """Pulumi ``protect`` and ``retain_on_delete`` on a created bucket."""
-    archive_removes: bool = False
-    """Write tombstone lines for REMOVE events (``ARCHIVE_REMOVES``)."""
-    delivery_log_retention_days: int = 30
-    """Retention of Firehose's error log group."""
-    function: FunctionSettings = field(default_factory=_archiver_function)
-    """The archiver function (timeout 300 s by default)."""
-    mapping: MappingSettings = field(default_factory=MappingSettings)
-    """The DynamoDB Streams event source mapping."""
-    alarms: AlarmSettings = field(default_factory=AlarmSettings)
-    """The archiver's and Firehose's alarms."""
+    lifecycle_rules: list[LifecycleRule] | None = None
+    """Lifecycle rules of a created bucket. Default: ``[HOUSEKEEPING_RULE]``."""
+    protect: bool | None = None
+    """Pulumi ``protect`` and ``retain_on_delete`` on a created bucket. Default: true; false
+    warns."""
+    archive_removes: bool | None = None
+    """Write tombstone lines for REMOVE events (``ARCHIVE_REMOVES``). Default: false."""
+    delivery_log_retention_days: int | None = None
+    """Retention of Firehose's error log group (a value CloudWatch Logs accepts). Default: 30."""
+    function: FunctionSettings | None = None
+    """The archiver function; unset fields take ``ARCHIVER_FUNCTION_DEFAULTS`` (300 s)."""
+    mapping: MappingSettings | None = None
+    """The DynamoDB Streams event source mapping; unset fields take ``MAPPING_DEFAULTS``."""
+    alarms: AlarmSettings | None = None
+    """The archiver's and Firehose's alarms; unset fields take ``ALARM_DEFAULTS``."""
+    tags: dict[str, str] | None = None
+    """Tags for every taggable resource of the component (merged with the provider's default
+    tags). Default: none."""
+
+    def __post_init__(self) -> None:
+        fill_defaults(self, ARCHIVER_DEFAULTS)
+        self.lifecycle_rules = [
+            LifecycleRule(**rule) if isinstance(rule, dict) else rule
+            for rule in self.lifecycle_rules or []
+        ]
 
     def validate(self) -> None:
-        """ValueError naming the field for settings that can't work."""
-        require_account_id(self.account_id, "StreamToS3ArchiverArgs.account_id")
-        if self.compression not in COMPRESSIONS:
-            raise ValueError(f"StreamToS3ArchiverArgs.compression must be one of {COMPRESSIONS}")
-        if not 1 <= self.buffering_size_mb <= 128:
-            raise ValueError("StreamToS3ArchiverArgs.buffering_size_mb must be 1..128")
-        if not 0 <= self.buffering_interval_seconds <= 900:
-            raise ValueError("StreamToS3ArchiverArgs.buffering_interval_seconds must be 0..900")
+        """:class:`SettingError` naming the field for settings that can't work."""
+        owner = "StreamToS3ArchiverArgs"
+        check_account_id(owner, "account_id", self.account_id)
+        if self.table_stream_view_type is not None:
+            check_choice(
+                owner, "table_stream_view_type", self.table_stream_view_type, STREAM_VIEW_TYPES
+            )
+            if self.table_stream_view_type not in ARCHIVABLE_VIEW_TYPES:
+                raise SettingError(
+                    owner,
+                    "table_stream_view_type",
+                    f"is {self.table_stream_view_type}: its records carry no new image to "
+                    f"archive (use one of {', '.join(ARCHIVABLE_VIEW_TYPES)})",
+                )
+        check_choice(owner, "compression", self.compression, COMPRESSIONS)
+        check_range(
+            owner, "buffering_size_mb", self.buffering_size_mb, 1, 128, "Firehose BufferingHints"
+        )
+        check_range(
+            owner,
+            "buffering_interval_seconds",
+            self.buffering_interval_seconds,
+            0,
+            900,
+            "Firehose BufferingHints",
+        )
+        check_choice(
+            owner,
+            "delivery_log_retention_days",
+            self.delivery_log_retention_days,
+            LOG_RETENTION_DAYS,
+        )
         if self.bucket_name and self.existing_bucket_name:
-            raise ValueError(
-                "StreamToS3ArchiverArgs: give bucket_name (create) or existing_bucket_name, "
-                "not both"
+            raise SettingError(
+                owner,
+                "existing_bucket_name",
+                "can't be given with bucket_name: give bucket_name (create) or "
+                "existing_bucket_name (use), not both",
             )
         for what, value in (("prefix", self.prefix), ("error_prefix", self.error_prefix)):
             if not value or not value.endswith("/") or value.startswith("/"):
-                raise ValueError(
-                    f"StreamToS3ArchiverArgs.{what} must be a folder like 'data/', got {value!r}"
-                )
-        if policies.prefix_root(self.prefix).startswith(policies.prefix_root(self.error_prefix)):
-            raise ValueError(
-                "StreamToS3ArchiverArgs: prefix must not lie under error_prefix "
-                "(the delivery role's object permissions follow them)"
+                raise SettingError(owner, what, f"must be a folder like 'data/', got {value!r}")
+        if policies.prefix_root(str(self.prefix)).startswith(
+            policies.prefix_root(str(self.error_prefix))
+        ):
+            raise SettingError(
+                owner,
+                "prefix",
+                "must not lie under error_prefix (the delivery role's object permissions "
+                "follow them)",
             )
-        validate_function(self.function, "StreamToS3ArchiverArgs.function")
-        validate_mapping(self.mapping, "StreamToS3ArchiverArgs.mapping")
+        validate_function(must(self.function, owner, "function"), owner)
+        validate_mapping(must(self.mapping, owner, "mapping"), owner)
+        validate_alarms(must(self.alarms, owner, "alarms"), owner)
 
-    @property
-    def default_bucket_name(self) -> str:
-        """The created bucket's name when ``bucket_name`` is not given."""
-        return f"stream-replica-archive-{self.account_id}-{self.region}"
+    def default_bucket_name(self, component_name: str) -> str:
+        """The created bucket's name when ``bucket_name`` is not given:
+        ``<component name>-<account>-<region>``, lower case, at most 63 characters."""
+        return physical_name(
+            component_name.lower(), f"{self.account_id}-{self.region}", 63, "a-z0-9-"
+        )
 
     @property
     def data_prefix(self) -> str:
@@ -183,8 +271,29 @@ class StreamToS3Archiver(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("stream-replica:index:StreamToS3Archiver", name, None, opts)
+        if isinstance(args, dict):  # the multi-language provider passes a dict
+            args = StreamToS3ArchiverArgs(**args)
         args.validate()
         self.args = args
+        owner = "StreamToS3ArchiverArgs"
+        function = merge_settings(
+            merge_settings(
+                must(args.function, owner, "function"),
+                FunctionSettings(service_name=physical_name(name, "", 128, r"\w.-")),
+            ),
+            args.function,
+        )
+        mapping = must(args.mapping, owner, "mapping")
+        alarm_settings = must(args.alarms, owner, "alarms")
+        tags = dict(args.tags or {})
+        self._tags = tags
+        warn_weakened(self, f"StreamToS3Archiver {name}", mapping)
+        if args.protect is False and not args.existing_bucket_name:
+            pulumi.log.warn(
+                f"StreamToS3Archiver {name}: protect is off: a destroy or replacement deletes "
+                "the archive bucket",
+                self,
+            )
 
         self.bucket: aws.s3.Bucket | None = None
         self._bucket_settings: list[pulumi.Resource] = []
@@ -205,6 +314,7 @@ class StreamToS3Archiver(pulumi.ComponentResource):
                 else None
             ),
             retention_in_days=args.delivery_log_retention_days,
+            tags=tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
         delivery_log_stream = aws.cloudwatch.LogStream(
@@ -216,6 +326,7 @@ class StreamToS3Archiver(pulumi.ComponentResource):
         self.firehose_role = aws.iam.Role(
             f"{name}-firehose-role",
             assume_role_policy=json.dumps(policies.firehose_trust_policy(args.account_id)),
+            tags=tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.firehose_policy = aws.iam.RolePolicy(
@@ -225,7 +336,7 @@ class StreamToS3Archiver(pulumi.ComponentResource):
                 lambda v: json.dumps(
                     policies.firehose_delivery_policy(
                         bucket_arn=v["bucket"],
-                        prefixes=[args.prefix, args.error_prefix],
+                        prefixes=[str(args.prefix), str(args.error_prefix)],
                         log_stream_arn=v["log_stream"],
                         bucket_kms_key_arn=args.bucket_kms_key_arn,
                         region=args.region,
@@ -237,6 +348,7 @@ class StreamToS3Archiver(pulumi.ComponentResource):
         self.delivery_stream = aws.kinesis.FirehoseDeliveryStream(
             f"{name}-delivery-stream",
             name=args.delivery_stream_name,
+            tags=tags,
             destination="extended_s3",
             server_side_encryption=aws.kinesis.FirehoseDeliveryStreamServerSideEncryptionArgs(
                 enabled=True, key_type="AWS_OWNED_CMK"
@@ -264,7 +376,7 @@ class StreamToS3Archiver(pulumi.ComponentResource):
         )
 
         # The archiver function on the table's stream.
-        base = create_consumer_base(self, name, args.function, args.account_id)
+        base = create_consumer_base(self, name, function, args.account_id, tags)
         policy = pulumi.Output.all(
             stream=args.table_stream_arn,
             delivery=self.delivery_stream.arn,
@@ -286,26 +398,27 @@ class StreamToS3Archiver(pulumi.ComponentResource):
             name,
             base=base,
             policy=policy,
-            function=args.function,
-            mapping=args.mapping,
-            alarm_settings=args.alarms,
+            function=function,
+            mapping=mapping,
+            alarm_settings=alarm_settings,
             region=args.region,
             handler=assets.ARCHIVER_HANDLER,
-            service_name="stream-replica-archiver",
             environment={
                 env.DELIVERY_STREAM_NAME: self.delivery_stream.name,
                 env.ARCHIVE_REMOVES: "true" if args.archive_removes else "false",
             },
             event_source_arn=args.table_stream_arn,
+            tags=tags,
         )
         self.delivery_alarms: list[aws.cloudwatch.MetricAlarm] = []
-        if args.alarms.enabled:
+        if alarm_settings.enabled:
             self.delivery_alarms = alarms.firehose_alarms(
                 self,
                 name,
                 delivery_stream_name=self.delivery_stream.name,
-                buffering_interval_seconds=args.buffering_interval_seconds,
-                settings=args.alarms,
+                buffering_interval_seconds=args.buffering_interval_seconds or 0,
+                settings=alarm_settings,
+                tags=tags,
             )
         self.role = base.role
         self.role_policy = consumer.role_policy
@@ -349,10 +462,11 @@ class StreamToS3Archiver(pulumi.ComponentResource):
         """The archive bucket, locked down: no public access, encrypted, TLS only, versioned."""
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
-            bucket=args.bucket_name or args.default_bucket_name,
+            bucket=args.bucket_name or args.default_bucket_name(name),
+            tags=self._tags,
             force_destroy=False,
             opts=pulumi.ResourceOptions(
-                parent=self, protect=args.protect, retain_on_delete=args.protect
+                parent=self, protect=bool(args.protect), retain_on_delete=bool(args.protect)
             ),
         )
         self.bucket = bucket
@@ -406,7 +520,7 @@ class StreamToS3Archiver(pulumi.ComponentResource):
             self.lifecycle = aws.s3.BucketLifecycleConfiguration(
                 f"{name}-bucket-lifecycle",
                 bucket=bucket.id,
-                rules=[_lifecycle_rule(rule) for rule in args.lifecycle_rules],
+                rules=[_lifecycle_rule(rule) for rule in args.lifecycle_rules or []],
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning]),
             )
             settings.append(self.lifecycle)
@@ -422,7 +536,7 @@ def _lifecycle_rule(rule: LifecycleRule) -> aws.s3.BucketLifecycleConfigurationR
         transitions=(
             [
                 aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                    days=rule.transition_days, storage_class=rule.transition_storage_class
+                    days=rule.transition_days, storage_class=str(rule.transition_storage_class)
                 )
             ]
             if rule.transition_days is not None

@@ -12,19 +12,20 @@ The replicator (prod) and the archiver (POC) are built the same way:
    the alarms.
 """
 
-from __future__ import annotations
-
+import copy
+import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from typing import Any, Literal, TypeVar
 
 import pulumi
 import pulumi_aws as aws
 from stream_replica.handlers import environment as env
 
 from . import alarms, assets, policies
+from .exceptions import SettingError
 
 AccessMode = Literal["assume-role", "resource-policy"]
 ACCESS_MODES: tuple[str, ...] = ("assume-role", "resource-policy")
@@ -46,17 +47,17 @@ MAX_QUEUE_MESSAGE_BYTES = 1_048_576
 #: SQS's longest retention, so poison records wait two weeks for someone to look.
 MAX_QUEUE_RETENTION_SECONDS = 1_209_600
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ACCOUNT_ID = re.compile(r"\d{12}")
 
 #: Lambda's application log levels spell WARNING as WARN (Powertools takes either).
 _LAMBDA_LOG_LEVELS = {"WARNING": "WARN"}
 
 
-def require_account_id(value: str, what: str) -> str:
-    """``value`` if it is a 12-digit AWS account id, else ValueError naming ``what``."""
-    if not isinstance(value, str) or not _ACCOUNT_ID.match(value):
-        raise ValueError(f"{what} must be a 12-digit AWS account id, got {value!r}")
-    return value
+def check_account_id(owner: str, field_name: str, value: Any) -> None:
+    """:class:`SettingError` unless ``value`` is exactly a 12-digit AWS account id (a trailing
+    newline from a YAML block scalar is refused too)."""
+    if not isinstance(value, str) or not _ACCOUNT_ID.fullmatch(value):
+        raise SettingError(owner, field_name, f"must be a 12-digit AWS account id, got {value!r}")
 
 
 def powertools_layer_arn(
@@ -76,75 +77,304 @@ def powertools_layer_arn(
 
 @dataclass
 class FunctionSettings:
-    """How a consumer function runs."""
+    """How a consumer function runs. Every field is optional: a field left ``None`` takes the
+    component's own default (``REPLICATOR_FUNCTION_DEFAULTS``, ``ARCHIVER_FUNCTION_DEFAULTS``)."""
 
     name: str | None = None
-    """Function name; ``None`` lets Pulumi autoname it. A fixed name is replaced
-    delete-before-create (AWS function names are unique per account and region)."""
+    """Function name (1..64 of ``A-Za-z0-9-_``); ``None`` lets Pulumi autoname it. A fixed
+    name is replaced delete-before-create (function names are unique per account and region)."""
     role_name: str | None = None
-    """Execution role name; ``None`` autonames it. The replicator's is fixed (the POC side
-    trusts it by ARN)."""
-    role_path: str = "/"
-    """IAM path of the execution role."""
-    runtime: str = DEFAULT_RUNTIME
-    """Lambda Python runtime (3.12 or later)."""
-    architecture: str = "arm64"
-    """``arm64`` (cheaper per GB-second) or ``x86_64``."""
-    memory_size: int = 256
-    """Memory in MB; Lambda's CPU share grows with it."""
-    timeout: int = 120
-    """Seconds per invocation."""
+    """Execution role name (1..64 of ``A-Za-z0-9+=,.@_-``). The replicator's is always fixed
+    (the target half trusts it by ARN): default ``<component name>-replicator``. Other
+    functions' roles are autonamed."""
+    role_path: str | None = None
+    """IAM path of the execution role. Default: ``/``."""
+    runtime: str | None = None
+    """Lambda Python runtime: ``python3.12``, ``python3.13`` or ``python3.14``.
+    Default: ``python3.13``."""
+    architecture: str | None = None
+    """``arm64`` (cheaper per GB-second) or ``x86_64``. Default: ``arm64``."""
+    memory_size: int | None = None
+    """Memory in MB, 128..10240 (Lambda quotas); CPU share grows with it. Default: 512 for the
+    replicator (CPU-bound), 256 for the archiver."""
+    timeout: int | None = None
+    """Seconds per invocation, 1..900 (Lambda quotas). Default: 120 for the replicator, 300
+    for the archiver."""
     reserved_concurrency: int | None = None
     """Reserved concurrent executions; ``None`` leaves the function unreserved."""
-    log_retention_days: int = 30
-    """Retention of the function's log group."""
-    log_level: str = "INFO"
-    """``POWERTOOLS_LOG_LEVEL`` and the function's application log level."""
+    log_retention_days: int | None = None
+    """Retention of the function's log group, one of the values CloudWatch Logs accepts
+    (``LOG_RETENTION_DAYS``). Default: 30."""
+    log_level: str | None = None
+    """``POWERTOOLS_LOG_LEVEL`` and the function's application log level: ``DEBUG``, ``INFO``,
+    ``WARNING`` or ``ERROR``. Default: ``INFO``."""
     powertools_layer_arn: str | None = None
     """Layer that provides Powertools; ``None`` = AWS's public layer for the region, runtime
     and architecture (:func:`powertools_layer_arn`)."""
-    extra_layers: Sequence[str] = ()
-    """Further layer ARNs, after Powertools."""
-    metrics_namespace: str = "StreamReplica"
-    """``POWERTOOLS_METRICS_NAMESPACE`` for the handler's embedded metrics."""
+    extra_layers: list[str] | None = None
+    """Further layer ARNs, after Powertools. Default: none."""
+    metrics_namespace: str | None = None
+    """CloudWatch namespace of the handler's embedded metrics (``POWERTOOLS_METRICS_NAMESPACE``).
+    Default: ``StreamReplica``."""
+    service_name: str | None = None
+    """Service name of the logs and the metrics' ``service`` dimension
+    (``POWERTOOLS_SERVICE_NAME``), so two pipelines don't share one metric series.
+    Default: the component's logical name."""
 
 
 @dataclass
 class MappingSettings:
-    """How Lambda feeds a stream to the function, and what happens when a batch keeps failing."""
+    """How Lambda feeds a stream to the function, and what happens when a batch keeps failing.
+    Every field is optional: a field left ``None`` takes ``MAPPING_DEFAULTS``' value."""
 
-    batch_size: int = 300
-    """Records per invocation (1..10000)."""
-    starting_position: str = "TRIM_HORIZON"
-    """Where a new mapping starts: ``TRIM_HORIZON`` (everything retained) or ``LATEST``."""
-    maximum_batching_window_in_seconds: int = 0
-    """Seconds Lambda may wait to fill a batch (0..300)."""
-    parallelization_factor: int = 1
-    """Concurrent batches per shard (1..10)."""
-    maximum_retry_attempts: int = 10
-    """Retries of a failing batch before it goes to the on-failure destination (finite)."""
-    maximum_record_age_in_seconds: int = 21_600
-    """Records older than this go to the on-failure destination instead (60..604800)."""
-    bisect_batch_on_function_error: bool = True
-    """Split a failing batch in two to isolate the bad record."""
-    enabled: bool = True
-    """Whether the mapping polls."""
+    batch_size: int | None = None
+    """Records per invocation, 1..10000 (Lambda ``CreateEventSourceMapping``). Default: 300."""
+    starting_position: str | None = None
+    """Where a new mapping starts: ``TRIM_HORIZON`` (everything retained) or ``LATEST``.
+    Default: ``TRIM_HORIZON``."""
+    maximum_batching_window_in_seconds: int | None = None
+    """Seconds Lambda may wait to fill a batch, 0..300. Default: 0."""
+    parallelization_factor: int | None = None
+    """Concurrent batches per shard, 1..10. Default: 1."""
+    maximum_retry_attempts: int | None = None
+    """Retries of a failing batch before it goes to the on-failure destination, 0..10000
+    (finite, never -1). Default: 10; more warns."""
+    maximum_record_age_in_seconds: int | None = None
+    """Records older than this go to the on-failure destination instead, 60..604800.
+    Default: 21600 (6 hours)."""
+    bisect_batch_on_function_error: bool | None = None
+    """Split a failing batch in two to isolate the bad record. Default: true; false warns."""
+    enabled: bool | None = None
+    """Whether the mapping polls. Default: true."""
 
 
 @dataclass
 class AlarmSettings:
-    """Thresholds and actions of a consumer's alarms."""
+    """Thresholds and actions of a consumer's alarms. Every field is optional: a field left
+    ``None`` takes ``ALARM_DEFAULTS``' value."""
 
-    enabled: bool = True
-    """Create the alarms."""
+    enabled: bool | None = None
+    """Create the alarms. Default: true."""
     topic_arn: str | None = None
     """SNS topic notified on alarm and on recovery; ``None`` = alarms without actions."""
-    iterator_age_ms: int = 300_000
-    """Alarm when the oldest record a batch carries is older than this (ms)."""
-    period_seconds: int = 60
-    """Metric period."""
-    evaluation_periods: int = 5
-    """Consecutive breaching periods before the iterator-age alarm fires."""
+    iterator_age_ms: int | None = None
+    """Alarm when the oldest record a batch carries is older than this, 1000..604800000 ms.
+    Default: 300000 (5 minutes)."""
+    period_seconds: int | None = None
+    """Metric period, a multiple of 60 s. Default: 60."""
+    evaluation_periods: int | None = None
+    """Consecutive breaching periods before the iterator-age alarm fires, at least 1.
+    Default: 5."""
+
+
+#: Defaults every consumer function shares; each component overrides a few
+#: (``REPLICATOR_FUNCTION_DEFAULTS``, ``ARCHIVER_FUNCTION_DEFAULTS``).
+FUNCTION_DEFAULTS = FunctionSettings(
+    role_path="/",
+    runtime=DEFAULT_RUNTIME,
+    architecture="arm64",
+    memory_size=256,
+    timeout=120,
+    log_retention_days=30,
+    log_level="INFO",
+    extra_layers=[],
+    metrics_namespace="StreamReplica",
+)
+#: Defaults of both event source mappings.
+MAPPING_DEFAULTS = MappingSettings(
+    batch_size=300,
+    starting_position="TRIM_HORIZON",
+    maximum_batching_window_in_seconds=0,
+    parallelization_factor=1,
+    maximum_retry_attempts=10,
+    maximum_record_age_in_seconds=21_600,
+    bisect_batch_on_function_error=True,
+    enabled=True,
+)
+#: Defaults of every consumer's alarms.
+ALARM_DEFAULTS = AlarmSettings(
+    enabled=True, iterator_age_ms=300_000, period_seconds=60, evaluation_periods=5
+)
+
+S = TypeVar("S")
+T = TypeVar("T")
+
+
+def merge_settings(defaults: S, override: Any) -> S:
+    """``defaults`` with every field that ``override`` sets (not ``None``) taken from it.
+
+    ``override`` is ``None``, an instance of the same settings class, or a dict of its field
+    names (what Pulumi's multi-language provider passes). Nested settings merge field by field,
+    so a partial override never drops the component's other defaults. Raises
+    :class:`SettingError` for a dict key the class doesn't have, :class:`TypeError` for
+    another type.
+    """
+    owner = type(defaults).__name__
+    if override is None:
+        return replace(defaults)  # type: ignore[type-var]
+    if isinstance(override, Mapping):
+        known = {f.name for f in fields(defaults)}  # type: ignore[arg-type]
+        unknown = sorted(set(override) - known)
+        if unknown:
+            raise SettingError(owner, unknown[0], f"is not a field of {owner}")
+        values: Mapping[str, Any] = override
+    elif isinstance(override, type(defaults)):
+        values = {f.name: getattr(override, f.name) for f in fields(override)}  # type: ignore[arg-type]
+    else:
+        raise TypeError(f"expected {owner} or a dict, got {type(override).__name__}")
+    changes: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        current = getattr(defaults, name)
+        if is_dataclass(current) and not isinstance(current, type):
+            value = merge_settings(current, value)
+        changes[name] = value
+    return replace(defaults, **changes)  # type: ignore[type-var]
+
+
+def fill_defaults(args: Any, defaults: Mapping[str, Any]) -> None:
+    """In place: every field of the args dataclass ``args`` named in ``defaults`` that is
+    ``None`` takes its default; settings objects (dataclass defaults) merge field by field
+    over the default (:func:`merge_settings`). Lists are copied, never shared."""
+    for name, default in defaults.items():
+        current = getattr(args, name)
+        if is_dataclass(default) and not isinstance(default, type):
+            setattr(args, name, merge_settings(default, current))
+        elif current is None:
+            setattr(args, name, copy.deepcopy(default))
+
+
+def must(value: T | None, owner: str, field_name: str) -> T:
+    """``value``, or :class:`SettingError` when a required argument is ``None``."""
+    if value is None:
+        raise SettingError(owner, field_name, "is required")
+    return value
+
+
+def check_range(
+    owner: str, field_name: str, value: int | None, low: int, high: int, source: str = ""
+) -> None:
+    """:class:`SettingError` unless ``low <= value <= high`` (``source``: the AWS doc)."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int):
+        raise SettingError(owner, field_name, f"must be an integer {low}..{high}, got {value!r}")
+    if not low <= value <= high:
+        where = f" ({source})" if source else ""
+        raise SettingError(owner, field_name, f"must be {low}..{high}{where}, got {value}")
+
+
+def check_choice(owner: str, field_name: str, value: Any, choices: Sequence[Any]) -> None:
+    """:class:`SettingError` unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        allowed = ", ".join(str(c) for c in choices)
+        raise SettingError(owner, field_name, f"must be one of {allowed}, got {value!r}")
+
+
+def check_name(owner: str, field_name: str, value: str | None, pattern: re.Pattern[str]) -> None:
+    """:class:`SettingError` unless ``value`` (when set) fully matches ``pattern``."""
+    if value is not None and not (isinstance(value, str) and pattern.fullmatch(value)):
+        raise SettingError(
+            owner, field_name, f"must match {pattern.pattern} (AWS naming rules), got {value!r}"
+        )
+
+
+#: IAM role names: 1..64 of these (IAM quotas, "IAM name requirements").
+IAM_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
+#: Lambda function names: 1..64 of these (Lambda ``CreateFunction`` FunctionName).
+LAMBDA_FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: CloudWatch Logs accepts only these retention periods (``PutRetentionPolicy``).
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)  # fmt: skip
+LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def physical_name(name: str, suffix: str, max_length: int, allowed: str = "A-Za-z0-9-") -> str:
+    """A physical name derived from a component's logical ``name``: ``<name>-<suffix>``, with
+    characters outside ``allowed`` (a regex character class body) replaced by ``-``, and cut to
+    ``max_length`` with a 7-character hash of the full name when it is longer, so two long
+    logical names never collide by truncation."""
+    full = f"{name}-{suffix}" if suffix else name
+    clean = re.sub(f"[^{allowed}]", "-", full)
+    if len(clean) <= max_length:
+        return clean
+    digest = hashlib.sha256(full.encode("utf-8")).hexdigest()[:7]
+    return f"{clean[: max_length - 8].rstrip('-')}-{digest}"
+
+
+def validate_function(settings: FunctionSettings, owner: str, prefix: str = "function") -> None:
+    """:class:`SettingError` naming ``<owner>.<prefix>.<field>`` for values AWS would reject."""
+    check_choice(owner, f"{prefix}.runtime", settings.runtime, SUPPORTED_RUNTIMES)
+    check_choice(owner, f"{prefix}.architecture", settings.architecture, ARCHITECTURES)
+    check_range(owner, f"{prefix}.memory_size", settings.memory_size, 128, 10240, "Lambda quotas")
+    check_range(owner, f"{prefix}.timeout", settings.timeout, 1, 900, "Lambda quotas")
+    check_choice(
+        owner, f"{prefix}.log_retention_days", settings.log_retention_days, LOG_RETENTION_DAYS
+    )
+    check_choice(owner, f"{prefix}.log_level", settings.log_level, LOG_LEVELS)
+    check_name(owner, f"{prefix}.name", settings.name, LAMBDA_FUNCTION_NAME)
+    check_name(owner, f"{prefix}.role_name", settings.role_name, IAM_ROLE_NAME)
+    if settings.reserved_concurrency is not None:
+        check_range(
+            owner, f"{prefix}.reserved_concurrency", settings.reserved_concurrency, 0, 100_000
+        )
+
+
+def validate_mapping(settings: MappingSettings, owner: str, prefix: str = "mapping") -> None:
+    """:class:`SettingError` naming ``<owner>.<prefix>.<field>`` for values Lambda's
+    ``CreateEventSourceMapping`` would reject."""
+    check_range(owner, f"{prefix}.batch_size", settings.batch_size, 1, 10000)
+    check_choice(
+        owner, f"{prefix}.starting_position", settings.starting_position, STARTING_POSITIONS
+    )
+    check_range(
+        owner,
+        f"{prefix}.maximum_batching_window_in_seconds",
+        settings.maximum_batching_window_in_seconds,
+        0,
+        300,
+    )
+    check_range(owner, f"{prefix}.parallelization_factor", settings.parallelization_factor, 1, 10)
+    check_range(
+        owner, f"{prefix}.maximum_retry_attempts", settings.maximum_retry_attempts, 0, 10000
+    )
+    check_range(
+        owner,
+        f"{prefix}.maximum_record_age_in_seconds",
+        settings.maximum_record_age_in_seconds,
+        60,
+        604800,
+    )
+
+
+def validate_alarms(settings: AlarmSettings, owner: str, prefix: str = "alarms") -> None:
+    """:class:`SettingError` naming ``<owner>.<prefix>.<field>`` for values CloudWatch would
+    reject."""
+    check_range(owner, f"{prefix}.iterator_age_ms", settings.iterator_age_ms, 1000, 604_800_000)
+    period = settings.period_seconds
+    if period is None or period < 60 or period % 60:
+        raise SettingError(
+            owner, f"{prefix}.period_seconds", f"must be a multiple of 60, got {period!r}"
+        )
+    check_range(owner, f"{prefix}.evaluation_periods", settings.evaluation_periods, 1, 100)
+
+
+def warn_weakened(resource: pulumi.Resource, what: str, mapping: MappingSettings) -> None:
+    """``pulumi.log.warn`` for each safety default of a mapping the caller weakened."""
+    if mapping.bisect_batch_on_function_error is False:
+        pulumi.log.warn(
+            f"{what}: bisect_batch_on_function_error is off: one bad record holds back its "
+            "whole batch until the retries run out",
+            resource,
+        )
+    default_retries = MAPPING_DEFAULTS.maximum_retry_attempts or 0
+    if (mapping.maximum_retry_attempts or 0) > default_retries:
+        pulumi.log.warn(
+            f"{what}: maximum_retry_attempts {mapping.maximum_retry_attempts} is above the "
+            f"default {default_retries}: a failing batch blocks its shard for longer",
+            resource,
+        )
 
 
 @dataclass
@@ -167,40 +397,17 @@ class ConsumerFunction:
     alarms: list[aws.cloudwatch.MetricAlarm] = field(default_factory=list)
 
 
-def validate_function(settings: FunctionSettings, what: str) -> None:
-    """ValueError naming ``what`` and the field for settings AWS would reject."""
-    if settings.runtime not in SUPPORTED_RUNTIMES:
-        raise ValueError(f"{what}.runtime must be one of {SUPPORTED_RUNTIMES}")
-    if settings.architecture not in ARCHITECTURES:
-        raise ValueError(f"{what}.architecture must be one of {ARCHITECTURES}")
-    if not 128 <= settings.memory_size <= 10240:
-        raise ValueError(f"{what}.memory_size must be 128..10240 MB")
-    if not 1 <= settings.timeout <= 900:
-        raise ValueError(f"{what}.timeout must be 1..900 seconds")
-
-
-def validate_mapping(settings: MappingSettings, what: str) -> None:
-    """ValueError naming ``what`` and the field for mapping settings AWS would reject."""
-    if not 1 <= settings.batch_size <= 10000:
-        raise ValueError(f"{what}.batch_size must be 1..10000")
-    if settings.starting_position not in STARTING_POSITIONS:
-        raise ValueError(f"{what}.starting_position must be one of {STARTING_POSITIONS}")
-    if not 0 <= settings.maximum_batching_window_in_seconds <= 300:
-        raise ValueError(f"{what}.maximum_batching_window_in_seconds must be 0..300")
-    if not 1 <= settings.parallelization_factor <= 10:
-        raise ValueError(f"{what}.parallelization_factor must be 1..10")
-    if not 0 <= settings.maximum_retry_attempts <= 10000:
-        raise ValueError(f"{what}.maximum_retry_attempts must be finite: 0..10000")
-    if not 60 <= settings.maximum_record_age_in_seconds <= 604800:
-        raise ValueError(f"{what}.maximum_record_age_in_seconds must be 60..604800")
-
-
 def create_consumer_base(
-    parent: pulumi.Resource, name: str, function: FunctionSettings, account_id: str
+    parent: pulumi.Resource,
+    name: str,
+    function: FunctionSettings,
+    account_id: str,
+    tags: Mapping[str, str] | None = None,
 ) -> ConsumerBase:
     """Role, log group and the two queues of one consumer (children of ``parent``).
 
-    ``account_id`` is the function's own account (the role's ``aws:SourceAccount`` condition).
+    ``account_id`` is the function's own account (the role's ``aws:SourceAccount`` condition);
+    ``tags`` go on every taggable resource (merged with the provider's default tags by AWS).
     """
     role_opts = pulumi.ResourceOptions(
         parent=parent, delete_before_replace=function.role_name is not None
@@ -210,12 +417,14 @@ def create_consumer_base(
         name=function.role_name,
         path=function.role_path,
         assume_role_policy=json.dumps(policies.lambda_trust_policy(account_id)),
+        tags=tags,
         opts=role_opts,
     )
     log_group = aws.cloudwatch.LogGroup(
         f"{name}-logs",
         name=f"/aws/lambda/{function.name}" if function.name else None,
         retention_in_days=function.log_retention_days,
+        tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )
     dead_letter_queue = aws.sqs.Queue(
@@ -223,6 +432,7 @@ def create_consumer_base(
         max_message_size=MAX_QUEUE_MESSAGE_BYTES,
         message_retention_seconds=MAX_QUEUE_RETENTION_SECONDS,
         sqs_managed_sse_enabled=True,
+        tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )
     failure_queue = aws.sqs.Queue(
@@ -230,6 +440,7 @@ def create_consumer_base(
         max_message_size=MAX_QUEUE_MESSAGE_BYTES,
         message_retention_seconds=MAX_QUEUE_RETENTION_SECONDS,
         sqs_managed_sse_enabled=True,
+        tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )
     return ConsumerBase(role, log_group, dead_letter_queue, failure_queue)
@@ -246,26 +457,31 @@ def create_consumer_function(
     alarm_settings: AlarmSettings,
     region: str,
     handler: str,
-    service_name: str,
     environment: Mapping[str, pulumi.Input[str]],
     event_source_arn: pulumi.Input[str],
+    tags: Mapping[str, str] | None = None,
 ) -> ConsumerFunction:
-    """Role policy, function, event source mapping and alarms of one consumer."""
+    """Role policy, function, event source mapping and alarms of one consumer.
+
+    ``function``, ``mapping`` and ``alarm_settings`` are resolved (defaults filled in);
+    ``tags`` go on every taggable resource."""
     role_policy = aws.iam.RolePolicy(
         f"{name}-policy",
         role=base.role.id,
         policy=policy,
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    layers = [
-        function.powertools_layer_arn
-        or powertools_layer_arn(region, function.runtime, function.architecture),
-        *function.extra_layers,
+    runtime = str(function.runtime)
+    architecture = str(function.architecture)
+    log_level = str(function.log_level)
+    layers: list[pulumi.Input[str]] = [
+        function.powertools_layer_arn or powertools_layer_arn(region, runtime, architecture),
+        *(function.extra_layers or []),
     ]
     variables: dict[str, pulumi.Input[str]] = {
-        env.POWERTOOLS_SERVICE_NAME: service_name,
-        env.POWERTOOLS_METRICS_NAMESPACE: function.metrics_namespace,
-        env.POWERTOOLS_LOG_LEVEL: function.log_level,
+        env.POWERTOOLS_SERVICE_NAME: str(function.service_name),
+        env.POWERTOOLS_METRICS_NAMESPACE: str(function.metrics_namespace),
+        env.POWERTOOLS_LOG_LEVEL: log_level,
         env.DEAD_LETTER_QUEUE_URL: base.dead_letter_queue.url,
         **environment,
     }
@@ -273,8 +489,8 @@ def create_consumer_function(
         f"{name}-function",
         name=function.name,
         role=base.role.arn,
-        runtime=function.runtime,
-        architectures=[function.architecture],
+        runtime=runtime,
+        architectures=[architecture],
         handler=handler,
         code=assets.handler_archive(),
         memory_size=function.memory_size,
@@ -282,10 +498,11 @@ def create_consumer_function(
         reserved_concurrent_executions=function.reserved_concurrency,
         layers=layers,
         environment=aws.lambda_.FunctionEnvironmentArgs(variables=variables),
+        tags=tags,
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(
             log_format="JSON",
             log_group=base.log_group.name,
-            application_log_level=_LAMBDA_LOG_LEVELS.get(function.log_level, function.log_level),
+            application_log_level=_LAMBDA_LOG_LEVELS.get(log_level, log_level),
             system_log_level="WARN",
         ),
         opts=pulumi.ResourceOptions(
@@ -307,6 +524,7 @@ def create_consumer_function(
         maximum_record_age_in_seconds=mapping.maximum_record_age_in_seconds,
         bisect_batch_on_function_error=mapping.bisect_batch_on_function_error,
         function_response_types=["ReportBatchItemFailures"],
+        tags=tags,
         destination_config=aws.lambda_.EventSourceMappingDestinationConfigArgs(
             on_failure=aws.lambda_.EventSourceMappingDestinationConfigOnFailureArgs(
                 destination_arn=base.failure_queue.arn,
@@ -323,5 +541,6 @@ def create_consumer_function(
             dead_letter_queue_name=base.dead_letter_queue.name,
             failure_queue_name=base.failure_queue.name,
             settings=alarm_settings,
+            tags=tags,
         )
     return ConsumerFunction(role_policy, fn, esm, created_alarms)

@@ -1,9 +1,8 @@
 """The source half of the replica (prod account): the replicator function and what feeds it."""
 
-from __future__ import annotations
-
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -12,109 +11,167 @@ from stream_replica.handlers import environment as env
 from . import assets, policies
 from .common import (
     ACCESS_MODES,
+    ALARM_DEFAULTS,
+    FUNCTION_DEFAULTS,
+    IAM_ROLE_NAME,
+    MAPPING_DEFAULTS,
     AlarmSettings,
     FunctionSettings,
     MappingSettings,
+    check_account_id,
+    check_choice,
+    check_name,
+    check_range,
     create_consumer_base,
     create_consumer_function,
-    require_account_id,
+    fill_defaults,
+    merge_settings,
+    must,
+    physical_name,
+    validate_alarms,
     validate_function,
     validate_mapping,
+    warn_weakened,
 )
-from .replica_target import DEFAULT_REPLICATOR_ROLE_NAME
+from .exceptions import SettingError
 
 #: The replicator is CPU-bound (decode, serialise); at 256 MB one invocation per shard keeps
 #: ~820 records/s at 5 ms per AWS call, below a shard's 1,000 records/s write limit; 512 MB
 #: keeps ~1,580 at about the same cost per record (bench/results.md, "Lambda cost").
 DEFAULT_REPLICATOR_MEMORY_MB = 512
 
+#: The replicator function's defaults: a field of ``ReplicaSourceArgs.function`` left ``None``
+#: takes its value from here.
+REPLICATOR_FUNCTION_DEFAULTS = merge_settings(
+    FUNCTION_DEFAULTS, FunctionSettings(memory_size=DEFAULT_REPLICATOR_MEMORY_MB, timeout=120)
+)
 
-def _replicator_function() -> FunctionSettings:
-    return FunctionSettings(
-        role_name=DEFAULT_REPLICATOR_ROLE_NAME,
-        timeout=120,
-        memory_size=DEFAULT_REPLICATOR_MEMORY_MB,
-    )
+#: Defaults of :class:`ReplicaSourceArgs`: a field left ``None`` takes its value from here.
+REPLICA_SOURCE_DEFAULTS: dict[str, Any] = {
+    "access_mode": "assume-role",
+    "session_name": "stream-replica",
+    "partition": "aws",
+    "create_source_stream": False,
+    "source_stream_shard_count": 1,
+    "source_stream_retention_hours": 24,
+    "max_write_concurrency": 4,
+    "function": REPLICATOR_FUNCTION_DEFAULTS,
+    "mapping": MAPPING_DEFAULTS,
+    "alarms": ALARM_DEFAULTS,
+    "tags": {},
+}
 
 
 @dataclass
 class ReplicaSourceArgs:
-    """Inputs of :class:`ReplicaSource`."""
+    """Inputs of :class:`ReplicaSource`. Fields left ``None`` take ``REPLICA_SOURCE_DEFAULTS``;
+    a partial ``function``/``mapping``/``alarms`` merges over the defaults field by field."""
 
     account_id: str
-    """The source (prod) account: where the stream and the replicator live."""
+    """The source (prod) account, 12 digits: where the stream and the replicator live."""
     region: str
     """Region of the stream and the function (also picks the Powertools layer)."""
     table_name: pulumi.Input[str] | None = None
-    """Target table name (from the target half)."""
+    """Target table name (from the target half). Required."""
     table_arn: pulumi.Input[str] | None = None
-    """Target table ARN (from the target half)."""
+    """Target table ARN (from the target half). Required."""
     writer_role_arn: pulumi.Input[str] | None = None
-    """Writer role to assume (assume-role mode; from the target half)."""
+    """Writer role to assume (from the target half). Required in ``assume-role`` mode."""
     target_region: pulumi.Input[str] | None = None
-    """Region of the target table; ``None`` = ``region``."""
-    access_mode: str = "assume-role"
-    """``assume-role`` or ``resource-policy``; must match the target half."""
+    """Region of the target table. Default: ``region``."""
+    access_mode: str | None = None
+    """``assume-role`` or ``resource-policy``; must match the target half.
+    Default: ``assume-role``."""
     external_id: str | None = None
-    """``sts:ExternalId`` to pass when assuming the writer role."""
-    session_name: str = "stream-replica"
-    """Session name of the AssumeRole call (shows in the target account's CloudTrail)."""
-    partition: str = "aws"
-    """AWS partition."""
-    source_stream_name: str | None = "web-analytics"
-    """Name of the Kinesis stream to replicate (in ``account_id``/``region``)."""
+    """``sts:ExternalId`` to pass when assuming the writer role. Default: none."""
+    session_name: str | None = None
+    """Session name of the AssumeRole call (shows in the target account's CloudTrail).
+    Default: ``stream-replica``."""
+    partition: str | None = None
+    """AWS partition. Default: ``aws``."""
+    source_stream_name: str | None = None
+    """Name of the Kinesis stream to replicate (in ``account_id``/``region``). Give this or
+    ``source_stream_arn``."""
     source_stream_arn: str | None = None
     """ARN of the stream instead of its name."""
-    create_source_stream: bool = False
-    """Create the stream (named ``source_stream_name``) instead of using an existing one."""
-    source_stream_shard_count: int = 1
-    """Shards of a created stream."""
-    source_stream_retention_hours: int = 24
-    """Retention of a created stream."""
+    create_source_stream: bool | None = None
+    """Create the stream (named ``source_stream_name``) instead of using an existing one.
+    Default: false."""
+    source_stream_shard_count: int | None = None
+    """Shards of a created stream, 1..10000. Default: 1."""
+    source_stream_retention_hours: int | None = None
+    """Retention of a created stream, 24..8760 hours (Kinesis quotas). Default: 24."""
     source_stream_kms_key_arn: str | None = None
     """Customer-managed key of an existing stream (the role may decrypt with it via
     Kinesis). A created stream uses the AWS-managed key ``alias/aws/kinesis``, which needs no
     grant."""
-    max_write_concurrency: int = 4
-    """Concurrent BatchWriteItem calls per invocation (``MAX_WRITE_CONCURRENCY``)."""
-    function: FunctionSettings = field(default_factory=_replicator_function)
-    """The replicator function. Its ``role_name`` must be fixed (the target half trusts it)."""
-    mapping: MappingSettings = field(default_factory=MappingSettings)
-    """The Kinesis event source mapping."""
-    alarms: AlarmSettings = field(default_factory=AlarmSettings)
-    """The replicator's alarms."""
+    max_write_concurrency: int | None = None
+    """Concurrent BatchWriteItem calls per invocation (``MAX_WRITE_CONCURRENCY``), 1..64.
+    Default: 4."""
+    function: FunctionSettings | None = None
+    """The replicator function; unset fields take ``REPLICATOR_FUNCTION_DEFAULTS`` (512 MB,
+    120 s). Its ``role_name`` is always fixed (the target half trusts it by ARN): default
+    ``<component name>-replicator``."""
+    mapping: MappingSettings | None = None
+    """The Kinesis event source mapping; unset fields take ``MAPPING_DEFAULTS``."""
+    alarms: AlarmSettings | None = None
+    """The replicator's alarms; unset fields take ``ALARM_DEFAULTS``."""
+    tags: dict[str, str] | None = None
+    """Tags for every taggable resource of the component (merged with the provider's default
+    tags). Default: none."""
+
+    def __post_init__(self) -> None:
+        fill_defaults(self, REPLICA_SOURCE_DEFAULTS)
 
     def validate(self) -> None:
-        """ValueError naming the field for settings that can't work."""
-        require_account_id(self.account_id, "ReplicaSourceArgs.account_id")
-        if self.access_mode not in ACCESS_MODES:
-            raise ValueError(f"ReplicaSourceArgs.access_mode must be one of {ACCESS_MODES}")
-        if self.table_name is None or self.table_arn is None:
-            raise ValueError("ReplicaSourceArgs.table_name and table_arn are required")
+        """:class:`SettingError` naming the field for settings that can't work."""
+        owner = "ReplicaSourceArgs"
+        check_account_id(owner, "account_id", self.account_id)
+        check_choice(owner, "access_mode", self.access_mode, ACCESS_MODES)
+        if self.table_name is None:
+            raise SettingError(owner, "table_name", "is required")
+        if self.table_arn is None:
+            raise SettingError(owner, "table_arn", "is required")
         if self.access_mode == "assume-role" and self.writer_role_arn is None:
-            raise ValueError("ReplicaSourceArgs.writer_role_arn is required in assume-role mode")
-        if not self.function.role_name:
-            raise ValueError(
-                "ReplicaSourceArgs.function.role_name must be fixed: the target half trusts "
-                "the replicator role by its ARN"
-            )
+            raise SettingError(owner, "writer_role_arn", "is required in assume-role mode")
         if self.create_source_stream and self.source_stream_arn:
-            raise ValueError(
-                "ReplicaSourceArgs: create_source_stream creates the stream by name; "
-                "don't also give source_stream_arn"
+            raise SettingError(
+                owner,
+                "source_stream_arn",
+                "must be empty when create_source_stream is true (the stream is created by name)",
             )
         if not (self.source_stream_name or self.source_stream_arn):
-            raise ValueError("ReplicaSourceArgs: give source_stream_name or source_stream_arn")
-        if not 1 <= self.max_write_concurrency <= 64:
-            raise ValueError("ReplicaSourceArgs.max_write_concurrency must be 1..64")
-        validate_function(self.function, "ReplicaSourceArgs.function")
-        validate_mapping(self.mapping, "ReplicaSourceArgs.mapping")
+            raise SettingError(owner, "source_stream_name", "is required (or source_stream_arn)")
+        check_range(owner, "max_write_concurrency", self.max_write_concurrency, 1, 64)
+        check_range(owner, "source_stream_shard_count", self.source_stream_shard_count, 1, 10000)
+        check_range(
+            owner,
+            "source_stream_retention_hours",
+            self.source_stream_retention_hours,
+            24,
+            8760,
+            "Kinesis Data Streams quotas",
+        )
+        function = must(self.function, owner, "function")
+        check_name(owner, "function.role_name", function.role_name, IAM_ROLE_NAME)
+        validate_function(function, owner)
+        validate_mapping(must(self.mapping, owner, "mapping"), owner)
+        validate_alarms(must(self.alarms, owner, "alarms"), owner)
 
-    @property
-    def role_arn(self) -> str:
+    def replicator_role_name(self, component_name: str) -> str:
+        """The replicator role's name: ``function.role_name``, or one derived from the
+        component's logical name (``<name>-replicator``, at most 64 characters)."""
+        role_name = self.function.role_name if self.function else None
+        return role_name or physical_name(component_name, "replicator", 64, r"\w+=,.@-")
+
+    def replicator_role_arn(self, component_name: str) -> str:
         """The replicator role's deterministic ARN."""
+        function = must(self.function, "ReplicaSourceArgs", "function")
         return policies.role_arn(
-            self.account_id, str(self.function.role_name), self.function.role_path, self.partition
+            self.account_id,
+            self.replicator_role_name(component_name),
+            str(function.role_path),
+            str(self.partition),
         )
 
 
@@ -145,8 +202,23 @@ class ReplicaSource(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("stream-replica:index:ReplicaSource", name, None, opts)
+        if isinstance(args, dict):  # the multi-language provider passes a dict
+            args = ReplicaSourceArgs(**args)
         args.validate()
         self.args = args
+        function = merge_settings(
+            must(args.function, "ReplicaSourceArgs", "function"),
+            FunctionSettings(
+                role_name=args.replicator_role_name(name),
+                service_name=physical_name(name, "", 128, r"\w.-"),
+            ),
+        )
+        # The component-derived defaults yield to what the caller set.
+        function = merge_settings(function, args.function)
+        mapping = must(args.mapping, "ReplicaSourceArgs", "mapping")
+        alarm_settings = must(args.alarms, "ReplicaSourceArgs", "alarms")
+        tags = dict(args.tags or {})
+        warn_weakened(self, f"ReplicaSource {name}", mapping)
 
         self.source_stream: aws.kinesis.Stream | None = None
         if args.create_source_stream:
@@ -160,6 +232,7 @@ class ReplicaSource(pulumi.ComponentResource):
                 ),
                 encryption_type="KMS",
                 kms_key_id="alias/aws/kinesis",
+                tags=tags,
                 opts=pulumi.ResourceOptions(
                     parent=self, delete_before_replace=args.source_stream_name is not None
                 ),
@@ -173,7 +246,7 @@ class ReplicaSource(pulumi.ComponentResource):
                 f"{args.source_stream_name}"
             )
 
-        base = create_consumer_base(self, name, args.function, args.account_id)
+        base = create_consumer_base(self, name, function, args.account_id, tags)
         policy = pulumi.Output.all(
             stream=stream_arn,
             log_group=base.log_group.arn,
@@ -187,7 +260,7 @@ class ReplicaSource(pulumi.ComponentResource):
                     source_stream_arn=v["stream"],
                     log_group_arn=v["log_group"],
                     queue_arns=[v["dlq"], v["failures"]],
-                    access_mode=args.access_mode,
+                    access_mode=str(args.access_mode),
                     writer_role_arn=v["writer"],
                     table_arn=v["table"],
                     source_stream_kms_key_arn=args.source_stream_kms_key_arn,
@@ -196,7 +269,7 @@ class ReplicaSource(pulumi.ComponentResource):
             )
         )
         environment: dict[str, pulumi.Input[str]] = {
-            env.ACCESS_MODE: args.access_mode,
+            env.ACCESS_MODE: str(args.access_mode),
             env.TABLE_NAME: args.table_name,  # type: ignore[dict-item]
             env.TABLE_ARN: args.table_arn,  # type: ignore[dict-item]
             env.TARGET_REGION: (
@@ -206,7 +279,7 @@ class ReplicaSource(pulumi.ComponentResource):
         }
         if args.access_mode == "assume-role":
             environment[env.WRITER_ROLE_ARN] = args.writer_role_arn  # type: ignore[assignment]
-            environment[env.WRITER_ROLE_SESSION_NAME] = args.session_name
+            environment[env.WRITER_ROLE_SESSION_NAME] = str(args.session_name)
             if args.external_id:
                 environment[env.WRITER_EXTERNAL_ID] = args.external_id
         consumer = create_consumer_function(
@@ -214,14 +287,14 @@ class ReplicaSource(pulumi.ComponentResource):
             name,
             base=base,
             policy=policy,
-            function=args.function,
-            mapping=args.mapping,
-            alarm_settings=args.alarms,
+            function=function,
+            mapping=mapping,
+            alarm_settings=alarm_settings,
             region=args.region,
             handler=assets.REPLICATOR_HANDLER,
-            service_name="stream-replica-replicator",
             environment=environment,
             event_source_arn=stream_arn,
+            tags=tags,
         )
         self.role = base.role
         self.role_policy = consumer.role_policy

@@ -1,27 +1,40 @@
 """The target half of the replica (POC account): the table and how the replicator may write it."""
 
-from __future__ import annotations
-
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from . import policies
-from .common import ACCESS_MODES, require_account_id
+from .common import (
+    ACCESS_MODES,
+    IAM_ROLE_NAME,
+    check_account_id,
+    check_choice,
+    check_name,
+    check_range,
+    fill_defaults,
+)
+from .exceptions import SettingError
 
 HASH_KEY = "seqNumbershardIdHash"
 RANGE_KEY = "sequenceNumber"
 
-#: The replicator's execution role name when none is given; both halves must agree on it.
+#: The replicator's execution role name the example stacks' program uses when none is
+#: configured; both stacks must agree on it.
 DEFAULT_REPLICATOR_ROLE_NAME = "stream-replica-replicator"
 
 BILLING_MODES: tuple[str, ...] = ("PAY_PER_REQUEST", "PROVISIONED")
+#: Stream view types that carry the new image the archiver needs.
 STREAM_VIEW_TYPES: tuple[str, ...] = ("NEW_IMAGE", "NEW_AND_OLD_IMAGES")
 TABLE_ENCRYPTIONS: tuple[str, ...] = ("AWS_MANAGED", "AWS_OWNED")
-_ATTRIBUTE_TYPES = ("S", "N", "B")
+ATTRIBUTE_TYPES: tuple[str, ...] = ("S", "N", "B")
+PROJECTION_TYPES: tuple[str, ...] = ("ALL", "KEYS_ONLY", "INCLUDE")
+#: DynamoDB table and index names: 3..255 of these (DynamoDB naming rules).
+DYNAMODB_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 
 
 @dataclass
@@ -29,100 +42,155 @@ class SecondaryIndex:
     """A global secondary index on payload attributes (e.g. user e-mail + timestamp)."""
 
     name: str
-    """Index name."""
+    """Index name (3..255 of ``A-Za-z0-9_.-``)."""
     hash_key: str
     """Partition key attribute."""
-    hash_key_type: str = "S"
-    """``S``, ``N`` or ``B``."""
+    hash_key_type: str | None = None
+    """``S``, ``N`` or ``B``. Default: ``S``."""
     range_key: str | None = None
     """Sort key attribute, if any."""
-    range_key_type: str = "S"
-    """``S``, ``N`` or ``B``."""
-    projection_type: str = "ALL"
-    """``ALL``, ``KEYS_ONLY`` or ``INCLUDE``."""
-    non_key_attributes: Sequence[str] = ()
+    range_key_type: str | None = None
+    """``S``, ``N`` or ``B``. Default: ``S``."""
+    projection_type: str | None = None
+    """``ALL``, ``KEYS_ONLY`` or ``INCLUDE``. Default: ``ALL``."""
+    non_key_attributes: list[str] | None = None
     """Projected attributes for ``INCLUDE``."""
+
+    def __post_init__(self) -> None:
+        fill_defaults(self, {"hash_key_type": "S", "range_key_type": "S", "projection_type": "ALL"})
+
+
+#: Defaults of :class:`ReplicaTargetArgs`: a field left ``None`` takes its value from here.
+REPLICA_TARGET_DEFAULTS: dict[str, Any] = {
+    "access_mode": "assume-role",
+    "replicator_role_path": "/",
+    "partition": "aws",
+    "billing_mode": "PAY_PER_REQUEST",
+    "read_capacity": 20,
+    "write_capacity": 20,
+    "stream_view_type": "NEW_IMAGE",
+    "point_in_time_recovery": True,
+    "deletion_protection": True,
+    "protect": True,
+    "secondary_indexes": [],
+    "writer_role_path": "/",
+    "writer_max_session_seconds": 3600,
+    "tags": {},
+}
 
 
 @dataclass
 class ReplicaTargetArgs:
-    """Inputs of :class:`ReplicaTarget`."""
+    """Inputs of :class:`ReplicaTarget`. Fields left ``None`` take
+    ``REPLICA_TARGET_DEFAULTS``."""
 
     source_account_id: str
-    """Account of the replicator (prod): the only account trusted to write."""
-    access_mode: str = "assume-role"
-    """``assume-role`` (a writer role the replicator assumes) or ``resource-policy`` (a table
-    resource policy; no STS)."""
-    replicator_role_name: str = DEFAULT_REPLICATOR_ROLE_NAME
+    """Account of the replicator (prod), 12 digits: the only account trusted to write."""
+    replicator_role_name: str | None = None
     """Name of the replicator's execution role in the source account (deterministic, so it can
-    be trusted before it exists)."""
-    replicator_role_path: str = "/"
-    """IAM path of that role."""
+    be trusted before it exists). Required (``CrossAccountStreamReplica`` fills it in)."""
+    access_mode: str | None = None
+    """``assume-role`` (a writer role the replicator assumes) or ``resource-policy`` (a table
+    resource policy; no STS). Default: ``assume-role``."""
+    replicator_role_path: str | None = None
+    """IAM path of that role. Default: ``/``."""
     external_id: str | None = None
-    """``sts:ExternalId`` the replicator must pass to assume the writer role."""
-    partition: str = "aws"
-    """AWS partition of both accounts."""
+    """``sts:ExternalId`` the replicator must pass to assume the writer role. Default: none."""
+    partition: str | None = None
+    """AWS partition of both accounts. Default: ``aws``."""
     table_name: str | None = None
-    """Table name; ``None`` lets Pulumi autoname it."""
-    billing_mode: str = "PAY_PER_REQUEST"
-    """``PAY_PER_REQUEST`` (on demand) or ``PROVISIONED``."""
-    read_capacity: int = 20
-    """Read capacity units when provisioned (the seed's 20)."""
-    write_capacity: int = 20
-    """Write capacity units when provisioned (the seed's 20)."""
-    stream_view_type: str = "NEW_IMAGE"
-    """What the table's stream carries for the archiver."""
-    point_in_time_recovery: bool = True
-    """Continuous backups."""
+    """Table name; ``None`` lets Pulumi autoname it (from the component's name)."""
+    billing_mode: str | None = None
+    """``PAY_PER_REQUEST`` (on demand) or ``PROVISIONED``. Default: ``PAY_PER_REQUEST``."""
+    read_capacity: int | None = None
+    """Read capacity units when provisioned. Default: 20 (the seed's)."""
+    write_capacity: int | None = None
+    """Write capacity units when provisioned. Default: 20 (the seed's)."""
+    stream_view_type: str | None = None
+    """What the table's stream carries for the archiver: ``NEW_IMAGE`` or
+    ``NEW_AND_OLD_IMAGES``. Default: ``NEW_IMAGE``."""
+    point_in_time_recovery: bool | None = None
+    """Continuous backups. Default: true; false warns."""
     table_encryption: str | None = None
     """``AWS_MANAGED`` (KMS key ``aws/dynamodb``) or ``AWS_OWNED``. ``None`` picks
     ``AWS_MANAGED`` in assume-role mode and ``AWS_OWNED`` in resource-policy mode, because
     DynamoDB refuses cross-account access through a resource policy to a table encrypted
     with the AWS-managed key."""
-    deletion_protection: bool = True
-    """DynamoDB deletion protection."""
-    protect: bool = True
+    deletion_protection: bool | None = None
+    """DynamoDB deletion protection. Default: true; false warns."""
+    protect: bool | None = None
     """Pulumi ``protect`` and ``retain_on_delete`` on the table: a destroy or a replacing
-    change stops instead of dropping the data."""
-    secondary_indexes: Sequence[SecondaryIndex] = field(default_factory=list)
-    """Global secondary indexes."""
+    change stops instead of dropping the data. Default: true; false warns."""
+    secondary_indexes: list[SecondaryIndex] | None = None
+    """Global secondary indexes. Default: none."""
     writer_role_name: str | None = None
     """Writer role name (assume-role mode); ``None`` autonames it."""
-    writer_role_path: str = "/"
-    """IAM path of the writer role."""
-    writer_max_session_seconds: int = 3600
-    """Longest session the replicator gets (role chaining caps it at one hour anyway)."""
+    writer_role_path: str | None = None
+    """IAM path of the writer role. Default: ``/``."""
+    writer_max_session_seconds: int | None = None
+    """Longest session the replicator gets, 3600..43200 (role chaining caps it at one hour
+    anyway). Default: 3600."""
+    tags: dict[str, str] | None = None
+    """Tags for every taggable resource of the component (merged with the provider's default
+    tags). Default: none."""
+
+    def __post_init__(self) -> None:
+        fill_defaults(self, REPLICA_TARGET_DEFAULTS)
+        self.secondary_indexes = [
+            SecondaryIndex(**index) if isinstance(index, dict) else index
+            for index in self.secondary_indexes or []
+        ]
 
     def validate(self) -> None:
-        """ValueError naming the field for settings that can't work."""
-        require_account_id(self.source_account_id, "ReplicaTargetArgs.source_account_id")
-        if self.access_mode not in ACCESS_MODES:
-            raise ValueError(f"ReplicaTargetArgs.access_mode must be one of {ACCESS_MODES}")
-        if self.billing_mode not in BILLING_MODES:
-            raise ValueError(f"ReplicaTargetArgs.billing_mode must be one of {BILLING_MODES}")
-        if self.stream_view_type not in STREAM_VIEW_TYPES:
-            raise ValueError(
-                f"ReplicaTargetArgs.stream_view_type must be one of {STREAM_VIEW_TYPES}"
-            )
-        if self.table_encryption is not None and self.table_encryption not in TABLE_ENCRYPTIONS:
-            raise ValueError(
-                f"ReplicaTargetArgs.table_encryption must be one of {TABLE_ENCRYPTIONS}"
-            )
+        """:class:`SettingError` naming the field for settings that can't work."""
+        owner = "ReplicaTargetArgs"
+        check_account_id(owner, "source_account_id", self.source_account_id)
+        if not self.replicator_role_name:
+            raise SettingError(owner, "replicator_role_name", "is required")
+        check_name(owner, "replicator_role_name", self.replicator_role_name, IAM_ROLE_NAME)
+        check_name(owner, "writer_role_name", self.writer_role_name, IAM_ROLE_NAME)
+        check_name(owner, "table_name", self.table_name, DYNAMODB_NAME)
+        check_choice(owner, "access_mode", self.access_mode, ACCESS_MODES)
+        check_choice(owner, "billing_mode", self.billing_mode, BILLING_MODES)
+        check_range(owner, "read_capacity", self.read_capacity, 1, 40000)
+        check_range(owner, "write_capacity", self.write_capacity, 1, 40000)
+        check_choice(owner, "stream_view_type", self.stream_view_type, STREAM_VIEW_TYPES)
+        check_range(
+            owner, "writer_max_session_seconds", self.writer_max_session_seconds, 3600, 43200
+        )
+        if self.table_encryption is not None:
+            check_choice(owner, "table_encryption", self.table_encryption, TABLE_ENCRYPTIONS)
         if self.access_mode == "resource-policy" and self.table_encryption == "AWS_MANAGED":
-            raise ValueError(
-                "ReplicaTargetArgs.table_encryption: DynamoDB does not allow cross-account "
-                "access through a resource policy to a table encrypted with the AWS-managed key; "
-                "use AWS_OWNED"
+            raise SettingError(
+                owner,
+                "table_encryption",
+                "can't be AWS_MANAGED with access_mode resource-policy: DynamoDB refuses "
+                "cross-account access through a resource policy to a table encrypted with the "
+                "AWS-managed key (use AWS_OWNED)",
             )
-        for index in self.secondary_indexes:
-            if index.name in ("", None):
-                raise ValueError("ReplicaTargetArgs.secondary_indexes: index without a name")
-            if index.hash_key_type not in _ATTRIBUTE_TYPES or (
-                index.range_key and index.range_key_type not in _ATTRIBUTE_TYPES
-            ):
-                raise ValueError(
-                    f"ReplicaTargetArgs.secondary_indexes[{index.name}]: key types are S, N or B"
-                )
+        types: dict[str, str] = {HASH_KEY: "S", RANGE_KEY: "S"}
+        for position, index in enumerate(self.secondary_indexes or []):
+            where = f"secondary_indexes[{position}]"
+            check_name(owner, f"{where}.name", index.name, DYNAMODB_NAME)
+            check_choice(owner, f"{where}.hash_key_type", index.hash_key_type, ATTRIBUTE_TYPES)
+            check_choice(owner, f"{where}.range_key_type", index.range_key_type, ATTRIBUTE_TYPES)
+            check_choice(owner, f"{where}.projection_type", index.projection_type, PROJECTION_TYPES)
+            keys = [(index.hash_key, index.hash_key_type, "hash_key")]
+            if index.range_key:
+                keys.append((index.range_key, index.range_key_type, "range_key"))
+            for attribute, kind, what in keys:
+                known = types.setdefault(attribute, str(kind))
+                if known != kind:
+                    raise SettingError(
+                        owner,
+                        f"{where}.{what}",
+                        f"declares {attribute!r} as {kind}, but it is {known} "
+                        + (
+                            "(a key attribute of the table: always S)"
+                            if attribute in (HASH_KEY, RANGE_KEY)
+                            else "elsewhere (one attribute has one type)"
+                        ),
+                    )
 
     @property
     def encryption(self) -> str:
@@ -136,9 +204,9 @@ class ReplicaTargetArgs:
         """The ARN the replicator's execution role has (or will have)."""
         return policies.role_arn(
             self.source_account_id,
-            self.replicator_role_name,
-            self.replicator_role_path,
-            self.partition,
+            str(self.replicator_role_name),
+            str(self.replicator_role_path),
+            str(self.partition),
         )
 
 
@@ -164,16 +232,26 @@ class ReplicaTarget(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("stream-replica:index:ReplicaTarget", name, None, opts)
+        if isinstance(args, dict):  # the multi-language provider passes a dict
+            args = ReplicaTargetArgs(**args)
         args.validate()
         self.args = args
+        tags = dict(args.tags or {})
+        for weakened, what in (
+            (args.protect is False, "protect is off: a destroy or replacement deletes the table"),
+            (args.deletion_protection is False, "deletion_protection is off"),
+            (args.point_in_time_recovery is False, "point_in_time_recovery is off"),
+        ):
+            if weakened:
+                pulumi.log.warn(f"ReplicaTarget {name}: {what}", self)
 
         attributes = {HASH_KEY: "S", RANGE_KEY: "S"}
         indexes = []
         provisioned = args.billing_mode == "PROVISIONED"
-        for index in args.secondary_indexes:
-            attributes[index.hash_key] = index.hash_key_type
+        for index in args.secondary_indexes or []:
+            attributes[index.hash_key] = str(index.hash_key_type)
             if index.range_key:
-                attributes[index.range_key] = index.range_key_type
+                attributes[index.range_key] = str(index.range_key_type)
             indexes.append(
                 aws.dynamodb.TableGlobalSecondaryIndexArgs(
                     name=index.name,
@@ -191,8 +269,8 @@ class ReplicaTarget(pulumi.ComponentResource):
                             else []
                         ),
                     ],
-                    projection_type=index.projection_type,
-                    non_key_attributes=list(index.non_key_attributes) or None,
+                    projection_type=str(index.projection_type),
+                    non_key_attributes=list(index.non_key_attributes or []) or None,
                     read_capacity=args.read_capacity if provisioned else None,
                     write_capacity=args.write_capacity if provisioned else None,
                 )
@@ -214,14 +292,15 @@ class ReplicaTarget(pulumi.ComponentResource):
             stream_enabled=True,
             stream_view_type=args.stream_view_type,
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
-                enabled=args.point_in_time_recovery
+                enabled=bool(args.point_in_time_recovery)
             ),
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(
                 enabled=args.encryption == "AWS_MANAGED"
             ),
             deletion_protection_enabled=args.deletion_protection,
+            tags=tags,
             opts=pulumi.ResourceOptions(
-                parent=self, protect=args.protect, retain_on_delete=args.protect
+                parent=self, protect=bool(args.protect), retain_on_delete=bool(args.protect)
             ),
         )
 
@@ -240,9 +319,10 @@ class ReplicaTarget(pulumi.ComponentResource):
                         args.source_account_id,
                         replicator_role_arn,
                         args.external_id,
-                        args.partition,
+                        str(args.partition),
                     )
                 ),
+                tags=tags,
                 opts=pulumi.ResourceOptions(
                     parent=self, delete_before_replace=args.writer_role_name is not None
                 ),
@@ -260,7 +340,7 @@ class ReplicaTarget(pulumi.ComponentResource):
                 policy=self.table.arn.apply(
                     lambda arn: json.dumps(
                         policies.table_resource_policy(
-                            arn, args.source_account_id, replicator_role_arn, args.partition
+                            arn, args.source_account_id, replicator_role_arn, str(args.partition)
                         )
                     )
                 ),

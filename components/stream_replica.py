@@ -1,12 +1,11 @@
 """``CrossAccountStreamReplica``: both halves in one program, one provider per account."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass, replace
 
 import pulumi
 import pulumi_aws as aws
 
+from .common import must
 from .replica_source import ReplicaSource, ReplicaSourceArgs
 from .replica_target import ReplicaTarget, ReplicaTargetArgs
 
@@ -32,6 +31,9 @@ class CrossAccountStreamReplicaArgs:
     target_region: str | None = None
     """Region of the target provider, for the replicator's ``TARGET_REGION``; ``None`` = the
     source's region."""
+    tags: dict[str, str] | None = None
+    """Tags for every taggable resource of both halves (a half's own ``tags`` win on the same
+    key). Default: none."""
 
 
 class CrossAccountStreamReplica(pulumi.ComponentResource):
@@ -58,20 +60,31 @@ class CrossAccountStreamReplica(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("stream-replica:index:CrossAccountStreamReplica", name, None, opts)
+        if isinstance(args, dict):  # the multi-language provider passes a dict
+            args = CrossAccountStreamReplicaArgs(**args)
         source_args = args.source
-        if not source_args.function.role_name:
-            raise ValueError(
-                "CrossAccountStreamReplicaArgs.source.function.role_name must be fixed: the "
-                "target half trusts the replicator role by its ARN"
-            )
+        if isinstance(source_args, dict):
+            source_args = ReplicaSourceArgs(**source_args)
+        target = ReplicaTargetArgs(**args.target) if isinstance(args.target, dict) else args.target
+        function = must(source_args.function, "CrossAccountStreamReplicaArgs", "source.function")
+        # The role name both halves agree on: the caller's, or one derived from this
+        # component's name (so two replicas in one account don't share a role).
+        role_name = source_args.replicator_role_name(name)
+        tags = dict(args.tags or {})
+        source_args = replace(
+            source_args,
+            function=replace(function, role_name=role_name),
+            tags={**tags, **(source_args.tags or {})},
+        )
         target_args = replace(
-            args.target,
+            target,
             source_account_id=source_args.account_id,
-            replicator_role_name=str(source_args.function.role_name),
-            replicator_role_path=source_args.function.role_path,
+            replicator_role_name=role_name,
+            replicator_role_path=function.role_path,
             access_mode=source_args.access_mode,
             external_id=source_args.external_id,
             partition=source_args.partition,
+            tags={**tags, **(target.tags or {})},
         )
         self.target = ReplicaTarget(
             f"{name}-target",

@@ -13,7 +13,6 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 from stream_replica.components import (
-    DEFAULT_REPLICATOR_ROLE_NAME,
     CrossAccountStreamReplica,
     CrossAccountStreamReplicaArgs,
     FunctionSettings,
@@ -45,9 +44,15 @@ def grants(resource: Any) -> dict[str, tuple[list[str], list[str]]]:
     }
 
 
+REPLICATOR_ROLE = "replicator"
+
+
 def target(**kwargs: Any) -> RenderedStack:
+    values: dict[str, Any] = {"source_account_id": SOURCE, "replicator_role_name": REPLICATOR_ROLE}
+    values.update(kwargs)
+
     def build() -> dict[str, Any]:
-        component = ReplicaTarget("t", ReplicaTargetArgs(source_account_id=SOURCE, **kwargs))
+        component = ReplicaTarget("t", ReplicaTargetArgs(**values))
         return {
             "table_name": component.table_name,
             "writer_role_arn": component.writer_role_arn,
@@ -64,6 +69,7 @@ def source(**kwargs: Any) -> RenderedStack:
         "table_name": "replica",
         "table_arn": TABLE_ARN,
         "writer_role_arn": WRITER_ARN,
+        "source_stream_name": "clicks",
     }
     values.update(kwargs)
 
@@ -105,7 +111,7 @@ def test_target_defaults() -> None:
     assert not role.delete_before_replace  # autonamed: create-before-delete is safe
     assert role.inputs["maxSessionDuration"] == 3600
     (trust,) = role.document("assumeRolePolicy")["Statement"]
-    expected_role = f"arn:aws:iam::{SOURCE}:role/{DEFAULT_REPLICATOR_ROLE_NAME}"
+    expected_role = f"arn:aws:iam::{SOURCE}:role/{REPLICATOR_ROLE}"
     assert trust["Condition"] == {"ArnEquals": {"aws:PrincipalArn": expected_role}}
     assert stack.outputs["replicator_role_arn"] == expected_role
     assert stack.outputs["writer_role_arn"] == role.state["arn"]
@@ -159,7 +165,7 @@ def test_target_resource_policy_mode() -> None:
     assert table.inputs["serverSideEncryption"] == {"enabled": False}
     policy = stack.one("aws:dynamodb/resourcePolicy:ResourcePolicy")
     assert policy.document() == policies.table_resource_policy(
-        table.state["arn"], SOURCE, f"arn:aws:iam::{SOURCE}:role/{DEFAULT_REPLICATOR_ROLE_NAME}"
+        table.state["arn"], SOURCE, f"arn:aws:iam::{SOURCE}:role/{REPLICATOR_ROLE}"
     )
     assert stack.outputs["writer_role_arn"] is None
 
@@ -177,7 +183,9 @@ def test_target_resource_policy_mode() -> None:
     ],
 )
 def test_target_rejects_settings_aws_would_refuse(kwargs: dict[str, Any], message: str) -> None:
-    args = ReplicaTargetArgs(**{"source_account_id": SOURCE, **kwargs})
+    args = ReplicaTargetArgs(
+        **{"source_account_id": SOURCE, "replicator_role_name": REPLICATOR_ROLE, **kwargs}
+    )
     with pytest.raises(ValueError, match=message):
         args.validate()
 
@@ -187,11 +195,11 @@ def test_target_rejects_settings_aws_would_refuse(kwargs: dict[str, Any], messag
 
 def test_source_defaults_use_the_named_stream() -> None:
     stack = source()
-    expected_stream = f"arn:aws:kinesis:{REGION}:{SOURCE}:stream/web-analytics"
+    expected_stream = f"arn:aws:kinesis:{REGION}:{SOURCE}:stream/clicks"
     assert stack.outputs["source_stream_arn"] == expected_stream
     assert not stack.of_type("aws:kinesis/stream:Stream")
     role = stack.one("aws:iam/role:Role")
-    assert role.inputs["name"] == DEFAULT_REPLICATOR_ROLE_NAME
+    assert role.inputs["name"] == "s-replicator"  # derived from the component's name
     function = stack.one("aws:lambda/function:Function")
     assert function.inputs["timeout"] == 120
     assert function.inputs["memorySize"] == 512
@@ -297,7 +305,7 @@ def test_source_alarm_actions_go_to_the_topic() -> None:
     ("kwargs", "message"),
     [
         ({"writer_role_arn": None}, "writer_role_arn is required"),
-        ({"function": FunctionSettings(role_name=None)}, "role_name must be fixed"),
+        ({"function": FunctionSettings(role_name="bad name!")}, "function.role_name must match"),
         ({"create_source_stream": True, "source_stream_arn": "arn:x"}, "create_source_stream"),
         ({"function": FunctionSettings(role_name="r", runtime="python3.9")}, "runtime"),
         ({"account_id": "abc"}, "account_id must be a 12-digit"),
@@ -310,6 +318,7 @@ def test_source_rejects_settings_that_cannot_work(kwargs: dict[str, Any], messag
         "table_name": "replica",
         "table_arn": TABLE_ARN,
         "writer_role_arn": WRITER_ARN,
+        "source_stream_name": "clicks",
         **kwargs,
     }
     with pytest.raises(ValueError, match=message):
@@ -322,7 +331,7 @@ def test_source_rejects_settings_that_cannot_work(kwargs: dict[str, Any], messag
 def test_archiver_defaults_create_a_locked_down_bucket() -> None:
     stack = archiver()
     bucket = stack.one("aws:s3/bucket:Bucket")
-    assert bucket.inputs["bucket"] == f"stream-replica-archive-{TARGET}-{REGION}"
+    assert bucket.inputs["bucket"] == f"a-{TARGET}-{REGION}"  # from the component's name
     assert bucket.inputs["forceDestroy"] is False
     assert stack.one("aws:s3/bucketVersioning:BucketVersioning").inputs[
         "versioningConfiguration"
@@ -363,8 +372,8 @@ def test_archiver_into_an_existing_bucket_creates_no_bucket_resources() -> None:
     )
     assert policy["ListArchiveBucket"][1] == ["arn:aws:s3:::company-archive"]
     assert policy["WriteArchiveObjects"][1] == [
-        "arn:aws:s3:::company-archive/prod-kinesis-data-errors/*",
-        "arn:aws:s3:::company-archive/prod-kinesis-data/*",
+        "arn:aws:s3:::company-archive/data/*",
+        "arn:aws:s3:::company-archive/errors/*",
     ]
 
 
@@ -458,6 +467,7 @@ def test_whole_replica_puts_each_half_on_its_own_provider() -> None:
                     account_id=SOURCE,
                     region=REGION,
                     external_id="xyz",
+                    source_stream_name="clicks",
                     function=FunctionSettings(role_name="replicator"),
                 ),
                 target=ReplicaTargetArgs(source_account_id="000000000000"),
@@ -512,7 +522,7 @@ def test_components_register_under_their_type_tokens() -> None:
         provider = aws.Provider("p", region=REGION, allowed_account_ids=[SOURCE])
         ReplicaTarget(
             "t",
-            ReplicaTargetArgs(source_account_id=TARGET),
+            ReplicaTargetArgs(source_account_id=TARGET, replicator_role_name=REPLICATOR_ROLE),
             opts=pulumi.ResourceOptions(provider=provider),
         )
 
@@ -525,17 +535,23 @@ def test_components_register_under_their_type_tokens() -> None:
     assert json.loads(stack.one("pulumi:providers:aws").inputs["allowedAccountIds"]) == [SOURCE]
 
 
-def test_whole_replica_needs_a_fixed_replicator_role_name() -> None:
-    def build() -> None:
-        CrossAccountStreamReplica(
-            "replica",
+def test_whole_replica_derives_one_replicator_role_name_for_both_halves() -> None:
+    def build() -> dict[str, Any]:
+        replica = CrossAccountStreamReplica(
+            "orders",
             CrossAccountStreamReplicaArgs(
                 source=ReplicaSourceArgs(
-                    account_id=SOURCE, region=REGION, function=FunctionSettings(role_name=None)
+                    account_id=SOURCE, region=REGION, source_stream_name="orders"
                 ),
                 target=ReplicaTargetArgs(source_account_id=SOURCE),
             ),
         )
+        return {"replicator_role_arn": replica.replicator_role_arn}
 
-    with pytest.raises(ValueError, match=r"source\.function\.role_name must be fixed"):
-        run_components(build)
+    stack = run_components(build)
+    expected = f"arn:aws:iam::{SOURCE}:role/orders-replicator"
+    role = stack.one("aws:iam/role:Role", "orders-source-role")
+    assert role.inputs["name"] == "orders-replicator"
+    writer = stack.one("aws:iam/role:Role", "orders-target-writer-role")
+    (trust,) = writer.document("assumeRolePolicy")["Statement"]
+    assert trust["Condition"]["ArnEquals"]["aws:PrincipalArn"] == expected

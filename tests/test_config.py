@@ -130,7 +130,7 @@ BAD_VALUES: list[tuple[str, dict[str, object], str]] = [
     ("prod", {"parallelizationFactor": 11}, "parallelizationFactor: must be 1..10"),
     ("poc", {"runtime": "python3.9"}, "runtime: must be one of python3.12"),
     ("poc", {"architecture": "arm"}, "architecture: must be one of arm64, x86_64"),
-    ("poc", {"logRetentionDays": 31}, "logRetentionDays: must be one CloudWatch accepts"),
+    ("poc", {"logRetentionDays": 31}, "logRetentionDays: must be one of 1, 3, 5, 7, 14, 30"),
     ("prod", {"replicatorTimeout": 901}, "replicatorTimeout: must be 1..900"),
     ("poc", {"replicatorTimeout": "slow"}, "replicatorTimeout: must be an integer"),
     ("prod", {"replicatorMemorySize": 64}, "replicatorMemorySize: must be 128..10240"),
@@ -155,7 +155,7 @@ BAD_VALUES: list[tuple[str, dict[str, object], str]] = [
     (
         "poc",
         {"accessMode": "resource-policy", "tableEncryption": "AWS_MANAGED"},
-        "tableEncryption: AWS_MANAGED can't be used with accessMode resource-policy",
+        "tableEncryption: can't be AWS_MANAGED with accessMode resource-policy",
     ),
     ("poc", {"tableEncryption": "CUSTOMER"}, "tableEncryption: must be one of"),
     ("poc", {"billingMode": "FREE"}, "billingMode: must be one of"),
@@ -164,7 +164,11 @@ BAD_VALUES: list[tuple[str, dict[str, object], str]] = [
     ("poc", {"s3Prefix": "/data"}, "s3Prefix: must be a folder"),
     ("poc", {"compression": "ZSTD"}, "compression: must be one of UNCOMPRESSED, GZIP"),
     ("poc", {"bufferingSizeMb": 129}, "bufferingSizeMb: must be 1..128"),
-    ("poc", {"bucketName": "a", "existingBucketName": "b"}, "existingBucketName: set bucketName"),
+    (
+        "poc",
+        {"bucketName": "a", "existingBucketName": "b"},
+        "existingBucketName: can't be given with bucketName",
+    ),
     (
         "poc",
         {"archiveTransitionDays": 30, "archiveExpirationDays": 10},
@@ -204,7 +208,11 @@ BAD_VALUES: list[tuple[str, dict[str, object], str]] = [
         "sourceStreamArn: must be empty when createSourceStream is true",
     ),
     ("prod", {"sourceStreamName": ""}, "sourceStreamName: is required"),
-    ("prod", {"replicatorRoleName": "bad name!"}, "replicatorRoleName: is not a valid IAM"),
+    (
+        "prod",
+        {"replicatorRoleName": "bad name!"},
+        "replicatorRoleName: must match [\\w+=,.@-]{1,64}",
+    ),
     ("prod", {"powertoolsLayerArn": "layer-27"}, "powertoolsLayerArn: must be an ARN of the"),
 ]
 

@@ -33,7 +33,9 @@ class Mocks(pulumi.runtime.Mocks):
         return {}
 
 pulumi.runtime.set_mocks(Mocks(), project="consumer", stack="dev", preview=False)
-target = ReplicaTarget("t", ReplicaTargetArgs(source_account_id="111111111111"))
+target = ReplicaTarget(
+    "t", ReplicaTargetArgs(source_account_id="111111111111", replicator_role_name="r")
+)
 archive = assets.handler_archive()
 print(json.dumps({
     "components": components.__file__,

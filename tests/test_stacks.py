@@ -145,7 +145,7 @@ def test_poc_archiver_function_and_mapping(poc: RenderedStack) -> None:
         "DELIVERY_STREAM_NAME": "prod-s3-firehose",
         "ARCHIVE_REMOVES": "false",
         "DEAD_LETTER_QUEUE_URL": dead_letters,
-        "POWERTOOLS_SERVICE_NAME": "stream-replica-archiver",
+        "POWERTOOLS_SERVICE_NAME": "archiver",
         "POWERTOOLS_METRICS_NAMESPACE": "StreamReplica",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
@@ -252,7 +252,7 @@ def test_poc_firehose_role_trust_and_policy(poc: RenderedStack) -> None:
 
 def test_poc_bucket_is_private_encrypted_tls_only_and_kept(poc: RenderedStack) -> None:
     bucket = poc.one("aws:s3/bucket:Bucket")
-    assert bucket.inputs["bucket"] == f"stream-replica-archive-{POC_ACCOUNT}-{REGION}"
+    assert bucket.inputs["bucket"] == f"archiver-{POC_ACCOUNT}-{REGION}"
     assert bucket.protect and bucket.retain_on_delete
     block = poc.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
     assert {k: block[k] for k in block if k != "bucket"} == {
@@ -427,7 +427,7 @@ def test_prod_replicator_function_consumes_poc_outputs(prod: RenderedStack) -> N
         "WRITER_ROLE_SESSION_NAME": "stream-replica",
         "MAX_WRITE_CONCURRENCY": "4",
         "DEAD_LETTER_QUEUE_URL": prod.one(QUEUE, "replica-source-dead-letters").state["url"],
-        "POWERTOOLS_SERVICE_NAME": "stream-replica-replicator",
+        "POWERTOOLS_SERVICE_NAME": "replica-source",
         "POWERTOOLS_METRICS_NAMESPACE": "StreamReplica",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
