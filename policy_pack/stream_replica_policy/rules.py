@@ -639,8 +639,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "iam-no-wildcard-resources",
-        "IAM Allow statements name their resources; '*' only for actions without resource-level "
-        "permissions (STAR_RESOURCE_EXCEPTIONS).",
+        "IAM Allow statements name their resources; '*' (or a wildcard ARN) only for the actions "
+        "listed below (STAR_RESOURCE_EXCEPTIONS), each with its AWS source.",
         _ALL_DOC_TYPES,
         _doc_rule(wildcard_resource_violations, kinds=("identity", "resource")),
     ),
