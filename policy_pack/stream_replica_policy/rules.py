@@ -473,7 +473,7 @@ def kinesis_resource_policy_violations(doc: Mapping[str, Any], where: str = "pol
             problems.append(f"{label}: Allow with NotPrincipal")
         if "NotAction" in stmt:
             problems.append(f"{label}: Allow with NotAction")
-        pinned = _condition_values(stmt, "aws:PrincipalArn", ("ArnEquals", "StringEquals"))
+        pinned = _condition_values(stmt, "aws:PrincipalArn", _ARN_OPERATORS)
         pinned_ok = bool(pinned) and not any("*" in v or "?" in v for v in pinned)
         for kind, value in _principals(stmt):
             if (kind, value) == ("AWS", "*"):
@@ -484,7 +484,7 @@ def kinesis_resource_policy_violations(doc: Mapping[str, Any], where: str = "pol
                 if not pinned_ok:
                     problems.append(
                         f"{label}: allows account {value} without an ArnEquals "
-                        "aws:PrincipalArn condition naming one role"
+                        "aws:PrincipalArn condition naming one role (no wildcard)"
                     )
             elif not _ROLE_PRINCIPAL.match(value):
                 problems.append(f"{label}: principal {value!r} is not one role")
