@@ -194,7 +194,12 @@ def config_schema(scope: Scope) -> Any:
 
 def build_policies(levels: Mapping[str, Any] | None = None, scope: Scope = "stack") -> list[Any]:
     """The pack's policies (resource rules, then stack rules), each at its resolved level and
-    with the ``scope`` config property defaulting to ``scope``."""
+    with the ``scope`` config property defaulting to ``scope``.
+
+    ``levels``: rule name (or ``"all"``) -> ``"advisory"`` / ``"mandatory"`` / ``"disabled"``
+    (default: each rule's ``default_level``). ``scope``: ``"stack"`` (default) or
+    ``"components"``. Raises ``ValueError`` naming an unknown rule, level or scope.
+    """
     from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
     if scope not in SCOPES:
@@ -226,8 +231,8 @@ def build_policies(levels: Mapping[str, Any] | None = None, scope: Scope = "stac
 def serve(levels: Mapping[str, Any] | None = None, scope: Scope = "stack") -> None:
     """Run the pack (what a pack's ``__main__.py`` calls; blocks, serving the Pulumi CLI).
 
-    ``levels`` and ``scope`` as in :func:`build_policies`; the pack's config file overrides
-    both per rule.
+    ``levels`` and ``scope`` as in :func:`build_policies` (``ValueError`` on a bad one, before
+    the pack serves); the pack's config file overrides both per rule.
     """
     from pulumi_policy import PolicyPack
 
