@@ -7,10 +7,11 @@ from here, not installed)::
     pulumi preview -s poc --policy-pack policy_pack
     pulumi up -s prod --policy-pack policy_pack --policy-pack-config policy-config.json
 
-Every rule at its documented default level, on the whole stack. Programs elsewhere use the
-template in ``template/`` (README, "Policy pack").
+Every rule mandatory, on the whole stack: our stacks pass them all, so any violation is a
+regression. Programs elsewhere start from ``template/``, with the documented default levels
+(README, "Policy pack").
 """
 
 from stream_replica_policy import serve
 
-serve()
+serve(levels={"all": "mandatory"})

@@ -675,9 +675,9 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "iam-no-broad-managed-policy",
-        "No AWS-managed administrator, power-user, job-function administrator or *FullAccess* "
-        "policy is attached to a role, user or group (attachments, managedPolicyArns, exclusive "
-        "attachments).",
+        "No AWS-managed administrator, power-user, job-function administrator or full-access "
+        "(name containing FullAccess) policy is attached to a role, user or group (attachments, "
+        "managedPolicyArns, exclusive attachments).",
         tuple(MANAGED_POLICY_PROPERTIES),
         managed_policy_violations,
         default_level="mandatory",

@@ -112,23 +112,35 @@ def team_pack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stub]:
     yield from _start(team, env)
 
 
-def test_repo_pack_registers_every_rule_at_its_default_level(repo_pack: Stub) -> None:
-    info = repo_pack.GetAnalyzerInfo(empty_pb2.Empty())
+def _registered(analyzer: Stub) -> dict[str, str]:
+    """policy -> level as registered, checking the name, the order and the scope schema."""
+    info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
     assert info.name == "stream-replica-guardrails"
     assert [p.name for p in info.policies] == list(rules.RULE_NAMES)
-    defaults = {r.name: r.default_level for r in rules.RULES}
-    defaults |= {r.name: r.default_level for r in rules.STACK_RULES}
     for policy in info.policies:
-        level = analyzer_pb2.EnforcementLevel.Name(policy.enforcementLevel).lower()
-        assert level == defaults[policy.name], policy.name
         scope = policy.configSchema.properties["scope"]
         assert scope["default"] == "stack"
         assert list(scope["enum"]) == list(replica_pack.SCOPES)
+    return {
+        p.name: analyzer_pb2.EnforcementLevel.Name(p.enforcementLevel).lower()
+        for p in info.policies
+    }
+
+
+def test_repo_pack_registers_every_rule_as_mandatory(repo_pack: Stub) -> None:
+    assert set(_registered(repo_pack).values()) == {"mandatory"}
+
+
+def test_team_pack_registers_every_rule_at_its_default_level(team_pack: Stub) -> None:
+    defaults = {r.name: r.default_level for r in rules.RULES}
+    defaults |= {r.name: r.default_level for r in rules.STACK_RULES}
+    assert _registered(team_pack) == defaults
+    assert set(defaults.values()) == {"advisory", "mandatory"}
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=variant_id)
 def test_our_stacks_pass_over_grpc(repo_pack: Stub, variant: tuple[str, str, str | None]) -> None:
-    configure(repo_pack, {"all": "mandatory"})
+    configure(repo_pack, {})
     assert analyze(repo_pack, render(*variant).resources) == []
 
 
