@@ -406,10 +406,10 @@ def broad_managed_policy(arn: Any) -> str | None:
     Broad: ``AdministratorAccess`` (and its ``AdministratorAccess-*`` variants),
     ``PowerUserAccess``, every ``*FullAccess*`` policy (``IAMFullAccess``, ``AmazonS3FullAccess``,
     ``AWSLambda_FullAccess``, ...) and the job-function administrator policies
-    (``job-function/SystemAdministrator``, ...). AWS lists them as job-function and
-    service-full-access policies: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_job-functions.html.
-    Customer-managed policies (``arn:aws:iam::<account>:policy/...``) are judged by their
-    document instead.
+    (``job-function/SystemAdministrator``, ...): AWS's job-function policies,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_job-functions.html, and its
+    service full-access policies (named ``...FullAccess``). Customer-managed policies
+    (``arn:aws:iam::<account>:policy/...``) are judged by their document instead.
     """
     match = _AWS_MANAGED_POLICY.match(arn) if isinstance(arn, str) else None
     if not match:
@@ -418,7 +418,7 @@ def broad_managed_policy(arn: Any) -> str | None:
     if name.startswith("AdministratorAccess") or name == "PowerUserAccess":
         return "grants every action (administrator)"
     if "FullAccess" in name:
-        return "grants every action of a service on every resource (full access)"
+        return "grants full access to one or more services on every resource"
     if path.startswith("job-function/") and name.endswith("Administrator"):
         return "is a job-function administrator policy"
     return None
