@@ -1,1 +1,2 @@
-"""The stream-replica CrossGuard policy pack (a package so tests can import its rules)."""
+"""The stream-replica CrossGuard pack's folder (a package so tests can import
+``policy_pack.stream_replica_policy``)."""

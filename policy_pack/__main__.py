@@ -1,22 +1,17 @@
-"""CrossGuard policy pack for programs that use the stream-replica components.
+"""This repository's own run of the ``stream-replica-guardrails`` CrossGuard pack.
 
-Run it beside a preview or update (the Pulumi CLI installs ``requirements.txt`` into this
-folder's virtualenv first)::
+Run it beside a preview or update of our stacks (the CLI installs ``requirements.txt`` into this
+folder's virtualenv first; the ``stream_replica_policy`` package next to this file is imported
+from here, not installed)::
 
-    pulumi preview --policy-pack policy_pack
-    pulumi up -s poc --policy-pack policy_pack
+    pulumi preview -s poc --policy-pack policy_pack
+    pulumi up -s prod --policy-pack policy_pack --policy-pack-config policy-config.json
 
-Every rule is MANDATORY: a violation blocks the update. The rules themselves are plain functions
-in ``replica_rules.py`` (documented in docs/policy.md and unit-tested in tests/policy/).
+Every rule mandatory, on the whole stack: our stacks pass them all, so any violation is a
+regression. Programs elsewhere start from ``template/``, with the documented default levels
+(README, "Policy pack").
 """
 
-from __future__ import annotations
+from stream_replica_policy import serve
 
-from pulumi_policy import EnforcementLevel, PolicyPack
-from replica_rules import build_policies
-
-PolicyPack(
-    name="stream-replica-guardrails",
-    enforcement_level=EnforcementLevel.MANDATORY,
-    policies=build_policies(),
-)
+serve(levels={"all": "mandatory"})

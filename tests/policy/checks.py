@@ -228,7 +228,7 @@ def service_trust_problems(
 
 def wildcard_action_problems(docs: Sequence[IamDocument]) -> list[str]:
     """No Allow with a wildcard action (or NotAction) in any document."""
-    from policy_pack.replica_rules import wildcard_action_violations
+    from policy_pack.stream_replica_policy.rules import wildcard_action_violations
 
     return [p for d in docs for p in wildcard_action_violations(d.policy, d.where())]
 
@@ -238,7 +238,7 @@ def wildcard_resource_problems(
 ) -> list[str]:
     """No Allow on ``*``/wildcard ARNs except for the named actions without resource-level
     permissions."""
-    from policy_pack.replica_rules import wildcard_resource_violations
+    from policy_pack.stream_replica_policy.rules import wildcard_resource_violations
 
     return [
         p

@@ -4,9 +4,9 @@
     venv/bin/python -m tests.policy.render_docs --check  # exit 1 if one is out of date
 
 Sections: in README.md the permission table (``expected_permissions.py``) and the pack's rules
-(``policy_pack/replica_rules.py``); in docs/policy.md the table's legend (placeholders resolved
-on the example stacks) and the parliament suppressions (``lint.py``). ``test_docs.py`` fails
-when a committed page differs.
+(``policy_pack/stream_replica_policy/rules.py``); in docs/policy.md the table's legend
+(placeholders resolved on the example stacks) and the parliament suppressions (``lint.py``).
+``test_docs.py`` fails when a committed page differs.
 """
 
 from __future__ import annotations
@@ -33,21 +33,28 @@ def _python_name(type_token: str) -> str:
 
 
 def rules_table() -> str:
-    from policy_pack import replica_rules
+    from policy_pack.stream_replica_policy import rules as replica_rules
 
-    lines = ["| Rule | Applies to | Checks |", "|---|---|---|"]
+    lines = ["| Rule | Default | Applies to | Checks |", "|---|---|---|---|"]
     for rule in replica_rules.RULES:
         types = ", ".join(f"`{_python_name(t)}`" for t in rule.resource_types)
         if rule.resource_types == tuple(replica_rules.IAM_DOCUMENT_PROPERTIES):
-            types = "every IAM document (trust, role, bucket, table, queue and topic policies)"
-        lines.append(f"| `{rule.name}` | {types} | {rule.description} |")
-    for name, description, _check in replica_rules.STACK_RULES:
-        lines.append(f"| `{name}` | the whole stack | {description} |")
-    exceptions = "; ".join(
-        f"`{action}` ({why})" for action, why in replica_rules.STAR_RESOURCE_EXCEPTIONS.items()
-    )
-    lines.append("")
-    lines.append(f'`Resource: "*"` is accepted only for: {exceptions}.')
+            types = (
+                "every IAM document (role trust; role, user, group and managed policies; bucket, "
+                "table, Kinesis, queue and topic policies)"
+            )
+        lines.append(f"| `{rule.name}` | {rule.default_level} | {types} | {rule.description} |")
+    for stack_rule in replica_rules.STACK_RULES:
+        lines.append(
+            f"| `{stack_rule.name}` | {stack_rule.default_level} | the whole stack | "
+            f"{stack_rule.description} |"
+        )
+    lines += ["", '`Resource: "*"` is accepted only for these actions:', ""]
+    lines += ["| Action | Why | AWS source |", "|---|---|---|"]
+    lines += [
+        f"| `{action}` | {grant.reason} | [{grant.source.split('/')[-1]}]({grant.source}) |"
+        for action, grant in replica_rules.STAR_RESOURCE_EXCEPTIONS.items()
+    ]
     return "\n".join(lines)
 
 

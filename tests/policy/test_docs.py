@@ -17,7 +17,7 @@ def test_generated_sections_match_their_sources(page) -> None:
 
 
 def test_docs_name_every_rule_suppression_and_grant() -> None:
-    from policy_pack import replica_rules
+    from policy_pack.stream_replica_policy import rules as replica_rules
 
     from .lint import SUPPRESSIONS
 
@@ -25,8 +25,8 @@ def test_docs_name_every_rule_suppression_and_grant() -> None:
     text = DOC.read_text(encoding="utf-8")
     for rule in replica_rules.RULES:
         assert f"`{rule.name}`" in readme
-    for name, _description, _check in replica_rules.STACK_RULES:
-        assert f"`{name}`" in readme
+    for stack_rule in replica_rules.STACK_RULES:
+        assert f"`{stack_rule.name}`" in readme
     for suppression in SUPPRESSIONS:
         assert suppression.reason in text
     assert "| poc | writer role | trust | Allow | `sts:AssumeRole` |" in readme

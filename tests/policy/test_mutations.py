@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from stream_replica.components import policies
 
-from policy_pack import replica_rules
+from policy_pack.stream_replica_policy import rules as replica_rules
 
 from .checks import (
     atoms_of_document,

@@ -25,12 +25,54 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from policy_pack import replica_rules as rules
+from policy_pack.stream_replica_policy import pack, rules
 
 PROD = "111111111111"
 POC = "999999999999"
 REPLICATOR = f"arn:aws:iam::{PROD}:role/stream-replica-replicator"
 TABLE = f"arn:aws:dynamodb:eu-west-1:{POC}:table/t"
+BUCKET_OBJECTS = "arn:aws:s3:::b/*"
+AWS_POLICY = "arn:aws:iam::aws:policy/"
+STREAM = f"arn:aws:kinesis:eu-west-1:{PROD}:stream/s"
+CONSUMER = f"{STREAM}/consumer/analytics:1700000000"
+ANALYTICS_ROLE = f"arn:aws:iam::{POC}:role/analytics-replicator"
+#: AWSLambdaVPCAccessExecutionRole's network-interface actions.
+VPC_ENI_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
+SNS_TO_QUEUE = {
+    "Effect": "Allow",
+    "Principal": {"Service": "sns.amazonaws.com"},
+    "Action": "sqs:SendMessage",
+    "Resource": f"arn:aws:sqs:eu-west-1:{PROD}:q",
+    "Condition": {"ArnEquals": {"aws:SourceArn": f"arn:aws:sns:eu-west-1:{PROD}:t"}},
+}
+#: Shared-throughput read of the stream by one role of the analytics account.
+STREAM_READ = {
+    "Effect": "Allow",
+    "Principal": {"AWS": ANALYTICS_ROLE},
+    "Action": [
+        "kinesis:DescribeStream",
+        "kinesis:DescribeStreamSummary",
+        "kinesis:GetRecords",
+        "kinesis:GetShardIterator",
+        "kinesis:ListShards",
+    ],
+    "Resource": STREAM,
+}
+#: Enhanced fan-out read through a registered consumer: the account, pinned to one role.
+CONSUMER_READ = {
+    "Effect": "Allow",
+    "Principal": {"AWS": f"arn:aws:iam::{POC}:root"},
+    "Action": ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"],
+    "Resource": CONSUMER,
+    "Condition": {"ArnEquals": {"aws:PrincipalArn": ANALYTICS_ROLE}},
+}
 
 
 def doc(*statements: dict) -> str:
@@ -50,7 +92,7 @@ def options() -> PolicyResourceOptions:
 
 def run_validator(rule_name: str, resource_type: str, props: Mapping[str, Any]) -> list[str]:
     """Call the pack's policy ``rule_name`` the way the CLI does; return the violations."""
-    policy = next(p for p in rules.build_policies() if p.name == rule_name)
+    policy = next(p for p in pack.build_policies() if p.name == rule_name)
     assert isinstance(policy, ResourceValidationPolicy)
     # Wrapped as the engine wraps them: read-only Mapping/Sequence proxies, not dict/list.
     args = ResourceValidationArgs(
@@ -354,6 +396,131 @@ GOOD_AND_BAD: list[tuple[str, str, dict[str, Any], dict[str, Any], str]] = [
         },
         "maximumRetryAttempts must be 0..10000",
     ),
+    # Inline policies on users and groups are identity documents like a role's.
+    (
+        "iam-no-wildcard-actions",
+        "aws:iam/userPolicy:UserPolicy",
+        {"policy": doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": BUCKET_OBJECTS})},
+        {"policy": doc({"Effect": "Allow", "Action": "s3:*", "Resource": BUCKET_OBJECTS})},
+        "wildcard action 's3:*'",
+    ),
+    (
+        "iam-no-wildcard-resources",
+        "aws:iam/groupPolicy:GroupPolicy",
+        {"policy": doc({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": TABLE})},
+        {"policy": doc({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"})},
+        "too wide for ['dynamodb:GetItem']",
+    ),
+    # The VPC-Lambda network-interface statement (AWSLambdaVPCAccessExecutionRole's ec2 actions)
+    # is a documented exception; another ENI action on '*' is not.
+    (
+        "iam-no-wildcard-resources",
+        "aws:iam/rolePolicy:RolePolicy",
+        {"policy": doc({"Effect": "Allow", "Action": list(VPC_ENI_ACTIONS), "Resource": "*"})},
+        {
+            "policy": doc(
+                {
+                    "Effect": "Allow",
+                    "Action": [*VPC_ENI_ACTIONS, "ec2:AttachNetworkInterface"],
+                    "Resource": "*",
+                }
+            )
+        },
+        "too wide for ['ec2:AttachNetworkInterface']",
+    ),
+    # SQS queue policies: no public principal, services pinned to their source.
+    (
+        "iam-no-public-principal",
+        "aws:sqs/queuePolicy:QueuePolicy",
+        {"policy": doc(SNS_TO_QUEUE)},
+        {"policy": doc({**SNS_TO_QUEUE, "Principal": "*"})},
+        "every principal",
+    ),
+    (
+        "iam-resource-policy-service-pinned",
+        "aws:sqs/queuePolicy:QueuePolicy",
+        {"policy": doc(SNS_TO_QUEUE)},
+        {"policy": doc({k: v for k, v in SNS_TO_QUEUE.items() if k != "Condition"})},
+        "without a condition on one of",
+    ),
+    (
+        "iam-no-broad-managed-policy",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        {"role": "app", "policyArn": f"{AWS_POLICY}service-role/AWSLambdaVPCAccessExecutionRole"},
+        {"role": "app", "policyArn": f"{AWS_POLICY}AdministratorAccess"},
+        "AdministratorAccess grants every action (administrator)",
+    ),
+    (
+        "iam-no-broad-managed-policy",
+        "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+        {"user": "u", "policyArn": f"arn:aws:iam::{PROD}:policy/AmazonS3FullAccess"},
+        {"user": "u", "policyArn": f"{AWS_POLICY}AmazonS3FullAccess"},
+        "full access",
+    ),
+    (
+        "iam-no-broad-managed-policy",
+        "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+        {"group": "g", "policyArn": f"{AWS_POLICY}ReadOnlyAccess"},
+        {"group": "g", "policyArn": f"{AWS_POLICY}job-function/SystemAdministrator"},
+        "job-function administrator",
+    ),
+    (
+        "iam-no-broad-managed-policy",
+        "aws:iam/role:Role",
+        {
+            "assumeRolePolicy": doc(),
+            "managedPolicyArns": [f"{AWS_POLICY}service-role/AWSLambdaBasicExecutionRole"],
+        },
+        {
+            "assumeRolePolicy": doc(),
+            "managedPolicyArns": [
+                f"{AWS_POLICY}service-role/AWSLambdaBasicExecutionRole",
+                f"{AWS_POLICY}PowerUserAccess",
+            ],
+        },
+        "managedPolicyArns[1]",
+    ),
+    (
+        "iam-no-broad-managed-policy",
+        "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+        {"roleName": "app", "policyArns": []},
+        {"roleName": "app", "policyArns": ["arn:aws-us-gov:iam::aws:policy/IAMFullAccess"]},
+        "IAMFullAccess",
+    ),
+    (
+        "kinesis-resource-policy-read-only",
+        "aws:kinesis/resourcePolicy:ResourcePolicy",
+        {"resourceArn": STREAM, "policy": doc(STREAM_READ)},
+        {"resourceArn": STREAM, "policy": doc({**STREAM_READ, "Action": ["kinesis:PutRecords"]})},
+        "grants ['kinesis:PutRecords'], not only reads",
+    ),
+    (
+        "kinesis-resource-policy-read-only",
+        "aws:kinesis/resourcePolicy:ResourcePolicy",
+        {"resourceArn": CONSUMER, "policy": doc(CONSUMER_READ)},
+        {
+            "resourceArn": CONSUMER,
+            "policy": doc({k: v for k, v in CONSUMER_READ.items() if k != "Condition"}),
+        },
+        "without an ArnEquals aws:PrincipalArn condition",
+    ),
+    (
+        "kinesis-resource-policy-read-only",
+        "aws:kinesis/resourcePolicy:ResourcePolicy",
+        {"resourceArn": STREAM, "policy": doc(STREAM_READ)},
+        {
+            "resourceArn": STREAM,
+            "policy": doc({**STREAM_READ, "Principal": {"AWS": f"arn:aws:iam::{POC}:role/*"}}),
+        },
+        "is not one role",
+    ),
+    (
+        "kinesis-resource-policy-read-only",
+        "aws:kinesis/resourcePolicy:ResourcePolicy",
+        {"resourceArn": STREAM, "policy": doc(STREAM_READ)},
+        {"resourceArn": STREAM, "policy": doc({**STREAM_READ, "Principal": {"AWS": "*"}})},
+        "allows every principal",
+    ),
 ]
 
 
@@ -374,12 +541,28 @@ def test_rule_passes_good_and_reports_bad(
     assert len(violations) == len(rule.check(resource_type, bad))
 
 
-def test_every_rule_has_a_case_and_is_mandatory() -> None:
-    policies = rules.build_policies()
+#: The rules whose violation lets another principal in or makes one an administrator.
+MANDATORY_BY_DEFAULT = {
+    "iam-no-public-principal",
+    "iam-account-principal-pinned",
+    "iam-no-broad-managed-policy",
+    "kinesis-resource-policy-read-only",
+}
+
+
+def test_every_rule_has_a_case_and_its_documented_default_level() -> None:
+    policies = pack.build_policies()
     names = [p.name for p in policies]
     assert len(names) == len(set(names))
+    assert names == list(rules.RULE_NAMES)
     assert {r.name for r in rules.RULES} == {case[0] for case in GOOD_AND_BAD}
-    assert all(p.enforcement_level == EnforcementLevel.MANDATORY for p in policies)
+    levels = {p.name: p.enforcement_level for p in policies}
+    assert {n for n, level in levels.items() if level == EnforcementLevel.MANDATORY} == (
+        MANDATORY_BY_DEFAULT
+    )
+    assert {n for n, level in levels.items() if level == EnforcementLevel.ADVISORY} == (
+        set(names) - MANDATORY_BY_DEFAULT
+    )
 
 
 def test_mapping_rule_ignores_queue_sources() -> None:
@@ -412,7 +595,7 @@ def stack_args(*resources: tuple[str, str, dict, dict[str, list[str]]]) -> Stack
 
 
 def run_stack_rule(name: str, args: StackValidationArgs) -> list[str]:
-    policy = next(p for p in rules.build_policies() if p.name == name)
+    policy = next(p for p in pack.build_policies() if p.name == name)
     assert isinstance(policy, StackValidationPolicy)
     found: list[str] = []
 
@@ -465,3 +648,37 @@ def test_shared_table_must_not_use_aws_managed_key() -> None:
         rule, stack_args((table, "t", managed, {}), (policy, "p", {}, {"resourceArn": ["t"]}))
     )
     assert len(violations) == 1 and "AWS-managed key" in violations[0]
+
+
+def test_star_resource_exceptions_hold_the_components_list_and_cite_aws() -> None:
+    """The pack carries its own list (it installs without the components); ours must stay in it,
+    with the same reason, and every entry names the AWS page it comes from."""
+    from stream_replica.components import policies
+
+    for action, reason in policies.ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS.items():
+        assert rules.STAR_RESOURCE_EXCEPTIONS[action].reason == reason, action
+    for action, grant in rules.STAR_RESOURCE_EXCEPTIONS.items():
+        assert grant.source.startswith("https://docs.aws.amazon.com/"), action
+        assert grant.reason, action
+
+
+def test_broad_managed_policies() -> None:
+    broad = [
+        "arn:aws:iam::aws:policy/AdministratorAccess",
+        "arn:aws:iam::aws:policy/AdministratorAccess-Amplify",
+        "arn:aws:iam::aws:policy/PowerUserAccess",
+        "arn:aws:iam::aws:policy/AWSLambda_FullAccess",
+        "arn:aws-cn:iam::aws:policy/AmazonKinesisFullAccess",
+        "arn:aws:iam::aws:policy/job-function/NetworkAdministrator",
+    ]
+    narrow = [
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        # Customer-managed: judged by its document.
+        f"arn:aws:iam::{PROD}:policy/AdministratorAccess",
+        "AdministratorAccess",
+        None,
+    ]
+    assert all(rules.broad_managed_policy(arn) for arn in broad)
+    assert not any(rules.broad_managed_policy(arn) for arn in narrow)

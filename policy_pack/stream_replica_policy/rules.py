@@ -2,18 +2,19 @@
 
 Each rule is a pure function ``check(resource_type, props) -> list[str]`` (one message per
 violation, naming the resource property at fault) or, for rules that relate two resources, a
-function over all of a stack's resources. ``__main__.py`` wraps them in pulumi-policy's
-``ResourceValidationPolicy``/``StackValidationPolicy`` with ``EnforcementLevel.MANDATORY``; the
-tests call the same functions (and the wrapped validators) on the inputs captured from the
-mocks. ``props`` are the resource's inputs as the engine sees them (camelCase keys; IAM policies
-as JSON strings or dicts).
+function over all of a stack's resources. :mod:`.pack` wraps them in pulumi-policy's
+``ResourceValidationPolicy``/``StackValidationPolicy`` with each rule's enforcement level and the
+pack's scope; the tests call the same functions (and the wrapped validators) on the inputs
+captured from the mocks. ``props`` are the resource's inputs as the engine sees them (camelCase
+keys; IAM policies as JSON strings or dicts).
 
-The rules hold for any program using the stream-replica components, not only ours:
-no wildcard Allow actions, no wildcard Allow resources outside ``STAR_RESOURCE_EXCEPTIONS``, no
-public principals, cross-account trust pinned by ``aws:PrincipalArn``, Firehose trust pinned to
-the account, encryption at rest on tables/streams/queues/topics/buckets/delivery streams, bucket
-public access fully blocked, log retention, and stream mappings that cannot lose or loop on
-records.
+The rules hold for any AWS program, not only ours: no wildcard Allow actions, no wildcard Allow
+resources outside ``STAR_RESOURCE_EXCEPTIONS``, no public principals, cross-account trust pinned
+by ``aws:PrincipalArn``, service principals in resource policies pinned to their source, no
+AWS-managed administrator or full-access policy attached, Kinesis stream/consumer resource
+policies that only let one pinned caller read, Firehose/Lambda trust pinned to the account,
+encryption at rest on tables/streams/queues/topics/buckets/delivery streams, bucket public access
+fully blocked, log retention, and stream mappings that cannot lose or loop on records.
 """
 
 from __future__ import annotations
@@ -22,17 +23,82 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 Check = Callable[[str, Mapping[str, Any]], list[str]]
+Level = Literal["advisory", "mandatory", "disabled"]
 
-#: Actions AWS authorises only on ``"Resource": "*"`` (no resource-level permissions), and why a
-#: program using these components may need each. Any other Allow on ``*`` is a violation.
-STAR_RESOURCE_EXCEPTIONS: Mapping[str, str] = {
-    "cloudwatch:PutMetricData": "metrics API calls have no resource ARN (scope by namespace)",
-    "xray:PutTraceSegments": "X-Ray tracing from Lambda has no resource ARN",
-    "xray:PutTelemetryRecords": "X-Ray tracing from Lambda has no resource ARN",
-    "dynamodb:ListStreams": "ListStreams has no resource-level permissions",
+#: The enforcement levels a rule can be set to (pulumi-policy's ``EnforcementLevel`` values).
+LEVELS: tuple[Level, ...] = ("advisory", "mandatory", "disabled")
+
+
+@dataclass(frozen=True)
+class StarResourceGrant:
+    """Why an action may be allowed on ``"Resource": "*"``, and the AWS page that says so."""
+
+    reason: str
+    source: str
+
+
+_LAMBDA_VPC = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html"
+_LAMBDA_VPC_POLICY = (
+    "https://docs.aws.amazon.com/aws-managed-policy/latest/reference/"
+    "AWSLambdaVPCAccessExecutionRole.html"
+)
+
+#: Actions an Allow may grant on ``"Resource": "*"``: actions AWS authorises only on ``*`` (no
+#: resource-level permissions), and the network-interface actions Lambda needs for a function in
+#: a VPC, which AWS documents on ``*``. Any other Allow on ``*`` (or on a wildcard ARN) is a
+#: violation. ``components/policies.py``'s ``ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS`` (what
+#: our own components use) must stay a subset of this, with the same reasons (a test checks).
+STAR_RESOURCE_EXCEPTIONS: Mapping[str, StarResourceGrant] = {
+    "cloudwatch:PutMetricData": StarResourceGrant(
+        "metrics API calls have no resource ARN (scope them by the cloudwatch:namespace "
+        "condition key)",
+        "https://docs.aws.amazon.com/service-authorization/latest/reference/"
+        "list_amazoncloudwatch.html",
+    ),
+    "xray:PutTraceSegments": StarResourceGrant(
+        "X-Ray tracing from Lambda has no resource ARN",
+        "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html",
+    ),
+    "xray:PutTelemetryRecords": StarResourceGrant(
+        "X-Ray tracing from Lambda has no resource ARN",
+        "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html",
+    ),
+    "dynamodb:ListStreams": StarResourceGrant(
+        "Lambda checks it on the execution role when it creates a DynamoDB Streams event source "
+        "mapping; ListStreams has no resource-level permissions (it only lists stream ARNs).",
+        "https://docs.aws.amazon.com/service-authorization/latest/reference/"
+        "list_amazondynamodb.html",
+    ),
+    "ec2:DescribeNetworkInterfaces": StarResourceGrant(
+        "Lambda in a VPC: the Lambda guide says this action only works when allowed on '*'",
+        _LAMBDA_VPC,
+    ),
+    "ec2:DescribeSubnets": StarResourceGrant(
+        "Lambda in a VPC: a Describe action without resource-level permissions", _LAMBDA_VPC
+    ),
+    "ec2:CreateNetworkInterface": StarResourceGrant(
+        "Lambda in a VPC creates the function's network interfaces in its subnets; AWS's "
+        "AWSLambdaVPCAccessExecutionRole grants it on '*'",
+        _LAMBDA_VPC_POLICY,
+    ),
+    "ec2:DeleteNetworkInterface": StarResourceGrant(
+        "Lambda in a VPC deletes the function's network interfaces; the Lambda guide warns that "
+        "scoping it to specific interfaces can break the function's VPC access",
+        _LAMBDA_VPC,
+    ),
+    "ec2:AssignPrivateIpAddresses": StarResourceGrant(
+        "Lambda in a VPC manages the addresses of the function's network interfaces; "
+        "AWSLambdaVPCAccessExecutionRole grants it on '*'",
+        _LAMBDA_VPC_POLICY,
+    ),
+    "ec2:UnassignPrivateIpAddresses": StarResourceGrant(
+        "Lambda in a VPC manages the addresses of the function's network interfaces; "
+        "AWSLambdaVPCAccessExecutionRole grants it on '*'",
+        _LAMBDA_VPC_POLICY,
+    ),
 }
 
 #: Where IAM documents live in pulumi-aws inputs: type token -> (property, document kind).
@@ -54,12 +120,14 @@ IAM_DOCUMENT_PROPERTIES: Mapping[str, tuple[tuple[str, str], ...]] = {
 
 @dataclass(frozen=True)
 class Rule:
-    """One rule of the pack: its id, what it checks, the types it applies to and the check."""
+    """One rule of the pack: its id, what it checks, the types it applies to, the check, and
+    its default enforcement level (overridden per rule through the pack's config)."""
 
     name: str
     description: str
     resource_types: tuple[str, ...]
     check: Check
+    default_level: Level = "advisory"
 
 
 # --- reading documents --------------------------------------------------------------------------
@@ -169,7 +237,7 @@ def is_wide_resource(resource: str) -> bool:
 def wildcard_resource_violations(
     doc: Mapping[str, Any],
     where: str = "policy",
-    exceptions: Mapping[str, str] = STAR_RESOURCE_EXCEPTIONS,
+    exceptions: Mapping[str, object] = STAR_RESOURCE_EXCEPTIONS,
 ) -> list[str]:
     """Allow statements must name their resources; ``*`` only for the named exceptions."""
     problems = []
@@ -281,6 +349,150 @@ def service_trust_violations(doc: Mapping[str, Any], where: str = "assumeRolePol
                 problems.append(
                     f"{label}: {service} trust lacks a confused-deputy condition (one of {keys})"
                 )
+    return problems
+
+
+#: Condition keys that tie a service principal's access to the resource or account it acts for.
+SOURCE_PIN_KEYS: tuple[str, ...] = ("aws:SourceArn", "aws:SourceAccount", "aws:SourceOrgID")
+
+
+def resource_service_principal_violations(
+    doc: Mapping[str, Any], where: str = "policy"
+) -> list[str]:
+    """A resource policy (queue, topic, bucket, stream) that allows a service principal pins the
+    source with ``aws:SourceArn``/``aws:SourceAccount``/``aws:SourceOrgID``.
+
+    Without it, any customer's resource of that service (another account's SNS topic, S3 bucket
+    or EventBridge rule) can make the service act on this resource: AWS's confused-deputy
+    guidance, https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html.
+    """
+    problems = []
+    for index, stmt in enumerate(_statements(doc)):
+        if stmt.get("Effect") != "Allow":
+            continue
+        services = [v for kind, v in _principals(stmt) if kind == "Service"]
+        operators = ("ArnEquals", "ArnLike", "StringEquals", "StringLike")
+        if services and not any(_condition_values(stmt, k, operators) for k in SOURCE_PIN_KEYS):
+            problems.append(
+                f"{_label(where, index, stmt)}: allows service(s) {services} without a "
+                f"condition on one of {list(SOURCE_PIN_KEYS)}"
+            )
+    return problems
+
+
+# --- managed-policy attachments -----------------------------------------------------------------
+
+#: Where managed-policy ARNs live in pulumi-aws inputs: type token -> property (a string or a
+#: list of strings).
+MANAGED_POLICY_PROPERTIES: Mapping[str, str] = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "policyArn",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment": "policyArn",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": "policyArn",
+    "aws:iam/policyAttachment:PolicyAttachment": "policyArn",
+    "aws:iam/role:Role": "managedPolicyArns",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": "policyArns",
+}
+
+_AWS_MANAGED_POLICY = re.compile(
+    r"^arn:aws[a-z-]*:iam::aws:policy/(?P<path>(?:[^/]+/)*)(?P<name>[^/]+)$"
+)
+
+
+def broad_managed_policy(arn: Any) -> str | None:
+    """Why the AWS-managed policy ``arn`` is too broad to attach, or None.
+
+    Broad: ``AdministratorAccess`` (and its ``AdministratorAccess-*`` variants),
+    ``PowerUserAccess``, every ``*FullAccess*`` policy (``IAMFullAccess``, ``AmazonS3FullAccess``,
+    ``AWSLambda_FullAccess``, ...) and the job-function administrator policies
+    (``job-function/SystemAdministrator``, ...): AWS's job-function policies,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_job-functions.html, and its
+    service full-access policies (named ``...FullAccess``). Customer-managed policies
+    (``arn:aws:iam::<account>:policy/...``) are judged by their document instead.
+    """
+    match = _AWS_MANAGED_POLICY.match(arn) if isinstance(arn, str) else None
+    if not match:
+        return None
+    name, path = match["name"], match["path"]
+    if name.startswith("AdministratorAccess") or name == "PowerUserAccess":
+        return "grants every action (administrator)"
+    if "FullAccess" in name:
+        return "grants full access to one or more services on every resource"
+    if path.startswith("job-function/") and name.endswith("Administrator"):
+        return "is a job-function administrator policy"
+    return None
+
+
+def managed_policy_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """No AWS-managed administrator or full-access policy attached to a role, user or group."""
+    prop = MANAGED_POLICY_PROPERTIES.get(resource_type)
+    if prop is None:
+        return []
+    problems = []
+    for index, arn in enumerate(_as_list(props.get(prop))):
+        why = broad_managed_policy(arn)
+        if why:
+            where = prop if isinstance(props.get(prop), str) else f"{prop}[{index}]"
+            problems.append(f"{where}: {arn} {why}; attach a policy that lists what is needed")
+    return problems
+
+
+# --- Kinesis stream and consumer resource policies ------------------------------------------------
+
+#: What a Kinesis stream or consumer resource policy may grant: reading, through shared
+#: throughput (GetRecords) or enhanced fan-out (SubscribeToShard on a registered consumer).
+#: https://docs.aws.amazon.com/streams/latest/dev/resource-based-policy-examples.html
+KINESIS_READ_ACTIONS: tuple[str, ...] = (
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:DescribeStreamConsumer",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+    "kinesis:ListStreamConsumers",
+    "kinesis:SubscribeToShard",
+)
+
+_ROLE_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[^*?]+$")
+
+
+def kinesis_resource_policy_violations(doc: Mapping[str, Any], where: str = "policy") -> list[str]:
+    """A Kinesis stream/consumer resource policy lets one pinned caller read, nothing more.
+
+    Every Allow names a role ARN (no wildcard) or an account pinned by a non-wildcard
+    ``aws:PrincipalArn`` condition; never ``*``, ``NotPrincipal``, a service or a user; and only
+    :data:`KINESIS_READ_ACTIONS` (no writes, no ``RegisterStreamConsumer``, no wildcards).
+    """
+    problems = []
+    for index, stmt in enumerate(_statements(doc)):
+        if stmt.get("Effect") != "Allow":
+            continue
+        label = _label(where, index, stmt)
+        if "NotPrincipal" in stmt:
+            problems.append(f"{label}: Allow with NotPrincipal")
+        if "NotAction" in stmt:
+            problems.append(f"{label}: Allow with NotAction")
+        pinned = _condition_values(stmt, "aws:PrincipalArn", _ARN_OPERATORS)
+        pinned_ok = bool(pinned) and not any("*" in v or "?" in v for v in pinned)
+        for kind, value in _principals(stmt):
+            if (kind, value) == ("AWS", "*"):
+                problems.append(f"{label}: allows every principal ('*')")
+            elif kind != "AWS":
+                problems.append(f"{label}: allows a {kind} principal {value!r}; name a role")
+            elif _ACCOUNT_PRINCIPAL.match(value):
+                if not pinned_ok:
+                    problems.append(
+                        f"{label}: allows account {value} without an ArnEquals "
+                        "aws:PrincipalArn condition naming one role (no wildcard)"
+                    )
+            elif not _ROLE_PRINCIPAL.match(value):
+                problems.append(f"{label}: principal {value!r} is not one role")
+        writes = [a for a in _as_list(stmt.get("Action")) if a not in KINESIS_READ_ACTIONS]
+        if writes:
+            problems.append(
+                f"{label}: grants {writes}, not only reads ({list(KINESIS_READ_ACTIONS)})"
+            )
     return problems
 
 
@@ -427,8 +639,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "iam-no-wildcard-resources",
-        "IAM Allow statements name their resources; '*' only for actions without resource-level "
-        "permissions (STAR_RESOURCE_EXCEPTIONS).",
+        "IAM Allow statements name their resources; '*' (or a wildcard ARN) only for the actions "
+        "listed below (STAR_RESOURCE_EXCEPTIONS), each with its AWS source.",
         _ALL_DOC_TYPES,
         _doc_rule(wildcard_resource_violations, kinds=("identity", "resource")),
     ),
@@ -437,6 +649,7 @@ RULES: tuple[Rule, ...] = (
         "No resource or trust policy allows every principal ('*').",
         _ALL_DOC_TYPES,
         _doc_rule(public_principal_violations, kinds=("trust", "resource")),
+        default_level="mandatory",
     ),
     Rule(
         "iam-account-principal-pinned",
@@ -444,6 +657,7 @@ RULES: tuple[Rule, ...] = (
         "ArnEquals aws:PrincipalArn condition (the writer role's trust, the table policy).",
         _ALL_DOC_TYPES,
         _doc_rule(account_principal_violations, kinds=("trust", "resource")),
+        default_level="mandatory",
     ),
     Rule(
         "iam-service-trust-scoped",
@@ -451,6 +665,30 @@ RULES: tuple[Rule, ...] = (
         "of the account (aws:SourceAccount / aws:SourceArn; sts:ExternalId for Firehose).",
         ("aws:iam/role:Role",),
         _doc_rule(service_trust_violations, kinds=("trust",)),
+    ),
+    Rule(
+        "iam-resource-policy-service-pinned",
+        "A resource policy (queue, topic, bucket, stream, table) that allows an AWS service pins "
+        "the source with aws:SourceArn, aws:SourceAccount or aws:SourceOrgID.",
+        _ALL_DOC_TYPES,
+        _doc_rule(resource_service_principal_violations, kinds=("resource",)),
+    ),
+    Rule(
+        "iam-no-broad-managed-policy",
+        "No AWS-managed administrator, power-user, job-function administrator or full-access "
+        "(name containing FullAccess) policy is attached to a role, user or group (attachments, "
+        "managedPolicyArns, exclusive attachments).",
+        tuple(MANAGED_POLICY_PROPERTIES),
+        managed_policy_violations,
+        default_level="mandatory",
+    ),
+    Rule(
+        "kinesis-resource-policy-read-only",
+        "A Kinesis stream or consumer resource policy allows only one role (by ARN, or an account "
+        "pinned with aws:PrincipalArn), never '*', and only read actions (KINESIS_READ_ACTIONS).",
+        ("aws:kinesis/resourcePolicy:ResourcePolicy",),
+        _doc_rule(kinesis_resource_policy_violations, kinds=("resource",)),
+        default_level="mandatory",
     ),
     Rule(
         "dynamodb-table-recoverable",
@@ -594,85 +832,28 @@ def bucket_companion_violations(resources: Sequence[StackResource]) -> list[str]
     return problems
 
 
-# --- pulumi-policy wiring -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StackRule:
+    """A rule over a whole stack: its id, what it checks, the check and its default level."""
+
+    name: str
+    description: str
+    check: Callable[[Sequence[StackResource]], list[str]]
+    default_level: Level = "advisory"
 
 
-def resource_validator(rule: Rule) -> Callable[[Any, Callable[[str, str | None], None]], None]:
-    """``rule`` as a pulumi-policy ResourceValidation callback (args, report_violation)."""
-
-    def validate(args: Any, report_violation: Callable[[str, str | None], None]) -> None:
-        if args.resource_type not in rule.resource_types:
-            return
-        for message in rule.check(args.resource_type, args.props):
-            report_violation(f"{args.resource_type} {args.name!r}: {message}", None)
-
-    return validate
-
-
-StackCheck = Callable[[Sequence[StackResource]], list[str]]
-
-#: Rules over a whole stack: (name, description, check).
-STACK_RULES: tuple[tuple[str, str, StackCheck], ...] = (
-    (
+STACK_RULES: tuple[StackRule, ...] = (
+    StackRule(
         "s3-bucket-has-public-access-block-and-encryption",
         "Every bucket the stack creates has a public access block and an SSE configuration.",
         bucket_companion_violations,
     ),
-    (
+    StackRule(
         "dynamodb-resource-policy-key",
         "A table shared through a resource policy is not encrypted with the AWS-managed key.",
         table_key_violations,
     ),
 )
 
-
-def stack_resources(args: Any) -> list[StackResource]:
-    """pulumi-policy ``StackValidationArgs.resources`` as :class:`StackResource` records."""
-    return [
-        StackResource(
-            resource_type=r.resource_type,
-            name=r.name,
-            props=r.props,
-            urn=r.urn,
-            property_dependencies={
-                key: [dep.urn for dep in deps]
-                for key, deps in (getattr(r, "property_dependencies", None) or {}).items()
-            },
-        )
-        for r in args.resources
-    ]
-
-
-def stack_validator(check: StackCheck) -> Callable[[Any, Callable[[str, str | None], None]], None]:
-    """A stack check as a pulumi-policy StackValidation callback."""
-
-    def validate(args: Any, report_violation: Callable[[str, str | None], None]) -> None:
-        for message in check(stack_resources(args)):
-            report_violation(message, None)
-
-    return validate
-
-
-def build_policies() -> list[Any]:
-    """The pack's policies: one per rule (resource rules, then stack rules)."""
-    from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
-
-    policies: list[Any] = [
-        ResourceValidationPolicy(
-            name=rule.name,
-            description=rule.description,
-            validate=resource_validator(rule),
-            enforcement_level=EnforcementLevel.MANDATORY,
-        )
-        for rule in RULES
-    ]
-    policies.extend(
-        StackValidationPolicy(
-            name=name,
-            description=description,
-            validate=stack_validator(check),
-            enforcement_level=EnforcementLevel.MANDATORY,
-        )
-        for name, description, check in STACK_RULES
-    )
-    return policies
+#: Every rule's name, resource rules first (the order the pack registers them in).
+RULE_NAMES: tuple[str, ...] = tuple(r.name for r in RULES) + tuple(r.name for r in STACK_RULES)
