@@ -64,6 +64,33 @@ def load_schema(project_file: Path = PROJECT_FILE) -> tuple[str, dict[str, dict[
     return project["name"], schema
 
 
+def markdown_table(project_file: Path = PROJECT_FILE) -> str:
+    """The README's configuration reference, generated from ``Pulumi.yaml``'s schema (the one
+    list of keys): key, type, default, which stack reads it, description."""
+    _, schema = load_schema(project_file)
+    lines = ["| Key | Type | Default | Stack | Description |", "|---|---|---|---|---|"]
+    for key, spec in schema.items():
+        kind = spec.get("type", "string")
+        if kind == "array":
+            kind = f"array<{spec.get('items', {}).get('type', 'string')}>"
+        if "default" not in spec:
+            default = "*(required)*"
+        elif isinstance(spec["default"], bool):
+            default = f"`{str(spec['default']).lower()}`"
+        elif spec["default"] in ("", []):
+            default = f"`{json.dumps(spec['default'])}`"
+        else:
+            default = f"`{spec['default']}`"
+        description = str(spec.get("description", ""))
+        stack = "both"
+        for side in SIDES:
+            prefix = f"{side} only. "
+            if description.startswith(prefix):
+                stack, description = side, description[len(prefix) :]
+        lines.append(f"| `{key}` | {kind} | {default} | {stack} | {description} |")
+    return "\n".join(lines)
+
+
 def _present_keys() -> set[str]:
     """Every config key the engine gave the program (``namespace:key``)."""
     keys = set(runtime_config.CONFIG.get())
