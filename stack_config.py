@@ -291,6 +291,7 @@ ARCHIVER_KEYS = {
     "existingBucketName": "existing_bucket_name",
     "protectData": "protect",
     "archiveRemoves": "archive_removes",
+    "archiveTransformModule": "archive_transform_module",
     "logRetentionDays": "delivery_log_retention_days",
 }
 #: prod: the replicator (``ReplicaSourceArgs``).
@@ -309,6 +310,11 @@ SOURCE_KEYS = {
     "sourceStreamShardCount": "source_stream_shard_count",
     "sourceStreamKmsKeyArn": "source_stream_kms_key_arn",
     "maxWriteConcurrency": "max_write_concurrency",
+    "transformModule": "transform_module",
+    "dropFields": "drop_fields",
+    "pseudonymizeFields": "pseudonymize_fields",
+    "pseudonymizationKeyParameter": "pseudonymization_key_parameter",
+    "pseudonymizationKeyKmsKeyArn": "pseudonymization_key_kms_key_arn",
 }
 #: Keys whose value must be an ARN of this service (checked here: the components take any
 #: string, and a wrong ARN would only fail in AWS).
@@ -317,6 +323,7 @@ ARN_KEYS = {
     "powertoolsLayerArn": "lambda",
     "sourceStreamArn": "kinesis",
     "sourceStreamKmsKeyArn": "kms",
+    "pseudonymizationKeyKmsKeyArn": "kms",
 }
 
 A = TypeVar("A")
