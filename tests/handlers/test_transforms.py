@@ -4,6 +4,7 @@ deployment fault (ConfigError)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -99,4 +100,5 @@ def test_the_example_transform_derives_a_day(tmp_path):
     meta = TransformMeta(source="kinesis", sequence_number="1", arrival_time=1764244800.5)
     assert transform({"timestamp": "2026-11-27T10:11:12Z"}, meta)["day"] == "2026-11-27"
     assert transform({}, meta)["day"] == "2025-11-27"
+    assert transform({"timestamp": Decimal("1764244800123456789")}, meta)["day"] == "2025-11-27"
     assert transform({"eventType": "heartbeat"}, meta) is None
