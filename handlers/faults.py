@@ -14,7 +14,9 @@ apart. The families below are the messages DynamoDB documents or returns for the
 https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html#API_BatchWriteItem_Errors).
 A ``ValidationException`` in neither family is treated as a fault (reported and logged with its
 message): blocking a shard until someone reads the log loses nothing, dead-lettering a whole
-stream because of an unforeseen table problem would.
+stream because of an unforeseen table problem would. Every other error code is never the item's:
+throttling and 5xx are retried, the rest (``AccessDeniedException``,
+``ResourceNotFoundException``, ``UnrecognizedClientException``, KMS errors, ...) reported.
 """
 
 from __future__ import annotations
@@ -25,27 +27,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .records import KEY_ATTRIBUTES
-
-#: DynamoDB error codes that a change of table, role, policy or key fixes (never the item).
-DYNAMODB_FAULT_CODES = frozenset(
-    {
-        "AccessDeniedException",
-        "ResourceNotFoundException",
-        "ResourceInUseException",
-        "UnrecognizedClientException",
-        "MissingAuthenticationTokenException",
-        "InvalidSignatureException",
-        "IncompleteSignatureException",
-        "InvalidClientTokenId",
-        "ItemCollectionSizeLimitExceededException",  # an LSI's 10 GB partition: table design
-        "LimitExceededException",
-        "KMSAccessDeniedException",
-        "KMSDisabledException",
-        "KMSInvalidStateException",
-        "KMSNotFoundException",
-        "ReplicatedWriteConflictException",
-    }
-)
 
 #: ValidationException messages that blame the table, its key schema, a policy or a KMS key.
 _TABLE_MESSAGES = re.compile(

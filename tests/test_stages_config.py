@@ -145,6 +145,38 @@ def test_archiver_refuses_prefixes_firehose_rejects(kwargs: dict[str, Any], mess
 
 
 @pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"gsiName": "byShard", "gsiHashKey": "shardId", "gsiHashKeyType": "N"},
+            "gsiHashKey: declares 'shardId' as N, but it is S (the replicator always "
+            "writes it as S)",
+        ),
+        (
+            {"gsiName": "bySub", "gsiHashKey": "subSequenceNumber", "gsiHashKeyType": "S"},
+            "declares 'subSequenceNumber' as S, but it is N (the replicator always writes it as N)",
+        ),
+        (
+            {
+                "gsiName": "bySeq",
+                "gsiHashKey": "userId",
+                "gsiRangeKey": "sequenceNumber",
+                "gsiRangeKeyType": "N",
+            },
+            "gsiRangeKey: declares 'sequenceNumber' as N, but it is S (a key attribute",
+        ),
+    ],
+)
+def test_indexes_on_attributes_the_replicator_writes_keep_their_type(
+    overrides: dict[str, object], message: str
+) -> None:
+    with pytest.raises(stack_config.ConfigError) as raised:
+        run_stack("poc", overrides)
+    assert str(raised.value).startswith("Pulumi.poc.yaml: "), raised.value
+    assert message in str(raised.value), raised.value
+
+
+@pytest.mark.parametrize(
     ("stack", "overrides", "message"),
     [
         (
