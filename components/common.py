@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 import pulumi
 import pulumi_aws as aws
@@ -259,13 +259,31 @@ def merge_settings(defaults: S, override: Any) -> S:
         if is_dataclass(current) and not isinstance(current, type):
             value = merge_settings(current, value)
         changes[name] = value
-    return replace(defaults, **changes)  # type: ignore[type-var]
+    return whole_numbers(replace(defaults, **changes))  # type: ignore[type-var]
+
+
+def whole_numbers(settings: S) -> S:
+    """``settings`` (a dataclass), in place: an ``int`` field holding a whole ``float`` gets the
+    ``int``. Numbers cross Pulumi's gRPC protocol as doubles, and the multi-language provider
+    passes nested ones on unconverted (``memory_size=1024.0``); ``1024.5`` stays and fails
+    the field's check."""
+    for f in fields(settings):  # type: ignore[arg-type]
+        value = getattr(settings, f.name)
+        if isinstance(value, float) and value.is_integer() and _allows_int(f.type):
+            setattr(settings, f.name, int(value))
+    return settings
+
+
+def _allows_int(annotation: Any) -> bool:
+    return annotation is int or int in get_args(annotation)
 
 
 def fill_defaults(args: Any, defaults: Mapping[str, Any]) -> None:
     """In place: every field of the args dataclass ``args`` named in ``defaults`` that is
     ``None`` takes its default; settings objects (dataclass defaults) merge field by field
-    over the default (:func:`merge_settings`). Lists are copied, never shared."""
+    over the default (:func:`merge_settings`). Lists are copied, never shared. Whole numbers
+    the multi-language provider passes as floats become ints (:func:`whole_numbers`)."""
+    whole_numbers(args)
     for name, default in defaults.items():
         current = getattr(args, name)
         if is_dataclass(default) and not isinstance(default, type):

@@ -49,14 +49,16 @@ def package_version() -> str:
 def schema() -> dict[str, Any]:
     """The schema the provider serves, inferred in-process from the components' annotations."""
     provider = ComponentProvider(COMPONENTS, PACKAGE_NAME, None, package_version())
-    document = json.loads(provider.schema)
+    document = json.loads(provider.schema or "{}")
     assert isinstance(document, dict)
     return document
 
 
-def render_schema() -> str:
-    """:func:`schema` as committed: indented JSON with a final newline."""
-    return json.dumps(schema(), indent=2, ensure_ascii=False) + "\n"
+def render_schema(document: dict[str, Any] | None = None) -> str:
+    """:func:`schema` (or ``document``) as committed: indented JSON with a final newline."""
+    return (
+        json.dumps(schema() if document is None else document, indent=2, ensure_ascii=False) + "\n"
+    )
 
 
 def main(argv: list[str]) -> int:
