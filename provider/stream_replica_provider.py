@@ -56,9 +56,8 @@ def schema() -> dict[str, Any]:
 
 def render_schema(document: dict[str, Any] | None = None) -> str:
     """:func:`schema` (or ``document``) as committed: indented JSON with a final newline."""
-    return (
-        json.dumps(schema() if document is None else document, indent=2, ensure_ascii=False) + "\n"
-    )
+    content = schema() if document is None else document
+    return json.dumps(content, indent=2, ensure_ascii=False) + "\n"
 
 
 def main(argv: list[str]) -> int:
