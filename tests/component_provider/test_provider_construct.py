@@ -10,6 +10,7 @@ component built through the Python API under the same mocks.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -52,7 +53,8 @@ TOKEN = "stream-replica:index:"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ANALYTICS}:table/replica"
 STREAM_ARN = f"{TABLE_ARN}/stream/2026-01-01T00:00:00.000"
 WRITER_ARN = f"arn:aws:iam::{ANALYTICS}:role/writer"
-SCHEMA = provider_package.schema()
+#: The committed schema (test_provider_schema checks it is what the provider infers).
+SCHEMA = json.loads(provider_package.SCHEMA_PATH.read_text(encoding="utf-8"))
 TABLE_URN = "urn:pulumi:test::component-test::aws:dynamodb/table:Table::replica"
 
 
@@ -256,7 +258,9 @@ def test_source_through_the_provider_matches_the_python_api(
         "source",
         {
             "accountId": PROD,
-            "region": REGION,
+            # The region as an Output too: the stream ARN, the Powertools layer and the
+            # policy's KMS condition wait for it, and come out the same.
+            "region": output_value(REGION, TABLE_URN),
             "tableName": output_value("replica", TABLE_URN),
             "tableArn": output_value(TABLE_ARN, TABLE_URN),
             "writerRoleArn": WRITER_ARN,
@@ -304,7 +308,12 @@ def test_whole_replica_takes_one_provider_per_account(
         f"{TOKEN}CrossAccountStreamReplica",
         "orders",
         {
-            "source": {"accountId": PROD, "region": REGION, "sourceStreamName": "orders"},
+            # An Output inside a nested object (the account as another resource reports it).
+            "source": {
+                "accountId": output_value(PROD, TABLE_URN),
+                "region": REGION,
+                "sourceStreamName": "orders",
+            },
             "target": {"tableName": "orders-replica", "protect": False},
             "sourceProvider": resource_reference(accounts["prod"]),
             "targetProvider": resource_reference(accounts["analytics"]),
