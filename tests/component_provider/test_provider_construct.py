@@ -424,3 +424,20 @@ def test_bad_input_fails_the_construct_naming_the_field(
         )
     )
     assert "ReplicaSourceArgs.account_id must be a 12-digit AWS account id" in account
+
+
+def test_a_provider_input_that_is_not_a_provider_is_refused(
+    engine: Engine, provider: Any, accounts: dict[str, str]
+) -> None:
+    message = _construct_error(
+        lambda: engine.construct(
+            provider,
+            f"{TOKEN}CrossAccountStreamReplica",
+            "wrong-provider",
+            {
+                "source": {"accountId": PROD, "region": REGION, "sourceStreamName": "s"},
+                "sourceProvider": "prod",
+            },
+        )
+    )
+    assert "CrossAccountStreamReplicaArgs.source_provider must be an aws.Provider" in message
