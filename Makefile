@@ -6,7 +6,7 @@ VENV := venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint demo bench serve clean
+.PHONY: test lint demo bench serve schema clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ serve: $(STAMP)
 # ARGS="--quick" for a short run.
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
+
+# The component provider's schema (provider/schema.json), inferred from the components' type
+# annotations; a test fails when the committed file is stale.
+schema: $(STAMP)
+	$(BIN)/python provider/stream_replica_provider.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

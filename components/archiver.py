@@ -31,9 +31,11 @@ from .common import (
     check_choice,
     check_range,
     check_transform_module,
+    checked_account_id,
     create_consumer_base,
     create_consumer_function,
     fill_defaults,
+    lift,
     merge_settings,
     must,
     physical_name,
@@ -180,10 +182,10 @@ class StreamToS3ArchiverArgs:
 
     table_stream_arn: pulumi.Input[str]
     """The DynamoDB stream to archive."""
-    account_id: str
+    account_id: pulumi.Input[str]
     """The account the archiver lives in, 12 digits (Firehose's ``sts:ExternalId``, the
     default bucket name)."""
-    region: str
+    region: pulumi.Input[str]
     """Its region (default bucket name, Powertools layer, KMS conditions)."""
     table_stream_view_type: str | None = None
     """The table stream's view type when the caller knows it: ``KEYS_ONLY`` and ``OLD_IMAGE``
@@ -302,11 +304,16 @@ class StreamToS3ArchiverArgs:
         validate_mapping(must(self.mapping, owner, "mapping"), owner)
         validate_alarms(must(self.alarms, owner, "alarms"), owner)
 
-    def default_bucket_name(self, component_name: str) -> str:
+    def default_bucket_name(self, component_name: str) -> pulumi.Input[str]:
         """The created bucket's name when ``bucket_name`` is not given:
-        ``<component name>-<account>-<region>``, lower case, at most 63 characters."""
-        return physical_name(
-            component_name.lower(), f"{self.account_id}-{self.region}", 63, "a-z0-9-"
+        ``<component name>-<account>-<region>``, lower case, at most 63 characters (an Output
+        when ``account_id`` or ``region`` is one)."""
+        return lift(
+            lambda account, region: physical_name(
+                component_name.lower(), f"{account}-{region}", 63, "a-z0-9-"
+            ),
+            self.account_id,
+            self.region,
         )
 
     @property
@@ -329,16 +336,27 @@ class StreamToS3Archiver(pulumi.ComponentResource):
     """
 
     function_name: pulumi.Output[str]
+    """Name of the archiver function."""
     function_arn: pulumi.Output[str]
+    """ARN of the archiver function."""
     role_arn: pulumi.Output[str]
+    """ARN of the archiver's execution role."""
     delivery_stream_name: pulumi.Output[str]
+    """Name of the Firehose delivery stream."""
     delivery_stream_arn: pulumi.Output[str]
+    """ARN of the Firehose delivery stream."""
     firehose_role_arn: pulumi.Output[str]
+    """ARN of the role Firehose delivers to S3 with."""
     bucket_name: pulumi.Output[str]
+    """Name of the archive bucket (created, or the existing one given)."""
     bucket_arn: pulumi.Output[str]
+    """ARN of the archive bucket."""
     dead_letter_queue_url: pulumi.Output[str]
+    """URL of the SQS queue that keeps poison records."""
     failure_queue_url: pulumi.Output[str]
+    """URL of the mapping's on-failure SQS queue (batches that ran out of retries)."""
     event_source_mapping_id: pulumi.Output[str]
+    """UUID of the DynamoDB Streams event source mapping."""
 
     def __init__(
         self,
@@ -352,6 +370,7 @@ class StreamToS3Archiver(pulumi.ComponentResource):
         args.validate()
         self.args = args
         owner = "StreamToS3ArchiverArgs"
+        account_id = checked_account_id(owner, "account_id", args.account_id)
         function = merge_settings(
             merge_settings(
                 must(args.function, owner, "function"),
@@ -401,21 +420,25 @@ class StreamToS3Archiver(pulumi.ComponentResource):
         )
         self.firehose_role = aws.iam.Role(
             f"{name}-firehose-role",
-            assume_role_policy=json.dumps(policies.firehose_trust_policy(args.account_id)),
+            assume_role_policy=lift(
+                lambda account: json.dumps(policies.firehose_trust_policy(account)), account_id
+            ),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.firehose_policy = aws.iam.RolePolicy(
             f"{name}-firehose-policy",
             role=self.firehose_role.id,
-            policy=pulumi.Output.all(bucket=bucket_arn, log_stream=delivery_log_stream.arn).apply(
+            policy=pulumi.Output.all(
+                bucket=bucket_arn, log_stream=delivery_log_stream.arn, region=args.region
+            ).apply(
                 lambda v: json.dumps(
                     policies.firehose_delivery_policy(
                         bucket_arn=v["bucket"],
                         prefixes=[str(args.prefix), str(args.error_prefix)],
                         log_stream_arn=v["log_stream"],
                         bucket_kms_key_arn=args.bucket_kms_key_arn,
-                        region=args.region,
+                        region=v["region"],
                     )
                 )
             ),
@@ -452,7 +475,7 @@ class StreamToS3Archiver(pulumi.ComponentResource):
         )
 
         # The archiver function on the table's stream.
-        base = create_consumer_base(self, name, function, args.account_id, tags)
+        base = create_consumer_base(self, name, function, account_id, tags)
         policy = pulumi.Output.all(
             stream=args.table_stream_arn,
             delivery=self.delivery_stream.arn,

@@ -14,12 +14,13 @@ The replicator (prod) and the archiver (POC) are built the same way:
 
 import copy
 import hashlib
+import inspect
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 import pulumi
 import pulumi_aws as aws
@@ -27,6 +28,9 @@ from stream_replica.handlers import environment as env
 
 from . import alarms, assets, policies
 from .exceptions import SettingError
+
+S = TypeVar("S")
+T = TypeVar("T")
 
 AccessMode = Literal["assume-role", "resource-policy"]
 ACCESS_MODES: tuple[str, ...] = ("assume-role", "resource-policy")
@@ -56,9 +60,37 @@ _LAMBDA_LOG_LEVELS = {"WARNING": "WARN"}
 
 def check_account_id(owner: str, field_name: str, value: Any) -> None:
     """:class:`SettingError` unless ``value`` is exactly a 12-digit AWS account id (a trailing
-    newline from a YAML block scalar is refused too)."""
+    newline from a YAML block scalar is refused too). An Output (an ``Input`` another resource
+    or language passes) is not known yet: :func:`checked_account_id` checks it once it is."""
+    if is_output(value):
+        return
     if not isinstance(value, str) or not _ACCOUNT_ID.fullmatch(value):
         raise SettingError(owner, field_name, f"must be a 12-digit AWS account id, got {value!r}")
+
+
+def is_output(value: Any) -> bool:
+    """Whether ``value`` is an Output (or another awaitable ``Input``), not a plain value."""
+    return isinstance(value, pulumi.Output) or inspect.isawaitable(value)
+
+
+def lift(fn: Callable[..., T], *values: Any) -> pulumi.Input[T]:
+    """``fn(*values)`` right away when every value is plain (the Python API with strings), or an
+    Output that calls ``fn`` once they are known when any is an Output (an ``Input[str]`` from
+    another resource, or from a program in another language through the component provider).
+    So plain inputs keep giving plain values (deterministic names, IAM documents at preview)."""
+    if any(is_output(v) for v in values):
+        return pulumi.Output.all(*values).apply(lambda known: fn(*known))
+    return fn(*values)
+
+
+def checked_account_id(owner: str, field_name: str, value: Any) -> pulumi.Input[str]:
+    """``value`` after :func:`check_account_id`: now when plain, when known when an Output."""
+
+    def check(known: Any) -> str:
+        check_account_id(owner, field_name, known)
+        return str(known)
+
+    return lift(check, value)
 
 
 def powertools_layer_arn(
@@ -197,9 +229,6 @@ ALARM_DEFAULTS = AlarmSettings(
     enabled=True, iterator_age_ms=300_000, period_seconds=60, evaluation_periods=5
 )
 
-S = TypeVar("S")
-T = TypeVar("T")
-
 
 def merge_settings(defaults: S, override: Any) -> S:
     """``defaults`` with every field that ``override`` sets (not ``None``) taken from it.
@@ -231,13 +260,31 @@ def merge_settings(defaults: S, override: Any) -> S:
         if is_dataclass(current) and not isinstance(current, type):
             value = merge_settings(current, value)
         changes[name] = value
-    return replace(defaults, **changes)  # type: ignore[type-var]
+    return whole_numbers(replace(defaults, **changes))  # type: ignore[type-var]
+
+
+def whole_numbers(settings: S) -> S:
+    """``settings`` (a dataclass), in place: an ``int`` field holding a whole ``float`` gets the
+    ``int``. Numbers cross Pulumi's gRPC protocol as doubles, and the multi-language provider
+    passes nested ones on unconverted (``memory_size=1024.0``); ``1024.5`` stays and fails
+    the field's check."""
+    for f in fields(settings):  # type: ignore[arg-type]
+        value = getattr(settings, f.name)
+        if isinstance(value, float) and value.is_integer() and _allows_int(f.type):
+            setattr(settings, f.name, int(value))
+    return settings
+
+
+def _allows_int(annotation: Any) -> bool:
+    return annotation is int or int in get_args(annotation)
 
 
 def fill_defaults(args: Any, defaults: Mapping[str, Any]) -> None:
     """In place: every field of the args dataclass ``args`` named in ``defaults`` that is
     ``None`` takes its default; settings objects (dataclass defaults) merge field by field
-    over the default (:func:`merge_settings`). Lists are copied, never shared."""
+    over the default (:func:`merge_settings`). Lists are copied, never shared. Whole numbers
+    the multi-language provider passes as floats become ints (:func:`whole_numbers`)."""
+    whole_numbers(args)
     for name, default in defaults.items():
         current = getattr(args, name)
         if is_dataclass(default) and not isinstance(default, type):
@@ -435,7 +482,7 @@ def create_consumer_base(
     parent: pulumi.Resource,
     name: str,
     function: FunctionSettings,
-    account_id: str,
+    account_id: pulumi.Input[str],
     tags: Mapping[str, str] | None = None,
 ) -> ConsumerBase:
     """Role, log group and the two queues of one consumer (children of ``parent``).
@@ -450,7 +497,9 @@ def create_consumer_base(
         f"{name}-role",
         name=function.role_name,
         path=function.role_path,
-        assume_role_policy=json.dumps(policies.lambda_trust_policy(account_id)),
+        assume_role_policy=lift(
+            lambda account: json.dumps(policies.lambda_trust_policy(account)), account_id
+        ),
         tags=tags,
         opts=role_opts,
     )
@@ -489,7 +538,7 @@ def create_consumer_function(
     function: FunctionSettings,
     mapping: MappingSettings,
     alarm_settings: AlarmSettings,
-    region: str,
+    region: pulumi.Input[str],
     handler: str,
     environment: Mapping[str, pulumi.Input[str]],
     event_source_arn: pulumi.Input[str],
@@ -511,7 +560,8 @@ def create_consumer_function(
     architecture = str(function.architecture)
     log_level = str(function.log_level)
     layers: list[pulumi.Input[str]] = [
-        function.powertools_layer_arn or powertools_layer_arn(region, runtime, architecture),
+        function.powertools_layer_arn
+        or lift(lambda known: powertools_layer_arn(known, runtime, architecture), region),
         *(function.extra_layers or []),
     ]
     variables: dict[str, pulumi.Input[str]] = {

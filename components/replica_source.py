@@ -25,9 +25,11 @@ from .common import (
     check_name,
     check_range,
     check_transform_module,
+    checked_account_id,
     create_consumer_base,
     create_consumer_function,
     fill_defaults,
+    lift,
     merge_settings,
     must,
     physical_name,
@@ -75,9 +77,9 @@ class ReplicaSourceArgs:
     """Inputs of :class:`ReplicaSource`. Fields left ``None`` take ``REPLICA_SOURCE_DEFAULTS``;
     a partial ``function``/``mapping``/``alarms`` merges over the defaults field by field."""
 
-    account_id: str
+    account_id: pulumi.Input[str]
     """The source (prod) account, 12 digits: where the stream and the replicator live."""
-    region: str
+    region: pulumi.Input[str]
     """Region of the stream and the function (also picks the Powertools layer)."""
     table_name: pulumi.Input[str] | None = None
     """Target table name (from the target half). Required."""
@@ -215,14 +217,17 @@ class ReplicaSourceArgs:
         role_name = self.function.role_name if self.function else None
         return role_name or physical_name(component_name, "replicator", 64, r"\w+=,.@-")
 
-    def replicator_role_arn(self, component_name: str) -> str:
-        """The replicator role's deterministic ARN."""
+    def replicator_role_arn(self, component_name: str) -> pulumi.Input[str]:
+        """The replicator role's deterministic ARN (an Output when ``account_id`` is one)."""
         function = must(self.function, "ReplicaSourceArgs", "function")
-        return policies.role_arn(
-            self.account_id,
-            self.replicator_role_name(component_name),
-            str(function.role_path),
-            str(self.partition),
+        return lift(
+            lambda account: policies.role_arn(
+                account,
+                self.replicator_role_name(component_name),
+                str(function.role_path),
+                str(self.partition),
+            ),
+            checked_account_id("ReplicaSourceArgs", "account_id", self.account_id),
         )
 
 
@@ -235,16 +240,27 @@ class ReplicaSource(pulumi.ComponentResource):
     """
 
     function_name: pulumi.Output[str]
+    """Name of the replicator function."""
     function_arn: pulumi.Output[str]
+    """ARN of the replicator function."""
     role_arn: pulumi.Output[str]
+    """ARN of the replicator's execution role (what the target half trusts)."""
     role_name: pulumi.Output[str]
+    """Name of the replicator's execution role."""
     source_stream_arn: pulumi.Output[str]
+    """ARN of the Kinesis stream replicated."""
     event_source_mapping_id: pulumi.Output[str]
+    """UUID of the Kinesis event source mapping."""
     dead_letter_queue_url: pulumi.Output[str]
+    """URL of the SQS queue that keeps poison records."""
     dead_letter_queue_arn: pulumi.Output[str]
+    """ARN of the SQS queue that keeps poison records."""
     failure_queue_url: pulumi.Output[str]
+    """URL of the mapping's on-failure SQS queue (batches that ran out of retries)."""
     failure_queue_arn: pulumi.Output[str]
+    """ARN of the mapping's on-failure SQS queue."""
     log_group_name: pulumi.Output[str]
+    """Name of the replicator's CloudWatch log group."""
 
     def __init__(
         self,
@@ -257,6 +273,7 @@ class ReplicaSource(pulumi.ComponentResource):
             args = ReplicaSourceArgs(**args)
         args.validate()
         self.args = args
+        account_id = checked_account_id("ReplicaSourceArgs", "account_id", args.account_id)
         function = merge_settings(
             must(args.function, "ReplicaSourceArgs", "function"),
             FunctionSettings(
@@ -293,21 +310,17 @@ class ReplicaSource(pulumi.ComponentResource):
             stream_arn = pulumi.Output.from_input(args.source_stream_arn)
         else:
             stream_arn = pulumi.Output.from_input(
-                f"arn:{args.partition}:kinesis:{args.region}:{args.account_id}:stream/"
-                f"{args.source_stream_name}"
+                lift(
+                    lambda region, account: (
+                        f"arn:{args.partition}:kinesis:{region}:{account}:"
+                        f"stream/{args.source_stream_name}"
+                    ),
+                    args.region,
+                    account_id,
+                )
             )
 
-        key_parameter_arn = (
-            policies.ssm_parameter_arn(
-                args.pseudonymization_key_parameter,
-                args.region,
-                args.account_id,
-                str(args.partition),
-            )
-            if args.pseudonymization_key_parameter
-            else None
-        )
-        base = create_consumer_base(self, name, function, args.account_id, tags)
+        base = create_consumer_base(self, name, function, account_id, tags)
         policy = pulumi.Output.all(
             stream=stream_arn,
             log_group=base.log_group.arn,
@@ -315,6 +328,8 @@ class ReplicaSource(pulumi.ComponentResource):
             failures=base.failure_queue.arn,
             writer=args.writer_role_arn,
             table=args.table_arn,
+            region=args.region,
+            account=account_id,
         ).apply(
             lambda v: json.dumps(
                 policies.replicator_policy(
@@ -325,8 +340,17 @@ class ReplicaSource(pulumi.ComponentResource):
                     writer_role_arn=v["writer"],
                     table_arn=v["table"],
                     source_stream_kms_key_arn=args.source_stream_kms_key_arn,
-                    region=args.region,
-                    key_parameter_arn=key_parameter_arn,
+                    region=v["region"],
+                    key_parameter_arn=(
+                        policies.ssm_parameter_arn(
+                            args.pseudonymization_key_parameter,
+                            v["region"],
+                            v["account"],
+                            str(args.partition),
+                        )
+                        if args.pseudonymization_key_parameter
+                        else None
+                    ),
                     key_parameter_kms_key_arn=args.pseudonymization_key_kms_key_arn,
                 )
             )

@@ -16,7 +16,9 @@ from .common import (
     check_choice,
     check_name,
     check_range,
+    checked_account_id,
     fill_defaults,
+    lift,
 )
 from .exceptions import SettingError
 
@@ -84,8 +86,9 @@ class ReplicaTargetArgs:
     """Inputs of :class:`ReplicaTarget`. Fields left ``None`` take
     ``REPLICA_TARGET_DEFAULTS``."""
 
-    source_account_id: str
-    """Account of the replicator (prod), 12 digits: the only account trusted to write."""
+    source_account_id: pulumi.Input[str] | None = None
+    """Account of the replicator (prod), 12 digits: the only account trusted to write.
+    Required (``CrossAccountStreamReplica`` fills it in from its source half)."""
     replicator_role_name: str | None = None
     """Name of the replicator's execution role in the source account (deterministic, so it can
     be trusted before it exists). Required (``CrossAccountStreamReplica`` fills it in)."""
@@ -144,6 +147,8 @@ class ReplicaTargetArgs:
     def validate(self) -> None:
         """:class:`SettingError` naming the field for settings that can't work."""
         owner = "ReplicaTargetArgs"
+        if self.source_account_id is None:
+            raise SettingError(owner, "source_account_id", "is required")
         check_account_id(owner, "source_account_id", self.source_account_id)
         if not self.replicator_role_name:
             raise SettingError(owner, "replicator_role_name", "is required")
@@ -209,13 +214,17 @@ class ReplicaTargetArgs:
         return "AWS_MANAGED" if self.access_mode == "assume-role" else "AWS_OWNED"
 
     @property
-    def replicator_role_arn(self) -> str:
-        """The ARN the replicator's execution role has (or will have)."""
-        return policies.role_arn(
-            self.source_account_id,
-            str(self.replicator_role_name),
-            str(self.replicator_role_path),
-            str(self.partition),
+    def replicator_role_arn(self) -> pulumi.Input[str]:
+        """The ARN the replicator's execution role has (or will have): a string, or an Output
+        when ``source_account_id`` is one."""
+        return lift(
+            lambda account: policies.role_arn(
+                account,
+                str(self.replicator_role_name),
+                str(self.replicator_role_path),
+                str(self.partition),
+            ),
+            checked_account_id("ReplicaTargetArgs", "source_account_id", self.source_account_id),
         )
 
 
@@ -228,11 +237,18 @@ class ReplicaTarget(pulumi.ComponentResource):
     """
 
     table_name: pulumi.Output[str]
+    """Name of the replica table."""
     table_arn: pulumi.Output[str]
+    """ARN of the replica table."""
     table_stream_arn: pulumi.Output[str]
+    """ARN of the table's DynamoDB stream (what ``StreamToS3Archiver`` reads)."""
     writer_role_arn: pulumi.Output[str] | None
+    """ARN of the writer role the replicator assumes; unset in ``resource-policy`` mode."""
     writer_role_name: pulumi.Output[str] | None
+    """Name of the writer role; unset in ``resource-policy`` mode."""
     replicator_role_arn: pulumi.Output[str]
+    """ARN of the replicator's execution role in the source account, the one this side
+    trusts."""
 
     def __init__(
         self,
@@ -323,13 +339,14 @@ class ReplicaTarget(pulumi.ComponentResource):
                 name=args.writer_role_name,
                 path=args.writer_role_path,
                 max_session_duration=args.writer_max_session_seconds,
-                assume_role_policy=json.dumps(
-                    policies.writer_trust_policy(
-                        args.source_account_id,
-                        replicator_role_arn,
-                        args.external_id,
-                        str(args.partition),
-                    )
+                assume_role_policy=lift(
+                    lambda account, role_arn: json.dumps(
+                        policies.writer_trust_policy(
+                            account, role_arn, args.external_id, str(args.partition)
+                        )
+                    ),
+                    args.source_account_id,
+                    replicator_role_arn,
                 ),
                 tags=tags,
                 opts=pulumi.ResourceOptions(
@@ -346,11 +363,11 @@ class ReplicaTarget(pulumi.ComponentResource):
             self.resource_policy = aws.dynamodb.ResourcePolicy(
                 f"{name}-table-policy",
                 resource_arn=self.table.arn,
-                policy=self.table.arn.apply(
-                    lambda arn: json.dumps(
-                        policies.table_resource_policy(
-                            arn, args.source_account_id, replicator_role_arn, str(args.partition)
-                        )
+                policy=pulumi.Output.all(
+                    self.table.arn, args.source_account_id, replicator_role_arn
+                ).apply(
+                    lambda v: json.dumps(
+                        policies.table_resource_policy(v[0], v[1], v[2], str(args.partition))
                     )
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
