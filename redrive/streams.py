@@ -76,11 +76,14 @@ def _raw_records(client: Any, rng: FailedRange) -> list[dict[str, Any]]:
     empty = 0
     last: str | None = None
     while iterator:
+        # No more than the range can still hold (plus one to see its end): a page of records
+        # after the range would be read and paid for in vain.
+        wanted = max(1, rng.batch_size - len(found)) + 1
         args: dict[str, Any] = {"ShardIterator": iterator}
         if rng.kind == KINESIS:
-            args.update(Limit=KINESIS_GET_RECORDS_LIMIT, StreamARN=rng.stream_arn)
+            args.update(Limit=min(wanted, KINESIS_GET_RECORDS_LIMIT), StreamARN=rng.stream_arn)
         else:
-            args.update(Limit=DYNAMODB_GET_RECORDS_LIMIT)
+            args.update(Limit=min(wanted, DYNAMODB_GET_RECORDS_LIMIT))
         try:
             response = client.get_records(**args)
         except ClientError as exc:
