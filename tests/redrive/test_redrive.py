@@ -419,3 +419,115 @@ def test_the_cli_needs_a_queue_and_sane_numbers() -> None:
         parse_args(["--queue-url", "u", "--max-attempts", "0"])
     with pytest.raises(SystemExit):
         parse_args([])
+
+
+# --------------------------------------------------------------------------- its IAM
+
+
+class _FakeLambda:
+    """A Lambda client whose Invoke answers "all written" (moto runs no function code)."""
+
+    def __init__(self, calls: list[str]) -> None:
+        self._calls = calls
+
+    def invoke(self, **kwargs: Any) -> dict[str, Any]:
+        self._calls.append(f"lambda:InvokeFunction {kwargs['FunctionName']}")
+        return {"StatusCode": 200, "Payload": io.BytesIO(b'{"batchItemFailures": []}')}
+
+
+_IAM_ACTION = {
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+    "DeleteMessageBatch": "DeleteMessage",
+}
+_IAM_PREFIX = {"sqs": "sqs", "kinesis": "kinesis", "dynamodbstreams": "dynamodb"}
+
+
+def _recording(client: Any, calls: list[str], resource: str) -> Any:
+    prefix = _IAM_PREFIX[client.meta.service_model.service_name]
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(f"{prefix}:{_IAM_ACTION.get(model.name, model.name)} {resource}")
+
+    client.meta.events.register("before-call", record)
+    return client
+
+
+def test_the_redrive_policy_allows_exactly_the_calls_the_redrive_makes(
+    aws: boto3.Session,
+) -> None:
+    """Every call of a Kinesis pass and a table-stream pass (dry run and real) is allowed by
+    :func:`redrive_policy`, and the policy allows nothing the passes don't call."""
+    from stream_replica.components import policies
+    from stream_replica.redrive import LambdaInvoker
+
+    from tests.policy.documents import IamDocument
+    from tests.policy.iam_eval import Request, evaluate
+    from tests.policy.lint import lint
+
+    stream = Stream(aws, 10)
+    sqs = aws.client("sqs")
+    url = sqs.create_queue(QueueName="failures")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    for body in (stream.message(0, 4), stream.message(5, 9)):
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    calls: list[str] = []
+    _recording(sqs, calls, queue_arn)
+
+    def clients(service: str, region: str) -> Any:
+        return _recording(aws.client(service, region_name=region), calls, stream.arn)
+
+    invoker = LambdaInvoker(_FakeLambda(calls))
+    redrive_queue(sqs, url, clients, None, RedriveOptions(dry_run=True), progress=None)
+    report = redrive_queue(sqs, url, clients, invoker, progress=None)
+    assert report.deleted == 2
+
+    document = policies.redrive_policy(
+        failure_queue_arn=queue_arn, stream_arn=stream.arn, function_arn=FUNCTION_ARN
+    )
+    operator = f"arn:aws:iam::{ACCOUNT}:role/stream-replica-redrive"
+    made = set(calls)
+    for call in sorted(made):
+        action, resource = call.split(" ")
+        decision = evaluate(Request(operator, action, resource), identity_policies=[document])
+        assert decision.allowed, f"{call}: {decision.reason}"
+    granted = {
+        f"{action} {resource}"
+        for statement in document["Statement"]
+        for action in statement["Action"]
+        for resource in statement["Resource"]
+    }
+    assert granted == made, "granted but never called: " + str(sorted(granted - made))
+    # Nothing else on the same resources: no writing to the stream, no sending to the queue, no
+    # other function.
+    for action, resource in [
+        ("kinesis:PutRecords", stream.arn),
+        ("kinesis:GetRecords", stream.arn.replace("clicks", "other")),
+        ("sqs:SendMessage", queue_arn),
+        ("sqs:PurgeQueue", queue_arn),
+        ("lambda:InvokeFunction", FUNCTION_ARN.replace("replicator", "archiver")),
+        ("lambda:UpdateFunctionCode", FUNCTION_ARN),
+    ]:
+        assert not evaluate(
+            Request(operator, action, resource), identity_policies=[document]
+        ).allowed, (action, resource)
+    assert [r.describe() for r in lint(IamDocument("identity", "redrive", "t", document))] == []
+
+
+def test_the_table_stream_redrive_policy_reads_only_that_stream() -> None:
+    from stream_replica.components import policies
+
+    stream = "arn:aws:dynamodb:eu-west-1:999999999999:table/replica/stream/2026-01-01T00:00:00.000"
+    document = policies.redrive_policy(
+        failure_queue_arn="arn:aws:sqs:eu-west-1:999999999999:archiver-failures",
+        stream_arn=stream,
+        function_arn="arn:aws:lambda:eu-west-1:999999999999:function:archiver",
+    )
+    reads = next(s for s in document["Statement"] if s["Sid"] == "RereadFailedRanges")
+    assert reads["Action"] == ["dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+    assert reads["Resource"] == [stream]
+    with pytest.raises(ValueError, match="Kinesis stream only"):
+        policies.redrive_policy(
+            failure_queue_arn="q", stream_arn=stream, function_arn="f", stream_kms_key_arn="k"
+        )
