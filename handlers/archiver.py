@@ -107,7 +107,7 @@ def _put_chunk(
     pending = chunk
     attempt = 0
     while pending:
-        if not budget.allows():
+        if not budget.claim_attempt():
             outcome.unsent += [seq for seq, _ in pending]
             break
         retry: list[tuple[str, bytes]]

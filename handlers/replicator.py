@@ -275,7 +275,7 @@ def _write_chunk(client: Any, table: str, chunk: list[_Entry], budget: TimeBudge
     pending = chunk
     attempt = 0
     while pending:
-        if not budget.allows():
+        if not budget.claim_attempt():
             outcome.unwritten += pending
             break
         retry: list[_Entry]

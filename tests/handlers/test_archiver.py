@@ -244,6 +244,24 @@ class _Context:
         return self._remaining()
 
 
+def test_a_short_timeout_still_archives_everything(world):
+    """A 10 s timeout against the default 10 s safety margin left no time to put anything;
+    the margin now scales to the invocation's time."""
+    event = stream_from_replicated(world, 30)
+
+    assert failures(world.archive(event, _Context(lambda: 10_000))) == []
+    assert archived_sequence_numbers(world) == sorted(str(n) for n in range(1, 31))
+
+
+def test_with_no_time_left_one_put_is_still_attempted(world):
+    event = stream_from_replicated(world, 30)
+    world.calls.reset()
+
+    assert failures(world.archive(event, _Context(lambda: 0))) == []
+    assert world.calls["firehose.PutRecordBatch"] == 1
+    assert archived_sequence_numbers(world) == sorted(str(n) for n in range(1, 31))
+
+
 def test_firehose_throttling_is_retried(world):
     event = stream_from_replicated(world, 10)
     left = {"n": 2}

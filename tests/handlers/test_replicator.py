@@ -369,6 +369,31 @@ def test_time_running_out_mid_batch_reports_exactly_the_unwritten_records(world)
     assert stored_sequence_numbers(world) == seqs
 
 
+@pytest.mark.parametrize("timeout_ms", [10_000, 3_000])
+def test_a_short_timeout_still_writes_everything(world, timeout_ms):
+    """A timeout at or under the default 10 s safety margin used to leave no time at all: every
+    record was reported, forever. The margin now scales to the invocation's time."""
+    world.source.put(blob(p) for p in clickstream(60))
+    event = world.source.event()
+
+    response = world.replicate(event, FakeContext(remaining_ms=timeout_ms))
+
+    assert failures(response) == []
+    assert stored_sequence_numbers(world) == sequence_numbers(event)
+
+
+def test_with_no_time_left_one_write_is_still_attempted(world):
+    world.source.put(blob(p) for p in clickstream(60))
+    event = world.source.event()
+
+    response = world.replicate(event, FakeContext(remaining_ms=0), MAX_WRITE_CONCURRENCY="1")
+
+    seqs = sequence_numbers(event)
+    assert stored_sequence_numbers(world) == seqs[:25]  # the first chunk went out
+    assert failures(response) == seqs[25:]
+    assert world.calls["dynamodb.BatchWriteItem"] == 1
+
+
 def test_unprocessed_items_that_never_clear_are_reported_then_written_on_redelivery(world):
     world.source.put(blob(p) for p in clickstream(50))
     event = world.source.event()
