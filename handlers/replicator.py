@@ -15,7 +15,6 @@ ReportBatchItemFailures on). See ``docs/handlers.md`` for the behaviour in full;
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -387,8 +386,13 @@ class ChunkWriter:
 # --------------------------------------------------------------------------- the handler
 
 
-def _dead_letter_body(record: dict[str, Any], shard_id: str | None, reason: str) -> dict[str, Any]:
-    kinesis = record.get("kinesis", {})
+def _dead_letter_body(record: Any, shard_id: str | None, reason: str) -> dict[str, Any]:
+    if not isinstance(record, dict):
+        return {"reason": reason, "source": "replicator", "data": None, "event": record}
+    kinesis = record.get("kinesis")
+    if not isinstance(kinesis, dict):
+        # Nothing to take the payload from: the whole event record is kept instead.
+        return {**_dead_letter_body({**record, "kinesis": {}}, shard_id, reason), "event": record}
     return {
         "reason": reason,
         "source": "replicator",
@@ -402,29 +406,98 @@ def _dead_letter_body(record: dict[str, Any], shard_id: str | None, reason: str)
     }
 
 
+@dataclass(slots=True)
+class _Metadata:
+    """What a record's event metadata says, checked before its payload is decoded.
+
+    ``problem`` set and ``report`` false: the record is poison (no sequence number to report it
+    by, or no data). ``report`` true: the record is fine but the event's metadata is not (an
+    ``eventID`` that names no shard): it is reported for retry, never dead-lettered.
+    """
+
+    sequence_number: str | None
+    shard_id: str | None = None
+    problem: str | None = None
+    report: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        assert self.sequence_number is not None and self.shard_id is not None
+        return partition_key(self.sequence_number, self.shard_id), self.sequence_number
+
+
+def _metadata(record: Any) -> _Metadata:
+    kinesis = record.get("kinesis") if isinstance(record, dict) else None
+    if not isinstance(kinesis, dict):
+        return _Metadata(None, problem="event record has no 'kinesis' object")
+    sequence_number = kinesis.get("sequenceNumber")
+    if not isinstance(sequence_number, str) or not sequence_number.isdecimal():
+        return _Metadata(None, problem="event record has no kinesis.sequenceNumber")
+    event_id = record.get("eventID")
+    try:
+        shard_id = shard_id_of(event_id) if isinstance(event_id, str) else None
+    except ValueError:
+        shard_id = None
+    if shard_id is None:
+        return _Metadata(
+            sequence_number,
+            problem=f"eventID {event_id!r} does not name the shard ('<shardId>:<sequenceNumber>')",
+            report=True,
+        )
+    if not isinstance(kinesis.get("data"), str):
+        return _Metadata(sequence_number, shard_id, problem="event record has no kinesis.data")
+    return _Metadata(sequence_number, shard_id)
+
+
+def _decode(record: dict[str, Any], meta: _Metadata) -> dict[str, Any]:
+    assert meta.sequence_number is not None and meta.shard_id is not None
+    return record_item(record["kinesis"]["data"], meta.sequence_number, meta.shard_id)
+
+
+def _poison(record: Any, meta: _Metadata, exc: Exception) -> runtime.DeadLetter:
+    reason = exc.reason if isinstance(exc, PoisonRecordError) else str(exc)
+    return runtime.DeadLetter(
+        meta.sequence_number or "", _dead_letter_body(record, meta.shard_id, reason)
+    )
+
+
 def _prepare(
-    records: list[dict[str, Any]],
-    last_of_key: dict[tuple[str, str], int],
+    records: list[Any],
+    metas: list[_Metadata],
+    repeated: set[tuple[str, str]],
     writer: ChunkWriter,
     poison: list[runtime.DeadLetter],
 ) -> None:
-    """Decode each record into an item for ``writer``, or a dead letter into ``poison``."""
-    for index, record in enumerate(records):
-        sequence_number = record["kinesis"]["sequenceNumber"]
-        shard_id: str | None = None
-        try:
-            shard_id = shard_id_of(record["eventID"])
-            key = (partition_key(sequence_number, shard_id), sequence_number)
-            if last_of_key[key] != index:
-                continue  # a later copy of this record is written instead
-            item = record_item(record["kinesis"]["data"], sequence_number, shard_id)
-        except (PoisonRecordError, ValueError) as exc:
-            reason = exc.reason if isinstance(exc, PoisonRecordError) else str(exc)
-            poison.append(
-                runtime.DeadLetter(sequence_number, _dead_letter_body(record, shard_id, reason))
-            )
+    """Decode each record into an item for ``writer``, or a dead letter into ``poison``.
+
+    Records whose metadata has a problem were sorted out before (see :func:`handler`). A record
+    delivered more than once in the batch (its key in ``repeated``) is decided after the rest:
+    the last copy that decodes is written, so a later poison copy never hides an earlier valid
+    one; copies that don't decode are dead-lettered.
+    """
+    copies: dict[tuple[str, str], list[int]] = {}
+    for index, (record, meta) in enumerate(zip(records, metas, strict=True)):
+        if meta.problem is not None:
             continue
-        writer.add(_Entry(sequence_number, key, item))
+        key = meta.key
+        if key in repeated:
+            copies.setdefault(key, []).append(index)
+            continue
+        try:
+            item = _decode(record, meta)
+        except (PoisonRecordError, ValueError) as exc:
+            poison.append(_poison(record, meta, exc))
+            continue
+        writer.add(_Entry(key[1], key, item))
+    for key, indexes in copies.items():
+        chosen: dict[str, Any] | None = None
+        for index in indexes:
+            try:
+                chosen = _decode(records[index], metas[index])
+            except (PoisonRecordError, ValueError) as exc:
+                poison.append(_poison(records[index], metas[index], exc))
+        if chosen is not None:
+            writer.add(_Entry(key[1], key, chosen))
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -433,29 +506,49 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     log = runtime.get_logger(SERVICE)
     config = ReplicatorConfig.from_env()
     budget = TimeBudget(context, config.safety_margin_ms)
-    records: list[dict[str, Any]] = event.get("Records") or []
-    order = [r["kinesis"]["sequenceNumber"] for r in records]
-    by_sequence = {r["kinesis"]["sequenceNumber"]: r for r in records}
+    records: list[Any] = event.get("Records") or []
+    # A malformed event record is isolated here, before anything is decoded: poison (with the
+    # reason) when it has no sequence number or no data, reported when only its eventID is
+    # wrong; the other records flow on.
+    metas = [_metadata(record) for record in records]
+    order = [m.sequence_number for m in metas if m.sequence_number is not None]
+    by_sequence = {
+        m.sequence_number: r for m, r in zip(metas, records, strict=True) if m.sequence_number
+    }
+    poison: list[runtime.DeadLetter] = []
+    reported: set[str] = set()
+    for record, meta in zip(records, metas, strict=True):
+        if meta.problem is None:
+            continue
+        if meta.report and meta.sequence_number is not None:
+            reported.add(meta.sequence_number)
+            log.error(
+                "malformed event record; reported for retry",
+                extra={"reason": meta.problem, "sequence_number": meta.sequence_number},
+            )
+        else:
+            poison.append(_poison(record, meta, PoisonRecordError(str(meta.problem))))
 
     # A record delivered twice in one batch has the same key twice, which BatchWriteItem refuses
-    # ("Provided list of item keys contains duplicates"): only the last one of a key is written.
+    # ("Provided list of item keys contains duplicates"): such keys are decided after the rest.
     # The key comes from the record's metadata, so this is known before any payload is decoded.
-    last_of_key: dict[tuple[str, str], int] = {}
-    for index, record in enumerate(records):
-        with contextlib.suppress(ValueError):
-            shard = shard_id_of(record["eventID"])
-            sequence_number = record["kinesis"]["sequenceNumber"]
-            last_of_key[(partition_key(sequence_number, shard), sequence_number)] = index
+    seen: set[tuple[str, str]] = set()
+    repeated: set[tuple[str, str]] = set()
+    for meta in metas:
+        if meta.problem is None:
+            key = meta.key
+            if key in seen:
+                repeated.add(key)
+            seen.add(key)
 
     writer = ChunkWriter(config, budget, log)
-    poison: list[runtime.DeadLetter] = []
     try:
-        _prepare(records, last_of_key, writer, poison)
+        _prepare(records, metas, repeated, writer, poison)
     except BaseException:
         writer.finish()  # let the chunks in flight end before the invocation fails
         raise
     outcome = writer.finish()
-    failed: set[str] = {entry.sequence_number for entry in outcome.unwritten}
+    failed: set[str] = {entry.sequence_number for entry in outcome.unwritten} | reported
     for error in sorted(set(outcome.errors)):
         log.error("write failed; records reported for retry", extra={"error": error})
     for entry, reason in outcome.rejected:
@@ -470,6 +563,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     failed.update(undelivered)
 
     failures = runtime.in_order(failed, order)
+    if "" in undelivered:
+        # A poison record without a sequence number could not be kept: retry the whole batch.
+        failures = order[:1] or [""]
     counts = {
         "records_in": len(records),
         "written": outcome.written,

@@ -330,3 +330,24 @@ def test_dead_letter_failure_is_reported(world):
 
     assert failures(response) == [event["Records"][2]["dynamodb"]["SequenceNumber"]]
     assert len(world.target.archived_lines()) == 2
+
+
+def test_malformed_event_records_are_isolated_and_the_rest_flow(world):
+    """A record without ``dynamodb`` or ``SequenceNumber`` used to raise KeyError for the whole
+    invocation; now it is poison with the reason (the whole record kept), the rest archived."""
+    event = stream_from_replicated(world, 4)
+    no_stream = {k: v for k, v in event["Records"][0].items() if k != "dynamodb"}
+    no_sequence = json.loads(json.dumps(event["Records"][1]))
+    del no_sequence["dynamodb"]["SequenceNumber"]
+    event["Records"][:2] = [no_stream, no_sequence]
+
+    assert failures(world.archive(event)) == []
+
+    assert archived_sequence_numbers(world) == ["3", "4"]
+    letters = dead_letters(world.poc.client("sqs"), world.archiver_dlq)
+    assert [x["reason"] for x in letters] == ["event record has no dynamodb.SequenceNumber"] * 2
+    assert {x["eventID"] for x in letters} == {no_stream["eventID"], no_sequence["eventID"]}
+    # What the record had is kept: the whole record when it has no dynamodb object, else its image.
+    kept = {x["eventID"]: x for x in letters}
+    assert kept[no_stream["eventID"]]["event"] == no_stream
+    assert kept[no_sequence["eventID"]]["payload"] == no_sequence["dynamodb"]["NewImage"]
