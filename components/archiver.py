@@ -29,6 +29,7 @@ from .common import (
     check_account_id,
     check_choice,
     check_range,
+    check_tags,
     create_consumer_base,
     create_consumer_function,
     fill_defaults,
@@ -173,6 +174,7 @@ class StreamToS3ArchiverArgs:
     def validate(self) -> None:
         """:class:`SettingError` naming the field for settings that can't work."""
         owner = "StreamToS3ArchiverArgs"
+        check_tags(owner, "tags", self.tags)
         check_account_id(owner, "account_id", self.account_id)
         if self.table_stream_view_type is not None:
             check_choice(

@@ -18,10 +18,13 @@ from .common import (
     AlarmSettings,
     FunctionSettings,
     MappingSettings,
+    arn_account,
     check_account_id,
     check_choice,
     check_name,
     check_range,
+    check_region,
+    check_tags,
     create_consumer_base,
     create_consumer_function,
     fill_defaults,
@@ -134,6 +137,17 @@ class ReplicaSourceArgs:
             raise SettingError(owner, "table_arn", "is required")
         if self.access_mode == "assume-role" and self.writer_role_arn is None:
             raise SettingError(owner, "writer_role_arn", "is required in assume-role mode")
+        check_region(owner, "target_region", self.target_region)
+        table_account = arn_account(self.table_arn)
+        writer_account = arn_account(self.writer_role_arn)
+        if table_account and writer_account and writer_account != table_account:
+            raise SettingError(
+                owner,
+                "writer_role_arn",
+                f"is in account {writer_account}, not the table's account {table_account}: the "
+                "replicator would assume a role outside the target account",
+            )
+        check_tags(owner, "tags", self.tags)
         if self.create_source_stream and self.source_stream_arn:
             raise SettingError(
                 owner,

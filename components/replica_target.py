@@ -16,6 +16,7 @@ from .common import (
     check_choice,
     check_name,
     check_range,
+    check_tags,
     fill_defaults,
 )
 from .exceptions import SettingError
@@ -144,6 +145,7 @@ class ReplicaTargetArgs:
     def validate(self) -> None:
         """:class:`SettingError` naming the field for settings that can't work."""
         owner = "ReplicaTargetArgs"
+        check_tags(owner, "tags", self.tags)
         check_account_id(owner, "source_account_id", self.source_account_id)
         if not self.replicator_role_name:
             raise SettingError(owner, "replicator_role_name", "is required")

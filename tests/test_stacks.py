@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from stream_replica.components import assets
 
+import stack_config
 from tests.pulumi_harness import RenderedStack, run_stack
 
 POC_ACCOUNT = "999999999999"
@@ -366,6 +367,7 @@ def test_poc_outputs(poc: RenderedStack) -> None:
         "writerRoleArn": WRITER_ROLE_ARN,
         "writerRoleName": "DynamoDB-ProdAnalyticsWrite-role",
         "replicatorRoleArn": REPLICATOR_ROLE_ARN,
+        "externalIdSha256": stack_config.external_id_digest(None),
         "bucketName": bucket.state["bucket"],
         "bucketArn": bucket.state["arn"],
         "deliveryStreamName": "prod-s3-firehose",
