@@ -98,8 +98,9 @@ class ReplicaSourceArgs:
     source_stream_arn: str | None = None
     """ARN of the stream instead of its name."""
     create_source_stream: bool | None = None
-    """Create the stream (named ``source_stream_name``) instead of using an existing one.
-    Default: false."""
+    """Create the stream (named ``source_stream_name``) instead of using an existing one. The
+    created stream is ``retain_on_delete``: setting this back to false hands it over (it stays
+    in AWS with its data and is then used by name). Default: false."""
     source_stream_shard_count: int | None = None
     """Shards of a created stream, 1..10000. Default: 1."""
     source_stream_retention_hours: int | None = None
@@ -247,8 +248,13 @@ class ReplicaSource(pulumi.ComponentResource):
                 encryption_type="KMS",
                 kms_key_id="alias/aws/kinesis",
                 tags=tags,
+                # Retained on delete: turning create_source_stream off later hands the stream
+                # over (it leaves the stack's state and stays in AWS, with its data, to be used
+                # by name) instead of deleting it.
                 opts=pulumi.ResourceOptions(
-                    parent=self, delete_before_replace=args.source_stream_name is not None
+                    parent=self,
+                    delete_before_replace=args.source_stream_name is not None,
+                    retain_on_delete=True,
                 ),
             )
             stream_arn: pulumi.Output[str] = self.source_stream.arn

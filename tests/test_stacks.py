@@ -494,6 +494,9 @@ def test_prod_creates_the_stream_when_asked() -> None:
     assert stream.inputs["kmsKeyId"] == "alias/aws/kinesis"
     assert stack.one(MAPPING).inputs["eventSourceArn"] == stream.state["arn"]
     assert stack.outputs["sourceStreamArn"] == stream.state["arn"]
+    # createSourceStream: true, later false, must not delete the stream with its data: the
+    # created stream is retained on delete (handed over to be used by name).
+    assert stream.retain_on_delete
 
 
 def test_prod_outputs(prod: RenderedStack) -> None:
