@@ -516,6 +516,13 @@ def create_consumer_base(
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )
+    for queue, suffix in ((dead_letter_queue, "dead-letters"), (failure_queue, "mapping-failures")):
+        aws.sqs.QueuePolicy(
+            f"{name}-{suffix}-tls-only",
+            queue_url=queue.url,
+            policy=queue.arn.apply(lambda arn: json.dumps(policies.tls_only_queue_policy(arn))),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
     return ConsumerBase(role, log_group, dead_letter_queue, failure_queue)
 
 

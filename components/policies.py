@@ -14,6 +14,7 @@ table (resource-policy)   :func:`table_resource_policy`
 archiver role (POC)       :func:`lambda_trust_policy`, :func:`archiver_policy`
 Firehose role (POC)       :func:`firehose_trust_policy`, :func:`firehose_delivery_policy`
 archive bucket            :func:`tls_only_bucket_policy`
+queues (both consumers)   :func:`tls_only_queue_policy`
 redrive operator          :func:`redrive_policy` (``docs/redrive.md``; a role of yours)
 ========================  ================================================================
 
@@ -25,8 +26,8 @@ permissions; a statement may use ``"Resource": "*"`` only for an action listed i
 CloudWatch embedded-metric log lines, so no ``cloudwatch:PutMetricData``. Add to the table,
 never around it.
 
-The one wildcard *action* is in a Deny: the bucket's TLS-only statement denies ``s3:*`` over
-plain HTTP, which is AWS's documented form and can only narrow access.
+The only wildcard *actions* are in Denies: the bucket's and the queues' TLS-only statements deny
+``s3:*`` / ``sqs:*`` over plain HTTP, which is AWS's documented form and can only narrow access.
 """
 
 from __future__ import annotations
@@ -446,6 +447,24 @@ def tls_only_bucket_policy(bucket_arn: str) -> PolicyDocument:
             "Principal": "*",
             "Action": "s3:*",
             "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    )
+
+
+def tls_only_queue_policy(queue_arn: str) -> PolicyDocument:
+    """Deny every request to the queue that doesn't use TLS (AWS's documented SQS form,
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-security-best-practices.html).
+
+    The dead-letter queues keep raw poison payloads for their retention period; the on-failure
+    queues name ranges of the stream."""
+    return document(
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sqs:*",
+            "Resource": queue_arn,
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         }
     )

@@ -232,6 +232,7 @@ UNTAGGABLE = {
     "aws:iam/rolePolicy:RolePolicy",
     "aws:cloudwatch/logStream:LogStream",
     "aws:dynamodb/resourcePolicy:ResourcePolicy",
+    "aws:sqs/queuePolicy:QueuePolicy",
 }
 
 
