@@ -305,6 +305,10 @@ def test_tags_reach_every_taggable_child() -> None:
             ),
             "point_in_time_recovery is off",
         ),
+        (
+            lambda: StreamToS3Archiver("a", archiver_args(existing_bucket_name="theirs")),
+            "existing bucket theirs is not managed here: check that it blocks public access",
+        ),
     ],
 )
 def test_weakening_a_safety_default_warns(

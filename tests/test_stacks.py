@@ -485,6 +485,12 @@ def test_prod_mapping_on_the_existing_stream(prod: RenderedStack) -> None:
     assert mapping.depends_on(prod.one(ROLE_POLICY, "replica-source-policy"))
 
 
+def test_the_archive_bucket_enforces_bucket_owner_object_ownership(poc: RenderedStack) -> None:
+    controls = poc.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+    assert controls.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    assert controls.inputs["bucket"] == poc.one("aws:s3/bucket:Bucket").state["bucket"]
+
+
 def test_prod_creates_the_stream_when_asked() -> None:
     stack = run_stack("prod", {"createSourceStream": True, "sourceStreamShardCount": 2})
     stream = stack.one("aws:kinesis/stream:Stream")
