@@ -245,6 +245,7 @@ FUNCTION_KEYS = {
     "runtime": "function.runtime",
     "architecture": "function.architecture",
     "logRetentionDays": "function.log_retention_days",
+    "deadLetterRetentionSeconds": "function.dead_letter_retention_seconds",
     "logLevel": "function.log_level",
     "powertoolsLayerArn": "function.powertools_layer_arn",
 }

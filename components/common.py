@@ -170,6 +170,10 @@ class FunctionSettings:
     log_retention_days: int | None = None
     """Retention of the function's log group, one of the values CloudWatch Logs accepts
     (``LOG_RETENTION_DAYS``). Default: 30."""
+    dead_letter_retention_seconds: int | None = None
+    """How long the function's dead-letter and on-failure queues keep a message, 60..1209600
+    seconds (SQS ``MessageRetentionPeriod``). The dead-letter queue holds poison records' raw
+    payloads that long. Default: 1209600 (14 days, SQS's maximum)."""
     log_level: str | None = None
     """``POWERTOOLS_LOG_LEVEL`` and the function's application log level: ``DEBUG``, ``INFO``,
     ``WARNING`` or ``ERROR``. Default: ``INFO``."""
@@ -241,6 +245,7 @@ FUNCTION_DEFAULTS = FunctionSettings(
     memory_size=256,
     timeout=120,
     log_retention_days=30,
+    dead_letter_retention_seconds=MAX_QUEUE_RETENTION_SECONDS,
     log_level="INFO",
     extra_layers=[],
     metrics_namespace="StreamReplica",
@@ -386,6 +391,14 @@ def validate_function(settings: FunctionSettings, owner: str, prefix: str = "fun
         owner, f"{prefix}.log_retention_days", settings.log_retention_days, LOG_RETENTION_DAYS
     )
     check_choice(owner, f"{prefix}.log_level", settings.log_level, LOG_LEVELS)
+    check_range(
+        owner,
+        f"{prefix}.dead_letter_retention_seconds",
+        settings.dead_letter_retention_seconds,
+        60,
+        MAX_QUEUE_RETENTION_SECONDS,
+        "SQS MessageRetentionPeriod",
+    )
     check_name(owner, f"{prefix}.name", settings.name, LAMBDA_FUNCTION_NAME)
     check_name(owner, f"{prefix}.role_name", settings.role_name, IAM_ROLE_NAME)
     if settings.reserved_concurrency is not None:
@@ -503,7 +516,7 @@ def create_consumer_base(
     dead_letter_queue = aws.sqs.Queue(
         f"{name}-dead-letters",
         max_message_size=MAX_QUEUE_MESSAGE_BYTES,
-        message_retention_seconds=MAX_QUEUE_RETENTION_SECONDS,
+        message_retention_seconds=function.dead_letter_retention_seconds,
         sqs_managed_sse_enabled=True,
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
@@ -511,7 +524,7 @@ def create_consumer_base(
     failure_queue = aws.sqs.Queue(
         f"{name}-mapping-failures",
         max_message_size=MAX_QUEUE_MESSAGE_BYTES,
-        message_retention_seconds=MAX_QUEUE_RETENTION_SECONDS,
+        message_retention_seconds=function.dead_letter_retention_seconds,
         sqs_managed_sse_enabled=True,
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),

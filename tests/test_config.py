@@ -254,6 +254,7 @@ BAD_VALUES: list[tuple[str, dict[str, object], str]] = [
     ("poc", {"tags": ["k=" + "v" * 257]}, "tags: tag 'k': the value must be a string of at most"),
     ("poc", {"tags": ["k" * 129 + "=v"]}, "is over 128 characters"),
     ("poc", {"runtime": "python3.14"}, "runtime: python3.14: AWS's Powertools layer is known"),
+    ("prod", {"deadLetterRetentionSeconds": 59}, "deadLetterRetentionSeconds: must be 60..1209600"),
 ]
 
 
@@ -335,3 +336,14 @@ def test_a_runtime_without_a_known_layer_passes_with_an_explicit_layer() -> None
     layer = "arn:aws:lambda:eu-west-1:111111111111:layer:powertools-py314:1"
     stack = run("prod", {"runtime": "python3.14", "powertoolsLayerArn": layer})
     assert stack.one("aws:lambda/function:Function").inputs["layers"] == [layer]
+
+
+def test_dead_letter_retention_is_configurable() -> None:
+    stack = run("poc", {"deadLetterRetentionSeconds": 86_400})
+    queues = stack.of_type("aws:sqs/queue:Queue")
+    assert len(queues) == 2
+    assert {q.inputs["messageRetentionSeconds"] for q in queues} == {86_400}
+    default = run("poc", {})
+    assert {
+        q.inputs["messageRetentionSeconds"] for q in default.of_type("aws:sqs/queue:Queue")
+    } == {1_209_600}
