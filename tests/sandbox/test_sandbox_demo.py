@@ -149,16 +149,34 @@ def test_resource_policy_mode_goes_through_the_table_policy(
     assert result.crossaccount_denied == 0
 
 
+#: The poc stack's table and writer role, as prod names them without a StackReference.
+POC_TABLE_ARN = (
+    "arn:aws:dynamodb:eu-west-1:999999999999:table/prod-raven-lambda-webanalytics-crossaccount"
+)
+POC_WRITER_ROLE_ARN = "arn:aws:iam::999999999999:role/DynamoDB-ProdAnalyticsWrite-role"
+
+
+def test_an_external_id_the_stacks_disagree_on_is_refused_before_deploy() -> None:
+    """Through the StackReference prod sees the poc stack's externalId digest and refuses."""
+    with pytest.raises(ValueError, match="externalId: differs from the poc stack's externalId"):
+        _run(records=1, replay=False, config_overrides={"poc.externalId": "expected-by-poc"})
+
+
 def test_a_trust_policy_the_replicator_cannot_satisfy_fails_the_run() -> None:
-    """The poc stack demands an ExternalId the prod stack doesn't send: AssumeRole is denied as
-    AWS would deny it, nothing is replicated, the batches end in the on-failure queue and the
-    run reports ok: false (exit status 1)."""
+    """The poc stack demands an ExternalId the prod stack doesn't send, and prod reads the poc
+    side from explicit config (no StackReference, so nothing to check it against before
+    deploy): AssumeRole is denied as AWS would deny it, nothing is replicated, the batches end
+    in the on-failure queue and the run reports ok: false (exit status 1)."""
     result, output = _run(
         records=20,
         replay=False,
         redrive=False,
         config_overrides={
             "poc.externalId": "expected-by-poc",
+            "prod.pocStackReference": "",
+            "prod.tableName": POC_TABLE_ARN.rsplit("/", 1)[-1],
+            "prod.tableArn": POC_TABLE_ARN,
+            "prod.writerRoleArn": POC_WRITER_ROLE_ARN,
             "maximumRetryAttempts": 1,
             "replicatorTimeout": 5,
         },
