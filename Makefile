@@ -6,7 +6,7 @@ VENV := venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint demo bench serve schema clean
+.PHONY: test lint demo bench serve schema redrive clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ bench: $(STAMP)
 # annotations; a test fails when the committed file is stale.
 schema: $(STAMP)
 	$(BIN)/python provider/stream_replica_provider.py
+
+# Redrive an on-failure queue (docs/redrive.md), with the AWS credentials of its account:
+# ARGS="--queue-url https://sqs.eu-west-1.amazonaws.com/111111111111/... [--dry-run]"
+redrive: $(STAMP)
+	$(BIN)/python -m stream_replica.redrive $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -36,6 +36,8 @@ if settings.side == "poc":
         opts=pulumi.ResourceOptions(provider=provider("archiver")),
     )
     pulumi.export("accessMode", settings.access_mode)
+    # Not the value: prod checks that it uses the same externalId (stack_config.target_ref).
+    pulumi.export("externalIdSha256", stack_config.external_id_digest(settings.external_id))
     pulumi.export("tableName", target.table_name)
     pulumi.export("tableArn", target.table_arn)
     pulumi.export("tableStreamArn", target.table_stream_arn)

@@ -30,6 +30,7 @@ from .common import (
     check_account_id,
     check_choice,
     check_range,
+    check_tags,
     check_transform_module,
     checked_account_id,
     create_consumer_base,
@@ -246,6 +247,7 @@ class StreamToS3ArchiverArgs:
     def validate(self) -> None:
         """:class:`SettingError` naming the field for settings that can't work."""
         owner = "StreamToS3ArchiverArgs"
+        check_tags(owner, "tags", self.tags)
         check_account_id(owner, "account_id", self.account_id)
         if self.table_stream_view_type is not None:
             check_choice(
@@ -393,6 +395,13 @@ class StreamToS3Archiver(pulumi.ComponentResource):
         self.bucket: aws.s3.Bucket | None = None
         self._bucket_settings: list[pulumi.Resource] = []
         if args.existing_bucket_name:
+            pulumi.log.warn(
+                f"StreamToS3Archiver {name}: existing bucket {args.existing_bucket_name} is not "
+                "managed here: check that it blocks public access, encrypts by default, denies "
+                "plain HTTP (aws:SecureTransport) and enforces bucket-owner object ownership, as "
+                "a bucket this component creates does",
+                resource=self,
+            )
             bucket_name: pulumi.Output[str] = pulumi.Output.from_input(args.existing_bucket_name)
             bucket_arn: pulumi.Output[str] = pulumi.Output.from_input(
                 f"arn:{args.partition}:s3:::{args.existing_bucket_name}"
@@ -610,10 +619,18 @@ class StreamToS3Archiver(pulumi.ComponentResource):
             policy=bucket.arn.apply(lambda arn: json.dumps(policies.tls_only_bucket_policy(arn))),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.public_access_block]),
         )
+        # ACLs off: every object belongs to the bucket owner, whoever writes it.
+        self.ownership_controls = aws.s3.BucketOwnershipControls(
+            f"{name}-bucket-ownership",
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket_policy]),
+        )
         settings: list[pulumi.Resource] = [
             self.public_access_block,
             self.encryption,
             self.bucket_policy,
+            self.ownership_controls,
         ]
         self.lifecycle: aws.s3.BucketLifecycleConfiguration | None = None
         if args.lifecycle_rules:

@@ -52,7 +52,22 @@ MAX_QUEUE_MESSAGE_BYTES = 1_048_576
 #: SQS's longest retention, so poison records wait two weeks for someone to look.
 MAX_QUEUE_RETENTION_SECONDS = 1_209_600
 
-_ACCOUNT_ID = re.compile(r"\d{12}")
+#: ASCII digits only (``\d`` would take other scripts' digits too); always ``fullmatch``ed, so a
+#: trailing newline from a YAML block scalar is refused.
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+#: An AWS region name (``eu-west-1``, ``us-gov-west-1``, ``us-iso-east-1``).
+_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]")
+#: Runtimes for which AWS's public Powertools v3 layer is known to exist at
+#: :data:`POWERTOOLS_LAYER_VERSION` (https://docs.aws.amazon.com/powertools/python/latest/);
+#: another supported runtime needs an explicit ``powertools_layer_arn``.
+POWERTOOLS_LAYER_RUNTIMES: tuple[str, ...] = ("python3.12", "python3.13")
+#: Tags AWS reserves (``aws:``) and the ones the program always sets on every resource.
+RESERVED_TAG_PREFIX = "aws:"
+ALWAYS_SET_TAGS: tuple[str, ...] = ("project", "stack", "component")
+#: Tag key and value length limits
+#: (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html).
+MAX_TAG_KEY_LENGTH = 128
+MAX_TAG_VALUE_LENGTH = 256
 
 #: Lambda's application log levels spell WARNING as WARN (Powertools takes either).
 _LAMBDA_LOG_LEVELS = {"WARNING": "WARN"}
@@ -91,6 +106,55 @@ def checked_account_id(owner: str, field_name: str, value: Any) -> pulumi.Input[
         return str(known)
 
     return lift(check, value)
+
+def check_region(owner: str, field_name: str, value: Any) -> None:
+    """:class:`SettingError` unless ``value`` (when known: a ``str``) is an AWS region name."""
+    if isinstance(value, str) and not _REGION.fullmatch(value):
+        raise SettingError(owner, field_name, f"is not an AWS region, got {value!r}")
+
+
+def arn_account(value: Any) -> str | None:
+    """The account id field of an ARN given as a ``str`` (None for an Output or no account)."""
+    if not isinstance(value, str) or value.count(":") < 5:
+        return None
+    return value.split(":")[4] or None
+
+
+def check_tags(owner: str, field_name: str, tags: Any) -> None:
+    """:class:`SettingError` for tags AWS refuses or the program overrides: a key with the
+    reserved ``aws:`` prefix, keys over 128 or values over 256 characters, an empty key, and the
+    always-set ``project``/``stack``/``component`` tags."""
+    if not tags:
+        return
+    if not isinstance(tags, Mapping):
+        raise SettingError(
+            owner, field_name, f"must be a mapping of tag keys to values, got {tags!r}"
+        )
+    for key, value in tags.items():
+        if not isinstance(key, str) or not key:
+            raise SettingError(owner, field_name, f"has an empty tag key ({key!r})")
+        if key.lower().startswith(RESERVED_TAG_PREFIX):
+            raise SettingError(
+                owner, field_name, f"tag {key!r}: the aws: prefix is reserved for AWS's own tags"
+            )
+        if key in ALWAYS_SET_TAGS:
+            raise SettingError(
+                owner,
+                field_name,
+                f"tag {key!r} is always set by the program ({', '.join(ALWAYS_SET_TAGS)}); "
+                "use another key",
+            )
+        if len(key) > MAX_TAG_KEY_LENGTH:
+            raise SettingError(
+                owner, field_name, f"tag key {key[:20]!r}… is over {MAX_TAG_KEY_LENGTH} characters"
+            )
+        if not isinstance(value, str) or len(value) > MAX_TAG_VALUE_LENGTH:
+            raise SettingError(
+                owner,
+                field_name,
+                f"tag {key!r}: the value must be a string of at most {MAX_TAG_VALUE_LENGTH} "
+                "characters",
+            )
 
 
 def powertools_layer_arn(
@@ -138,6 +202,10 @@ class FunctionSettings:
     log_retention_days: int | None = None
     """Retention of the function's log group, one of the values CloudWatch Logs accepts
     (``LOG_RETENTION_DAYS``). Default: 30."""
+    dead_letter_retention_seconds: int | None = None
+    """How long the function's dead-letter and on-failure queues keep a message, 60..1209600
+    seconds (SQS ``MessageRetentionPeriod``). The dead-letter queue holds poison records' raw
+    payloads that long. Default: 1209600 (14 days, SQS's maximum)."""
     log_level: str | None = None
     """``POWERTOOLS_LOG_LEVEL`` and the function's application log level: ``DEBUG``, ``INFO``,
     ``WARNING`` or ``ERROR``. Default: ``INFO``."""
@@ -209,6 +277,7 @@ FUNCTION_DEFAULTS = FunctionSettings(
     memory_size=256,
     timeout=120,
     log_retention_days=30,
+    dead_letter_retention_seconds=MAX_QUEUE_RETENTION_SECONDS,
     log_level="INFO",
     extra_layers=[],
     metrics_namespace="StreamReplica",
@@ -387,6 +456,14 @@ def physical_name(name: str, suffix: str, max_length: int, allowed: str = "A-Za-
 def validate_function(settings: FunctionSettings, owner: str, prefix: str = "function") -> None:
     """:class:`SettingError` naming ``<owner>.<prefix>.<field>`` for values AWS would reject."""
     check_choice(owner, f"{prefix}.runtime", settings.runtime, SUPPORTED_RUNTIMES)
+    if settings.powertools_layer_arn is None and settings.runtime not in POWERTOOLS_LAYER_RUNTIMES:
+        raise SettingError(
+            owner,
+            f"{prefix}.runtime",
+            f"{settings.runtime}: AWS's Powertools layer is known to exist only for "
+            f"{', '.join(POWERTOOLS_LAYER_RUNTIMES)}; set {prefix}.powertools_layer_arn to a "
+            f"Powertools v3 layer for {settings.runtime}",
+        )
     check_choice(owner, f"{prefix}.architecture", settings.architecture, ARCHITECTURES)
     check_range(owner, f"{prefix}.memory_size", settings.memory_size, 128, 10240, "Lambda quotas")
     check_range(owner, f"{prefix}.timeout", settings.timeout, 1, 900, "Lambda quotas")
@@ -394,6 +471,14 @@ def validate_function(settings: FunctionSettings, owner: str, prefix: str = "fun
         owner, f"{prefix}.log_retention_days", settings.log_retention_days, LOG_RETENTION_DAYS
     )
     check_choice(owner, f"{prefix}.log_level", settings.log_level, LOG_LEVELS)
+    check_range(
+        owner,
+        f"{prefix}.dead_letter_retention_seconds",
+        settings.dead_letter_retention_seconds,
+        60,
+        MAX_QUEUE_RETENTION_SECONDS,
+        "SQS MessageRetentionPeriod",
+    )
     check_name(owner, f"{prefix}.name", settings.name, LAMBDA_FUNCTION_NAME)
     check_name(owner, f"{prefix}.role_name", settings.role_name, IAM_ROLE_NAME)
     if settings.reserved_concurrency is not None:
@@ -513,7 +598,7 @@ def create_consumer_base(
     dead_letter_queue = aws.sqs.Queue(
         f"{name}-dead-letters",
         max_message_size=MAX_QUEUE_MESSAGE_BYTES,
-        message_retention_seconds=MAX_QUEUE_RETENTION_SECONDS,
+        message_retention_seconds=function.dead_letter_retention_seconds,
         sqs_managed_sse_enabled=True,
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
@@ -521,11 +606,18 @@ def create_consumer_base(
     failure_queue = aws.sqs.Queue(
         f"{name}-mapping-failures",
         max_message_size=MAX_QUEUE_MESSAGE_BYTES,
-        message_retention_seconds=MAX_QUEUE_RETENTION_SECONDS,
+        message_retention_seconds=function.dead_letter_retention_seconds,
         sqs_managed_sse_enabled=True,
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )
+    for queue, suffix in ((dead_letter_queue, "dead-letters"), (failure_queue, "mapping-failures")):
+        aws.sqs.QueuePolicy(
+            f"{name}-{suffix}-tls-only",
+            queue_url=queue.url,
+            policy=queue.arn.apply(lambda arn: json.dumps(policies.tls_only_queue_policy(arn))),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
     return ConsumerBase(role, log_group, dead_letter_queue, failure_queue)
 
 

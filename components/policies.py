@@ -14,6 +14,8 @@ table (resource-policy)   :func:`table_resource_policy`
 archiver role (POC)       :func:`lambda_trust_policy`, :func:`archiver_policy`
 Firehose role (POC)       :func:`firehose_trust_policy`, :func:`firehose_delivery_policy`
 archive bucket            :func:`tls_only_bucket_policy`
+queues (both consumers)   :func:`tls_only_queue_policy`
+redrive operator          :func:`redrive_policy` (``docs/redrive.md``; a role of yours)
 ========================  ================================================================
 
 Rules the documents keep (and the tests check): no ``*`` or ``service:*`` action in an Allow;
@@ -24,8 +26,8 @@ permissions; a statement may use ``"Resource": "*"`` only for an action listed i
 CloudWatch embedded-metric log lines, so no ``cloudwatch:PutMetricData``. Add to the table,
 never around it.
 
-The one wildcard *action* is in a Deny: the bucket's TLS-only statement denies ``s3:*`` over
-plain HTTP, which is AWS's documented form and can only narrow access.
+The only wildcard *actions* are in Denies: the bucket's and the queues' TLS-only statements deny
+``s3:*`` / ``sqs:*`` over plain HTTP, which is AWS's documented form and can only narrow access.
 """
 
 from __future__ import annotations
@@ -90,6 +92,24 @@ FIREHOSE_OBJECT_ACTIONS: tuple[str, ...] = (
     "s3:GetObject",
     "s3:PutObject",
 )
+
+#: What ``python -m stream_replica.redrive`` calls on an on-failure queue: count, receive,
+#: delete (``DeleteMessage``) and make visible again (``ChangeMessageVisibilityBatch`` is
+#: authorised as ``sqs:ChangeMessageVisibility``).
+REDRIVE_QUEUE_ACTIONS: tuple[str, ...] = (
+    "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ReceiveMessage",
+)
+#: ...on the stream a range is re-read from (AT_SEQUENCE_NUMBER iterators and GetRecords only).
+REDRIVE_KINESIS_READ_ACTIONS: tuple[str, ...] = ("kinesis:GetRecords", "kinesis:GetShardIterator")
+REDRIVE_TABLE_STREAM_READ_ACTIONS: tuple[str, ...] = (
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+)
+#: ...and on the function it runs the records through (a synchronous Invoke).
+REDRIVE_INVOKE_ACTIONS: tuple[str, ...] = ("lambda:InvokeFunction",)
 
 #: Using a customer-managed key through a service (S3 for the bucket, Kinesis for the stream).
 KMS_DATA_KEY_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:GenerateDataKey")
@@ -409,6 +429,41 @@ def firehose_delivery_policy(
     return document(*statements)
 
 
+def redrive_policy(
+    *,
+    failure_queue_arn: str,
+    stream_arn: str,
+    function_arn: str,
+    stream_kms_key_arn: str | None = None,
+    region: str = "",
+) -> PolicyDocument:
+    """What the redrive of one mapping's on-failure queue may do (``docs/redrive.md``).
+
+    Receive, delete and release messages of exactly that queue; read exactly the stream the
+    mapping reads (a Kinesis stream ARN, or a table stream ARN ``…/stream/<label>``); invoke
+    exactly the mapping's function. Attach it to the role an operator (or a scheduled job) runs
+    ``python -m stream_replica.redrive`` with, in the account of the queue: prod for the
+    replicator, POC for the archiver. ``stream_kms_key_arn``: a customer-managed key of the
+    Kinesis stream (decrypt only through Kinesis).
+    """
+    kinesis = stream_arn.split(":")[2] == "kinesis"
+    read_actions = REDRIVE_KINESIS_READ_ACTIONS if kinesis else REDRIVE_TABLE_STREAM_READ_ACTIONS
+    statements = [
+        allow("RedriveOnFailureQueue", REDRIVE_QUEUE_ACTIONS, [failure_queue_arn]),
+        allow("RereadFailedRanges", read_actions, [stream_arn]),
+        allow("InvokeSameFunction", REDRIVE_INVOKE_ACTIONS, [function_arn]),
+    ]
+    if stream_kms_key_arn:
+        if not kinesis:
+            raise ValueError("stream_kms_key_arn applies to a Kinesis stream only")
+        statements.append(
+            kms_decrypt_statement(
+                "DecryptSourceStream", stream_kms_key_arn, f"kinesis.{region}.amazonaws.com"
+            )
+        )
+    return document(*statements)
+
+
 def tls_only_bucket_policy(bucket_arn: str) -> PolicyDocument:
     """Deny every request to the bucket and its objects that doesn't use TLS."""
     return document(
@@ -418,6 +473,24 @@ def tls_only_bucket_policy(bucket_arn: str) -> PolicyDocument:
             "Principal": "*",
             "Action": "s3:*",
             "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    )
+
+
+def tls_only_queue_policy(queue_arn: str) -> PolicyDocument:
+    """Deny every request to the queue that doesn't use TLS (AWS's documented SQS form,
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-security-best-practices.html).
+
+    The dead-letter queues keep raw poison payloads for their retention period; the on-failure
+    queues name ranges of the stream."""
+    return document(
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sqs:*",
+            "Resource": queue_arn,
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         }
     )

@@ -19,11 +19,14 @@ from .common import (
     AlarmSettings,
     FunctionSettings,
     MappingSettings,
+    arn_account,
     check_account_id,
     check_choice,
     check_field_paths,
     check_name,
     check_range,
+    check_region,
+    check_tags,
     check_transform_module,
     checked_account_id,
     create_consumer_base,
@@ -105,8 +108,9 @@ class ReplicaSourceArgs:
     source_stream_arn: str | None = None
     """ARN of the stream instead of its name."""
     create_source_stream: bool | None = None
-    """Create the stream (named ``source_stream_name``) instead of using an existing one.
-    Default: false."""
+    """Create the stream (named ``source_stream_name``) instead of using an existing one. The
+    created stream is ``retain_on_delete``: setting this back to false hands it over (it stays
+    in AWS with its data and is then used by name). Default: false."""
     source_stream_shard_count: int | None = None
     """Shards of a created stream, 1..10000. Default: 1."""
     source_stream_retention_hours: int | None = None
@@ -162,6 +166,17 @@ class ReplicaSourceArgs:
             raise SettingError(owner, "table_arn", "is required")
         if self.access_mode == "assume-role" and self.writer_role_arn is None:
             raise SettingError(owner, "writer_role_arn", "is required in assume-role mode")
+        check_region(owner, "target_region", self.target_region)
+        table_account = arn_account(self.table_arn)
+        writer_account = arn_account(self.writer_role_arn)
+        if table_account and writer_account and writer_account != table_account:
+            raise SettingError(
+                owner,
+                "writer_role_arn",
+                f"is in account {writer_account}, not the table's account {table_account}: the "
+                "replicator would assume a role outside the target account",
+            )
+        check_tags(owner, "tags", self.tags)
         if self.create_source_stream and self.source_stream_arn:
             raise SettingError(
                 owner,
@@ -301,8 +316,13 @@ class ReplicaSource(pulumi.ComponentResource):
                 encryption_type="KMS",
                 kms_key_id="alias/aws/kinesis",
                 tags=tags,
+                # Retained on delete: turning create_source_stream off later hands the stream
+                # over (it leaves the stack's state and stays in AWS, with its data, to be used
+                # by name) instead of deleting it.
                 opts=pulumi.ResourceOptions(
-                    parent=self, delete_before_replace=args.source_stream_name is not None
+                    parent=self,
+                    delete_before_replace=args.source_stream_name is not None,
+                    retain_on_delete=True,
                 ),
             )
             stream_arn: pulumi.Output[str] = self.source_stream.arn

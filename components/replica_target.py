@@ -16,6 +16,7 @@ from .common import (
     check_choice,
     check_name,
     check_range,
+    check_tags,
     checked_account_id,
     fill_defaults,
     lift,
@@ -149,6 +150,7 @@ class ReplicaTargetArgs:
         owner = "ReplicaTargetArgs"
         if self.source_account_id is None:
             raise SettingError(owner, "source_account_id", "is required")
+        check_tags(owner, "tags", self.tags)
         check_account_id(owner, "source_account_id", self.source_account_id)
         if not self.replicator_role_name:
             raise SettingError(owner, "replicator_role_name", "is required")

@@ -28,7 +28,9 @@ Archiver (``handlers.archiver.handler``; DynamoDB Streams -> Firehose)
 Both
     ``TRANSFORM_MODULE``       optional, path in the asset of the user's transform file
     ``RETRY_SAFETY_MARGIN_MS`` optional, milliseconds of the Lambda timeout kept back from
-                               retries for the call in flight and the response (default 10000)
+                               retries for the call in flight and the response (default 10000;
+                               at most a quarter of the invocation's time, and the first write
+                               call of an invocation is always made)
 
 Both also honour Powertools' own variables (``POWERTOOLS_SERVICE_NAME``,
 ``POWERTOOLS_METRICS_NAMESPACE``, ``POWERTOOLS_LOG_LEVEL``) and read ``AWS_REGION`` (set by

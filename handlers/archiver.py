@@ -140,7 +140,7 @@ def _put_chunk(
     pending = chunk
     attempt = 0
     while pending:
-        if not budget.allows():
+        if not budget.claim_attempt():
             outcome.unsent += [seq for seq, _ in pending]
             break
         retry: list[tuple[str, bytes]]
@@ -206,8 +206,20 @@ def put_lines(
     return outcome
 
 
-def _dead_letter_body(record: dict[str, Any], reason: str) -> dict[str, Any]:
-    stream = record.get("dynamodb") or {}
+def _sequence_number(record: Any) -> str | None:
+    """The record's ``dynamodb.SequenceNumber``, or None for a malformed event record."""
+    stream = record.get("dynamodb") if isinstance(record, dict) else None
+    sequence_number = stream.get("SequenceNumber") if isinstance(stream, dict) else None
+    return sequence_number if isinstance(sequence_number, str) and sequence_number else None
+
+
+def _dead_letter_body(record: Any, reason: str) -> dict[str, Any]:
+    if not isinstance(record, dict):
+        return {"reason": reason, "source": "archiver", "payload": None, "event": record}
+    stream = record.get("dynamodb")
+    if not isinstance(stream, dict):
+        # Nothing to take the image from: the whole event record is kept instead.
+        return {**_dead_letter_body({**record, "dynamodb": {}}, reason), "event": record}
     return {
         "reason": reason,
         "source": "archiver",
@@ -227,15 +239,20 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     log = runtime.get_logger(SERVICE)
     config = ArchiverConfig.from_env()
     budget = TimeBudget(context, config.safety_margin_ms)
-    records: list[dict[str, Any]] = event.get("Records") or []
-    order = [r["dynamodb"]["SequenceNumber"] for r in records]
+    records: list[Any] = event.get("Records") or []
+    sequences = [_sequence_number(record) for record in records]
+    order = [seq for seq in sequences if seq is not None]
 
     lines: list[tuple[str, bytes]] = []
     poison: list[runtime.DeadLetter] = []
     skipped = filtered = 0
     transform = load_transform(config.transform_module) if config.transform_module else None
-    for record in records:
-        sequence_number = record["dynamodb"]["SequenceNumber"]
+    for record, sequence_number in zip(records, sequences, strict=True):
+        if sequence_number is None:
+            # Malformed: isolated as poison (with the whole event record), the rest flow on.
+            reason = "event record has no dynamodb.SequenceNumber"
+            poison.append(runtime.DeadLetter("", _dead_letter_body(record, reason)))
+            continue
         try:
             if transform is None:
                 line = record_line(record, config.archive_removes)
@@ -270,6 +287,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     failed.update(undelivered)
 
     failures = runtime.in_order(failed, order)
+    if "" in undelivered:
+        # A poison record without a sequence number could not be kept: retry the whole batch.
+        failures = order[:1] or [""]
     counts = {
         "records_in": len(records),
         "written": outcome.sent,

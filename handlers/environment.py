@@ -50,7 +50,8 @@ MAX_PUT_CONCURRENCY = "MAX_PUT_CONCURRENCY"
 TRANSFORM_MODULE = "TRANSFORM_MODULE"
 #: SQS queue that keeps poison records.
 DEAD_LETTER_QUEUE_URL = "DEAD_LETTER_QUEUE_URL"
-#: Milliseconds of the Lambda timeout kept back from retries (default 10000).
+#: Milliseconds of the Lambda timeout kept back from retries (default 10000; at most a quarter
+#: of the invocation's time, see ``retry.TimeBudget``).
 RETRY_SAFETY_MARGIN_MS = "RETRY_SAFETY_MARGIN_MS"
 #: Powertools' own variables.
 POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"

@@ -15,7 +15,6 @@ ReportBatchItemFailures on). See ``docs/handlers.md`` for the behaviour in full;
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -272,7 +271,7 @@ def _write_chunk(client: Any, table: str, chunk: list[_Entry], budget: TimeBudge
     pending = chunk
     attempt = 0
     while pending:
-        if not budget.allows():
+        if not budget.claim_attempt():
             outcome.unwritten += pending
             break
         retry: list[_Entry]
@@ -384,9 +383,14 @@ class ChunkWriter:
 
 
 def _dead_letter_body(
-    record: dict[str, Any], shard_id: str | None, reason: str, sub_sequence: int | None = None
+    record: Any, shard_id: str | None, reason: str, sub_sequence: int | None = None
 ) -> dict[str, Any]:
-    kinesis = record.get("kinesis", {})
+    if not isinstance(record, dict):
+        return {"reason": reason, "source": "replicator", "data": None, "event": record}
+    kinesis = record.get("kinesis")
+    if not isinstance(kinesis, dict):
+        # Nothing to take the payload from: the whole event record is kept instead.
+        return {**_dead_letter_body({**record, "kinesis": {}}, shard_id, reason), "event": record}
     extra = {} if sub_sequence is None else {"subSequenceNumber": sub_sequence}
     return {
         **extra,
@@ -402,48 +406,131 @@ def _dead_letter_body(
     }
 
 
+@dataclass(slots=True)
+class _Metadata:
+    """What a record's event metadata says, checked before its payload is decoded.
+
+    ``problem`` set and ``report`` false: the record is poison (no sequence number to report it
+    by, or no data). ``report`` true: the record is fine but the event's metadata is not (an
+    ``eventID`` that names no shard): it is reported for retry, never dead-lettered.
+    """
+
+    sequence_number: str | None
+    shard_id: str | None = None
+    problem: str | None = None
+    report: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        assert self.sequence_number is not None and self.shard_id is not None
+        return partition_key(self.sequence_number, self.shard_id), self.sequence_number
+
+
+def _metadata(record: Any) -> _Metadata:
+    kinesis = record.get("kinesis") if isinstance(record, dict) else None
+    if not isinstance(kinesis, dict):
+        return _Metadata(None, problem="event record has no 'kinesis' object")
+    sequence_number = kinesis.get("sequenceNumber")
+    if not isinstance(sequence_number, str) or not sequence_number.isdecimal():
+        return _Metadata(None, problem="event record has no kinesis.sequenceNumber")
+    event_id = record.get("eventID")
+    try:
+        shard_id = shard_id_of(event_id) if isinstance(event_id, str) else None
+    except ValueError:
+        shard_id = None
+    if shard_id is None:
+        return _Metadata(
+            sequence_number,
+            problem=f"eventID {event_id!r} does not name the shard ('<shardId>:<sequenceNumber>')",
+            report=True,
+        )
+    if not isinstance(kinesis.get("data"), str):
+        return _Metadata(sequence_number, shard_id, problem="event record has no kinesis.data")
+    return _Metadata(sequence_number, shard_id)
+
+
+def _decode(
+    record: dict[str, Any], meta: _Metadata, stages: pipeline.Stages | None
+) -> pipeline.StagedRecord:
+    """A plain JSON record with no ``stages`` takes :func:`.records.record_item`; a packed
+    record (gzip, KPL) or any configured stage goes through :func:`.pipeline.stage_record`.
+    Raises :class:`PoisonRecordError` (or ``ValueError``) when the whole record is poison."""
+    assert meta.sequence_number is not None and meta.shard_id is not None
+    data = record["kinesis"]["data"]
+    if stages is None and not pipeline.may_be_packed(data):
+        item = record_item(data, meta.sequence_number, meta.shard_id)
+        return pipeline.StagedRecord(items=[(meta.key, item)])
+    return pipeline.stage_record(
+        record["kinesis"], meta.sequence_number, meta.shard_id, stages or pipeline.Stages()
+    )
+
+
+def _accept(
+    record: dict[str, Any],
+    meta: _Metadata,
+    staged: pipeline.StagedRecord,
+    writer: ChunkWriter,
+    poison: list[runtime.DeadLetter],
+) -> int:
+    """Hand ``staged``'s items to ``writer`` and its poison user records to ``poison``;
+    returns how many the transform filtered out."""
+    sequence_number = str(meta.sequence_number)
+    for sub, reason in staged.poison:
+        body = _dead_letter_body(record, meta.shard_id, reason, sub)
+        poison.append(runtime.DeadLetter(sequence_number, body))
+    for key, item in staged.items:
+        writer.add(_Entry(sequence_number, key, item))
+    return staged.filtered
+
+
+def _poison(record: Any, meta: _Metadata, exc: Exception) -> runtime.DeadLetter:
+    reason = exc.reason if isinstance(exc, PoisonRecordError) else str(exc)
+    return runtime.DeadLetter(
+        meta.sequence_number or "", _dead_letter_body(record, meta.shard_id, reason)
+    )
+
+
 def _prepare(
-    records: list[dict[str, Any]],
-    last_of_key: dict[tuple[str, str], int],
+    records: list[Any],
+    metas: list[_Metadata],
+    repeated: set[tuple[str, str]],
     writer: ChunkWriter,
     poison: list[runtime.DeadLetter],
     stages: pipeline.Stages | None = None,
 ) -> int:
     """Decode each record into items for ``writer``, or dead letters into ``poison``; returns
-    how many records the transform filtered out. Plain JSON records with no ``stages`` take
-    :func:`record_item`; the rest go through :func:`.pipeline.stage_record`."""
+    how many user records the transform filtered out.
+
+    Records whose metadata has a problem were sorted out before (see :func:`handler`). A record
+    delivered more than once in the batch (its key in ``repeated``) is decided after the rest:
+    the last copy that decodes is written, so a later poison copy never hides an earlier valid
+    one; copies that don't decode are dead-lettered.
+    """
     filtered = 0
-    for index, record in enumerate(records):
-        sequence_number = record["kinesis"]["sequenceNumber"]
-        shard_id: str | None = None
+    copies: dict[tuple[str, str], list[int]] = {}
+    for index, (record, meta) in enumerate(zip(records, metas, strict=True)):
+        if meta.problem is not None:
+            continue
+        key = meta.key
+        if key in repeated:
+            copies.setdefault(key, []).append(index)
+            continue
         try:
-            shard_id = shard_id_of(record["eventID"])
-            key = (partition_key(sequence_number, shard_id), sequence_number)
-            if last_of_key[key] != index:
-                continue  # a later copy of this record is written instead
-            data = record["kinesis"]["data"]
-            plain = stages is None and not pipeline.may_be_packed(data)
-            if plain:
-                item = record_item(data, sequence_number, shard_id)
-            else:
-                staged = pipeline.stage_record(
-                    record["kinesis"], sequence_number, shard_id, stages or pipeline.Stages()
-                )
+            staged = _decode(record, meta, stages)
         except (PoisonRecordError, ValueError) as exc:
-            reason = exc.reason if isinstance(exc, PoisonRecordError) else str(exc)
-            poison.append(
-                runtime.DeadLetter(sequence_number, _dead_letter_body(record, shard_id, reason))
-            )
+            poison.append(_poison(record, meta, exc))
             continue
-        if plain:
-            writer.add(_Entry(sequence_number, key, item))
-            continue
-        filtered += staged.filtered
-        for sub, reason in staged.poison:
-            body = _dead_letter_body(record, shard_id, reason, sub)
-            poison.append(runtime.DeadLetter(sequence_number, body))
-        for item_key, item in staged.items:
-            writer.add(_Entry(sequence_number, item_key, item))
+        filtered += _accept(record, meta, staged, writer, poison)
+    for indexes in copies.values():
+        chosen: tuple[int, pipeline.StagedRecord] | None = None
+        for index in indexes:
+            try:
+                chosen = (index, _decode(records[index], metas[index], stages))
+            except (PoisonRecordError, ValueError) as exc:
+                poison.append(_poison(records[index], metas[index], exc))
+        if chosen is not None:
+            index, staged = chosen
+            filtered += _accept(records[index], metas[index], staged, writer, poison)
     return filtered
 
 
@@ -465,19 +552,40 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     log = runtime.get_logger(SERVICE)
     config = ReplicatorConfig.from_env()
     budget = TimeBudget(context, config.safety_margin_ms)
-    records: list[dict[str, Any]] = event.get("Records") or []
-    order = [r["kinesis"]["sequenceNumber"] for r in records]
-    by_sequence = {r["kinesis"]["sequenceNumber"]: r for r in records}
+    records: list[Any] = event.get("Records") or []
+    # A malformed event record is isolated here, before anything is decoded: poison (with the
+    # reason) when it has no sequence number or no data, reported when only its eventID is
+    # wrong; the other records flow on.
+    metas = [_metadata(record) for record in records]
+    order = [m.sequence_number for m in metas if m.sequence_number is not None]
+    by_sequence = {
+        m.sequence_number: r for m, r in zip(metas, records, strict=True) if m.sequence_number
+    }
+    poison: list[runtime.DeadLetter] = []
+    reported: set[str] = set()
+    for record, meta in zip(records, metas, strict=True):
+        if meta.problem is None:
+            continue
+        if meta.report and meta.sequence_number is not None:
+            reported.add(meta.sequence_number)
+            log.error(
+                "malformed event record; reported for retry",
+                extra={"reason": meta.problem, "sequence_number": meta.sequence_number},
+            )
+        else:
+            poison.append(_poison(record, meta, PoisonRecordError(str(meta.problem))))
 
     # A record delivered twice in one batch has the same key twice, which BatchWriteItem refuses
-    # ("Provided list of item keys contains duplicates"): only the last one of a key is written.
+    # ("Provided list of item keys contains duplicates"): such keys are decided after the rest.
     # The key comes from the record's metadata, so this is known before any payload is decoded.
-    last_of_key: dict[tuple[str, str], int] = {}
-    for index, record in enumerate(records):
-        with contextlib.suppress(ValueError):
-            shard = shard_id_of(record["eventID"])
-            sequence_number = record["kinesis"]["sequenceNumber"]
-            last_of_key[(partition_key(sequence_number, shard), sequence_number)] = index
+    seen: set[tuple[str, str]] = set()
+    repeated: set[tuple[str, str]] = set()
+    for meta in metas:
+        if meta.problem is None:
+            key = meta.key
+            if key in seen:
+                repeated.add(key)
+            seen.add(key)
 
     try:
         stages = _stages()
@@ -488,14 +596,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return {"batchItemFailures": [{"itemIdentifier": seq} for seq in dict.fromkeys(order)]}
 
     writer = ChunkWriter(config, budget, log)
-    poison: list[runtime.DeadLetter] = []
     try:
-        filtered = _prepare(records, last_of_key, writer, poison, stages)
+        filtered = _prepare(records, metas, repeated, writer, poison, stages)
     except BaseException:
         writer.finish()  # let the chunks in flight end before the invocation fails
         raise
     outcome = writer.finish()
-    failed: set[str] = {entry.sequence_number for entry in outcome.unwritten}
+    failed: set[str] = {entry.sequence_number for entry in outcome.unwritten} | reported
     for error in sorted(set(outcome.errors)):
         log.error("write failed; records reported for retry", extra={"error": error})
     for entry, reason in outcome.rejected:
@@ -510,6 +617,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     failed.update(undelivered)
 
     failures = runtime.in_order(failed, order)
+    if "" in undelivered:
+        # A poison record without a sequence number could not be kept: retry the whole batch.
+        failures = order[:1] or [""]
     counts = {
         "records_in": len(records),
         "written": outcome.written,

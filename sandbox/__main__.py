@@ -75,6 +75,11 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
     parser.add_argument("--seed", type=int, default=7, help="random seed (7)")
     parser.add_argument("--no-replay", action="store_true", help="skip the TRIM_HORIZON replay")
     parser.add_argument(
+        "--no-redrive",
+        action="store_true",
+        help="skip the redrive of the on-failure queues after the drain",
+    )
+    parser.add_argument(
         "--serve",
         action="store_true",
         help="run against moto's server on localhost and keep it up until Ctrl-C",
@@ -105,6 +110,7 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
         kpl_fraction=args.kpl_fraction,
         transform=None if args.no_transform else EXAMPLE_TRANSFORM,
         replay=not args.no_replay,
+        redrive=not args.no_redrive,
         serve=args.serve,
         port=args.port,
         progress=not args.quiet,

@@ -24,6 +24,14 @@ from .mocks import Deployment, EmulatorMocks
 from .pii import RawValues
 from .poller import StreamPoller
 from .pulumi_runner import REPO_ROOT, load_stack_config, project_name, run_program
+from .redrive import (
+    RangeSnapshot,
+    RuntimeInvoker,
+    count_redriven,
+    dead_letter_bodies,
+    range_snapshot,
+    redrive_pass,
+)
 
 #: The three attributes the replicator adds to every item (the data contract).
 KEY_ATTRIBUTES = ("sequenceNumber", "shardId", "seqNumbershardIdHash")
@@ -64,6 +72,8 @@ class DemoOptions:
     #: the replicator's transform file (relative to ``project_dir``) unless the run's config
     #: sets ``transformModule``; ``None``: no transform
     transform: str | None = EXAMPLE_TRANSFORM
+    #: after the drain, redrive both on-failure queues (``stream_replica.redrive``)
+    redrive: bool = True
 
 
 @dataclass
@@ -76,6 +86,7 @@ class DemoResult:
     dead_lettered: int = 0
     replay_new_items: int = 0
     raw_pii_in_target: int = 0
+    redriven: int = 0
     ok: bool = False
     # Details for the table (not in the final JSON line).
     archived_distinct: int = 0
@@ -83,6 +94,11 @@ class DemoResult:
     aggregated_items: int = 0
     fidelity_mismatches: int = 0
     on_failure_records: int = 0
+    #: on-failure messages the redrive pass found / records they named / expired from the stream
+    redrive_messages: int = 0
+    redrive_range_records: int = 0
+    redrive_expired: int = 0
+    redrive_invocations: int = 0
     dead_letter_reasons: dict[str, int] = field(default_factory=dict)
     throttled_items: int = 0
     failed_firehose_records: int = 0
@@ -90,6 +106,8 @@ class DemoResult:
     crossaccount_allowed: int = 0
     dead_letter_messages: int = 0
     replay_stream_records_dropped: int = 0
+    #: (seqNumbershardIdHash, sequenceNumber) of every archived line
+    archived_keys: set[tuple[str, str]] = field(default_factory=set, repr=False)
     pipeline_seconds: float = 0.0
     records_per_second: float = 0.0
     deploy_seconds: float = 0.0
@@ -108,6 +126,7 @@ class DemoResult:
             "dead_lettered",
             "replay_new_items",
             "raw_pii_in_target",
+            "redriven",
             "ok",
         )
         return json.dumps({k: getattr(self, k) for k in keys})
@@ -486,6 +505,12 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
             result.poison = len(poison)
         while pump():  # drain: until a pass finds nothing new on either stream
             pass
+        snapshots: tuple[RangeSnapshot, RangeSnapshot] | None = None
+        if options.redrive:
+            progress.show("redriving the on-failure queues ...", force=True)
+            snapshots = _redrive(
+                result, emulator, replicator_poller, archiver_poller, runtimes, pump
+            )
         result.produced = produced
         result.pipeline_seconds = time.monotonic() - pipeline_started
         result.records_per_second = (
@@ -507,6 +532,18 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         result.raw_pii_in_target += _raw_pii_in_table_and_queues(
             emulator, table_account, poc_region, table_name, raw
         )
+        if snapshots is not None:
+            result.redriven = count_redriven(
+                snapshots[0],
+                (
+                    (item.get("shardId", ""), item.get("sequenceNumber", ""))
+                    for item in _table_items(table_account, poc_region, table_name)
+                ),
+                dead_letter_bodies(emulator, replicator),
+                snapshots[1],
+                result.archived_keys,
+                dead_letter_bodies(emulator, archiver),
+            )
         result.throttled_items = faults.throttled_items
         result.failed_firehose_records = faults.failed_firehose_records
         for poller in pollers:
@@ -539,6 +576,32 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
     for runtime in runtimes:
         runtime.close()
     return result
+
+
+def _redrive(
+    result: DemoResult,
+    emulator: Emulator,
+    replicator_poller: StreamPoller,
+    archiver_poller: StreamPoller,
+    runtimes: list[FunctionRuntime],
+    pump: Callable[[], int],
+) -> tuple[RangeSnapshot, RangeSnapshot]:
+    """The redrive pass: the replicator's on-failure queue, the archiver's mapping drained of
+    what that wrote, then the archiver's queue. Returns the ranges both queues named."""
+    invoker = RuntimeInvoker(runtimes)
+    kinesis = range_snapshot(emulator, replicator_poller)
+    reports = [redrive_pass(emulator, replicator_poller, invoker)]
+    while pump():
+        pass
+    table_stream = range_snapshot(emulator, archiver_poller)
+    reports.append(redrive_pass(emulator, archiver_poller, invoker))
+    for report in reports:
+        result.redrive_messages += report.messages
+        result.redrive_range_records += report.records_in_ranges
+        result.redrive_expired += report.expired
+        result.failures += [line for line in report.lines() if line.startswith("LEFT")]
+    result.redrive_invocations = invoker.invocations
+    return kinesis, table_stream
 
 
 def _check_table(result: DemoResult, ddb: Any, account: str, region: str, table_name: str) -> None:
@@ -680,6 +743,9 @@ def _check_archive(
                         )
                         continue
                     distinct.add((line["shardId"], line["sequenceNumber"]))
+                    result.archived_keys.add(
+                        (str(line["seqNumbershardIdHash"]), str(line["sequenceNumber"]))
+                    )
                     original = sample.get(line.get("eventId"))
                     if original is not None:
                         result.fidelity_checked += 1
@@ -743,7 +809,8 @@ def _decide(result: DemoResult) -> None:
         (result.archived_distinct == result.replicated_items, "every item is archived"),
         (result.archived_lines >= result.archived_distinct, "archive line count"),
         (result.fidelity_mismatches == 0, "archived lines equal the payloads"),
-        (result.on_failure_records == 0, "no batch went to an on-failure destination"),
+        (result.on_failure_records == 0, "no batch is left in an on-failure queue"),
+        (result.redrive_expired == 0, "no record expired before the redrive"),
         (result.replay_new_items == 0, "a replay adds no item"),
         (result.crossaccount_denied == 0, "no cross-account call was denied"),
         (result.raw_pii_in_target == 0, "no raw value of a pseudonymised field in the target"),
@@ -766,7 +833,13 @@ def _print_summary(result: DemoResult, out: TextIO, options: DemoOptions) -> Non
         ("archived lines compared with their payload", result.fidelity_checked),
         ("dead-lettered (poison) records", result.dead_lettered),
         ("dead-letter messages (with redeliveries)", result.dead_letter_messages),
-        ("batches sent to on-failure destinations", result.on_failure_records),
+        ("on-failure messages redriven", result.redrive_messages),
+        (
+            "records named by them / redriven (counted in table, S3, dead letters)",
+            f"{result.redrive_range_records} / {result.redriven}",
+        ),
+        ("records expired before the redrive", result.redrive_expired),
+        ("batches left in on-failure queues", result.on_failure_records),
         ("items added by the replay from TRIM_HORIZON", result.replay_new_items),
         ("places in the target account holding raw PII", result.raw_pii_in_target),
         (

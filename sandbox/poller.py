@@ -149,6 +149,8 @@ class StreamPoller:
         # would dominate any run; unless asked to use the API, DynamoDB stream records are read
         # from moto's shard itself (the same records GetRecords returns, before serialisation).
         self._direct = self.settings.kind == "dynamodb" and not api_stream_reads
+        #: first sequence number of a batch sent to the on-failure destination (direct reads)
+        self._held_from: int | None = None
 
     # -- reading ------------------------------------------------------------------------------
     def _list_shard_ids(self) -> list[str]:
@@ -228,10 +230,16 @@ class StreamPoller:
         if shard.position >= RETAIN_CONSUMED_STREAM_RECORDS:
             # Stand-in for the stream's 24-hour retention, compressed: moto would otherwise keep
             # a second copy of every item for the whole run (about a third of its memory). The
-            # sequence numbers go on from where they were, as after records expire.
-            del stream.items[: shard.position]
-            stream.starting_sequence_number += shard.position
-            shard.position = 0
+            # sequence numbers go on from where they were, as after records expire. Records from
+            # the first batch sent to the on-failure destination on are kept: a redrive within
+            # the retention period reads them again.
+            keep = shard.position
+            if self._held_from is not None:
+                keep = min(keep, max(0, self._held_from - stream.starting_sequence_number))
+            if keep:
+                del stream.items[:keep]
+                stream.starting_sequence_number += keep
+                shard.position -= keep
 
     # -- driving ------------------------------------------------------------------------------
     def poll(self, after_batch: Callable[[], None] | None = None) -> int:
@@ -375,6 +383,10 @@ class StreamPoller:
     ) -> None:
         self.stats.discarded_batches += 1
         self.stats.discarded_records += len(batch)
+        if self._direct:
+            first_sequence = int(self._sequence(batch[0]))
+            if self._held_from is None or first_sequence < self._held_from:
+                self._held_from = first_sequence
         destination = self.settings.on_failure_arn
         if not destination:
             return  # Lambda drops the batch silently; the summary reports it as lost.

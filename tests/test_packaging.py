@@ -62,7 +62,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copy(readme, source)
     else:  # the build reads it as the long description
         (source / "README.md").write_text("stream replica\n", encoding="utf-8")
-    for package in ("components", "handlers"):
+    for package in ("components", "handlers", "redrive"):
         shutil.copytree(
             REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__")
         )
@@ -95,6 +95,8 @@ def test_installed_tree_holds_both_packages_and_only_python(installed: Path) -> 
     repo_handlers = sorted(p.name for p in (REPO / "handlers").glob("*.py"))
     assert installed_handlers == repo_handlers
     assert "replicator.py" in installed_handlers and "archiver.py" in installed_handlers
+    # The redrive command installs with them (python -m stream_replica.redrive).
+    assert (package / "redrive" / "__main__.py").is_file()
 
 
 def test_components_import_and_package_the_installed_handlers(

@@ -232,6 +232,7 @@ UNTAGGABLE = {
     "aws:iam/rolePolicy:RolePolicy",
     "aws:cloudwatch/logStream:LogStream",
     "aws:dynamodb/resourcePolicy:ResourcePolicy",
+    "aws:sqs/queuePolicy:QueuePolicy",
 }
 
 
@@ -303,6 +304,10 @@ def test_tags_reach_every_taggable_child() -> None:
                 ),
             ),
             "point_in_time_recovery is off",
+        ),
+        (
+            lambda: StreamToS3Archiver("a", archiver_args(existing_bucket_name="theirs")),
+            "existing bucket theirs is not managed here: check that it blocks public access",
         ),
     ],
 )

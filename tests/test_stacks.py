@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from stream_replica.components import assets
 
+import stack_config
 from tests.pulumi_harness import RenderedStack, run_stack
 
 POC_ACCOUNT = "999999999999"
@@ -366,6 +367,7 @@ def test_poc_outputs(poc: RenderedStack) -> None:
         "writerRoleArn": WRITER_ROLE_ARN,
         "writerRoleName": "DynamoDB-ProdAnalyticsWrite-role",
         "replicatorRoleArn": REPLICATOR_ROLE_ARN,
+        "externalIdSha256": stack_config.external_id_digest(None),
         "bucketName": bucket.state["bucket"],
         "bucketArn": bucket.state["arn"],
         "deliveryStreamName": "prod-s3-firehose",
@@ -489,6 +491,12 @@ def test_prod_mapping_on_the_existing_stream(prod: RenderedStack) -> None:
     assert mapping.depends_on(prod.one(ROLE_POLICY, "replica-source-policy"))
 
 
+def test_the_archive_bucket_enforces_bucket_owner_object_ownership(poc: RenderedStack) -> None:
+    controls = poc.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+    assert controls.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    assert controls.inputs["bucket"] == poc.one("aws:s3/bucket:Bucket").state["bucket"]
+
+
 def test_prod_creates_the_stream_when_asked() -> None:
     stack = run_stack("prod", {"createSourceStream": True, "sourceStreamShardCount": 2})
     stream = stack.one("aws:kinesis/stream:Stream")
@@ -498,6 +506,9 @@ def test_prod_creates_the_stream_when_asked() -> None:
     assert stream.inputs["kmsKeyId"] == "alias/aws/kinesis"
     assert stack.one(MAPPING).inputs["eventSourceArn"] == stream.state["arn"]
     assert stack.outputs["sourceStreamArn"] == stream.state["arn"]
+    # createSourceStream: true, later false, must not delete the stream with its data: the
+    # created stream is retained on delete (handed over to be used by name).
+    assert stream.retain_on_delete
 
 
 def test_prod_outputs(prod: RenderedStack) -> None:

@@ -193,6 +193,21 @@ EXPECTED: tuple[Grant, ...] = (
         condition={"Bool": {"aws:SecureTransport": "false"}},
         stack="poc",
     ),
+    # --- both stacks: the queues' TLS-only policies (dead letters hold raw payloads) ----------
+    *(
+        Grant(
+            f"{who} {kind} queue",
+            "resource",
+            ("sqs:*",),
+            (f"<{who} {kind} queue>",),
+            effect="Deny",
+            principal="*",
+            condition={"Bool": {"aws:SecureTransport": "false"}},
+            stack=stack,
+        )
+        for who, stack in (("replicator", "prod"), ("archiver", "poc"))
+        for kind in ("dead-letter", "on-failure")
+    ),
 )
 
 

@@ -117,6 +117,11 @@ class StackView:
             return "bucket"
         if "dynamodb/resourcePolicy" in doc.source:
             return "table"
+        if "sqs/queuePolicy" in doc.source:
+            who = "replicator" if self.stack == "prod" else "archiver"
+            env = self.one(FUNCTION).inputs["environment"]["variables"]
+            kind = "dead-letter" if doc.owner == env["DEAD_LETTER_QUEUE_URL"] else "on-failure"
+            return f"{who} {kind} queue"
         raise LookupError(f"{self.stack}: no table name for {doc.where()}")
 
     def documents(self) -> list[IamDocument]:
