@@ -32,10 +32,10 @@ from botocore.credentials import (
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import parse_timestamp
 
-from . import environment, faults, pipeline, runtime
+from . import environment, faults, item_json, pipeline, runtime, write_requests
 from .batches import BATCH_WRITE_MAX_ITEMS
 from .exceptions import ConfigError, PoisonRecordError
-from .records import HASH_KEY, RANGE_KEY, partition_key, record_item, shard_id_of
+from .records import HASH_KEY, RANGE_KEY, partition_key, record_item_json, shard_id_of
 from .redaction import RedactionKeyError, key_from_parameter
 from .retry import TimeBudget
 
@@ -203,7 +203,8 @@ def writer_client(config: ReplicatorConfig) -> Any:
     Raises the STS error if AssumeRole fails (nothing is cached then; the next call tries again).
     """
     if config.access_mode == RESOURCE_POLICY:
-        return runtime.own_client("dynamodb", region=config.region, pool=config.concurrency)
+        client = runtime.own_client("dynamodb", region=config.region, pool=config.concurrency)
+        return write_requests.install(client)
 
     def factory() -> Any:
         credentials = _assume_writer_role(config)
@@ -211,10 +212,12 @@ def writer_client(config: ReplicatorConfig) -> Any:
         target.register_component(
             "credential_provider", CredentialResolver([_AssumedRoleProvider(credentials)])
         )
-        return target.create_client(
-            "dynamodb",
-            region_name=config.region,
-            config=runtime.client_config(config.concurrency),
+        return write_requests.install(
+            target.create_client(
+                "dynamodb",
+                region_name=config.region,
+                config=runtime.client_config(config.concurrency),
+            )
         )
 
     key = (
@@ -234,9 +237,18 @@ def writer_client(config: ReplicatorConfig) -> Any:
 
 @dataclass(slots=True)
 class _Entry:
+    """One item to write: the Kinesis sequence number it reports, its table key (hash, range),
+    its shard, and the item as DynamoDB JSON text (:func:`.records.record_item_json`)."""
+
     sequence_number: str
     key: tuple[str, str]
-    item: dict[str, Any]
+    shard_id: str
+    item_json: str
+
+    def put_request(self) -> write_requests.PutRequest:
+        hash_value, range_value = self.key
+        key = write_requests.key_attributes(HASH_KEY, hash_value, RANGE_KEY, range_value)
+        return write_requests.PutRequest(key, self.item_json)
 
 
 @dataclass
@@ -277,8 +289,10 @@ def _write_chunk(client: Any, table: str, chunk: list[_Entry], budget: TimeBudge
             break
         retry: list[_Entry]
         try:
+            # The body is written from each entry's item text (write_requests), not serialised
+            # by botocore from typed items.
             response = client.batch_write_item(
-                RequestItems={table: [{"PutRequest": {"Item": e.item}} for e in pending]}
+                RequestItems={table: [e.put_request() for e in pending]}
             )
         except ClientError as exc:
             if faults.dynamodb_blames_item(exc):
@@ -347,7 +361,7 @@ class ChunkWriter:
             return
         if self._client is None and not self._client_failed:
             try:
-                self._client = writer_client(self._config)
+                self._client = write_requests.install(writer_client(self._config))
             except (ClientError, BotoCoreError, ConfigError) as exc:
                 self._client_failed = True
                 self._log.error(
@@ -411,7 +425,7 @@ def _prepare(
 ) -> int:
     """Decode each record into items for ``writer``, or dead letters into ``poison``; returns
     how many records the transform filtered out. Plain JSON records with no ``stages`` take
-    :func:`record_item`; the rest go through :func:`.pipeline.stage_record`."""
+    :func:`record_item_json`; the rest go through :func:`.pipeline.stage_record`."""
     filtered = 0
     for index, record in enumerate(records):
         sequence_number = record["kinesis"]["sequenceNumber"]
@@ -424,7 +438,7 @@ def _prepare(
             data = record["kinesis"]["data"]
             plain = stages is None and not pipeline.may_be_packed(data)
             if plain:
-                item = record_item(data, sequence_number, shard_id)
+                item = record_item_json(data, sequence_number, shard_id)
             else:
                 staged = pipeline.stage_record(
                     record["kinesis"], sequence_number, shard_id, stages or pipeline.Stages()
@@ -436,14 +450,16 @@ def _prepare(
             )
             continue
         if plain:
-            writer.add(_Entry(sequence_number, key, item))
+            writer.add(_Entry(sequence_number, key, shard_id, item))
             continue
         filtered += staged.filtered
         for sub, reason in staged.poison:
             body = _dead_letter_body(record, shard_id, reason, sub)
             poison.append(runtime.DeadLetter(sequence_number, body))
-        for item_key, item in staged.items:
-            writer.add(_Entry(sequence_number, item_key, item))
+        for item_key, typed in staged.items:
+            writer.add(
+                _Entry(sequence_number, item_key, shard_id, item_json.typed_item_json(typed))
+            )
     return filtered
 
 
@@ -499,9 +515,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     for error in sorted(set(outcome.errors)):
         log.error("write failed; records reported for retry", extra={"error": error})
     for entry, reason in outcome.rejected:
-        body = _dead_letter_body(
-            by_sequence[entry.sequence_number], entry.item["shardId"]["S"], reason
-        )
+        body = _dead_letter_body(by_sequence[entry.sequence_number], entry.shard_id, reason)
         poison.append(runtime.DeadLetter(entry.sequence_number, body))
 
     dead_lettered, undelivered = runtime.dispose_of_poison(
