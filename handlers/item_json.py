@@ -14,7 +14,7 @@ exact path instead. What it takes:
   scientific notation (fewer than four zeros right after ``0.``). Decimal keeps the text of such
   numbers digit for digit (``12.50`` stays ``12.50``, ``-0`` stays ``-0``); 38 digits or fewer
   can never round, and their magnitude is far inside DynamoDB's range;
-* strings, booleans, null, lists and maps of those (any depth the caller allows).
+* strings, booleans, null, lists and maps of those, nested less than DynamoDB's 32 levels.
 
 ``NaN``/``Infinity`` and anything else the JSON decoder would hand a hook raise :class:`Unusual`
 too, so every error is reported by the exact path, with its reason unchanged.
@@ -33,6 +33,8 @@ from boto3.dynamodb.types import Binary
 #: More digits than this never take the one-pass writer (DynamoDB keeps 38 significant digits;
 #: boto3's context traps rounding).
 MAX_PLAIN_DIGITS = 38
+#: DynamoDB's nesting limit for lists and maps (``records.MAX_NESTING_DEPTH``).
+MAX_NESTING_DEPTH = 32
 
 
 class Unusual(Exception):
@@ -82,22 +84,34 @@ def decode_object(text: str) -> Any:
     return _DECODER.decode(text)
 
 
-def value_json(value: Any) -> str:
+def value_json(value: Any, depth: int = 0) -> str:
     """The DynamoDB JSON text of one decoded value (``{"S":…}``, ``{"N":"…"}``, ``{"M":{…}}``,
-    ``{"L":[…]}``, ``{"BOOL":…}``, ``{"NULL":true}``), as ``TypeSerializer`` would type it."""
+    ``{"L":[…]}``, ``{"BOOL":…}``, ``{"NULL":true}``), as ``TypeSerializer`` would type it.
+
+    ``depth`` is the value's nesting level below a top-level attribute (0 for the attribute's own
+    value); a list or map at :data:`MAX_NESTING_DEPTH` or deeper, which DynamoDB refuses, raises
+    :class:`Unusual` (the exact path names the problem)."""
     kind = type(value)
     if kind is str:
         return '{"S":' + encode_basestring(value) + "}"
     if kind is Number:
         return '{"N":"' + value + '"}'
     if kind is dict:
+        if depth >= MAX_NESTING_DEPTH:
+            raise Unusual
+        depth += 1
         return (
             '{"M":{'
-            + ",".join([encode_basestring(k) + ":" + value_json(v) for k, v in value.items()])
+            + ",".join(
+                [encode_basestring(k) + ":" + value_json(v, depth) for k, v in value.items()]
+            )
             + "}}"
         )
     if kind is list:
-        return '{"L":[' + ",".join([value_json(v) for v in value]) + "]}"
+        if depth >= MAX_NESTING_DEPTH:
+            raise Unusual
+        depth += 1
+        return '{"L":[' + ",".join([value_json(v, depth) for v in value]) + "]}"
     if value is True:
         return '{"BOOL":true}'
     if value is False:

@@ -317,13 +317,12 @@ def record_item_reference(
 def _one_pass_item_json(data: str, sequence_number: str, shard_id: str) -> str:
     """The item's DynamoDB JSON text in one pass, or :class:`item_json.Unusual` (or any error)
     when the exact path must decide. Equal to the exact path's item because it only writes what
-    :mod:`.item_json` writes exactly, under the conditions of :func:`decode_payload_and_bound`'s
-    size bound (bracket count, no surrogate escapes, ``2·n`` + the key attributes within
-    400 KB), for an object with no empty attribute name and no attribute named like a key."""
+    :mod:`.item_json` writes exactly (numbers it proves in range, nesting it counts), under the
+    size conditions of :func:`decode_payload_and_bound`'s bound (no surrogate escapes, ``2·n``
+    + the key attributes within 400 KB), for an object with no empty attribute name and no
+    attribute named like a key."""
     raw = base64.b64decode(data, validate=True)
-    if raw.count(b"[") + raw.count(b"{") > MAX_NESTING_DEPTH + 1 or (
-        b"\\u" in raw and _SURROGATE_ESCAPE.search(raw)
-    ):
+    if b"\\u" in raw and _SURROGATE_ESCAPE.search(raw):
         raise item_json.Unusual
     keys = (
         (RANGE_KEY, sequence_number),

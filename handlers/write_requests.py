@@ -9,7 +9,8 @@ building that tree only for botocore to walk it again would double the work. Ins
   (so that hooks and response handling that read request keys keep working), which carries the
   full item's text in ``item_json``;
 * a ``before-parameter-build`` hook, registered last, turns those into the request body text
-  and leaves botocore a placeholder with the same table names (``{table: []}``): endpoint
+  and leaves botocore a placeholder with the same table names (one empty put request per
+  table): endpoint
   resolution sees the same ``RequestItems`` keys (DynamoDB's ``ResourceArnList``), and the
   serialiser has nothing to walk;
 * a ``before-call`` hook, registered first, puts that body into the serialised request.
@@ -32,6 +33,9 @@ from typing import Any
 
 _CONTEXT_KEY = "stream_replica_body"
 _OPERATION = "dynamodb.BatchWriteItem"
+#: What botocore serialises (and, with parameter validation on, validates) in place of a table's
+#: requests; the body it makes is then replaced as a whole.
+_PLACEHOLDER: dict[str, Any] = {"PutRequest": {"Item": {}}}
 
 
 class PutRequest(dict[str, Any]):
@@ -80,7 +84,7 @@ def _encode_body(params: dict[str, Any], context: dict[str, Any], **_: Any) -> N
     )
     if ours:
         context[_CONTEXT_KEY] = body_text(request_items).encode("utf-8")
-        params["RequestItems"] = {table: [] for table in request_items}
+        params["RequestItems"] = {table: [_PLACEHOLDER] for table in request_items}
         return
     # Something else in the list (a hook's own request): botocore serialises all of it.
     params["RequestItems"] = {
