@@ -102,7 +102,7 @@ _TYPED_JUNK = st.recursive(
             st.sampled_from(["S", "N", "BOOL", "NULL", "B", "s", "X", "SS", "NS"]),
             st.one_of(
                 st.text(max_size=6),
-                st.sampled_from(["1", "01", "1.", ".5", "1e5", "-0", "1.2.3", "nan", "１"]),
+                st.sampled_from(["1", "01", "1.", ".5", "1e5", "-0", "1.2.3", "nan", "\uff11"]),
                 st.booleans(),
                 st.none(),
                 st.integers(),
