@@ -167,7 +167,7 @@ def breakdown_section(res: Results) -> str:
         whole = res.runs.get((side, "ours", 1000, 0.0))
         rows = [
             [
-                st.name if st.paid else f"~~{st.name}~~ (skipped by the shipped handler)",
+                st.name if st.paid else f"~~{st.name}~~ (not run by the shipped handler)",
                 f"{st.us_per_record:.1f}" if st.paid else f"({st.us_per_record:.1f})",
             ]
             for st in stages

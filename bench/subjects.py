@@ -144,7 +144,7 @@ def _our_subjects() -> list[Subject]:
             reset=ours_adapter.reset(rep),
             transform=ours_adapter.replicator_transform(rep),
             env={"DEAD_LETTER_QUEUE_URL": REPLICATOR_DLQ},
-            concurrency=4,  # MAX_WRITE_CONCURRENCY's default
+            concurrency=rep.DEFAULT_WRITE_CONCURRENCY,  # MAX_WRITE_CONCURRENCY unset
         ),
         Subject(
             side="archiver",
