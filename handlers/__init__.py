@@ -11,7 +11,7 @@ Replicator (``handlers.replicator.handler``; Kinesis -> DynamoDB in the target a
     ``WRITER_ROLE_SESSION_NAME`` session name for that AssumeRole call
     ``WRITER_EXTERNAL_ID``     optional ``sts:ExternalId``
     ``DEAD_LETTER_QUEUE_URL``  SQS queue that keeps poison records
-    ``MAX_WRITE_CONCURRENCY``  concurrent BatchWriteItem calls (default 8)
+    ``MAX_WRITE_CONCURRENCY``  concurrent BatchWriteItem calls (default 4)
     ``WRITER_SESSION_DURATION_SECONDS`` optional, AssumeRole ``DurationSeconds``
                                (900..3600, default 3600: role chaining caps it at one hour)
     ``DROP_FIELDS``            optional, JSON array of attribute paths removed before sending

@@ -28,7 +28,7 @@ WRITER_ROLE_SESSION_NAME = "WRITER_ROLE_SESSION_NAME"
 WRITER_EXTERNAL_ID = "WRITER_EXTERNAL_ID"
 #: AssumeRole ``DurationSeconds`` (900..3600, default 3600: role chaining caps it at one hour).
 WRITER_SESSION_DURATION_SECONDS = "WRITER_SESSION_DURATION_SECONDS"
-#: Concurrent BatchWriteItem calls per invocation (default 8 when unset).
+#: Concurrent BatchWriteItem calls per invocation (default 4).
 MAX_WRITE_CONCURRENCY = "MAX_WRITE_CONCURRENCY"
 #: JSON array of attribute paths (``"device.id"``) removed before anything is sent.
 DROP_FIELDS = "DROP_FIELDS"

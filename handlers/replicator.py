@@ -40,11 +40,12 @@ from .redaction import RedactionKeyError, key_from_parameter
 from .retry import TimeBudget
 
 SERVICE = "replicator"
-#: Concurrent BatchWriteItem calls when ``MAX_WRITE_CONCURRENCY`` is not set: with the one-pass
-#: path a chunk of 25 records costs about a millisecond of CPU on a full core and waits a few
-#: milliseconds on DynamoDB, so 8 calls in flight keep the CPU busy (``make bench``'s writer
-#: comparison: 4/8/16); the component sets the variable from its own default.
-DEFAULT_WRITE_CONCURRENCY = 8
+#: Concurrent BatchWriteItem calls when ``MAX_WRITE_CONCURRENCY`` is not set. With the one-pass
+#: path a chunk of 25 records costs about a millisecond of CPU on a full core, about 3 ms at
+#: 512 MB (0.29 vCPU), against a call of a few milliseconds: 4 calls in flight keep that CPU
+#: busy. ``make bench`` compares 4/8/16 writers; on the shared bench machine the runs did not
+#: separate them. The component sets the variable from its own default.
+DEFAULT_WRITE_CONCURRENCY = 4
 ASSUME_ROLE = "assume-role"
 RESOURCE_POLICY = "resource-policy"
 #: Role chaining (a Lambda role assuming another role) caps sessions at one hour.
