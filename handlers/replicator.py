@@ -31,14 +31,20 @@ from botocore.credentials import (
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import parse_timestamp
 
-from . import environment, faults, pipeline, runtime
+from . import environment, faults, item_json, pipeline, runtime, write_requests
 from .batches import BATCH_WRITE_MAX_ITEMS
 from .exceptions import ConfigError, PoisonRecordError
-from .records import HASH_KEY, RANGE_KEY, partition_key, record_item, shard_id_of
+from .records import HASH_KEY, RANGE_KEY, partition_key, record_item_json, shard_id_of
 from .redaction import RedactionKeyError, key_from_parameter
 from .retry import TimeBudget
 
 SERVICE = "replicator"
+#: Concurrent BatchWriteItem calls when ``MAX_WRITE_CONCURRENCY`` is not set. With the one-pass
+#: path a chunk of 25 records costs about a millisecond of CPU on a full core, about 3 ms at
+#: 512 MB (0.29 vCPU), against a call of a few milliseconds: 4 calls in flight keep that CPU
+#: busy. ``make bench`` compares 4/8/16 writers; on the shared bench machine the runs did not
+#: separate them. The component sets the variable from its own default.
+DEFAULT_WRITE_CONCURRENCY = 4
 ASSUME_ROLE = "assume-role"
 RESOURCE_POLICY = "resource-policy"
 #: Role chaining (a Lambda role assuming another role) caps sessions at one hour.
@@ -111,7 +117,9 @@ class ReplicatorConfig:
             external_id=environment.env_opt(environment.WRITER_EXTERNAL_ID),
             session_seconds=session_seconds,
             dead_letter_queue_url=environment.env_opt(environment.DEAD_LETTER_QUEUE_URL),
-            concurrency=environment.env_int(environment.MAX_WRITE_CONCURRENCY, 4),
+            concurrency=environment.env_int(
+                environment.MAX_WRITE_CONCURRENCY, DEFAULT_WRITE_CONCURRENCY
+            ),
             safety_margin_ms=environment.env_int(
                 environment.RETRY_SAFETY_MARGIN_MS, runtime.DEFAULT_SAFETY_MARGIN_MS, minimum=0
             ),
@@ -202,7 +210,8 @@ def writer_client(config: ReplicatorConfig) -> Any:
     Raises the STS error if AssumeRole fails (nothing is cached then; the next call tries again).
     """
     if config.access_mode == RESOURCE_POLICY:
-        return runtime.own_client("dynamodb", region=config.region, pool=config.concurrency)
+        client = runtime.own_client("dynamodb", region=config.region, pool=config.concurrency)
+        return write_requests.install(client)
 
     def factory() -> Any:
         credentials = _assume_writer_role(config)
@@ -210,10 +219,12 @@ def writer_client(config: ReplicatorConfig) -> Any:
         target.register_component(
             "credential_provider", CredentialResolver([_AssumedRoleProvider(credentials)])
         )
-        return target.create_client(
-            "dynamodb",
-            region_name=config.region,
-            config=runtime.client_config(config.concurrency),
+        return write_requests.install(
+            target.create_client(
+                "dynamodb",
+                region_name=config.region,
+                config=runtime.client_config(config.concurrency),
+            )
         )
 
     key = (
@@ -233,9 +244,18 @@ def writer_client(config: ReplicatorConfig) -> Any:
 
 @dataclass(slots=True)
 class _Entry:
+    """One item to write: the Kinesis sequence number it reports, its table key (hash, range),
+    its shard, and the item as DynamoDB JSON text (:func:`.records.record_item_json`)."""
+
     sequence_number: str
     key: tuple[str, str]
-    item: dict[str, Any]
+    shard_id: str
+    item_json: str
+
+    def put_request(self) -> write_requests.PutRequest:
+        hash_value, range_value = self.key
+        key = write_requests.key_attributes(HASH_KEY, hash_value, RANGE_KEY, range_value)
+        return write_requests.PutRequest(key, self.item_json)
 
 
 @dataclass
@@ -276,8 +296,10 @@ def _write_chunk(client: Any, table: str, chunk: list[_Entry], budget: TimeBudge
             break
         retry: list[_Entry]
         try:
+            # The body is written from each entry's item text (write_requests), not serialised
+            # by botocore from typed items.
             response = client.batch_write_item(
-                RequestItems={table: [{"PutRequest": {"Item": e.item}} for e in pending]}
+                RequestItems={table: [e.put_request() for e in pending]}
             )
         except ClientError as exc:
             if faults.dynamodb_blames_item(exc):
@@ -346,7 +368,7 @@ class ChunkWriter:
             return
         if self._client is None and not self._client_failed:
             try:
-                self._client = writer_client(self._config)
+                self._client = write_requests.install(writer_client(self._config))
             except (ClientError, BotoCoreError, ConfigError) as exc:
                 self._client_failed = True
                 self._log.error(
@@ -449,38 +471,52 @@ def _metadata(record: Any) -> _Metadata:
     return _Metadata(sequence_number, shard_id)
 
 
-def _decode(
-    record: dict[str, Any], meta: _Metadata, stages: pipeline.Stages | None
-) -> pipeline.StagedRecord:
-    """A plain JSON record with no ``stages`` takes :func:`.records.record_item`; a packed
-    record (gzip, KPL) or any configured stage goes through :func:`.pipeline.stage_record`.
-    Raises :class:`PoisonRecordError` (or ``ValueError``) when the whole record is poison."""
+@dataclass(slots=True)
+class _Decoded:
+    """One Kinesis record decoded: its items as (table key, DynamoDB JSON text), its user
+    records that are poison (sub-sequence number, reason), and how many user records the
+    transform filtered out."""
+
+    items: list[tuple[tuple[str, str], str]]
+    poison: list[tuple[int | None, str]] = field(default_factory=list)
+    filtered: int = 0
+
+
+def _decode(record: dict[str, Any], meta: _Metadata, stages: pipeline.Stages | None) -> _Decoded:
+    """A plain JSON record with no ``stages`` takes the one-pass path
+    (:func:`.records.record_item_json`); a packed record (gzip, KPL) or any configured stage
+    goes through :func:`.pipeline.stage_record`. Raises :class:`PoisonRecordError` (or
+    ``ValueError``) when the whole record is poison."""
     assert meta.sequence_number is not None and meta.shard_id is not None
     data = record["kinesis"]["data"]
     if stages is None and not pipeline.may_be_packed(data):
-        item = record_item(data, meta.sequence_number, meta.shard_id)
-        return pipeline.StagedRecord(items=[(meta.key, item)])
-    return pipeline.stage_record(
+        return _Decoded([(meta.key, record_item_json(data, meta.sequence_number, meta.shard_id))])
+    staged = pipeline.stage_record(
         record["kinesis"], meta.sequence_number, meta.shard_id, stages or pipeline.Stages()
+    )
+    return _Decoded(
+        [(key, item_json.typed_item_json(typed)) for key, typed in staged.items],
+        staged.poison,
+        staged.filtered,
     )
 
 
 def _accept(
     record: dict[str, Any],
     meta: _Metadata,
-    staged: pipeline.StagedRecord,
+    decoded: _Decoded,
     writer: ChunkWriter,
     poison: list[runtime.DeadLetter],
 ) -> int:
-    """Hand ``staged``'s items to ``writer`` and its poison user records to ``poison``;
+    """Hand ``decoded``'s items to ``writer`` and its poison user records to ``poison``;
     returns how many the transform filtered out."""
     sequence_number = str(meta.sequence_number)
-    for sub, reason in staged.poison:
+    for sub, reason in decoded.poison:
         body = _dead_letter_body(record, meta.shard_id, reason, sub)
         poison.append(runtime.DeadLetter(sequence_number, body))
-    for key, item in staged.items:
-        writer.add(_Entry(sequence_number, key, item))
-    return staged.filtered
+    for key, text in decoded.items:
+        writer.add(_Entry(sequence_number, key, str(meta.shard_id), text))
+    return decoded.filtered
 
 
 def _poison(record: Any, meta: _Metadata, exc: Exception) -> runtime.DeadLetter:
@@ -516,21 +552,21 @@ def _prepare(
             copies.setdefault(key, []).append(index)
             continue
         try:
-            staged = _decode(record, meta, stages)
+            decoded = _decode(record, meta, stages)
         except (PoisonRecordError, ValueError) as exc:
             poison.append(_poison(record, meta, exc))
             continue
-        filtered += _accept(record, meta, staged, writer, poison)
+        filtered += _accept(record, meta, decoded, writer, poison)
     for indexes in copies.values():
-        chosen: tuple[int, pipeline.StagedRecord] | None = None
+        chosen: tuple[int, _Decoded] | None = None
         for index in indexes:
             try:
                 chosen = (index, _decode(records[index], metas[index], stages))
             except (PoisonRecordError, ValueError) as exc:
                 poison.append(_poison(records[index], metas[index], exc))
         if chosen is not None:
-            index, staged = chosen
-            filtered += _accept(records[index], metas[index], staged, writer, poison)
+            index, decoded = chosen
+            filtered += _accept(records[index], metas[index], decoded, writer, poison)
     return filtered
 
 
@@ -606,9 +642,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     for error in sorted(set(outcome.errors)):
         log.error("write failed; records reported for retry", extra={"error": error})
     for entry, reason in outcome.rejected:
-        body = _dead_letter_body(
-            by_sequence[entry.sequence_number], entry.item["shardId"]["S"], reason
-        )
+        body = _dead_letter_body(by_sequence[entry.sequence_number], entry.shard_id, reason)
         poison.append(runtime.DeadLetter(entry.sequence_number, body))
 
     dead_lettered, undelivered = runtime.dispose_of_poison(

@@ -192,14 +192,15 @@ def test_the_staged_path_keeps_todays_key_and_item_for_plain_records(payload, se
 
 
 def test_plain_records_without_stages_take_record_item(world, monkeypatch):
+    """... through its text form, ``record_item_json`` (the one-pass path), as the handler does."""
     calls: list[str] = []
-    original = records.record_item
+    original = records.record_item_json
 
     def spy(data: str, sequence_number: str, shard_id: str) -> Any:
         calls.append(sequence_number)
         return original(data, sequence_number, shard_id)
 
-    monkeypatch.setattr("stream_replica.handlers.replicator.record_item", spy)
+    monkeypatch.setattr("stream_replica.handlers.replicator.record_item_json", spy)
     world.source.put([blob({"n": 1}), gzip.compress(blob({"n": 2})), kpl([blob({"n": 3})])])
     event = world.source.event()
     assert failures(world.replicate(event)) == []
