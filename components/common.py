@@ -16,12 +16,13 @@ import copy
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import pulumi
 import pulumi_aws as aws
+from pulumi.output import UNKNOWN
 from stream_replica.handlers import environment as env
 
 from . import alarms, assets, policies
@@ -375,6 +376,24 @@ def warn_weakened(resource: pulumi.Resource, what: str, mapping: MappingSettings
             f"default {default_retries}: a failing batch blocks its shard for longer",
             resource,
         )
+
+
+def policy_json(
+    build: Callable[..., Mapping[str, Any]], /, **arns: pulumi.Input[str]
+) -> pulumi.Output[str]:
+    """``json.dumps(build(**arns))`` once every ARN in ``arns`` is known.
+
+    While any of them is unknown (a preview) or ``None`` (a resource that reported no ARN, as
+    under Pulumi's basic test mocks, which echo inputs back and compute nothing), the document
+    is unknown too, as it is in a preview: never a document naming ``None``.
+    """
+
+    def render(values: dict[str, Any]) -> pulumi.Input[str]:
+        if any(value is None for value in values.values()):
+            return pulumi.Output.from_input(cast(str, UNKNOWN))
+        return json.dumps(build(**values))
+
+    return pulumi.Output.all(**arns).apply(render)
 
 
 @dataclass

@@ -1,8 +1,7 @@
 """The source half of the replica (prod account): the replicator function and what feeds it."""
 
-import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -28,6 +27,7 @@ from .common import (
     merge_settings,
     must,
     physical_name,
+    policy_json,
     validate_alarms,
     validate_function,
     validate_mapping,
@@ -247,26 +247,31 @@ class ReplicaSource(pulumi.ComponentResource):
             )
 
         base = create_consumer_base(self, name, function, args.account_id, tags)
-        policy = pulumi.Output.all(
-            stream=stream_arn,
-            log_group=base.log_group.arn,
-            dlq=base.dead_letter_queue.arn,
-            failures=base.failure_queue.arn,
-            writer=args.writer_role_arn,
-            table=args.table_arn,
-        ).apply(
-            lambda v: json.dumps(
+        arns: dict[str, pulumi.Input[str]] = {
+            "stream": stream_arn,
+            "log_group": base.log_group.arn,
+            "dlq": base.dead_letter_queue.arn,
+            "failures": base.failure_queue.arn,
+        }
+        # Only the ARN the access mode's statement names (validate() checked it is given).
+        if args.access_mode == "assume-role":
+            arns["writer"] = cast(pulumi.Input[str], args.writer_role_arn)
+        else:
+            arns["table"] = cast(pulumi.Input[str], args.table_arn)
+        policy = policy_json(
+            lambda stream, log_group, dlq, failures, table=None, writer=None: (
                 policies.replicator_policy(
-                    source_stream_arn=v["stream"],
-                    log_group_arn=v["log_group"],
-                    queue_arns=[v["dlq"], v["failures"]],
+                    source_stream_arn=stream,
+                    log_group_arn=log_group,
+                    queue_arns=[dlq, failures],
                     access_mode=str(args.access_mode),
-                    writer_role_arn=v["writer"],
-                    table_arn=v["table"],
+                    writer_role_arn=writer,
+                    table_arn=table,
                     source_stream_kms_key_arn=args.source_stream_kms_key_arn,
                     region=args.region,
                 )
-            )
+            ),
+            **arns,
         )
         environment: dict[str, pulumi.Input[str]] = {
             env.ACCESS_MODE: str(args.access_mode),

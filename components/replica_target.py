@@ -17,6 +17,7 @@ from .common import (
     check_name,
     check_range,
     fill_defaults,
+    policy_json,
 )
 from .exceptions import SettingError
 
@@ -330,19 +331,18 @@ class ReplicaTarget(pulumi.ComponentResource):
             self.writer_policy = aws.iam.RolePolicy(
                 f"{name}-writer-policy",
                 role=self.writer_role.id,
-                policy=self.table.arn.apply(lambda arn: json.dumps(policies.writer_policy(arn))),
+                policy=policy_json(policies.writer_policy, table_arn=self.table.arn),
                 opts=pulumi.ResourceOptions(parent=self),
             )
         else:
             self.resource_policy = aws.dynamodb.ResourcePolicy(
                 f"{name}-table-policy",
                 resource_arn=self.table.arn,
-                policy=self.table.arn.apply(
-                    lambda arn: json.dumps(
-                        policies.table_resource_policy(
-                            arn, args.source_account_id, replicator_role_arn, str(args.partition)
-                        )
-                    )
+                policy=policy_json(
+                    lambda table: policies.table_resource_policy(
+                        table, args.source_account_id, replicator_role_arn, str(args.partition)
+                    ),
+                    table=self.table.arn,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from stream_replica.testing.mocks import run_components
+
 import stack_config
-from tests.pulumi_harness import run_components
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

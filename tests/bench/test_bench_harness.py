@@ -11,10 +11,15 @@ import time
 import boto3
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
+from stream_replica.testing.events import (
+    clickstream,
+    dynamodb_stream_event,
+    item_for,
+    kinesis_event,
+)
 
 from bench import correctness, cost, harness
 from bench.emulation import emulation
-from bench.records import clickstream, dynamodb_stream_event, item_for, kinesis_event
 from bench.subjects import apply_env, load_subjects
 
 
