@@ -179,7 +179,7 @@ FUNCTION_DEFAULTS = FunctionSettings(
     log_retention_days=30,
     log_level="INFO",
     extra_layers=[],
-    metrics_namespace="StreamReplica",
+    metrics_namespace=env.DEFAULT_METRICS_NAMESPACE,
 )
 #: Defaults of both event source mappings.
 MAPPING_DEFAULTS = MappingSettings(

@@ -27,7 +27,8 @@ Unit-test a program that uses the components without AWS or the Pulumi CLI::
     documents are JSON strings, see :meth:`RecordedResource.document`. Helpers: ``of_type``,
     ``one``, ``named``, ``children_of``, ``descendants_of``, ``provider_of``,
     ``policy_documents``. Each record also carries the resource options the engine sees
-    (``dependencies``, ``protect``, ``retain_on_delete``, ``delete_before_replace``).
+    (``dependencies``, ``protect``, ``retain_on_delete``, ``delete_before_replace``), and a
+    component its registered ``outputs``.
 
 :class:`StreamReplicaMocks` (also ``RecordingMocks``) returns realistic computed outputs for every
 resource type the components create: ARNs in the account and region of the resource's provider
@@ -96,6 +97,8 @@ class RecordedResource:
     """``retain_on_delete`` resource option."""
     delete_before_replace: bool = False
     """``delete_before_replace`` resource option."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """What a component passed to ``register_outputs`` (plain values; empty for others)."""
 
     def depends_on(self, other: RecordedResource) -> bool:
         """Whether this resource waits for ``other``."""
@@ -326,6 +329,16 @@ class RecordingMonitor(MockMonitor):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self._record(request, request.object, custom=bool(request.custom))
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        """A component's ``register_outputs``: kept on its record."""
+        response = super().RegisterResourceOutputs(request)
+        outputs = _plain(rpc.deserialize_properties(request.outputs))
+        with self._record_lock:
+            for record in self.records:
+                if record.urn == request.urn:
+                    record.outputs = dict(outputs)
         return response
 
     def ReadResource(self, request: Any) -> Any:

@@ -139,3 +139,12 @@ def test_render_collects_pulumi_exports_as_outputs() -> None:
     rendered = render(exporting)
     table = rendered.one("aws:dynamodb/table:Table")
     assert rendered.outputs["exported_table"] == table.state["name"]
+
+
+def test_components_registered_outputs_are_recorded() -> None:
+    rendered = render(program)
+    replica = rendered.one("stream-replica:index:CrossAccountStreamReplica")
+    table = rendered.one("aws:dynamodb/table:Table")
+    assert replica.outputs["table_arn"] == table.state["arn"]
+    archiver = rendered.one("stream-replica:index:StreamToS3Archiver")
+    assert archiver.outputs["bucket_name"] == rendered.outputs["bucket"]
