@@ -48,10 +48,10 @@ def test_example_is_a_standalone_python_project(example: Path) -> None:
         assert f"{project['name']}:{key}" in test_source or "{table}" in test_source, key
 
     # Only what a user's program has: Pulumi, pulumi-aws and the installed package.
-    imported = {
-        (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
-        for node in ast.walk(ast.parse(program))
-        if isinstance(node, (ast.Import, ast.ImportFrom))
-        for alias in node.names
-    }
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(program)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add((node.module or "").split(".")[0])
     assert imported <= {"pulumi", "pulumi_aws", "stream_replica"}, imported
