@@ -2,7 +2,7 @@
 
 Installed with the components (``pip install crossaccount-stream-replica``)::
 
-    from stream_replica.testing import render, StreamReplicaMocks, Rendered
+    from stream_replica.testing import main_program, render, Rendered, StreamReplicaMocks
 
 * :mod:`.mocks` — :class:`StreamReplicaMocks` (a ``pulumi.runtime.Mocks`` with realistic
   computed outputs: ARNs in each provider's account and region, queue URLs, stream ARNs,
@@ -25,6 +25,7 @@ from .mocks import (
     RenderedStack,
     StreamReplicaMocks,
     autoname,
+    main_program,
     render,
 )
 
@@ -39,5 +40,6 @@ __all__ = [
     "RenderedStack",
     "StreamReplicaMocks",
     "autoname",
+    "main_program",
     "render",
 ]

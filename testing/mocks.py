@@ -8,7 +8,7 @@ Unit-test a program that uses the components without AWS or the Pulumi CLI::
         ...  # create providers and components, as in your __main__.py
         return {"table": replica.table_name}  # optional: outputs to resolve
 
-    rendered = render(program)
+    rendered = render(program)  # or render(main_program("__main__.py"))
     table = rendered.one("aws:dynamodb/table:Table")
     assert table.provider_name == "poc"
     policy = rendered.one("aws:iam/rolePolicy:RolePolicy", "clicks-source-policy").document()
@@ -18,6 +18,9 @@ Unit-test a program that uses the components without AWS or the Pulumi CLI::
     ``mocks``) and returns every registration. ``config`` holds stack config values
     (``{"aws:region": "eu-west-1", "myproject:key": "v"}``, plain values or JSON strings).
     Resets Pulumi's process-global runtime before and after, so tests can call it repeatedly.
+
+``main_program(path) -> program``
+    A program that runs a project's ``__main__.py`` as the Pulumi CLI does.
 
 ``Rendered`` (also ``RenderedStack``)
     ``outputs``: the program's ``pulumi.export`` values and returned mapping, resolved to plain
@@ -42,10 +45,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import runpy
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -420,7 +426,17 @@ def render(
     result: dict[str, Any] = {}
 
     def run() -> None:
-        result.update(program() or {})
+        returned = program()
+        if returned is None:
+            return
+        if not isinstance(returned, Mapping) or "__builtins__" in returned:
+            # runpy.run_path(...) and exec's namespaces are module globals, not outputs.
+            raise TypeError(
+                "render(program): program must return None or a mapping of outputs, got "
+                f"{'a module namespace' if isinstance(returned, Mapping) else type(returned)}; "
+                "to run a __main__.py use render(main_program(path))"
+            )
+        result.update(returned)
 
     try:
         _sync_await(run_pulumi_func(run))
@@ -431,6 +447,32 @@ def render(
         settings.set_root_resource(None)  # type: ignore[arg-type]
         settings.SETTINGS.outputs.clear()
     return RenderedStack(resources=list(monitor.records), outputs=dict(resolved or {}))
+
+
+def main_program(path: str | Path) -> Callable[[], None]:
+    """A program that runs ``path`` (a project's ``__main__.py``) as the Pulumi CLI's Python host
+    does: with its folder first on ``sys.path`` (so it imports its own modules) and
+    ``__name__ == "__main__"``. Use ``render(main_program("__main__.py"))``; its
+    ``pulumi.export`` values become the outputs.
+
+    :raises FileNotFoundError: ``path`` does not exist.
+    """
+    main = Path(path).resolve()
+    if not main.is_file():
+        raise FileNotFoundError(f"{main} does not exist")
+
+    def program() -> None:
+        folder = str(main.parent)
+        added = folder not in sys.path
+        if added:
+            sys.path.insert(0, folder)
+        try:
+            runpy.run_path(str(main), run_name="__main__")
+        finally:
+            if added:
+                sys.path.remove(folder)
+
+    return program
 
 
 def run_components(

@@ -4,10 +4,14 @@ package's own mocks give realistic computed outputs in each provider's account a
 from __future__ import annotations
 
 import json
+import runpy
+import sys
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pytest
 from stream_replica.components import (
     CrossAccountStreamReplica,
     CrossAccountStreamReplicaArgs,
@@ -16,7 +20,7 @@ from stream_replica.components import (
     StreamToS3Archiver,
     StreamToS3ArchiverArgs,
 )
-from stream_replica.testing import render
+from stream_replica.testing import main_program, render
 from stream_replica.testing.mocks import POLICY_FIELDS
 
 PROD, POC = "111111111111", "999999999999"
@@ -148,3 +152,26 @@ def test_components_registered_outputs_are_recorded() -> None:
     assert replica.outputs["table_arn"] == table.state["arn"]
     archiver = rendered.one("stream-replica:index:StreamToS3Archiver")
     assert archiver.outputs["bucket_name"] == rendered.outputs["bucket"]
+
+
+def test_main_program_runs_a_projects_main_with_its_folder_on_sys_path(tmp_path: Path) -> None:
+    (tmp_path / "naming.py").write_text("TABLE = 'from-own-module'\n", encoding="utf-8")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi, naming\n"
+        "from stream_replica.components import ReplicaTarget, ReplicaTargetArgs\n"
+        "assert __name__ == '__main__'\n"
+        "t = ReplicaTarget('t', ReplicaTargetArgs(source_account_id='111111111111',"
+        " replicator_role_name='r', table_name=naming.TABLE))\n"
+        "pulumi.export('table', t.table_name)\n",
+        encoding="utf-8",
+    )
+    rendered = render(main_program(tmp_path / "__main__.py"))
+    assert rendered.outputs == {"table": "from-own-module"}
+    assert str(tmp_path) not in sys.path
+
+
+def test_render_refuses_a_module_namespace_as_outputs(tmp_path: Path) -> None:
+    main = tmp_path / "__main__.py"
+    main.write_text("x = 1\n", encoding="utf-8")
+    with pytest.raises(TypeError, match="main_program"):
+        render(lambda: runpy.run_path(str(main)))

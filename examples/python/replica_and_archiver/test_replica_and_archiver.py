@@ -1,9 +1,8 @@
 """The orders-replica program under stream_replica.testing's mocks: `pytest` in this folder."""
 
-import runpy
 from pathlib import Path
 
-from stream_replica.testing import Rendered, render
+from stream_replica.testing import Rendered, main_program, render
 
 PROD, ANALYTICS = "111111111111", "222222222222"
 CONFIG = {
@@ -17,9 +16,7 @@ CONFIG = {
 
 def run_program() -> Rendered:
     main = Path(__file__).with_name("__main__.py")
-    return render(
-        lambda: runpy.run_path(str(main)), config=CONFIG, project="orders-replica", stack="dev"
-    )
+    return render(main_program(main), config=CONFIG, project="orders-replica", stack="dev")
 
 
 def test_each_resource_is_deployed_into_its_accounts_provider() -> None:

@@ -1,10 +1,9 @@
 """The table-archives program under stream_replica.testing's mocks: `pytest` in this folder."""
 
-import runpy
 from collections import Counter
 from pathlib import Path
 
-from stream_replica.testing import Rendered, render
+from stream_replica.testing import Rendered, main_program, render
 
 ACCOUNT = "333333333333"
 STREAMS = {
@@ -21,9 +20,7 @@ CONFIG = {
 
 def run_program() -> Rendered:
     main = Path(__file__).with_name("__main__.py")
-    return render(
-        lambda: runpy.run_path(str(main)), config=CONFIG, project="table-archives", stack="dev"
-    )
+    return render(main_program(main), config=CONFIG, project="table-archives", stack="dev")
 
 
 def test_no_two_resources_share_a_physical_name() -> None:
