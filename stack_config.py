@@ -64,6 +64,33 @@ def load_schema(project_file: Path = PROJECT_FILE) -> tuple[str, dict[str, dict[
     return project["name"], schema
 
 
+def markdown_table(project_file: Path = PROJECT_FILE) -> str:
+    """The README's configuration reference, generated from ``Pulumi.yaml``'s schema (the one
+    list of keys): key, type, default, which stack reads it, description."""
+    _, schema = load_schema(project_file)
+    lines = ["| Key | Type | Default | Stack | Description |", "|---|---|---|---|---|"]
+    for key, spec in schema.items():
+        kind = spec.get("type", "string")
+        if kind == "array":
+            kind = f"array<{spec.get('items', {}).get('type', 'string')}>"
+        if "default" not in spec:
+            default = "*(required)*"
+        elif isinstance(spec["default"], bool):
+            default = f"`{str(spec['default']).lower()}`"
+        elif spec["default"] in ("", []):
+            default = f"`{json.dumps(spec['default'])}`"
+        else:
+            default = f"`{spec['default']}`"
+        description = str(spec.get("description", ""))
+        stack = "both"
+        for side in SIDES:
+            prefix = f"{side} only. "
+            if description.startswith(prefix):
+                stack, description = side, description[len(prefix) :]
+        lines.append(f"| `{key}` | {kind} | {default} | {stack} | {description} |")
+    return "\n".join(lines)
+
+
 def _present_keys() -> set[str]:
     """Every config key the engine gave the program (``namespace:key``)."""
     keys = set(runtime_config.CONFIG.get())
@@ -264,6 +291,7 @@ ARCHIVER_KEYS = {
     "existingBucketName": "existing_bucket_name",
     "protectData": "protect",
     "archiveRemoves": "archive_removes",
+    "archiveTransformModule": "archive_transform_module",
     "logRetentionDays": "delivery_log_retention_days",
 }
 #: prod: the replicator (``ReplicaSourceArgs``).
@@ -282,6 +310,11 @@ SOURCE_KEYS = {
     "sourceStreamShardCount": "source_stream_shard_count",
     "sourceStreamKmsKeyArn": "source_stream_kms_key_arn",
     "maxWriteConcurrency": "max_write_concurrency",
+    "transformModule": "transform_module",
+    "dropFields": "drop_fields",
+    "pseudonymizeFields": "pseudonymize_fields",
+    "pseudonymizationKeyParameter": "pseudonymization_key_parameter",
+    "pseudonymizationKeyKmsKeyArn": "pseudonymization_key_kms_key_arn",
 }
 #: Keys whose value must be an ARN of this service (checked here: the components take any
 #: string, and a wrong ARN would only fail in AWS).
@@ -290,6 +323,7 @@ ARN_KEYS = {
     "powertoolsLayerArn": "lambda",
     "sourceStreamArn": "kinesis",
     "sourceStreamKmsKeyArn": "kms",
+    "pseudonymizationKeyKmsKeyArn": "kms",
 }
 
 A = TypeVar("A")

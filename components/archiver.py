@@ -1,6 +1,7 @@
 """``StreamToS3Archiver``: a DynamoDB table's stream → archiver function → Firehose → S3."""
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ from .common import (
     check_account_id,
     check_choice,
     check_range,
+    check_transform_module,
     create_consumer_base,
     create_consumer_function,
     fill_defaults,
@@ -42,6 +44,71 @@ from .common import (
     warn_weakened,
 )
 from .exceptions import SettingError
+
+#: Firehose's expression namespaces and the ``firehose`` namespace's values
+#: (https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html).
+PREFIX_NAMESPACES: tuple[str, ...] = (
+    "firehose",
+    "timestamp",
+    "partitionKeyFromQuery",
+    "partitionKeyFromLambda",
+)
+_FIREHOSE_VALUES: tuple[str, ...] = ("error-output-type", "random-string")
+#: ``Prefix`` / ``ErrorOutputPrefix``: at most 1,024 characters
+#: (ExtendedS3DestinationConfiguration).
+MAX_PREFIX_LENGTH = 1024
+_EXPRESSION = re.compile(r"!\{([^{}:]*):([^{}]*)\}")
+
+
+def firehose_prefix_problem(value: str, *, error: bool) -> str | None:
+    """What Firehose would reject (or what would silently change the archive's layout) in a
+    user's ``prefix`` (``error=False``) or ``error_prefix`` (``error=True``), or ``None``.
+
+    Rules (https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html): expressions are
+    ``!{namespace:value}`` with namespace ``firehose``, ``timestamp``, ``partitionKeyFromQuery``
+    or ``partitionKeyFromLambda``; ``firehose`` takes ``error-output-type`` (error prefix only)
+    or ``random-string``; the ``partitionKeyFrom*`` namespaces need dynamic partitioning, which
+    this component does not enable; the component appends the date partition itself (and
+    ``!{firehose:error-output-type}`` to the error prefix), and the result must fit Firehose's
+    1,024 characters.
+    """
+    what = "error_prefix" if error else "prefix"
+    rest = _EXPRESSION.sub("", value)
+    if "!{" in rest:
+        return f"has an expression that is not '!{{namespace:value}}': {value!r}"
+    for namespace, argument in _EXPRESSION.findall(value):
+        expression = f"!{{{namespace}:{argument}}}"
+        if namespace not in PREFIX_NAMESPACES:
+            return (
+                f"uses {expression}: Firehose accepts only the namespaces "
+                f"{', '.join(PREFIX_NAMESPACES)}"
+            )
+        if namespace.startswith("partitionKeyFrom"):
+            return (
+                f"uses {expression}, which needs Firehose dynamic partitioning; this component "
+                "does not enable it"
+            )
+        if namespace == "firehose" and argument not in _FIREHOSE_VALUES:
+            return (
+                f"uses {expression}: the firehose namespace takes error-output-type or "
+                "random-string"
+            )
+        if namespace == "firehose" and argument == "error-output-type":
+            return (
+                "uses !{firehose:error-output-type}, which Firehose allows only in the error prefix"
+                if not error
+                else "uses !{firehose:error-output-type}: the component appends it already"
+            )
+        if not argument:
+            return f"uses {expression} with an empty value"
+    appended = len(DATE_PARTITION) + (len(ERROR_OUTPUT_TYPE) + 1 if error else 0)
+    if len(value) + appended > MAX_PREFIX_LENGTH:
+        return (
+            f"is {len(value)} characters; with the {appended} the component appends it would "
+            f"exceed Firehose's {MAX_PREFIX_LENGTH} ({what})"
+        )
+    return None
+
 
 COMPRESSIONS: tuple[str, ...] = ("UNCOMPRESSED", "GZIP")
 #: Stream view types whose records carry the new image the archiver writes.
@@ -154,6 +221,10 @@ class StreamToS3ArchiverArgs:
     """Write tombstone lines for REMOVE events (``ARCHIVE_REMOVES``). Default: false."""
     delivery_log_retention_days: int | None = None
     """Retention of Firehose's error log group (a value CloudWatch Logs accepts). Default: 30."""
+    archive_transform_module: str | None = None
+    """Path of the user's transform file for the archive (``transform(record, meta)`` per
+    INSERT/MODIFY image, standard library only; docs/handlers.md), relative to the program's
+    working directory; bundled into the archiver's asset. Default: none."""
     function: FunctionSettings | None = None
     """The archiver function; unset fields take ``ARCHIVER_FUNCTION_DEFAULTS`` (300 s)."""
     mapping: MappingSettings | None = None
@@ -223,6 +294,11 @@ class StreamToS3ArchiverArgs:
                 "must not lie under error_prefix (the delivery role's object permissions "
                 "follow them)",
             )
+        check_transform_module(owner, "archive_transform_module", self.archive_transform_module)
+        for what, value in (("prefix", self.prefix), ("error_prefix", self.error_prefix)):
+            problem = firehose_prefix_problem(str(value), error=what == "error_prefix")
+            if problem:
+                raise SettingError(owner, what, problem)
         validate_function(must(self.function, owner, "function"), owner)
         validate_mapping(must(self.mapping, owner, "mapping"), owner)
         validate_alarms(must(self.alarms, owner, "alarms"), owner)
@@ -407,6 +483,7 @@ class StreamToS3Archiver(pulumi.ComponentResource):
             },
             event_source_arn=args.table_stream_arn,
             tags=tags,
+            transform_module=args.archive_transform_module,
         )
         self.delivery_alarms: list[aws.cloudwatch.MetricAlarm] = []
         if alarm_settings.enabled:

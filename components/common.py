@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
 import pulumi
@@ -291,6 +292,39 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
+#: Attributes the replicator adds after redaction (naming them in a field list does nothing).
+_KEY_ATTRIBUTES = ("seqNumbershardIdHash", "sequenceNumber", "shardId", "subSequenceNumber")
+
+
+def check_field_paths(owner: str, field_name: str, paths: Sequence[str] | None) -> None:
+    """:class:`SettingError` unless ``paths`` is a list of attribute paths: names joined by
+    ``.`` (``device.id``), none empty, none a key attribute the replicator adds itself."""
+    if paths is None:
+        return
+    if isinstance(paths, str) or not all(isinstance(p, str) for p in paths):
+        raise SettingError(owner, field_name, f"must be a list of strings, got {paths!r}")
+    for path in paths:
+        if not path or not all(path.split(".")):
+            raise SettingError(owner, field_name, f"{path!r} is not attribute names joined by '.'")
+        if path in _KEY_ATTRIBUTES:
+            raise SettingError(
+                owner,
+                field_name,
+                f"names {path!r}, a key attribute the replicator adds after redaction",
+            )
+
+
+def check_transform_module(owner: str, field_name: str, path: str | None) -> None:
+    """:class:`SettingError` unless ``path`` is an existing ``.py`` file (it is bundled into
+    the function's asset at preview)."""
+    if path is None:
+        return
+    if not path.endswith(".py"):
+        raise SettingError(owner, field_name, f"must be a Python file (*.py), got {path!r}")
+    if not Path(path).is_file():
+        raise SettingError(owner, field_name, f"{path!r} is not a file (relative to {Path.cwd()})")
+
+
 def physical_name(name: str, suffix: str, max_length: int, allowed: str = "A-Za-z0-9-") -> str:
     """A physical name derived from a component's logical ``name``: ``<name>-<suffix>``, with
     characters outside ``allowed`` (a regex character class body) replaced by ``-``, and cut to
@@ -479,11 +513,13 @@ def create_consumer_function(
     environment: Mapping[str, pulumi.Input[str]],
     event_source_arn: pulumi.Input[str],
     tags: Mapping[str, str] | None = None,
+    transform_module: str | None = None,
 ) -> ConsumerFunction:
     """Role policy, function, event source mapping and alarms of one consumer.
 
     ``function``, ``mapping`` and ``alarm_settings`` are resolved (defaults filled in);
-    ``tags`` go on every taggable resource."""
+    ``tags`` go on every taggable resource; ``transform_module`` (a user's transform file) is
+    bundled into the code asset and named in ``TRANSFORM_MODULE``."""
     role_policy = aws.iam.RolePolicy(
         f"{name}-policy",
         role=base.role.id,
@@ -504,6 +540,8 @@ def create_consumer_function(
         env.DEAD_LETTER_QUEUE_URL: base.dead_letter_queue.url,
         **environment,
     }
+    if transform_module:
+        variables[env.TRANSFORM_MODULE] = assets.transform_archive_path(transform_module)
     fn = aws.lambda_.Function(
         f"{name}-function",
         name=function.name,
@@ -511,7 +549,7 @@ def create_consumer_function(
         runtime=runtime,
         architectures=[architecture],
         handler=handler,
-        code=assets.handler_archive(),
+        code=assets.handler_archive(transform_module=transform_module),
         memory_size=function.memory_size,
         timeout=function.timeout,
         reserved_concurrent_executions=function.reserved_concurrency,

@@ -235,6 +235,18 @@ def kms_decrypt_statement(sid: str, key_arn: str, via_service: str) -> Statement
     return allow(sid, KMS_DECRYPT_ACTIONS, [key_arn], condition)
 
 
+def ssm_parameter_arn(parameter: str, region: str, account_id: str, partition: str = "aws") -> str:
+    """The ARN of an SSM parameter given by name (``/a/b`` or ``a``) or already by ARN."""
+    if parameter.startswith("arn:"):
+        return parameter
+    return f"arn:{partition}:ssm:{region}:{account_id}:parameter/{parameter.lstrip('/')}"
+
+
+def ssm_parameter_read_statement(parameter_arn: str) -> Statement:
+    """Read exactly one parameter (the pseudonymisation key): ``ssm:GetParameter`` only."""
+    return allow("ReadPseudonymizationKey", ("ssm:GetParameter",), [parameter_arn])
+
+
 def table_write_statement(table_arn: str) -> Statement:
     """The replicator's writes to one table."""
     return allow("WriteReplicaTable", TABLE_WRITE_ACTIONS, [table_arn])
@@ -273,12 +285,16 @@ def replicator_policy(
     table_arn: str | None = None,
     source_stream_kms_key_arn: str | None = None,
     region: str = "",
+    key_parameter_arn: str | None = None,
+    key_parameter_kms_key_arn: str | None = None,
 ) -> PolicyDocument:
     """The replicator execution role's inline policy.
 
     Reads exactly the source stream, writes its own logs, sends to its two queues, and either
     assumes exactly the writer role (``assume-role``) or writes exactly the target table
-    (``resource-policy``; the table's resource policy must also allow it).
+    (``resource-policy``; the table's resource policy must also allow it). With redaction,
+    ``ssm:GetParameter`` on exactly the key parameter, and ``kms:Decrypt`` on its customer key
+    (only through SSM) when one is named; the default key ``alias/aws/ssm`` needs no grant.
     """
     statements = [kinesis_read_statement(source_stream_arn)]
     if source_stream_kms_key_arn:
@@ -297,6 +313,16 @@ def replicator_policy(
         statements.append(table_write_statement(table_arn))
     else:
         raise ValueError(f"unknown access mode {access_mode!r}")
+    if key_parameter_arn:
+        statements.append(ssm_parameter_read_statement(key_parameter_arn))
+        if key_parameter_kms_key_arn:
+            statements.append(
+                kms_decrypt_statement(
+                    "DecryptPseudonymizationKey",
+                    key_parameter_kms_key_arn,
+                    f"ssm.{region}.amazonaws.com",
+                )
+            )
     statements.append(queue_statement(queue_arns))
     statements.append(log_statement(log_group_arn))
     return document(*statements)

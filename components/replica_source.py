@@ -1,5 +1,7 @@
 """The source half of the replica (prod account): the replicator function and what feeds it."""
 
+import json
+import re
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -19,8 +21,10 @@ from .common import (
     MappingSettings,
     check_account_id,
     check_choice,
+    check_field_paths,
     check_name,
     check_range,
+    check_transform_module,
     create_consumer_base,
     create_consumer_function,
     fill_defaults,
@@ -34,6 +38,9 @@ from .common import (
     warn_weakened,
 )
 from .exceptions import SettingError
+
+#: An SSM parameter name (letters, digits, ``_.-``, ``/`` for a hierarchy) or its ARN.
+_SSM_PARAMETER = re.compile(r"(arn:[\w-]+:ssm:[\w-]+:\d{12}:parameter/)?[\w.\-/]{1,1011}")
 
 #: The replicator is CPU-bound (decode, serialise); at 256 MB one invocation per shard keeps
 #: ~820 records/s at 5 ms per AWS call, below a shard's 1,000 records/s write limit; 512 MB
@@ -55,6 +62,8 @@ REPLICA_SOURCE_DEFAULTS: dict[str, Any] = {
     "source_stream_shard_count": 1,
     "source_stream_retention_hours": 24,
     "max_write_concurrency": 4,
+    "drop_fields": [],
+    "pseudonymize_fields": [],
     "function": REPLICATOR_FUNCTION_DEFAULTS,
     "mapping": MAPPING_DEFAULTS,
     "alarms": ALARM_DEFAULTS,
@@ -108,6 +117,24 @@ class ReplicaSourceArgs:
     max_write_concurrency: int | None = None
     """Concurrent BatchWriteItem calls per invocation (``MAX_WRITE_CONCURRENCY``), 1..64.
     Default: 4."""
+    transform_module: str | None = None
+    """Path of the user's transform file (``transform(record, meta)``, standard library only;
+    see docs/handlers.md), relative to the program's working directory; it is bundled into
+    the function's asset and called per decoded record, before redaction. Default: none."""
+    drop_fields: list[str] | None = None
+    """Attribute paths (``ipAddress``, ``device.id``) removed from every record in the source
+    account, before anything is sent. Default: none."""
+    pseudonymize_fields: list[str] | None = None
+    """Attribute paths whose values become HMAC-SHA256 (hex) with the key in
+    ``pseudonymization_key_parameter``, in the source account, before anything is sent.
+    Default: none."""
+    pseudonymization_key_parameter: str | None = None
+    """SSM parameter (SecureString, name or ARN, in the source account and region) holding the
+    HMAC key, at least 32 bytes; the role gets ``ssm:GetParameter`` on exactly it. Required
+    with ``pseudonymize_fields``. Default: none."""
+    pseudonymization_key_kms_key_arn: str | None = None
+    """Customer-managed KMS key of that SecureString; the role gets ``kms:Decrypt`` on it
+    (through SSM only). Default: none (the AWS-managed ``alias/aws/ssm``, no grant needed)."""
     function: FunctionSettings | None = None
     """The replicator function; unset fields take ``REPLICATOR_FUNCTION_DEFAULTS`` (512 MB,
     120 s). Its ``role_name`` is always fixed (the target half trusts it by ARN): default
@@ -152,6 +179,31 @@ class ReplicaSourceArgs:
             8760,
             "Kinesis Data Streams quotas",
         )
+        check_transform_module(owner, "transform_module", self.transform_module)
+        for what in ("drop_fields", "pseudonymize_fields"):
+            check_field_paths(owner, what, getattr(self, what))
+        if self.pseudonymize_fields and not self.pseudonymization_key_parameter:
+            raise SettingError(
+                owner,
+                "pseudonymization_key_parameter",
+                "is required when pseudonymize_fields is set (the HMAC key's SSM parameter)",
+            )
+        if self.pseudonymization_key_parameter is not None and not _SSM_PARAMETER.fullmatch(
+            self.pseudonymization_key_parameter
+        ):
+            raise SettingError(
+                owner,
+                "pseudonymization_key_parameter",
+                "must be an SSM parameter name (a-z, A-Z, 0-9, _ . - and / for a hierarchy) or "
+                f"its ARN, got {self.pseudonymization_key_parameter!r} (Systems Manager "
+                "parameter naming constraints)",
+            )
+        if self.pseudonymization_key_kms_key_arn and not self.pseudonymization_key_parameter:
+            raise SettingError(
+                owner,
+                "pseudonymization_key_kms_key_arn",
+                "needs pseudonymization_key_parameter (the parameter it encrypts)",
+            )
         function = must(self.function, owner, "function")
         check_name(owner, "function.role_name", function.role_name, IAM_ROLE_NAME)
         validate_function(function, owner)
@@ -246,6 +298,16 @@ class ReplicaSource(pulumi.ComponentResource):
                 f"{args.source_stream_name}"
             )
 
+        key_parameter_arn = (
+            policies.ssm_parameter_arn(
+                args.pseudonymization_key_parameter,
+                args.region,
+                args.account_id,
+                str(args.partition),
+            )
+            if args.pseudonymization_key_parameter
+            else None
+        )
         base = create_consumer_base(self, name, function, args.account_id, tags)
         arns: dict[str, pulumi.Input[str]] = {
             "stream": stream_arn,
@@ -269,6 +331,8 @@ class ReplicaSource(pulumi.ComponentResource):
                     table_arn=table,
                     source_stream_kms_key_arn=args.source_stream_kms_key_arn,
                     region=args.region,
+                    key_parameter_arn=key_parameter_arn,
+                    key_parameter_kms_key_arn=args.pseudonymization_key_kms_key_arn,
                 )
             ),
             **arns,
@@ -282,6 +346,12 @@ class ReplicaSource(pulumi.ComponentResource):
             ),
             env.MAX_WRITE_CONCURRENCY: str(args.max_write_concurrency),
         }
+        if args.drop_fields:
+            environment[env.DROP_FIELDS] = json.dumps(args.drop_fields)
+        if args.pseudonymize_fields:
+            environment[env.PSEUDONYMIZE_FIELDS] = json.dumps(args.pseudonymize_fields)
+        if args.pseudonymization_key_parameter:
+            environment[env.PSEUDONYMIZATION_KEY_PARAMETER] = args.pseudonymization_key_parameter
         if args.access_mode == "assume-role":
             environment[env.WRITER_ROLE_ARN] = args.writer_role_arn  # type: ignore[assignment]
             environment[env.WRITER_ROLE_SESSION_NAME] = str(args.session_name)
@@ -300,6 +370,7 @@ class ReplicaSource(pulumi.ComponentResource):
             environment=environment,
             event_source_arn=stream_arn,
             tags=tags,
+            transform_module=args.transform_module,
         )
         self.role = base.role
         self.role_policy = consumer.role_policy

@@ -169,7 +169,14 @@ class ReplicaTargetArgs:
                 "cross-account access through a resource policy to a table encrypted with the "
                 "AWS-managed key (use AWS_OWNED)",
             )
-        types: dict[str, str] = {HASH_KEY: "S", RANGE_KEY: "S"}
+        # The replicator writes these with a fixed type: an index declaring another type would
+        # make DynamoDB refuse every write ("Type mismatch for Index Key …").
+        types: dict[str, str] = {
+            HASH_KEY: "S",
+            RANGE_KEY: "S",
+            "shardId": "S",
+            "subSequenceNumber": "N",
+        }
         for position, index in enumerate(self.secondary_indexes or []):
             where = f"secondary_indexes[{position}]"
             check_name(owner, f"{where}.name", index.name, DYNAMODB_NAME)
@@ -189,6 +196,8 @@ class ReplicaTargetArgs:
                         + (
                             "(a key attribute of the table: always S)"
                             if attribute in (HASH_KEY, RANGE_KEY)
+                            else f"(the replicator always writes it as {known})"
+                            if attribute in ("shardId", "subSequenceNumber")
                             else "elsewhere (one attribute has one type)"
                         ),
                     )

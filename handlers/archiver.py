@@ -23,11 +23,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import environment, runtime
+from . import environment, faults, runtime
 from .batches import PUT_RECORD_BATCH_MAX_BYTES, PUT_RECORD_BATCH_MAX_RECORDS, chunked
 from .exceptions import PoisonRecordError
-from .images import image_to_json_line
+from .images import image_to_json_line, image_to_object, object_to_json_line
 from .retry import TimeBudget
+from .transforms import TransformFunction, TransformMeta, apply_transform, load_transform
 
 SERVICE = "archiver"
 #: The marker a tombstone line carries next to the deleted item's key attributes.
@@ -43,10 +44,12 @@ class ArchiverConfig:
     dead_letter_queue_url: str | None
     concurrency: int
     safety_margin_ms: int
+    transform_module: str | None = None
 
     @classmethod
     def from_env(cls) -> ArchiverConfig:
         return cls(
+            transform_module=environment.env_opt(environment.TRANSFORM_MODULE),
             delivery_stream=environment.env_str(environment.DELIVERY_STREAM_NAME),
             archive_removes=environment.env_bool(environment.ARCHIVE_REMOVES, False),
             dead_letter_queue_url=environment.env_opt(environment.DEAD_LETTER_QUEUE_URL),
@@ -83,6 +86,36 @@ def record_line(record: dict[str, Any], archive_removes: bool) -> bytes | None:
             "NEW_IMAGE or NEW_AND_OLD_IMAGES"
         )
     return image_to_json_line(image)
+
+
+def transformed_lines(
+    record: dict[str, Any], archive_removes: bool, transform: TransformFunction
+) -> list[bytes]:
+    """The lines for one stream record with the user's transform applied to INSERT/MODIFY images
+    (REMOVE tombstones are not transformed): none if the transform filtered the record out, one
+    per dict it returned. Raises :class:`PoisonRecordError` as :func:`record_line` does, and for
+    a transform that raises or returns something else than a dict, a list of dicts or None."""
+    name = record.get("eventName")
+    if name not in ("INSERT", "MODIFY"):
+        line = record_line(record, archive_removes)
+        return [] if line is None else [line]
+    stream = record.get("dynamodb") or {}
+    image = stream.get("NewImage")
+    if image is None:
+        record_line(record, archive_removes)  # raises the missing-image reason
+        return []
+    try:
+        obj = image_to_object(image)
+    except Exception as exc:
+        raise PoisonRecordError(f"image is not valid DynamoDB JSON: {exc!r}") from None
+    created = stream.get("ApproximateCreationDateTime")
+    meta = TransformMeta(
+        source="dynamodb",
+        sequence_number=str(stream.get("SequenceNumber")),
+        arrival_time=float(created) if isinstance(created, int | float) else None,
+        event_name=name,
+    )
+    return [object_to_json_line(out) for _, out in apply_transform(transform, obj, meta)]
 
 
 @dataclass
@@ -123,8 +156,19 @@ def _put_chunk(
             retry = pending
         else:
             results = response.get("RequestResponses", [])
-            retry = [e for e, r in zip(pending, results, strict=True) if r.get("ErrorCode")]
-            outcome.sent += len(pending) - len(retry)
+            retry = []
+            for entry, result in zip(pending, results, strict=True):
+                code = result.get("ErrorCode")
+                if not code:
+                    outcome.sent += 1
+                elif faults.firehose_entry_is_target_fault(code):
+                    # The delivery stream's KMS key: a configuration fault, reported now.
+                    outcome.errors.append(
+                        f"PutRecordBatch on {stream}: {code}: {result.get('ErrorMessage', '')}"
+                    )
+                    outcome.unsent.append(entry[0])
+                else:
+                    retry.append(entry)
         if retry:
             attempt += 1
             outcome.retried += len(retry)
@@ -188,20 +232,27 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     lines: list[tuple[str, bytes]] = []
     poison: list[runtime.DeadLetter] = []
-    skipped = 0
+    skipped = filtered = 0
+    transform = load_transform(config.transform_module) if config.transform_module else None
     for record in records:
         sequence_number = record["dynamodb"]["SequenceNumber"]
         try:
-            line = record_line(record, config.archive_removes)
+            if transform is None:
+                line = record_line(record, config.archive_removes)
+                produced = [] if line is None else [line]
+            else:
+                produced = transformed_lines(record, config.archive_removes, transform)
         except PoisonRecordError as exc:
             poison.append(
                 runtime.DeadLetter(sequence_number, _dead_letter_body(record, exc.reason))
             )
             continue
-        if line is None:
-            skipped += 1
-        else:
-            lines.append((sequence_number, line))
+        if not produced:
+            if transform is not None and record.get("eventName") in ("INSERT", "MODIFY"):
+                filtered += 1
+            else:
+                skipped += 1
+        lines += [(sequence_number, part) for part in produced]
 
     failed: set[str] = set()
     outcome = _PutOutcome()
@@ -226,6 +277,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "poison": dead_lettered,
         "failed": len(failures),
         "skipped": skipped,
+        "filtered": filtered,
     }
     runtime.emit_metrics(SERVICE, counts)
     log.info(

@@ -30,6 +30,12 @@ WRITER_EXTERNAL_ID = "WRITER_EXTERNAL_ID"
 WRITER_SESSION_DURATION_SECONDS = "WRITER_SESSION_DURATION_SECONDS"
 #: Concurrent BatchWriteItem calls per invocation (default 4).
 MAX_WRITE_CONCURRENCY = "MAX_WRITE_CONCURRENCY"
+#: JSON array of attribute paths (``"device.id"``) removed before anything is sent.
+DROP_FIELDS = "DROP_FIELDS"
+#: JSON array of attribute paths whose values become HMAC-SHA256 hex before anything is sent.
+PSEUDONYMIZE_FIELDS = "PSEUDONYMIZE_FIELDS"
+#: SSM parameter (SecureString, name or ARN) holding the HMAC key, in the function's account.
+PSEUDONYMIZATION_KEY_PARAMETER = "PSEUDONYMIZATION_KEY_PARAMETER"
 
 # --- archiver (DynamoDB Streams -> Firehose)
 #: Firehose delivery stream.
@@ -40,6 +46,8 @@ ARCHIVE_REMOVES = "ARCHIVE_REMOVES"
 MAX_PUT_CONCURRENCY = "MAX_PUT_CONCURRENCY"
 
 # --- both
+#: Path, inside the function's asset, of the user's transform module (``transform/<file>.py``).
+TRANSFORM_MODULE = "TRANSFORM_MODULE"
 #: SQS queue that keeps poison records.
 DEAD_LETTER_QUEUE_URL = "DEAD_LETTER_QUEUE_URL"
 #: Milliseconds of the Lambda timeout kept back from retries (default 10000).

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections.abc import Mapping
 from decimal import Decimal, DecimalException
 from json.encoder import encode_basestring
@@ -63,6 +64,10 @@ def _json_text(value: Any) -> str:
         return "null"
     if isinstance(value, Decimal):
         return _number_text(value)
+    if isinstance(value, int | float):  # only from a transform: images hold Decimal
+        if isinstance(value, float) and not math.isfinite(value):
+            raise TypeError(f"cannot write {value} as JSON")
+        return repr(value)
     if isinstance(value, dict):
         return (
             "{"
@@ -96,10 +101,22 @@ def image_to_json_line(
         raise PoisonRecordError(f"image is not valid DynamoDB JSON: {exc!r}") from None
     if extra:
         obj.update(extra)
+    return object_to_json_line(obj)
+
+
+def object_to_json_line(obj: Mapping[str, Any]) -> bytes:
+    """One ``\\n``-terminated UTF-8 JSON line for a deserialised image (or what a transform made
+    of one: plain JSON types, Decimal, sets, :class:`Binary`).
+
+    Raises :class:`PoisonRecordError` when a value cannot be written as JSON or the line is over
+    Firehose's 1,000 KiB record limit.
+    """
     try:
-        line = (_json_text(obj) + "\n").encode("utf-8")
+        line = (_json_text(dict(obj)) + "\n").encode("utf-8")
     except UnicodeEncodeError as exc:  # a lone surrogate: not in real DynamoDB data, but not lost
         raise PoisonRecordError(f"image holds text that is not valid Unicode: {exc}") from None
+    except TypeError as exc:  # only a transform can put a non-JSON value here
+        raise PoisonRecordError(str(exc)) from None
     if len(line) > MAX_FIREHOSE_RECORD_BYTES:
         raise PoisonRecordError(
             f"JSON line is {len(line)} bytes, over Firehose's {MAX_FIREHOSE_RECORD_BYTES}-byte "

@@ -32,10 +32,11 @@ from botocore.credentials import (
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import parse_timestamp
 
-from . import environment, runtime
+from . import environment, faults, pipeline, runtime
 from .batches import BATCH_WRITE_MAX_ITEMS
 from .exceptions import ConfigError, PoisonRecordError
 from .records import HASH_KEY, RANGE_KEY, partition_key, record_item, shard_id_of
+from .redaction import RedactionKeyError, key_from_parameter
 from .retry import TimeBudget
 
 SERVICE = "replicator"
@@ -258,17 +259,13 @@ def _key_of(item: dict[str, Any]) -> tuple[str, str]:
     return item[HASH_KEY]["S"], item[RANGE_KEY]["S"]
 
 
-def _is_schema_error(exc: ClientError) -> bool:
-    """A ValidationException that is the table's fault (wrong key schema), not the item's."""
-    message = str(exc.response.get("Error", {}).get("Message", ""))
-    return "key element does not match the schema" in message or "Missing the key" in message
-
-
 def _write_chunk(client: Any, table: str, chunk: list[_Entry], budget: TimeBudget) -> _WriteOutcome:
     """Write one chunk (≤ 25 items), retrying what DynamoDB leaves unprocessed.
 
-    A ValidationException on a chunk is split in halves until the item DynamoDB rejects is alone;
-    that one is poison, the rest are written.
+    A ValidationException that blames an item's content (:func:`.faults.dynamodb_blames_item`)
+    splits the chunk in halves until the item DynamoDB rejects is alone; that one is poison, the
+    rest are written. Any other error (the table's, the role's, a policy's, a key's) leaves the
+    chunk unwritten, to be reported.
     """
     outcome = _WriteOutcome()
     by_key = {entry.key: entry for entry in chunk}
@@ -284,8 +281,7 @@ def _write_chunk(client: Any, table: str, chunk: list[_Entry], budget: TimeBudge
                 RequestItems={table: [{"PutRequest": {"Item": e.item}} for e in pending]}
             )
         except ClientError as exc:
-            code = runtime.error_code(exc)
-            if code == "ValidationException" and not _is_schema_error(exc):
+            if faults.dynamodb_blames_item(exc):
                 if len(pending) == 1:
                     message = exc.response.get("Error", {}).get("Message", "")
                     outcome.rejected.append((pending[0], f"DynamoDB rejected the item: {message}"))
@@ -387,9 +383,13 @@ class ChunkWriter:
 # --------------------------------------------------------------------------- the handler
 
 
-def _dead_letter_body(record: dict[str, Any], shard_id: str | None, reason: str) -> dict[str, Any]:
+def _dead_letter_body(
+    record: dict[str, Any], shard_id: str | None, reason: str, sub_sequence: int | None = None
+) -> dict[str, Any]:
     kinesis = record.get("kinesis", {})
+    extra = {} if sub_sequence is None else {"subSequenceNumber": sub_sequence}
     return {
+        **extra,
         "reason": reason,
         "source": "replicator",
         "eventSourceARN": record.get("eventSourceARN"),
@@ -407,8 +407,12 @@ def _prepare(
     last_of_key: dict[tuple[str, str], int],
     writer: ChunkWriter,
     poison: list[runtime.DeadLetter],
-) -> None:
-    """Decode each record into an item for ``writer``, or a dead letter into ``poison``."""
+    stages: pipeline.Stages | None = None,
+) -> int:
+    """Decode each record into items for ``writer``, or dead letters into ``poison``; returns
+    how many records the transform filtered out. Plain JSON records with no ``stages`` take
+    :func:`record_item`; the rest go through :func:`.pipeline.stage_record`."""
+    filtered = 0
     for index, record in enumerate(records):
         sequence_number = record["kinesis"]["sequenceNumber"]
         shard_id: str | None = None
@@ -417,14 +421,42 @@ def _prepare(
             key = (partition_key(sequence_number, shard_id), sequence_number)
             if last_of_key[key] != index:
                 continue  # a later copy of this record is written instead
-            item = record_item(record["kinesis"]["data"], sequence_number, shard_id)
+            data = record["kinesis"]["data"]
+            plain = stages is None and not pipeline.may_be_packed(data)
+            if plain:
+                item = record_item(data, sequence_number, shard_id)
+            else:
+                staged = pipeline.stage_record(
+                    record["kinesis"], sequence_number, shard_id, stages or pipeline.Stages()
+                )
         except (PoisonRecordError, ValueError) as exc:
             reason = exc.reason if isinstance(exc, PoisonRecordError) else str(exc)
             poison.append(
                 runtime.DeadLetter(sequence_number, _dead_letter_body(record, shard_id, reason))
             )
             continue
-        writer.add(_Entry(sequence_number, key, item))
+        if plain:
+            writer.add(_Entry(sequence_number, key, item))
+            continue
+        filtered += staged.filtered
+        for sub, reason in staged.poison:
+            body = _dead_letter_body(record, shard_id, reason, sub)
+            poison.append(runtime.DeadLetter(sequence_number, body))
+        for item_key, item in staged.items:
+            writer.add(_Entry(sequence_number, item_key, item))
+    return filtered
+
+
+def _stages() -> pipeline.Stages | None:
+    """The transform and redaction stages from the environment, or None when neither is
+    configured. Raises :class:`RedactionKeyError` if the pseudonymization key can't be read."""
+    settings = pipeline.StageSettings.from_env()
+    if not settings.active:
+        return None
+    key = None
+    if settings.pseudonymise and settings.key_parameter:
+        key = key_from_parameter(settings.key_parameter)
+    return pipeline.load_stages(settings, key)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -447,10 +479,18 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             sequence_number = record["kinesis"]["sequenceNumber"]
             last_of_key[(partition_key(sequence_number, shard), sequence_number)] = index
 
+    try:
+        stages = _stages()
+    except RedactionKeyError as exc:
+        # A configuration fault: nothing is written (never raw), every record is reported.
+        log.error("cannot read the pseudonymization key; batch reported", extra={"error": str(exc)})
+        runtime.emit_metrics(SERVICE, {"records_in": len(records), "failed": len(order)})
+        return {"batchItemFailures": [{"itemIdentifier": seq} for seq in dict.fromkeys(order)]}
+
     writer = ChunkWriter(config, budget, log)
     poison: list[runtime.DeadLetter] = []
     try:
-        _prepare(records, last_of_key, writer, poison)
+        filtered = _prepare(records, last_of_key, writer, poison, stages)
     except BaseException:
         writer.finish()  # let the chunks in flight end before the invocation fails
         raise
@@ -476,6 +516,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "retried": outcome.retried,
         "poison": dead_lettered,
         "failed": len(failures),
+        "filtered": filtered,
     }
     runtime.emit_metrics(SERVICE, counts)
     log.info(

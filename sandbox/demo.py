@@ -15,18 +15,23 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from stream_replica.testing.clickstream import generate, poison_records, put_records
+from stream_replica.testing.clickstream import aggregate_some, generate, poison_records, put_records
 
 from . import crossaccount
 from .emulator import Emulator
 from .faults import Faults
 from .lambda_runtime import FunctionRuntime
 from .mocks import Deployment, EmulatorMocks
+from .pii import RawValues
 from .poller import StreamPoller
 from .pulumi_runner import REPO_ROOT, load_stack_config, project_name, run_program
 
 #: The three attributes the replicator adds to every item (the data contract).
 KEY_ATTRIBUTES = ("sequenceNumber", "shardId", "seqNumbershardIdHash")
+#: Attributes the replicator adds to a user record of a KPL aggregate (besides the three above).
+SUB_SEQUENCE_ATTRIBUTE = "subSequenceNumber"
+#: The example transform the sandbox runs in the replicator by default (docs/sandbox.md).
+EXAMPLE_TRANSFORM = "examples/transform_day.py"
 #: How many produced events are kept whole to compare with their archived line.
 FIDELITY_SAMPLE = 500
 
@@ -55,6 +60,11 @@ class DemoOptions:
     progress: bool = True
     #: read DynamoDB stream records through the API rather than moto's shard (slow; see poller)
     api_stream_reads: bool = False
+    #: share of produced records packed into KPL aggregates (0: none, as a plain producer)
+    kpl_fraction: float = 0.2
+    #: the replicator's transform file (relative to ``project_dir``) unless the run's config
+    #: sets ``transformModule``; ``None``: no transform
+    transform: str | None = EXAMPLE_TRANSFORM
 
 
 @dataclass
@@ -66,10 +76,12 @@ class DemoResult:
     archived_lines: int = 0
     dead_lettered: int = 0
     replay_new_items: int = 0
+    raw_pii_in_target: int = 0
     ok: bool = False
     # Details for the table (not in the final JSON line).
     archived_distinct: int = 0
     fidelity_checked: int = 0
+    aggregated_items: int = 0
     fidelity_mismatches: int = 0
     on_failure_records: int = 0
     dead_letter_reasons: dict[str, int] = field(default_factory=dict)
@@ -96,6 +108,7 @@ class DemoResult:
             "archived_lines",
             "dead_lettered",
             "replay_new_items",
+            "raw_pii_in_target",
             "ok",
         )
         return json.dumps({k: getattr(self, k) for k in keys})
@@ -165,6 +178,24 @@ def _precreate_source_stream(
     return str(name)
 
 
+def pseudonymization_key(options: DemoOptions) -> str:
+    """The sandbox's HMAC key (at least 32 bytes), derived from the run's seed."""
+    return f"sandbox-pseudonymization-key-seed-{options.seed:08d}"
+
+
+def _precreate_key_parameter(emulator: Emulator, plan: StackPlan, options: DemoOptions) -> None:
+    """Create the SecureString that holds the pseudonymisation key (in production it exists
+    before the stack; the replicator, in the prod account, reads it with its own role)."""
+    name = _get(plan.prod_config, plan.project, "pseudonymizationKeyParameter")
+    if not name:
+        return
+    name = str(name).split(":parameter", 1)[-1] if str(name).startswith("arn:") else str(name)
+    ssm = emulator.client("ssm", plan.prod_account, plan.prod_region)
+    ssm.put_parameter(
+        Name=name, Value=pseudonymization_key(options), Type="SecureString", Overwrite=True
+    )
+
+
 def _deploy(
     emulator: Emulator,
     stack: str,
@@ -196,7 +227,7 @@ def _table_items(account: str, region: str, table: str) -> Iterator[dict[str, st
     for item in dynamodb_backends[account][region].get_table(table).all_items():
         yield {
             name: str(item.attrs[name].value)
-            for name in ("eventId", "shardId", "sequenceNumber")
+            for name in ("eventId", "shardId", "sequenceNumber", SUB_SEQUENCE_ATTRIBUTE)
             if name in item.attrs
         }
 
@@ -292,6 +323,10 @@ class StackPlan:
             shared["accessMode"] = options.access_mode
         poc_overrides = {**shared, **per_stack["poc"]}
         prod_overrides = {**shared, **per_stack["prod"]}
+        if options.transform and "transformModule" not in prod_overrides:
+            prod_overrides["transformModule"] = str(
+                (Path(options.project_dir) / options.transform).resolve()
+            )
         poc_config = load_stack_config(
             "poc", config_overrides=poc_overrides, project_dir=options.project_dir
         )
@@ -321,6 +356,7 @@ def deploy_stacks(
     _precreate_source_stream(
         emulator, plan.prod_config, plan.project, plan.prod_account, options.shards
     )
+    _precreate_key_parameter(emulator, plan, options)
     show("deploying stack poc ...", force=True)
     poc = _deploy(
         emulator,
@@ -415,6 +451,8 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         # -- produce and pump ------------------------------------------------------------------
         kinesis = emulator.client("kinesis", prod_account, region)
         gen_rng = random.Random(options.seed)
+        kpl_rng = random.Random(options.seed + 1)
+        raw = RawValues(_get(plan.prod_config, plan.project, "pseudonymizeFields") or [])
         sample: dict[str, dict[str, Any]] = {}
         poison = poison_records() if options.poison else []
         pipeline_started = time.monotonic()
@@ -426,8 +464,9 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
 
         for chunk in generate(gen_rng, 0, options.records, options.chunk):
             entries = [(key, data) for key, data, _ in chunk]
-            put_records(kinesis, source_arn, entries)
+            put_records(kinesis, source_arn, aggregate_some(entries, options.kpl_fraction, kpl_rng))
             for _, data, event in chunk:
+                raw.collect(event)
                 if len(sample) < FIDELITY_SAMPLE:
                     sample[event["eventId"]] = json.loads(data, parse_float=Decimal)
             produced += len(chunk)
@@ -463,8 +502,12 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         # -- check -----------------------------------------------------------------------------
         poc_ddb = emulator.client("dynamodb", table_account, poc_region)
         _check_table(result, poc_ddb, table_account, poc_region, table_name)
-        _check_archive(result, emulator, poc, sample)
+        expected = _expectation(plan, options)
+        _check_archive(result, emulator, poc, sample, expected, raw)
         _check_queues(result, emulator, replicator, archiver, pollers)
+        result.raw_pii_in_target += _raw_pii_in_table_and_queues(
+            emulator, table_account, poc_region, table_name, raw
+        )
         result.throttled_items = faults.throttled_items
         result.failed_firehose_records = faults.failed_firehose_records
         for poller in pollers:
@@ -511,6 +554,8 @@ def _check_table(result: DemoResult, ddb: Any, account: str, region: str, table_
                 result.duplicate_items += 1
             event_ids.add(event_id)
         keys.add((item.get("shardId", ""), item.get("sequenceNumber", "")))
+        if SUB_SEQUENCE_ATTRIBUTE in item:
+            result.aggregated_items += 1
     result.replicated_items = items
     if items <= 5000:  # the API's count, where it costs little (moto copies every item)
         counted = sum(
@@ -534,8 +579,86 @@ def _object_bytes(account: str, bucket: str, key: str) -> bytes:
     return bytes(obj.value)
 
 
+def _expectation(plan: StackPlan, options: DemoOptions) -> Callable[[dict[str, Any]], Any]:
+    """What an archived line must equal for a produced payload: the replicator's stages
+    applied as configured (the transform file, then drop/pseudonymise with the sandbox key,
+    then top-level null/"" dropped). Pseudonyms are computed here with ``hmac`` directly."""
+    import copy
+    import hashlib
+    import hmac
+    import importlib.util
+
+    transform_path = _get(plan.prod_config, plan.project, "transformModule")
+    transform = None
+    if transform_path:
+        spec = importlib.util.spec_from_file_location(
+            "sandbox_expected_transform", str(transform_path)
+        )
+        if spec is None or spec.loader is None:
+            raise RuntimeError(f"cannot load {transform_path}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        transform = module.transform
+    drop = [p.split(".") for p in _get(plan.prod_config, plan.project, "dropFields") or []]
+    pseudo = [
+        p.split(".") for p in _get(plan.prod_config, plan.project, "pseudonymizeFields") or []
+    ]
+    key = pseudonymization_key(options).encode()
+
+    def walk(node: Any, path: list[str], change: Callable[[dict[str, Any], str], None]) -> None:
+        if isinstance(node, list):
+            for element in node:
+                walk(element, path, change)
+        elif isinstance(node, dict) and path[0] in node:
+            if len(path) == 1:
+                change(node, path[0])
+            else:
+                walk(node[path[0]], path[1:], change)
+
+    def pseudonymise(node: dict[str, Any], name: str) -> None:
+        value = node[name]
+        if isinstance(value, str):
+            node[name] = hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def expect(original: dict[str, Any]) -> Any:
+        payload = copy.deepcopy(original)
+        if transform is not None:
+            payload = transform(payload, None)
+        for path in drop:
+            walk(payload, path, lambda node, name: node.pop(name))
+        for path in pseudo:
+            walk(payload, path, pseudonymise)
+        return _clean(payload)
+
+    return expect
+
+
+def _raw_pii_in_table_and_queues(
+    emulator: Emulator, account: str, region: str, table: str, raw: RawValues
+) -> int:
+    """Items of the replica table, and messages of every queue of the target account, that hold
+    a raw value of a pseudonymised field."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    found = 0
+    for item in dynamodb_backends[account][region].get_table(table).all_items():
+        if raw.holds_raw(item.to_json()):
+            found += 1
+    sqs = emulator.client("sqs", account, region)
+    for url in sqs.list_queues().get("QueueUrls", []):
+        for message in _read_all_messages(sqs, url):
+            if raw.holds_raw(json.loads(message["Body"])):
+                found += 1
+    return found
+
+
 def _check_archive(
-    result: DemoResult, emulator: Emulator, poc: Deployment, sample: dict[str, dict[str, Any]]
+    result: DemoResult,
+    emulator: Emulator,
+    poc: Deployment,
+    sample: dict[str, dict[str, Any]],
+    expected: Callable[[dict[str, Any]], Any] = _clean,
+    raw: RawValues | None = None,
 ) -> None:
     s3 = emulator.client("s3", poc.account_id, poc.region)
     buckets = [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
@@ -545,22 +668,25 @@ def _check_archive(
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
             for obj in page.get("Contents", []):
                 body = _object_bytes(poc.account_id, bucket, obj["Key"])
-                for raw in body.decode("utf-8").splitlines():
-                    if not raw.strip():
+                for text in body.decode("utf-8").splitlines():
+                    if not text.strip():
                         continue
                     lines += 1
-                    line = json.loads(raw, parse_float=Decimal)
+                    line = json.loads(text, parse_float=Decimal)
+                    if raw is not None and raw.holds_raw(line):
+                        result.raw_pii_in_target += 1
                     if not all(k in line for k in KEY_ATTRIBUTES):
                         result.failures.append(
-                            f"archived line without the key attributes: {raw[:80]}"
+                            f"archived line without the key attributes: {text[:80]}"
                         )
                         continue
                     distinct.add((line["shardId"], line["sequenceNumber"]))
                     original = sample.get(line.get("eventId"))
                     if original is not None:
                         result.fidelity_checked += 1
-                        payload = {k: v for k, v in line.items() if k not in KEY_ATTRIBUTES}
-                        if payload != _clean(original):
+                        added = (*KEY_ATTRIBUTES, SUB_SEQUENCE_ATTRIBUTE)
+                        payload = {k: v for k, v in line.items() if k not in added}
+                        if payload != expected(original):
                             result.fidelity_mismatches += 1
     result.archived_lines = lines
     result.archived_distinct = len(distinct)
@@ -621,6 +747,7 @@ def _decide(result: DemoResult) -> None:
         (result.on_failure_records == 0, "no batch went to an on-failure destination"),
         (result.replay_new_items == 0, "a replay adds no item"),
         (result.crossaccount_denied == 0, "no cross-account call was denied"),
+        (result.raw_pii_in_target == 0, "no raw value of a pseudonymised field in the target"),
     ]
     for ok, what in checks:
         if not ok:
@@ -633,6 +760,7 @@ def _print_summary(result: DemoResult, out: TextIO, options: DemoOptions) -> Non
         ("records produced", result.produced),
         ("poison records produced", result.poison),
         ("items in the replica table", result.replicated_items),
+        ("of which user records of KPL aggregates", result.aggregated_items),
         ("duplicate items", result.duplicate_items),
         ("lines archived to S3 (Firehose)", result.archived_lines),
         ("distinct items archived", result.archived_distinct),
@@ -641,6 +769,7 @@ def _print_summary(result: DemoResult, out: TextIO, options: DemoOptions) -> Non
         ("dead-letter messages (with redeliveries)", result.dead_letter_messages),
         ("batches sent to on-failure destinations", result.on_failure_records),
         ("items added by the replay from TRIM_HORIZON", result.replay_new_items),
+        ("places in the target account holding raw PII", result.raw_pii_in_target),
         (
             "table-stream records of the replay's unchanged writes (dropped)",
             result.replay_stream_records_dropped,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from stream_replica.testing import render
@@ -37,10 +38,15 @@ def test_configuration_reference_lists_every_key_with_its_default() -> None:
             assert str(spec["default"]) in rows[key], key
 
 
-def test_reuse_example_runs_and_puts_each_half_in_its_account() -> None:
+def readme_example() -> Callable[[], None]:
+    """The README's reuse example as a program."""
     text = section("Reusing the components")
     (example,) = re.findall(r"```python\n(.*?)```", text, re.S)
-    stack = run_components(lambda: exec(compile(example, "README.md", "exec"), {}))
+    return lambda: exec(compile(example, "README.md", "exec"), {})
+
+
+def test_reuse_example_runs_and_puts_each_half_in_its_account() -> None:
+    stack = run_components(readme_example())
     table = stack.one("aws:dynamodb/table:Table")
     assert table.provider_name == "poc"
     assert stack.one("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream").provider_name == (

@@ -427,6 +427,8 @@ def test_prod_replicator_function_consumes_poc_outputs(prod: RenderedStack) -> N
         "WRITER_ROLE_ARN": WRITER_ROLE_ARN,
         "WRITER_ROLE_SESSION_NAME": "stream-replica",
         "MAX_WRITE_CONCURRENCY": "4",
+        "PSEUDONYMIZE_FIELDS": '["userEmail"]',
+        "PSEUDONYMIZATION_KEY_PARAMETER": "/web-analytics/pseudonymization-key",
         "DEAD_LETTER_QUEUE_URL": prod.one(QUEUE, "replica-source-dead-letters").state["url"],
         "POWERTOOLS_SERVICE_NAME": "replica-source",
         "POWERTOOLS_METRICS_NAMESPACE": "StreamReplica",
@@ -464,6 +466,10 @@ def test_prod_replicator_policy_is_exact(prod: RenderedStack) -> None:
             [SOURCE_STREAM_ARN],
         ),
         "AssumeWriterRole": (["sts:AssumeRole"], [WRITER_ROLE_ARN]),
+        "ReadPseudonymizationKey": (
+            ["ssm:GetParameter"],
+            [f"arn:aws:ssm:{REGION}:{PROD_ACCOUNT}:parameter/web-analytics/pseudonymization-key"],
+        ),
         "SendToDeadLetterQueues": (["sqs:SendMessage"], queue_arns(prod, "replica-source")),
         "WriteOwnLogs": (
             ["logs:CreateLogStream", "logs:PutLogEvents"],

@@ -229,12 +229,18 @@ def test_poison_records_of_each_kind_go_to_the_dead_letter_queue(world):
 
 
 def test_an_item_dynamodb_rejects_is_isolated_and_dead_lettered(world):
-    """A ValidationException the checks did not foresee fails a whole BatchWriteItem; the handler
-    halves the chunk until the rejected item is alone, dead-letters it and writes the rest."""
+    """A ValidationException about an item's content that the checks did not foresee (here: a
+    payload attribute whose type does not match a GSI's key) fails a whole BatchWriteItem; the
+    handler halves the chunk until the rejected item is alone, dead-letters it and writes the
+    rest."""
 
     def reject_marked(params: dict[str, Any], **_: Any) -> Any:
         if b"rejectMe" in params["body"]:
-            return error_response("ValidationException", message="One or more parameter values")
+            return error_response(
+                "ValidationException",
+                message="One or more parameter values were invalid: Type mismatch for Index Key "
+                "rejectMe Expected: S Actual: BOOL IndexName: byReject",
+            )
         return None
 
     runtime.add_event_hook("before-call.dynamodb.BatchWriteItem", reject_marked)

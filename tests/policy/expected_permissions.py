@@ -93,6 +93,13 @@ EXPECTED: tuple[Grant, ...] = (
         stack="prod",
     ),
     Grant("replicator role", "identity", LOGS, ("<replicator log group>:*",), stack="prod"),
+    Grant(
+        "replicator role",
+        "identity",
+        ("ssm:GetParameter",),
+        ("<pseudonymization key parameter>",),
+        stack="prod",
+    ),
     # --- poc stack: the writer role (assume-role mode) ---------------------------------------
     Grant(
         "writer role",

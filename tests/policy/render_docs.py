@@ -3,7 +3,8 @@
     venv/bin/python -m tests.policy.render_docs          # rewrite both pages
     venv/bin/python -m tests.policy.render_docs --check  # exit 1 if one is out of date
 
-Sections: in README.md the permission table (``expected_permissions.py``) and the pack's rules
+Sections: in README.md the configuration reference (``Pulumi.yaml``'s schema), the permission
+table (``expected_permissions.py``) and the pack's rules
 (``policy_pack/stream_replica_policy/rules.py``); in docs/policy.md the table's legend
 (placeholders resolved on the example stacks) and the parliament suppressions (``lint.py``).
 ``test_docs.py`` fails when a committed page differs.
@@ -21,7 +22,7 @@ DOC = REPO_ROOT / "docs" / "policy.md"
 README = REPO_ROOT / "README.md"
 #: Which generated sections each page holds.
 PAGES: Mapping[Path, tuple[str, ...]] = {
-    README: ("permissions", "rules"),
+    README: ("config", "permissions", "rules"),
     DOC: ("legend", "suppressions"),
 }
 
@@ -71,10 +72,13 @@ def legend_table(examples: Mapping[str, str]) -> str:
 
 
 def sections(examples: Mapping[str, str]) -> dict[str, Callable[[], str]]:
+    import stack_config
+
     from .expected_permissions import markdown_table
     from .lint import suppression_table
 
     return {
+        "config": stack_config.markdown_table,
         "permissions": markdown_table,
         "legend": lambda: legend_table(examples),
         "rules": rules_table,

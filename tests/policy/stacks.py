@@ -177,6 +177,11 @@ class StackView:
             names["<table>"] = env["TABLE_ARN"]
             if self.mode == "assume-role":
                 names["<writer role>"] = env["WRITER_ROLE_ARN"]
+            if "PSEUDONYMIZATION_KEY_PARAMETER" in env:
+                parameter = env["PSEUDONYMIZATION_KEY_PARAMETER"].lstrip("/")
+                names["<pseudonymization key parameter>"] = (
+                    f"arn:aws:ssm:{self.region}:{self.account}:parameter/{parameter}"
+                )
             names.update(self._consumer("replicator"))
             return names
         table = self.one(TABLE)

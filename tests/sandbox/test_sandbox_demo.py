@@ -58,6 +58,11 @@ def test_clean_run_figures(clean_run: tuple[DemoResult, str]) -> None:
     # Every archived line was compared with the payload it came from.
     assert result.fidelity_checked == RECORDS
     assert result.fidelity_mismatches == 0
+    # The default run mixes in KPL aggregates, runs the example transform (each archived line
+    # equals its payload with `day` derived and `userEmail` as HMAC-SHA256 of the sandbox key,
+    # computed by the check itself) and leaves no raw e-mail in the target account.
+    assert 0 < result.aggregated_items < RECORDS
+    assert result.raw_pii_in_target == 0
     assert result.ok
 
 
@@ -72,6 +77,7 @@ def test_final_line_is_the_documented_json(clean_run: tuple[DemoResult, str]) ->
         "archived_lines": RECORDS,
         "dead_lettered": POISON_KINDS,
         "replay_new_items": 0,
+        "raw_pii_in_target": 0,
         "ok": True,
     }
     assert "records/s" in output
