@@ -40,7 +40,7 @@ from stream_replica.components import (
     SecondaryIndex,
     StreamToS3ArchiverArgs,
 )
-from stream_replica.components.common import ACCESS_MODES, check_tags
+from stream_replica.components.common import ACCESS_MODES, ALWAYS_SET_TAGS, check_tags
 from stream_replica.components.exceptions import ConfigError, SettingError
 
 PROJECT_FILE = Path(__file__).resolve().parent / "Pulumi.yaml"
@@ -407,7 +407,7 @@ def _tags(cfg: StackConfig) -> dict[str, str]:
             raise cfg.error("tags", f"tag {key!r} is given twice ({tags[key]!r} and {value!r})")
         tags[key] = value
     try:
-        check_tags("provider default tags", "tags", tags)
+        check_tags("provider default tags", "tags", tags, ALWAYS_SET_TAGS)
     except SettingError as exc:
         raise cfg.error("tags", exc.problem) from None
     return tags

@@ -25,9 +25,9 @@ from typing import Any
 
 import botocore.session
 from botocore.config import Config
+from stream_replica.testing.events import REGION
 
 from . import harness
-from .records import REGION
 from .subjects import Subject
 
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stream_replica.testing.events import LambdaContext
+
 from .emulation import emulation
-from .records import LambdaContext
 from .subjects import LAMBDA_ENV, Event, Subject
 
 REPO = Path(__file__).resolve().parent.parent

@@ -219,7 +219,7 @@ def _payload_bytes(shape: str) -> float:
     """Mean size of one record's JSON payload of ``shape`` (bytes)."""
     import json
 
-    from .records import SHAPES
+    from stream_replica.testing.events import SHAPES
 
     payloads = SHAPES[shape](300)
     return sum(len(json.dumps(p).encode()) for p in payloads) / len(payloads)
@@ -303,9 +303,10 @@ def side_by_side_section(res: Results) -> str:
         "`record.dynamodb.new_image` + `json.dumps` + `PutRecordBatch` (archiver), "
         "`bench/peer.py`; the seed design is `bench/baseline.py`. Ratio = theirs / ours "
         "(> 1: ours cheaper). Record shapes: *clickstream* (about "
-        f"{_payload_bytes('clickstream'):,.0f} B of JSON, `bench.records.clickstream`) and "
+        f"{_payload_bytes('clickstream'):,.0f} B of JSON, "
+        "`stream_replica.testing.events.clickstream`) and "
         f"*nested* (about {_payload_bytes('nested'):,.0f} B, a basket of line items, lists "
-        "of maps, `bench.records.nested`).\n\n"
+        "of maps, `stream_replica.testing.events.nested`).\n\n"
         + _table(
             [
                 "function",

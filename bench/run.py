@@ -12,8 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stream_replica.testing.events import (
+    SHAPES,
+    clickstream,
+    dynamodb_stream_event,
+    kinesis_event,
+)
+
 from . import breakdown, correctness, harness
-from .records import SHAPES, clickstream, dynamodb_stream_event, kinesis_event
 from .subjects import Subject, apply_env, load_subjects
 
 RESULTS = Path(__file__).resolve().parent / "results.md"

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from . import baseline, ours_adapter, peer
-from .records import (
+from stream_replica.testing.events import (
     POC_ACCOUNT,
     PROD_ACCOUNT,
     REGION,
@@ -19,6 +18,8 @@ from .records import (
     TABLE_NAME,
     WRITER_ROLE_ARN,
 )
+
+from . import baseline, ours_adapter, peer
 
 REPLICATOR_FUNCTION = "ProdKinesisToPocDynamo"
 ARCHIVER_FUNCTION = "PocLambdaFirehose"

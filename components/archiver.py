@@ -40,6 +40,7 @@ from .common import (
     merge_settings,
     must,
     physical_name,
+    policy_json,
     validate_alarms,
     validate_function,
     validate_mapping,
@@ -438,18 +439,17 @@ class StreamToS3Archiver(pulumi.ComponentResource):
         self.firehose_policy = aws.iam.RolePolicy(
             f"{name}-firehose-policy",
             role=self.firehose_role.id,
-            policy=pulumi.Output.all(
-                bucket=bucket_arn, log_stream=delivery_log_stream.arn, region=args.region
-            ).apply(
-                lambda v: json.dumps(
-                    policies.firehose_delivery_policy(
-                        bucket_arn=v["bucket"],
-                        prefixes=[str(args.prefix), str(args.error_prefix)],
-                        log_stream_arn=v["log_stream"],
-                        bucket_kms_key_arn=args.bucket_kms_key_arn,
-                        region=v["region"],
-                    )
-                )
+            policy=policy_json(
+                lambda bucket, log_stream, region: policies.firehose_delivery_policy(
+                    bucket_arn=bucket,
+                    prefixes=[str(args.prefix), str(args.error_prefix)],
+                    log_stream_arn=log_stream,
+                    bucket_kms_key_arn=args.bucket_kms_key_arn,
+                    region=region,
+                ),
+                bucket=bucket_arn,
+                log_stream=delivery_log_stream.arn,
+                region=args.region,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -485,21 +485,18 @@ class StreamToS3Archiver(pulumi.ComponentResource):
 
         # The archiver function on the table's stream.
         base = create_consumer_base(self, name, function, account_id, tags)
-        policy = pulumi.Output.all(
+        policy = policy_json(
+            lambda stream, delivery, log_group, dlq, failures: policies.archiver_policy(
+                table_stream_arn=stream,
+                delivery_stream_arn=delivery,
+                log_group_arn=log_group,
+                queue_arns=[dlq, failures],
+            ),
             stream=args.table_stream_arn,
             delivery=self.delivery_stream.arn,
             log_group=base.log_group.arn,
             dlq=base.dead_letter_queue.arn,
             failures=base.failure_queue.arn,
-        ).apply(
-            lambda v: json.dumps(
-                policies.archiver_policy(
-                    table_stream_arn=v["stream"],
-                    delivery_stream_arn=v["delivery"],
-                    log_group_arn=v["log_group"],
-                    queue_arns=[v["dlq"], v["failures"]],
-                )
-            )
         )
         consumer = create_consumer_function(
             self,
@@ -616,7 +613,7 @@ class StreamToS3Archiver(pulumi.ComponentResource):
         self.bucket_policy = aws.s3.BucketPolicy(
             f"{name}-bucket-policy",
             bucket=bucket.id,
-            policy=bucket.arn.apply(lambda arn: json.dumps(policies.tls_only_bucket_policy(arn))),
+            policy=policy_json(policies.tls_only_bucket_policy, bucket_arn=bucket.arn),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.public_access_block]),
         )
         # ACLs off: every object belongs to the bucket owner, whoever writes it.

@@ -20,10 +20,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args
+from typing import Any, Literal, TypeVar, cast, get_args
 
 import pulumi
 import pulumi_aws as aws
+from pulumi.output import UNKNOWN
 from stream_replica.handlers import environment as env
 
 from . import alarms, assets, policies
@@ -107,6 +108,7 @@ def checked_account_id(owner: str, field_name: str, value: Any) -> pulumi.Input[
 
     return lift(check, value)
 
+
 def check_region(owner: str, field_name: str, value: Any) -> None:
     """:class:`SettingError` unless ``value`` (when known: a ``str``) is an AWS region name."""
     if isinstance(value, str) and not _REGION.fullmatch(value):
@@ -120,10 +122,11 @@ def arn_account(value: Any) -> str | None:
     return value.split(":")[4] or None
 
 
-def check_tags(owner: str, field_name: str, tags: Any) -> None:
-    """:class:`SettingError` for tags AWS refuses or the program overrides: a key with the
-    reserved ``aws:`` prefix, keys over 128 or values over 256 characters, an empty key, and the
-    always-set ``project``/``stack``/``component`` tags."""
+def check_tags(owner: str, field_name: str, tags: Any, reserved: tuple[str, ...] = ()) -> None:
+    """:class:`SettingError` for tags AWS refuses: a key with the reserved ``aws:`` prefix, keys
+    over 128 or values over 256 characters, an empty key; and any key in ``reserved`` (the
+    program passes the ``project``/``stack``/``component`` tags it always sets; a component
+    user's own ``project`` tag is theirs)."""
     if not tags:
         return
     if not isinstance(tags, Mapping):
@@ -137,11 +140,11 @@ def check_tags(owner: str, field_name: str, tags: Any) -> None:
             raise SettingError(
                 owner, field_name, f"tag {key!r}: the aws: prefix is reserved for AWS's own tags"
             )
-        if key in ALWAYS_SET_TAGS:
+        if key in reserved:
             raise SettingError(
                 owner,
                 field_name,
-                f"tag {key!r} is always set by the program ({', '.join(ALWAYS_SET_TAGS)}); "
+                f"tag {key!r} is always set by the program ({', '.join(reserved)}); "
                 "use another key",
             )
         if len(key) > MAX_TAG_KEY_LENGTH:
@@ -280,7 +283,7 @@ FUNCTION_DEFAULTS = FunctionSettings(
     dead_letter_retention_seconds=MAX_QUEUE_RETENTION_SECONDS,
     log_level="INFO",
     extra_layers=[],
-    metrics_namespace="StreamReplica",
+    metrics_namespace=env.DEFAULT_METRICS_NAMESPACE,
 )
 #: Defaults of both event source mappings.
 MAPPING_DEFAULTS = MappingSettings(
@@ -543,6 +546,24 @@ def warn_weakened(resource: pulumi.Resource, what: str, mapping: MappingSettings
         )
 
 
+def policy_json(
+    build: Callable[..., Mapping[str, Any]], /, **arns: pulumi.Input[str]
+) -> pulumi.Output[str]:
+    """``json.dumps(build(**arns))`` once every ARN in ``arns`` is known.
+
+    While any of them is unknown (a preview) or ``None`` (a resource that reported no ARN, as
+    under Pulumi's basic test mocks, which echo inputs back and compute nothing), the document
+    is unknown too, as it is in a preview: never a document naming ``None``.
+    """
+
+    def render(values: dict[str, Any]) -> pulumi.Input[str]:
+        if any(value is None for value in values.values()):
+            return pulumi.Output.from_input(cast(str, UNKNOWN))
+        return json.dumps(build(**values))
+
+    return pulumi.Output.all(**arns).apply(render)
+
+
 @dataclass
 class ConsumerBase:
     """Resources created before the role policy can be rendered."""
@@ -615,7 +636,7 @@ def create_consumer_base(
         aws.sqs.QueuePolicy(
             f"{name}-{suffix}-tls-only",
             queue_url=queue.url,
-            policy=queue.arn.apply(lambda arn: json.dumps(policies.tls_only_queue_policy(arn))),
+            policy=policy_json(policies.tls_only_queue_policy, queue_arn=queue.arn),
             opts=pulumi.ResourceOptions(parent=parent),
         )
     return ConsumerBase(role, log_group, dead_letter_queue, failure_queue)

@@ -145,6 +145,10 @@ def allow(
     """One Allow statement; ``"*"`` resources only for actions AWS can't scope."""
     if not resources:
         raise ValueError(f"statement {sid}: no resources")
+    missing = [r for r in resources if not isinstance(r, str) or not r]
+    if missing:
+        # An ARN a resource has not reported yet (None): render the document once it is known.
+        raise ValueError(f"statement {sid}: resources {missing!r} are not ARNs")
     if "*" in resources:
         unscoped = [a for a in actions if a not in ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS]
         if unscoped:

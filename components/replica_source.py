@@ -3,7 +3,7 @@
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -36,6 +36,7 @@ from .common import (
     merge_settings,
     must,
     physical_name,
+    policy_json,
     validate_alarms,
     validate_function,
     validate_mapping,
@@ -341,31 +342,33 @@ class ReplicaSource(pulumi.ComponentResource):
             )
 
         base = create_consumer_base(self, name, function, account_id, tags)
-        policy = pulumi.Output.all(
-            stream=stream_arn,
-            log_group=base.log_group.arn,
-            dlq=base.dead_letter_queue.arn,
-            failures=base.failure_queue.arn,
-            writer=args.writer_role_arn,
-            table=args.table_arn,
-            region=args.region,
-            account=account_id,
-        ).apply(
-            lambda v: json.dumps(
+        arns: dict[str, pulumi.Input[str]] = {
+            "stream": stream_arn,
+            "log_group": base.log_group.arn,
+            "dlq": base.dead_letter_queue.arn,
+            "failures": base.failure_queue.arn,
+        }
+        # Only the ARN the access mode's statement names (validate() checked it is given).
+        if args.access_mode == "assume-role":
+            arns["writer"] = cast(pulumi.Input[str], args.writer_role_arn)
+        else:
+            arns["table"] = cast(pulumi.Input[str], args.table_arn)
+        policy = policy_json(
+            lambda stream, log_group, dlq, failures, region, account, table=None, writer=None: (
                 policies.replicator_policy(
-                    source_stream_arn=v["stream"],
-                    log_group_arn=v["log_group"],
-                    queue_arns=[v["dlq"], v["failures"]],
+                    source_stream_arn=stream,
+                    log_group_arn=log_group,
+                    queue_arns=[dlq, failures],
                     access_mode=str(args.access_mode),
-                    writer_role_arn=v["writer"],
-                    table_arn=v["table"],
+                    writer_role_arn=writer,
+                    table_arn=table,
                     source_stream_kms_key_arn=args.source_stream_kms_key_arn,
-                    region=v["region"],
+                    region=region,
                     key_parameter_arn=(
                         policies.ssm_parameter_arn(
                             args.pseudonymization_key_parameter,
-                            v["region"],
-                            v["account"],
+                            region,
+                            account,
                             str(args.partition),
                         )
                         if args.pseudonymization_key_parameter
@@ -373,7 +376,10 @@ class ReplicaSource(pulumi.ComponentResource):
                     ),
                     key_parameter_kms_key_arn=args.pseudonymization_key_kms_key_arn,
                 )
-            )
+            ),
+            **arns,
+            region=args.region,
+            account=account_id,
         )
         environment: dict[str, pulumi.Input[str]] = {
             env.ACCESS_MODE: str(args.access_mode),

@@ -3,7 +3,7 @@
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -20,6 +20,7 @@ from .common import (
     checked_account_id,
     fill_defaults,
     lift,
+    policy_json,
 )
 from .exceptions import SettingError
 
@@ -358,19 +359,20 @@ class ReplicaTarget(pulumi.ComponentResource):
             self.writer_policy = aws.iam.RolePolicy(
                 f"{name}-writer-policy",
                 role=self.writer_role.id,
-                policy=self.table.arn.apply(lambda arn: json.dumps(policies.writer_policy(arn))),
+                policy=policy_json(policies.writer_policy, table_arn=self.table.arn),
                 opts=pulumi.ResourceOptions(parent=self),
             )
         else:
             self.resource_policy = aws.dynamodb.ResourcePolicy(
                 f"{name}-table-policy",
                 resource_arn=self.table.arn,
-                policy=pulumi.Output.all(
-                    self.table.arn, args.source_account_id, replicator_role_arn
-                ).apply(
-                    lambda v: json.dumps(
-                        policies.table_resource_policy(v[0], v[1], v[2], str(args.partition))
-                    )
+                policy=policy_json(
+                    lambda table, source_account, replicator: policies.table_resource_policy(
+                        table, source_account, replicator, str(args.partition)
+                    ),
+                    table=self.table.arn,
+                    source_account=cast(pulumi.Input[str], args.source_account_id),
+                    replicator=replicator_role_arn,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

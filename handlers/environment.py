@@ -58,6 +58,10 @@ POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 POWERTOOLS_LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
 
+#: The metrics namespace when ``POWERTOOLS_METRICS_NAMESPACE`` is unset; also the components'
+#: default (``FunctionSettings.metrics_namespace``), so both name the same namespace.
+DEFAULT_METRICS_NAMESPACE = "StreamReplica"
+
 
 def env_str(name: str, default: str | None = None) -> str:
     """The variable's value; ``default`` when unset or blank, else :class:`ConfigError`."""

@@ -15,8 +15,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
+from stream_replica.testing.clickstream import aggregate_some, generate, poison_records, put_records
+
 from . import crossaccount
-from .clickstream import aggregate_some, generate, poison_records, put_records
 from .emulator import Emulator
 from .faults import Faults
 from .lambda_runtime import FunctionRuntime

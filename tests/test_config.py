@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 import yaml
+from stream_replica.testing import RenderedStack
 
 import stack_config
-from tests.pulumi_harness import RenderedStack, run_stack
+from tests.stack_runs import run_stack
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = "kinesis-crossaccount-replica"
@@ -275,8 +276,9 @@ def test_bad_value_names_the_stack_file_and_key(
 
 def test_config_error_fails_the_preview_before_any_resource() -> None:
     """A bad value fails ``pulumi preview`` already, and before anything is registered."""
+    from stream_replica.testing import RecordingMocks, RecordingMonitor
+
     from sandbox.pulumi_runner import run_program
-    from tests.pulumi_harness import RecordingMocks, RecordingMonitor
 
     mocks = RecordingMocks()
     monitor = RecordingMonitor(mocks)

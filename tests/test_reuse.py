@@ -33,9 +33,10 @@ from stream_replica.components import (
     merge_settings,
 )
 from stream_replica.components.common import physical_name
+from stream_replica.testing import RenderedStack
+from stream_replica.testing.mocks import run_components
 
 import stack_config
-from tests.pulumi_harness import RenderedStack, run_components
 
 PROD = "111111111111"
 POC = "999999999999"

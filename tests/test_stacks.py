@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 from stream_replica.components import assets
+from stream_replica.testing import RenderedStack
 
 import stack_config
-from tests.pulumi_harness import RenderedStack, run_stack
+from tests.stack_runs import run_stack
 
 POC_ACCOUNT = "999999999999"
 PROD_ACCOUNT = "111111111111"

@@ -13,7 +13,7 @@ import pytest
 from stream_replica.components import ReplicaSourceArgs, StreamToS3ArchiverArgs
 
 import stack_config
-from tests.pulumi_harness import run_stack
+from tests.stack_runs import run_stack
 from tests.test_components import REGION, SOURCE, STREAM_ARN, TARGET, archiver, grants, source
 
 EXAMPLE = "examples/transform_day.py"

@@ -11,10 +11,15 @@ import time
 import boto3
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
+from stream_replica.testing.events import (
+    clickstream,
+    dynamodb_stream_event,
+    item_for,
+    kinesis_event,
+)
 
 from bench import correctness, cost, harness
 from bench.emulation import emulation
-from bench.records import clickstream, dynamodb_stream_event, item_for, kinesis_event
 from bench.subjects import apply_env, load_subjects
 
 
@@ -131,8 +136,7 @@ def test_the_powertools_peer_batches_and_writes_the_same_items(subjects) -> None
     """The peer makes ceil(N/25) BatchWriteItem (replicator) and ceil(N/500) PutRecordBatch
     (archiver) calls, and its items are the data contract's, equal to ours."""
     from stream_replica.handlers import records
-
-    from bench.records import nested
+    from stream_replica.testing.events import nested
 
     peer_rep, peer_arc = subjects["replicator (peer)"], subjects["archiver (peer)"]
     event = kinesis_event(nested(60))

@@ -35,8 +35,7 @@ from pulumi.runtime.proto import (
     resource_pb2,
     resource_pb2_grpc,
 )
-
-from tests.pulumi_harness import RecordedResource, RecordingMocks, RecordingMonitor
+from stream_replica.testing.mocks import RecordedResource, RecordingMocks, RecordingMonitor
 
 PROJECT = "component-test"
 STACK = "test"

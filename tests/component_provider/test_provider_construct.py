@@ -33,9 +33,9 @@ from stream_replica.components import (
     StreamToS3Archiver,
     StreamToS3ArchiverArgs,
 )
+from stream_replica.testing.mocks import RecordedResource, run_components
 
 from provider import stream_replica_provider as provider_package
-from tests.pulumi_harness import RecordedResource, run_components
 
 from .construct_protocol import (
     Constructed,
@@ -122,7 +122,7 @@ def _view(resources: list[RecordedResource]) -> dict[tuple[str, str], dict[str, 
 
 
 def _documents(resources: list[RecordedResource]) -> dict[tuple[str, str, str], Any]:
-    from tests.pulumi_harness import RenderedStack
+    from stream_replica.testing.mocks import RenderedStack
 
     return {
         (r.type, r.name, field): document

@@ -142,7 +142,7 @@ def test_number_text_is_exact(number, text):
 
 
 def test_clickstream_images_take_the_one_pass_path():
-    from bench.records import clickstream, dynamodb_stream_event, nested
+    from stream_replica.testing.events import clickstream, dynamodb_stream_event, nested
 
     for payloads in (clickstream(100), nested(30)):
         for record in dynamodb_stream_event(payloads)["Records"]:

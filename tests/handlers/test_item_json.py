@@ -156,7 +156,7 @@ def test_number_edges(number, one_pass_taken):
 
 
 def test_clickstream_and_nested_records_all_take_the_one_pass_path(fallbacks):
-    from bench.records import clickstream, kinesis_event, nested
+    from stream_replica.testing.events import clickstream, kinesis_event, nested
 
     done = []
     for payloads in (clickstream(200), nested(50)):
@@ -288,8 +288,7 @@ def test_the_body_botocore_sends_carries_the_same_items_signed(monkeypatch):
     import botocore.auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
-
-    from bench.records import clickstream
+    from stream_replica.testing.events import clickstream
 
     now = datetime.datetime(2026, 11, 29, 12, 0, tzinfo=datetime.UTC)
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: now)
@@ -317,7 +316,7 @@ def _text(value: Any) -> str:
 
 
 def test_a_hook_that_adds_its_own_request_gets_full_items_serialised_by_botocore():
-    from bench.records import clickstream
+    from stream_replica.testing.events import clickstream
 
     encoded, typed = _requests(clickstream(3))
     capture = _Capture()

@@ -1,7 +1,7 @@
 """The rendered stacks, seen by the policy tests: documents by owner, and the placeholder values.
 
 ``render(stack, mode, external_id)`` runs ``__main__.py`` under the recording mocks of
-``tests/pulumi_harness.py`` and caches the result (rendering is deterministic, and the mocks are
+``stream_replica.testing`` and caches the result (rendering is deterministic, and the mocks are
 process-global, so each variant is rendered once per test session).
 
 ``StackView.placeholders()`` resolves the ``<names>`` of ``expected_permissions.py`` from the
@@ -39,9 +39,9 @@ TABLE = "aws:dynamodb/table:Table"
 
 
 def _harness() -> Any:
-    from tests import pulumi_harness
+    from tests import stack_runs
 
-    return pulumi_harness
+    return stack_runs
 
 
 def _static_folder(prefix: str) -> str:

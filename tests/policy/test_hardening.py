@@ -14,9 +14,9 @@ from .stacks import VARIANTS, StackView, render, variant_id
 @functools.cache
 def prod_with_created_stream() -> StackView:
     """The prod stack asked to create its source stream (the example stack uses an existing one)."""
-    from tests import pulumi_harness
+    from tests import stack_runs
 
-    rendered = pulumi_harness.run_stack("prod", {"createSourceStream": True})
+    rendered = stack_runs.run_stack("prod", {"createSourceStream": True})
     return StackView("prod", "assume-role", None, tuple(rendered.resources), rendered.outputs)
 
 

@@ -1,4 +1,5 @@
-"""Benchmark input: a deterministic web-analytics clickstream and the Lambda events that carry it.
+"""Lambda events for the handlers: a deterministic web-analytics clickstream and the Lambda
+events that carry it (the benchmark's input, and the handler tests').
 
 The events follow AWS's documented formats for Kinesis and DynamoDB Streams event source
 mappings (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html and
@@ -12,12 +13,12 @@ from __future__ import annotations
 import base64
 import json
 import random
-import time
-import uuid
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
+
+from .contexts import LambdaContext as LambdaContext  # the bench imports it from here
 
 REGION = "eu-west-1"
 PROD_ACCOUNT = "111111111111"
@@ -230,24 +231,3 @@ def dynamodb_stream_event(
             }
         )
     return {"Records": records}
-
-
-class LambdaContext:
-    """The attributes of Lambda's context object that handlers and Powertools read.
-
-    ``get_remaining_time_in_millis`` counts down from the configured timeout, as in Lambda."""
-
-    def __init__(self, function_name: str, timeout_s: float = 120.0, memory_mb: int = 128) -> None:
-        self._deadline = time.monotonic() + timeout_s
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = memory_mb
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:{REGION}:{PROD_ACCOUNT}:function:{function_name}"
-        )
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "2026/11/27/[$LATEST]bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
