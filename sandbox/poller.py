@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from stream_replica.redrive.streams import wire_attribute
+
 from .emulator import Emulator
 from .lambda_runtime import FunctionError, FunctionRuntime
 
@@ -366,7 +368,7 @@ class StreamPoller:
         image["ApproximateCreationDateTime"] = int(self._arrival(record))
         for key in ("Keys", "NewImage", "OldImage"):
             if key in image:
-                image[key] = {k: _wire_attribute(v) for k, v in image[key].items()}
+                image[key] = {k: wire_attribute(v) for k, v in image[key].items()}
         return {
             "eventID": record["eventID"],
             "eventName": record["eventName"],
@@ -435,21 +437,3 @@ class StreamPoller:
 
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
-
-
-def _b64(value: bytes | str) -> str:
-    return base64.b64encode(value).decode() if isinstance(value, bytes) else value
-
-
-def _wire_attribute(value: dict[str, Any]) -> dict[str, Any]:
-    """An attribute value as Lambda's JSON event carries it (binary as base64 text)."""
-    ((kind, inner),) = value.items()
-    if kind == "B":
-        return {"B": _b64(inner)}
-    if kind == "BS":
-        return {"BS": [_b64(b) for b in inner]}
-    if kind == "M":
-        return {"M": {k: _wire_attribute(v) for k, v in inner.items()}}
-    if kind == "L":
-        return {"L": [_wire_attribute(v) for v in inner]}
-    return {kind: inner}
