@@ -73,6 +73,8 @@ def _reject_constant(name: str) -> Any:
 #: DynamoDB's number range as ``Decimal.adjusted()`` exponents: 1E-130 to 9.9…9E+125.
 MIN_NUMBER_EXPONENT = -130
 MAX_NUMBER_EXPONENT = 125
+#: DynamoDB's number precision: up to 38 significant digits.
+MAX_NUMBER_DIGITS = 38
 #: ``\uD800``-``\uDFFF`` escapes: the only way JSON text can make a (possibly lone) surrogate.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
@@ -175,21 +177,40 @@ def build_item(payload: Mapping[str, Any], sequence_number: str, shard_id: str) 
 def _number_size(text: str) -> int:
     """Approximate stored size of a DynamoDB number (1 byte per two significant digits, plus 1),
     after checking DynamoDB's range: a magnitude from 1E-130 to 9.9…9E+125, or zero (boto3's
-    serialiser lets 1E+126 and subnormals like 1E-131 through; DynamoDB does not)."""
+    serialiser lets 1E+126 and subnormals like 1E-131 through; DynamoDB does not). The error
+    describes the number without its digits; :func:`check_item` adds where it is."""
     if "E" not in text and len(text) <= 120:
         # Plain notation this short is always within range (|exponent| < 120): count digits.
         significant = len(text.replace("-", "").replace(".", "").strip("0")) or 1
         return (significant + 1) // 2 + 1
     number = Decimal(text)
-    digits = number.as_tuple().digits
-    if number:
-        exponent = number.adjusted()
-        if exponent > 125 or exponent < -130:
-            raise PoisonRecordError(
-                f"number {text} is outside DynamoDB's range (magnitude 1E-130 to 9.9…9E+125)"
-            )
-    significant = len("".join(map(str, digits)).strip("0")) or 1
+    problem = number_problem(number)
+    if problem:
+        raise PoisonRecordError(f"number {problem}")
+    significant = len("".join(map(str, number.as_tuple().digits)).strip("0")) or 1
     return (significant + 1) // 2 + 1
+
+
+def number_problem(number: Decimal) -> str | None:
+    """Why DynamoDB cannot store ``number`` (``None`` if it can), in words that hold none of its
+    digits: poison reasons are logged, and a number can be personal data (a card, a phone)."""
+    if not number.is_finite():
+        return "is not a finite number (NaN or Infinity)"
+    if not number:
+        return None
+    exponent = number.adjusted()
+    if not MIN_NUMBER_EXPONENT <= exponent <= MAX_NUMBER_EXPONENT:
+        return (
+            f"is outside DynamoDB's range: its magnitude is 1E{exponent:+d}, DynamoDB stores "
+            "1E-130 to 9.9…9E+125"
+        )
+    significant = len("".join(map(str, number.as_tuple().digits)).strip("0"))
+    if significant > MAX_NUMBER_DIGITS:
+        return (
+            f"is outside DynamoDB's range: it has {significant} significant digits, DynamoDB "
+            f"stores at most {MAX_NUMBER_DIGITS}"
+        )
+    return None
 
 
 def attribute_value_size(value: Mapping[str, Any], depth: int = 0) -> int:
@@ -229,28 +250,90 @@ def item_size(serialised: Mapping[str, Mapping[str, Any]]) -> int:
     return sum(len(k.encode("utf-8")) + attribute_value_size(v) for k, v in serialised.items())
 
 
-def _describe_number_error(value: Any, path: str) -> str | None:
-    """Find the number under ``value`` that DynamoDB cannot store, for a readable reason."""
+def _storable(value: Any) -> bool:
+    return value is None or isinstance(value, str | bool | int | bytes | bytearray | Binary)
+
+
+def describe_unstorable(value: Any, path: str) -> str | None:
+    """Where under ``value`` (at attribute path ``path``) a Python value is that boto3's
+    TypeSerializer or DynamoDB refuses, and why, without any part of the value: a number out of
+    range or precision, a type DynamoDB has no type for (a float, a date). ``None`` if none."""
     if isinstance(value, Decimal):
-        try:
-            _SERIALIZER.serialize(value)
-        except (TypeError, DecimalException):
-            return (
-                f"number {value} at {path} is outside DynamoDB's range (38 significant digits, "
-                "magnitude 1E-130 to 9.9…9E+125)"
-            )
+        problem = number_problem(value)
+        return f"number at {path} {problem}" if problem else None
+    if _storable(value):
         return None
     if isinstance(value, Mapping):
         children: Iterable[tuple[str, Any]] = ((f"{path}.{k}", v) for k, v in value.items())
-    elif isinstance(value, list):
+    elif isinstance(value, list | tuple | set | frozenset):
         children = ((f"{path}[{i}]", v) for i, v in enumerate(value))
     else:
-        return None
+        return (
+            f"attribute {path} holds a {type(value).__name__}, which DynamoDB cannot store "
+            "(numbers must be Decimal or int; text str; binary bytes)"
+        )
     for child_path, child in children:
-        found = _describe_number_error(child, child_path)
+        found = describe_unstorable(child, child_path)
         if found:
             return found
     return None
+
+
+def _serialised_problem(value: Mapping[str, Any], path: str) -> str | None:
+    """Where under a serialised attribute value a number is out of DynamoDB's range or a text
+    holds a lone surrogate, and why, without any part of the value."""
+    ((kind, inner),) = value.items()
+    if kind == "N" or kind == "NS":
+        for index, text in enumerate([inner] if kind == "N" else inner):
+            problem = number_problem(Decimal(text))
+            if problem:
+                return f"number at {path if kind == 'N' else f'{path}[{index}]'} {problem}"
+        return None
+    if kind == "S" or kind == "SS":
+        for index, text in enumerate([inner] if kind == "S" else inner):
+            if not _encodes(text):
+                where = path if kind == "S" else f"{path}[{index}]"
+                return f"text is not valid Unicode (a lone surrogate) at {where}"
+        return None
+    if kind == "L":
+        for index, child in enumerate(inner):
+            found = _serialised_problem(child, f"{path}[{index}]")
+            if found:
+                return found
+    if kind == "M":
+        for name, child in inner.items():
+            if not _encodes(name):
+                return f"text is not valid Unicode (a lone surrogate) in a map key at {path}"
+            found = _serialised_problem(child, f"{path}.{name}")
+            if found:
+                return found
+    return None
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _locate(serialised: Mapping[str, Mapping[str, Any]], exc: Exception) -> str:
+    """The reason for an item :func:`item_size` refused with ``exc``, with the attribute path
+    and without any part of a value."""
+    for name, value in serialised.items():
+        if not _encodes(name):
+            return "text is not valid Unicode (a lone surrogate) in an attribute name"
+        found = _serialised_problem(value, name)
+        if found:
+            return found
+        try:
+            attribute_value_size(value)
+        except PoisonRecordError as inner:
+            return f"attribute {name!r}: {inner.reason}"
+    if isinstance(exc, PoisonRecordError):
+        return exc.reason
+    return "text is not valid Unicode (a lone surrogate)"
 
 
 def check_item(
@@ -274,8 +357,8 @@ def check_item(
             if payload_size_bound + keys <= MAX_ITEM_BYTES:
                 return
         size = item_size(serialised)
-    except UnicodeEncodeError as exc:
-        raise PoisonRecordError(f"text is not valid Unicode (a lone surrogate): {exc}") from None
+    except (UnicodeEncodeError, PoisonRecordError) as exc:
+        raise PoisonRecordError(_locate(serialised, exc)) from None
     if size > MAX_ITEM_BYTES:
         raise PoisonRecordError(
             f"item is {size} bytes, over DynamoDB's {MAX_ITEM_BYTES}-byte (400 KB) item limit"
@@ -295,7 +378,9 @@ def serialise_item(
         try:
             serialised[name] = _SERIALIZER.serialize(value)
         except (TypeError, DecimalException) as exc:
-            reason = _describe_number_error(value, name) or f"attribute {name!r}: {exc}"
+            reason = describe_unstorable(value, name) or (
+                f"attribute {name!r} cannot be serialised ({type(exc).__name__})"
+            )
             raise PoisonRecordError(reason) from None
         except RecursionError:
             raise PoisonRecordError(f"attribute {name!r} is nested too deeply") from None

@@ -325,7 +325,7 @@ def test_nesting_at_32_and_33_levels(levels, accepted, walks):
     if accepted:
         assert fast(data)[0] == "item"
     else:
-        assert fast(data) == ("poison", "nesting deeper than DynamoDB's 32 levels")
+        assert fast(data) == ("poison", "attribute 'a': nesting deeper than DynamoDB's 32 levels")
         assert walks
 
 
