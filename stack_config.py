@@ -65,6 +65,16 @@ def load_schema(project_file: Path = PROJECT_FILE) -> tuple[str, dict[str, dict[
     return project["name"], schema
 
 
+def key_side(spec: Mapping[str, Any]) -> str | None:
+    """The one stack that reads a key (``poc`` or ``prod``), from its description in
+    ``Pulumi.yaml`` (``"poc only. …"``, ``"prod only, without …"``); ``None``: both read it."""
+    description = str(spec.get("description", ""))
+    for side in SIDES:
+        if description.startswith(f"{side} only"):
+            return side
+    return None
+
+
 def markdown_table(project_file: Path = PROJECT_FILE) -> str:
     """The README's configuration reference, generated from ``Pulumi.yaml``'s schema (the one
     list of keys): key, type, default, which stack reads it, description."""
@@ -83,11 +93,10 @@ def markdown_table(project_file: Path = PROJECT_FILE) -> str:
         else:
             default = f"`{spec['default']}`"
         description = str(spec.get("description", ""))
-        stack = "both"
-        for side in SIDES:
-            prefix = f"{side} only. "
-            if description.startswith(prefix):
-                stack, description = side, description[len(prefix) :]
+        stack = key_side(spec) or "both"
+        if stack != "both":
+            description = description[len(f"{stack} only") :].lstrip(".,; ")
+            description = description[:1].upper() + description[1:]
         lines.append(f"| `{key}` | {kind} | {default} | {stack} | {description} |")
     return "\n".join(lines)
 
@@ -126,6 +135,25 @@ class StackConfig:
                     full, "not a config key of this project (see Pulumi.yaml's config schema)"
                 )
             self.get(key)  # type check, also for keys only the other side reads
+
+    def check_side(self, side: str) -> None:
+        """Refuse a key set in this stack that only the other stack reads: it would be set but
+        ignored (a value meant for the other stack, or a file copied from it). The CLI hands the
+        program ``Pulumi.yaml``'s defaults as if they were set, so a value equal to the key's
+        default counts as not set."""
+        prefix = f"{self.project}:"
+        other = "prod" if side == "poc" else "poc"
+        for full in sorted(_present_keys()):
+            key = full[len(prefix) :] if full.startswith(prefix) else ""
+            spec = self.schema.get(key)
+            if spec is None or key_side(spec) != other:
+                continue
+            if "default" not in spec or self.get(key) != spec["default"]:
+                raise self.error(
+                    key,
+                    f"is set but ignored: only the {other} stack reads it (this stack is "
+                    f"side {side}); move it to Pulumi.<{other} stack>.yaml or remove it",
+                )
 
     def _raw(self, key: str) -> tuple[str | None, dict[str, Any]]:
         spec = self.schema.get(key)
@@ -442,6 +470,7 @@ def load(stack: str | None = None, project_file: Path = PROJECT_FILE) -> Setting
             "aws:allowedAccountIds",
             f"must contain the {side} account {own} this stack deploys into, got {allowed}",
         )
+    cfg.check_side(side)
     settings = Settings(
         stack=cfg.stack,
         project=cfg.project,

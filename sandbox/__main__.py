@@ -58,8 +58,9 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="set a config value on both stacks (e.g. batchSize=100, createSourceStream=true), "
-        "or on one with poc.KEY=VALUE / prod.KEY=VALUE; VALUE is parsed as YAML",
+        help="set a config value on the stacks that read it (e.g. batchSize=100 on both, "
+        "createSourceStream=true on prod, a 'poc only' key on poc), or on one with "
+        "poc.KEY=VALUE / prod.KEY=VALUE; VALUE is parsed as YAML",
     )
     parser.add_argument(
         "--kpl-fraction",

@@ -17,6 +17,8 @@ from typing import Any, TextIO
 
 from stream_replica.testing.clickstream import aggregate_some, generate, poison_records, put_records
 
+import stack_config
+
 from . import crossaccount
 from .emulator import Emulator
 from .faults import Faults
@@ -332,10 +334,14 @@ class StackPlan:
     def load(cls, options: DemoOptions) -> StackPlan:
         shared: dict[str, object] = {}
         per_stack: dict[str, dict[str, object]] = {"poc": {}, "prod": {}}
+        _, schema = stack_config.load_schema(options.project_dir / "Pulumi.yaml")
         for key, value in options.config_overrides.items():
             stack, dot, rest = key.partition(".")
             if dot and stack in per_stack:
                 per_stack[stack][rest] = value
+            elif key in schema and stack_config.key_side(schema[key]):
+                # a key only one stack reads goes to that stack (the other would refuse it)
+                per_stack[str(stack_config.key_side(schema[key]))][key] = value
             else:
                 shared[key] = value
         if options.access_mode:

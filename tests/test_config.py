@@ -256,6 +256,11 @@ BAD_VALUES: list[tuple[str, dict[str, object], str]] = [
     ("poc", {"tags": ["k" * 129 + "=v"]}, "is over 128 characters"),
     ("poc", {"runtime": "python3.14"}, "runtime: python3.14: AWS's Powertools layer is known"),
     ("prod", {"deadLetterRetentionSeconds": 59}, "deadLetterRetentionSeconds: must be 60..1209600"),
+    # a key only the other stack reads, set to something other than its default
+    ("poc", {"createSourceStream": True}, "createSourceStream: is set but ignored: only the prod"),
+    ("poc", {"transformModule": "t.py"}, "transformModule: is set but ignored: only the prod"),
+    ("prod", {"tableEncryption": "AWS_OWNED"}, "tableEncryption: is set but ignored: only the poc"),
+    ("prod", {"s3Prefix": "x/"}, "s3Prefix: is set but ignored: only the poc stack"),
 ]
 
 
@@ -272,6 +277,22 @@ def test_bad_value_names_the_stack_file_and_key(
     text = str(raised.value)
     assert text.startswith(f"Pulumi.{stack}.yaml: "), text
     assert message in text, text
+
+
+def test_a_key_of_the_other_stack_at_its_default_is_not_refused() -> None:
+    """The CLI hands the program Pulumi.yaml's defaults as if set, so a key of the other stack
+    at its default value cannot be told from an unset one, and is accepted."""
+    run("poc", {"createSourceStream": False, "transformModule": ""})
+
+
+def test_each_side_only_key_is_read_by_its_side() -> None:
+    """Pulumi.yaml's "poc only" / "prod only" descriptions are what the refusal reads."""
+    _, schema = stack_config.load_schema()
+    sides = {key: stack_config.key_side(spec) for key, spec in schema.items()}
+    assert sides["createSourceStream"] == "prod"
+    assert sides["writerRoleArn"] == "prod"  # "prod only, without pocStackReference."
+    assert sides["tableEncryption"] == "poc"
+    assert sides["batchSize"] is None
 
 
 def test_config_error_fails_the_preview_before_any_resource() -> None:

@@ -101,6 +101,31 @@ def test_command_line_options_map_to_the_run() -> None:
     assert options.config_overrides == {"batchSize": 100, "createSourceStream": True}
 
 
+def test_a_config_value_goes_to_the_stacks_that_read_it() -> None:
+    """A key only one stack reads is set on that stack alone (the other refuses it as set but
+    ignored); a key both read goes to both; ``poc.``/``prod.`` pick one explicitly."""
+    from sandbox.demo import DemoOptions, StackPlan
+
+    plan = StackPlan.load(
+        DemoOptions(
+            progress=False,
+            config_overrides={
+                "batchSize": 100,
+                "createSourceStream": True,
+                "archiverMemorySize": 1024,
+                "poc.logLevel": "DEBUG",
+            },
+        )
+    )
+    assert plan.prod_overrides["createSourceStream"] is True
+    assert "createSourceStream" not in plan.poc_overrides
+    assert plan.poc_overrides["archiverMemorySize"] == 1024
+    assert "archiverMemorySize" not in plan.prod_overrides
+    assert plan.poc_overrides["batchSize"] == plan.prod_overrides["batchSize"] == 100
+    assert plan.poc_overrides["logLevel"] == "DEBUG"
+    assert "logLevel" not in plan.prod_overrides
+
+
 @pytest.mark.parametrize(
     "argv", [["--throttle-writes", "1.5"], ["--config", "novalue"], ["--records", "-1"]]
 )
