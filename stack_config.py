@@ -789,5 +789,8 @@ def _validate_source(cfg: StackConfig, args: ReplicaSourceArgs) -> None:
         args.validate()
     except SettingError as exc:
         if exc.field in TARGET_FIELD_KEYS:
-            raise cfg.error(TARGET_FIELD_KEYS[exc.field], exc.problem) from None
+            problem = exc.problem
+            for path, key in TARGET_FIELD_KEYS.items():
+                problem = re.sub(rf"(?<![\w.]){re.escape(path)}(?![\w.])", key, problem)
+            raise cfg.error(TARGET_FIELD_KEYS[exc.field], problem) from None
         raise

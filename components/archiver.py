@@ -21,6 +21,7 @@ from stream_replica.handlers import environment as env
 from . import alarms, assets, policies
 from .common import (
     ALARM_DEFAULTS,
+    DELIVERY_STREAM_NAME,
     FUNCTION_DEFAULTS,
     LOG_RETENTION_DAYS,
     MAPPING_DEFAULTS,
@@ -28,7 +29,9 @@ from .common import (
     FunctionSettings,
     MappingSettings,
     check_account_id,
+    check_bucket_name,
     check_choice,
+    check_name,
     check_range,
     check_tags,
     check_transform_module,
@@ -195,7 +198,8 @@ class StreamToS3ArchiverArgs:
     partition: str | None = None
     """AWS partition. Default: ``aws``."""
     delivery_stream_name: str | None = None
-    """Firehose delivery stream name; ``None`` lets Pulumi autoname it."""
+    """Firehose delivery stream name, 1..64 of ``A-Za-z0-9_.-`` (Firehose
+    ``CreateDeliveryStream``); ``None`` lets Pulumi autoname it."""
     buffering_size_mb: int | None = None
     """Firehose buffer size, 1..128 MB (Firehose ``BufferingHints``). Default: 5."""
     buffering_interval_seconds: int | None = None
@@ -210,7 +214,8 @@ class StreamToS3ArchiverArgs:
     Default: ``errors/``."""
     bucket_name: str | None = None
     """Name of the bucket to create; ``None`` = ``<component name>-<account>-<region>``
-    (bucket names are global; at most 63 characters, lower case)."""
+    (bucket names are global: 3..63 lower-case letters, digits, dots and hyphens; S3 general
+    purpose bucket naming rules)."""
     existing_bucket_name: str | None = None
     """Write to this existing bucket instead of creating one (its settings are its owner's)."""
     bucket_kms_key_arn: str | None = None
@@ -286,6 +291,9 @@ class StreamToS3ArchiverArgs:
                 "can't be given with bucket_name: give bucket_name (create) or "
                 "existing_bucket_name (use), not both",
             )
+        check_name(owner, "delivery_stream_name", self.delivery_stream_name, DELIVERY_STREAM_NAME)
+        check_bucket_name(owner, "bucket_name", self.bucket_name)
+        check_bucket_name(owner, "existing_bucket_name", self.existing_bucket_name)
         for what, value in (("prefix", self.prefix), ("error_prefix", self.error_prefix)):
             if not value or not value.endswith("/") or value.startswith("/"):
                 raise SettingError(owner, what, f"must be a folder like 'data/', got {value!r}")

@@ -122,6 +122,39 @@ def arn_account(value: Any) -> str | None:
     return value.split(":")[4] or None
 
 
+def arn_region(value: Any) -> str | None:
+    """The region field of an ARN given as a ``str`` (None for an Output or no region)."""
+    if not isinstance(value, str) or value.count(":") < 5:
+        return None
+    return value.split(":")[3] or None
+
+
+#: ``sts:ExternalId``: 2..1224 of these, no spaces (STS API reference, ``AssumeRole``
+#: ExternalId). The trust policy's condition would accept any string; STS refuses the call.
+EXTERNAL_ID = re.compile(r"[A-Za-z0-9_+=,.@:/-]{2,1224}")
+
+
+def check_external_id(owner: str, field_name: str, value: Any, access_mode: str | None) -> None:
+    """:class:`SettingError` for an ExternalId STS refuses, or one given in ``resource-policy``
+    mode (there is no AssumeRole there, so it would be set but ignored)."""
+    if value is None:
+        return
+    if not isinstance(value, str) or not EXTERNAL_ID.fullmatch(value):
+        raise SettingError(
+            owner,
+            field_name,
+            "must be 2..1224 characters of A-Z a-z 0-9 and _+=,.@:/- with no spaces (STS "
+            f"AssumeRole ExternalId), got {value!r}",
+        )
+    if access_mode == "resource-policy":
+        raise SettingError(
+            owner,
+            field_name,
+            "is only used in assume-role mode (the sts:ExternalId of the AssumeRole call); "
+            "remove it, or use access_mode assume-role",
+        )
+
+
 def check_tags(owner: str, field_name: str, tags: Any, reserved: tuple[str, ...] = ()) -> None:
     """:class:`SettingError` for tags AWS refuses: a key with the reserved ``aws:`` prefix, keys
     over 128 or values over 256 characters, an empty key; and any key in ``reserved`` (the
@@ -398,6 +431,47 @@ def check_name(owner: str, field_name: str, value: str | None, pattern: re.Patte
         )
 
 
+#: Firehose delivery stream names: 1..64 of these (Firehose ``CreateDeliveryStream``
+#: DeliveryStreamName).
+DELIVERY_STREAM_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+#: Lambda layer version ARNs (Lambda API reference, ``Layers`` of ``CreateFunction``).
+LAYER_VERSION_ARN = re.compile(
+    r"arn:aws[a-z-]*:lambda:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:layer:[A-Za-z0-9_-]{1,140}:\d+"
+)
+#: General purpose bucket names: 3..63 lower-case letters, digits, dots and hyphens, starting
+#: and ending with a letter or digit, no two adjacent dots (S3 User Guide, "General purpose
+#: bucket naming rules").
+_BUCKET_NAME = re.compile(r"(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_IP_ADDRESS = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
+_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def check_bucket_name(owner: str, field_name: str, value: Any) -> None:
+    """:class:`SettingError` for an S3 general purpose bucket name S3 refuses (when given)."""
+    if value is None or is_output(value):
+        return
+    rules = "S3 general purpose bucket naming rules"
+    if not isinstance(value, str) or not _BUCKET_NAME.fullmatch(value):
+        raise SettingError(
+            owner,
+            field_name,
+            "must be 3..63 characters of lower-case letters, digits, dots and hyphens, "
+            f"starting and ending with a letter or digit, no '..' ({rules}), got {value!r}",
+        )
+    if _IP_ADDRESS.fullmatch(value):
+        raise SettingError(
+            owner, field_name, f"must not be formatted as an IP address ({rules}), got {value!r}"
+        )
+    if value.startswith(_BUCKET_PREFIXES) or value.endswith(_BUCKET_SUFFIXES):
+        raise SettingError(
+            owner,
+            field_name,
+            f"uses a prefix or suffix S3 reserves ({', '.join(_BUCKET_PREFIXES)}; "
+            f"{', '.join(_BUCKET_SUFFIXES)}; {rules}), got {value!r}",
+        )
+
+
 #: IAM role names: 1..64 of these (IAM quotas, "IAM name requirements").
 IAM_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
 #: Lambda function names: 1..64 of these (Lambda ``CreateFunction`` FunctionName).
@@ -466,6 +540,14 @@ def validate_function(settings: FunctionSettings, owner: str, prefix: str = "fun
             f"{settings.runtime}: AWS's Powertools layer is known to exist only for "
             f"{', '.join(POWERTOOLS_LAYER_RUNTIMES)}; set {prefix}.powertools_layer_arn to a "
             f"Powertools v3 layer for {settings.runtime}",
+        )
+    layer = settings.powertools_layer_arn
+    if isinstance(layer, str) and not LAYER_VERSION_ARN.fullmatch(layer):
+        raise SettingError(
+            owner,
+            f"{prefix}.powertools_layer_arn",
+            "must be a Lambda layer version ARN "
+            f"(arn:aws:lambda:<region>:<account>:layer:<name>:<version>), got {layer!r}",
         )
     check_choice(owner, f"{prefix}.architecture", settings.architecture, ARCHITECTURES)
     check_range(owner, f"{prefix}.memory_size", settings.memory_size, 128, 10240, "Lambda quotas")

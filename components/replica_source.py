@@ -20,8 +20,10 @@ from .common import (
     FunctionSettings,
     MappingSettings,
     arn_account,
+    arn_region,
     check_account_id,
     check_choice,
+    check_external_id,
     check_field_paths,
     check_name,
     check_range,
@@ -45,6 +47,11 @@ from .common import (
 from .exceptions import SettingError
 
 #: An SSM parameter name (letters, digits, ``_.-``, ``/`` for a hierarchy) or its ARN.
+#: A Kinesis stream ARN (Kinesis API reference, StreamARN; stream names 1..128 of these).
+_STREAM_ARN = re.compile(
+    r"arn:aws[a-z-]*:kinesis:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"stream/(?P<name>[A-Za-z0-9_.-]{1,128})"
+)
 _SSM_PARAMETER = re.compile(r"(arn:[\w-]+:ssm:[\w-]+:\d{12}:parameter/)?[\w.\-/]{1,1011}")
 
 #: The replicator is CPU-bound (decode, serialise); at 256 MB one invocation per shard keeps
@@ -97,7 +104,8 @@ class ReplicaSourceArgs:
     """``assume-role`` or ``resource-policy``; must match the target half.
     Default: ``assume-role``."""
     external_id: str | None = None
-    """``sts:ExternalId`` to pass when assuming the writer role. Default: none."""
+    """``sts:ExternalId`` to pass when assuming the writer role: 2..1224 characters of
+    ``A-Za-z0-9_+=,.@:/-`` (STS ``AssumeRole``), assume-role mode only. Default: none."""
     session_name: str | None = None
     """Session name of the AssumeRole call (shows in the target account's CloudTrail).
     Default: ``stream-replica``."""
@@ -168,6 +176,16 @@ class ReplicaSourceArgs:
         if self.access_mode == "assume-role" and self.writer_role_arn is None:
             raise SettingError(owner, "writer_role_arn", "is required in assume-role mode")
         check_region(owner, "target_region", self.target_region)
+        check_external_id(owner, "external_id", self.external_id, self.access_mode)
+        table_region = arn_region(self.table_arn)
+        if isinstance(self.target_region, str) and table_region not in (None, self.target_region):
+            raise SettingError(
+                owner,
+                "target_region",
+                f"is {self.target_region}, but table_arn is in {table_region}: the replicator "
+                "would write to a table that is not there (leave target_region out to use the "
+                "ARN's region)",
+            )
         table_account = arn_account(self.table_arn)
         writer_account = arn_account(self.writer_role_arn)
         if table_account and writer_account and writer_account != table_account:
@@ -186,6 +204,7 @@ class ReplicaSourceArgs:
             )
         if not (self.source_stream_name or self.source_stream_arn):
             raise SettingError(owner, "source_stream_name", "is required (or source_stream_arn)")
+        self._check_stream_arn(owner)
         check_range(owner, "max_write_concurrency", self.max_write_concurrency, 1, 64)
         check_range(owner, "source_stream_shard_count", self.source_stream_shard_count, 1, 10000)
         check_range(
@@ -226,6 +245,43 @@ class ReplicaSourceArgs:
         validate_function(function, owner)
         validate_mapping(must(self.mapping, owner, "mapping"), owner)
         validate_alarms(must(self.alarms, owner, "alarms"), owner)
+
+    def _check_stream_arn(self, owner: str) -> None:
+        """``source_stream_arn`` must be a Kinesis stream ARN in ``account_id`` and ``region``
+        (an event source mapping reads a stream of its own region), and name the same stream
+        as ``source_stream_name`` when both are given."""
+        arn = self.source_stream_arn
+        if not isinstance(arn, str):
+            return
+        match = _STREAM_ARN.fullmatch(arn)
+        if not match:
+            raise SettingError(
+                owner,
+                "source_stream_arn",
+                "must be a Kinesis stream ARN "
+                f"(arn:aws:kinesis:<region>:<account>:stream/<name>), got {arn!r}",
+            )
+        region, account, name = match.group("region", "account", "name")
+        if self.source_stream_name and name != self.source_stream_name:
+            raise SettingError(
+                owner,
+                "source_stream_arn",
+                f"names stream {name!r}, but source_stream_name is {self.source_stream_name!r}: "
+                "give one of them, or the same stream in both",
+            )
+        if isinstance(self.region, str) and region != self.region:
+            raise SettingError(
+                owner,
+                "source_stream_arn",
+                f"is in region {region}, not the stack's region {self.region}: an event source "
+                "mapping reads a stream in its own region",
+            )
+        if isinstance(self.account_id, str) and account != self.account_id:
+            raise SettingError(
+                owner,
+                "source_stream_arn",
+                f"is in account {account}, not the stream's account {self.account_id}",
+            )
 
     def replicator_role_name(self, component_name: str) -> str:
         """The replicator role's name: ``function.role_name``, or one derived from the

@@ -14,6 +14,7 @@ from .common import (
     IAM_ROLE_NAME,
     check_account_id,
     check_choice,
+    check_external_id,
     check_name,
     check_range,
     check_tags,
@@ -100,7 +101,9 @@ class ReplicaTargetArgs:
     replicator_role_path: str | None = None
     """IAM path of that role. Default: ``/``."""
     external_id: str | None = None
-    """``sts:ExternalId`` the replicator must pass to assume the writer role. Default: none."""
+    """``sts:ExternalId`` the replicator must pass to assume the writer role: 2..1224
+    characters of ``A-Za-z0-9_+=,.@:/-`` (STS ``AssumeRole``), assume-role mode only.
+    Default: none."""
     partition: str | None = None
     """AWS partition of both accounts. Default: ``aws``."""
     table_name: str | None = None
@@ -159,6 +162,7 @@ class ReplicaTargetArgs:
         check_name(owner, "writer_role_name", self.writer_role_name, IAM_ROLE_NAME)
         check_name(owner, "table_name", self.table_name, DYNAMODB_NAME)
         check_choice(owner, "access_mode", self.access_mode, ACCESS_MODES)
+        check_external_id(owner, "external_id", self.external_id, self.access_mode)
         check_choice(owner, "billing_mode", self.billing_mode, BILLING_MODES)
         check_range(owner, "read_capacity", self.read_capacity, 1, 40000)
         check_range(owner, "write_capacity", self.write_capacity, 1, 40000)

@@ -16,6 +16,7 @@ ReportBatchItemFailures on). See ``docs/handlers.md`` for the behaviour in full;
 from __future__ import annotations
 
 import datetime
+import re
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +38,9 @@ from .exceptions import ConfigError, PoisonRecordError
 from .records import HASH_KEY, RANGE_KEY, partition_key, record_item_json, shard_id_of
 from .redaction import RedactionKeyError, key_from_parameter
 from .retry import TimeBudget
+
+#: A DynamoDB table ARN (DynamoDB API reference: table names 3..255 of ``[a-zA-Z0-9_.-]``).
+_TABLE_ARN = re.compile(r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[A-Za-z0-9_.-]{3,255}")
 
 SERVICE = "replicator"
 #: Concurrent BatchWriteItem calls when ``MAX_WRITE_CONCURRENCY`` is not set. With the one-pass
@@ -80,6 +84,11 @@ class ReplicatorConfig:
             )
         table_arn = environment.env_opt(environment.TABLE_ARN)
         table_name = environment.env_opt(environment.TABLE_NAME)
+        if table_arn and not _TABLE_ARN.fullmatch(table_arn):
+            raise ConfigError(
+                f"environment variable TABLE_ARN={table_arn!r} is not a DynamoDB table ARN "
+                "(arn:aws:dynamodb:<region>:<account>:table/<name>)"
+            )
         if mode == RESOURCE_POLICY:
             if not table_arn:
                 raise ConfigError(

@@ -256,6 +256,64 @@ BAD_VALUES: list[tuple[str, dict[str, object], str]] = [
     ("poc", {"tags": ["k" * 129 + "=v"]}, "is over 128 characters"),
     ("poc", {"runtime": "python3.14"}, "runtime: python3.14: AWS's Powertools layer is known"),
     ("prod", {"deadLetterRetentionSeconds": 59}, "deadLetterRetentionSeconds: must be 60..1209600"),
+    # values AWS refuses only at deploy or run time (the trial of 2026-11-29)
+    ("prod", {"externalId": "a"}, "externalId: must be 2..1224 characters"),
+    ("poc", {"externalId": "ä b"}, "externalId: must be 2..1224 characters"),
+    (
+        "prod",
+        {"accessMode": "resource-policy", "externalId": "abc"},
+        "externalId: is only used in assume-role mode",
+    ),
+    (
+        "poc",
+        {"accessMode": "resource-policy", "externalId": "abc"},
+        "externalId: is only used in assume-role mode",
+    ),
+    (
+        "prod",
+        {"sourceStreamArn": "arn:aws:kinesis:eu-west-1:111111111111:stream/other"},
+        "sourceStreamArn: names stream 'other', but sourceStreamName is 'web-analytics'",
+    ),
+    (
+        "prod",
+        {
+            "sourceStreamName": "",
+            "sourceStreamArn": "arn:aws:kinesis:us-east-1:111111111111:stream/x",
+        },
+        "sourceStreamArn: is in region us-east-1, not the stack's region eu-west-1",
+    ),
+    (
+        "prod",
+        {
+            "sourceStreamName": "",
+            "sourceStreamArn": "arn:aws:kinesis:eu-west-1:999999999999:stream/x",
+        },
+        "sourceStreamArn: is in account 999999999999, not the stream's account 111111111111",
+    ),
+    ("prod", {"sourceStreamArn": "arn:aws:sqs:eu-west-1:111111111111:q"}, "sourceStreamArn:"),
+    (
+        "prod",
+        {
+            "pocStackReference": "",
+            "tableName": "t",
+            "tableArn": "arn:aws:dynamodb:eu-west-1:999999999999:table/t",
+            "writerRoleArn": "arn:aws:iam::999999999999:role/w",
+            "tableRegion": "us-east-1",
+        },
+        "tableRegion: is us-east-1, but tableArn is in eu-west-1",
+    ),
+    ("poc", {"deliveryStreamName": "d" * 65}, "deliveryStreamName: must match"),
+    ("poc", {"deliveryStreamName": "a b"}, "deliveryStreamName: must match"),
+    ("poc", {"bucketName": "My_Bucket"}, "bucketName: must be 3..63 characters"),
+    ("poc", {"bucketName": "ab"}, "bucketName: must be 3..63 characters"),
+    ("poc", {"bucketName": "a..b"}, "bucketName: must be 3..63 characters"),
+    ("poc", {"bucketName": "192.168.5.4"}, "bucketName: must not be formatted as an IP address"),
+    ("poc", {"existingBucketName": "Bad_Name"}, "existingBucketName: must be 3..63 characters"),
+    (
+        "poc",
+        {"powertoolsLayerArn": "arn:aws:lambda:eu-west-1:017000801446:layer"},
+        "powertoolsLayerArn: must be a Lambda layer version ARN",
+    ),
     # a key only the other stack reads, set to something other than its default
     ("poc", {"createSourceStream": True}, "createSourceStream: is set but ignored: only the prod"),
     ("poc", {"transformModule": "t.py"}, "transformModule: is set but ignored: only the prod"),

@@ -50,7 +50,7 @@ ANALYTICS = "222222222222"
 REGION = "eu-west-1"
 TARGET_REGION = "eu-central-1"
 TOKEN = "stream-replica:index:"
-TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ANALYTICS}:table/replica"
+TABLE_ARN = f"arn:aws:dynamodb:{TARGET_REGION}:{ANALYTICS}:table/replica"
 STREAM_ARN = f"{TABLE_ARN}/stream/2026-01-01T00:00:00.000"
 WRITER_ARN = f"arn:aws:iam::{ANALYTICS}:role/writer"
 #: The committed schema (test_provider_schema checks it is what the provider infers).

@@ -451,6 +451,10 @@ def test_missing_configuration_names_the_variable(world):
         world.replicate(event, MAX_WRITE_CONCURRENCY="many")
     with pytest.raises(ConfigError, match="ACCESS_MODE='cross'"):
         world.replicate(event, ACCESS_MODE="cross")
+    with pytest.raises(ConfigError, match="TABLE_ARN='garbage' is not a DynamoDB table ARN"):
+        world.replicate(event, TABLE_ARN="garbage")
+    with pytest.raises(ConfigError, match=r"TABLE_ARN=.* is not a DynamoDB table ARN"):
+        world.replicate(event, TABLE_ARN="arn:aws:sqs:eu-west-1:999999999999:table/t")
 
 
 def test_metrics_are_printed_in_embedded_metric_format(world, capsys):
