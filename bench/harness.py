@@ -226,7 +226,7 @@ def build_assets(tmp: Path) -> dict[str, Path]:
 
 def asset_builder_source() -> str:
     return (
-        "components/assets.py `handler_files()` (one asset shared by both functions), deflate"
+        "components/assets.py `handler_files(handler=...)` (each function's modules), deflate"
         if _component_asset_builder() is not None
         else "all handlers/*.py, zip -9 (components/assets.py not available)"
     )
@@ -242,7 +242,7 @@ def _component_asset_builder() -> Any:
 
     def build(side: str, path: Path) -> None:
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, source in handler_files().items():
+            for name, source in handler_files(handler=f"handlers.{side}.handler").items():
                 zf.write(source, name)
 
     return build

@@ -1,9 +1,11 @@
 """The Lambda code asset: our handler modules, plus the user's transform file if one is set.
 
-Each function's zip holds ``handlers/__init__.py`` and every other ``handlers/*.py`` of the
-``stream_replica.handlers`` package (no ``__pycache__``, no tests, no third-party code: boto3 comes
-with the Lambda runtime and Powertools from a layer), so the handler strings are
-``handlers.replicator.handler`` and ``handlers.archiver.handler``.
+Each function's zip holds ``handlers/__init__.py`` and the ``handlers/*.py`` modules of the
+``stream_replica.handlers`` package its handler module imports, directly or through another
+module, at module level or inside a function (:func:`module_closure`; no ``__pycache__``, no
+tests, no third-party code: boto3 comes with the Lambda runtime and Powertools from a layer), so
+the handler strings are ``handlers.replicator.handler`` and ``handlers.archiver.handler`` and
+neither function carries the other's code.
 
 The folder is found from the installed package, so a program that pip-installs these components
 (in any layout, editable or not) packages the handler code that was installed with them, not
@@ -12,6 +14,7 @@ whatever happens to be in its working folder.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 from pathlib import Path
 
@@ -43,13 +46,43 @@ def handlers_dir() -> Path:
     )
 
 
-def handler_files(folder: Path | None = None) -> dict[str, Path]:
-    """Archive path (``handlers/<file>.py``) → source file, for every module of the package."""
+def handler_files(folder: Path | None = None, handler: str | None = None) -> dict[str, Path]:
+    """Archive path (``handlers/<file>.py``) → source file: the modules ``handler``
+    (``handlers.<module>.<function>``, e.g. :data:`REPLICATOR_HANDLER`) needs
+    (:func:`module_closure`) plus ``__init__.py``, or every module of the package when
+    ``handler`` is ``None``. Raises ``FileNotFoundError`` for a folder that is not the package or
+    a handler module it does not hold."""
     folder = folder or handlers_dir()
     files = {f"{ARCHIVE_FOLDER}/{path.name}": path for path in sorted(folder.glob("*.py"))}
     if f"{ARCHIVE_FOLDER}/__init__.py" not in files:
         raise FileNotFoundError(f"{folder} holds no __init__.py: not the handlers package")
-    return files
+    if handler is None:
+        return files
+    keep = module_closure(folder, handler.split(".")[1]) | {"__init__"}
+    return {name: path for name, path in files.items() if Path(name).stem in keep}
+
+
+def module_closure(folder: Path, module: str) -> set[str]:
+    """``module`` and every module of the package in ``folder`` it imports with a relative
+    import (``from . import x``, ``from .x import y``), transitively, wherever the import
+    statement is (imports deferred into a function count too). Raises ``FileNotFoundError`` when
+    ``module`` is not in ``folder``."""
+    if not (folder / f"{module}.py").is_file():
+        raise FileNotFoundError(f"{folder} holds no {module}.py")
+    seen: set[str] = set()
+    pending = [module]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        tree = ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or node.level != 1:
+                continue
+            targets = [node.module.split(".")[0]] if node.module else [a.name for a in node.names]
+            pending.extend(t for t in targets if (folder / f"{t}.py").is_file())
+    return seen
 
 
 #: Folder of the user's transform module inside the asset (``transform/<file>.py``).
@@ -63,13 +96,14 @@ def transform_archive_path(transform_module: str) -> str:
 
 
 def handler_archive(
-    folder: Path | None = None, transform_module: str | None = None
+    folder: Path | None = None, transform_module: str | None = None, handler: str | None = None
 ) -> pulumi.AssetArchive:
-    """The code asset of a function: the handler modules, plus the user's transform file (one
-    file, standard library only; see ``docs/handlers.md``) when ``transform_module`` names one
-    (a path as given in the stack config, relative to the program's working directory)."""
+    """The code asset of a function: the handler modules ``handler`` needs (all of them when
+    ``None``; :func:`handler_files`), plus the user's transform file (one file, standard library
+    only; see ``docs/handlers.md``) when ``transform_module`` names one (a path as given in the
+    stack config, relative to the program's working directory)."""
     files: dict[str, pulumi.Asset | pulumi.Archive] = {
-        name: pulumi.FileAsset(str(path)) for name, path in handler_files(folder).items()
+        name: pulumi.FileAsset(str(path)) for name, path in handler_files(folder, handler).items()
     }
     if transform_module:
         files[transform_archive_path(transform_module)] = pulumi.FileAsset(

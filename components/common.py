@@ -775,7 +775,7 @@ def create_consumer_function(
         runtime=runtime,
         architectures=[architecture],
         handler=handler,
-        code=assets.handler_archive(transform_module=transform_module),
+        code=assets.handler_archive(transform_module=transform_module, handler=handler),
         memory_size=function.memory_size,
         timeout=function.timeout,
         reserved_concurrent_executions=function.reserved_concurrency,

@@ -152,8 +152,9 @@ def test_poc_archiver_function_and_mapping(poc: RenderedStack) -> None:
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
     archive = inputs["code"]["assets"]
-    assert set(archive) == {f"handlers/{p.name}" for p in assets.handlers_dir().glob("*.py")}
+    assert set(archive) == set(assets.handler_files(handler=assets.ARCHIVER_HANDLER))
     assert "handlers/__init__.py" in archive and "handlers/archiver.py" in archive
+    assert "handlers/replicator.py" not in archive
 
     mapping = poc.one(MAPPING, "archiver-mapping")
     table = poc.one("aws:dynamodb/table:Table")
