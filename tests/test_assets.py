@@ -34,7 +34,7 @@ def test_the_closure_follows_imports_inside_functions(tmp_path: Path) -> None:
     (tmp_path / "c.py").write_text("")
     (tmp_path / "unused.py").write_text("")
     assert assets.module_closure(tmp_path, "main") == {"main", "a", "b", "c"}
-    with pytest.raises(FileNotFoundError, match="nope.py"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.py"):
         assets.module_closure(tmp_path, "nope")
 
 
