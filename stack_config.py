@@ -108,6 +108,16 @@ def _present_keys() -> set[str]:
     return keys
 
 
+def _quote_hint(value: str) -> str:
+    """For an account id YAML turned into a shorter number: say to quote it."""
+    if value.isdigit() and len(value) < 12:
+        return (
+            " (quote account ids in the stack file, e.g. '012345678901': unquoted, YAML reads a "
+            "number with a leading 0 as octal or drops the zeros)"
+        )
+    return ""
+
+
 class StackConfig:
     """Typed access to one stack's config, with errors that name the stack file and key."""
 
@@ -224,7 +234,9 @@ class StackConfig:
     def account_id(self, key: str) -> str:
         value = self.string(key)
         if not _ACCOUNT_ID.fullmatch(value):
-            raise self.error(key, f"must be a 12-digit AWS account id, got {value!r}")
+            raise self.error(
+                key, f"must be a 12-digit AWS account id, got {value!r}{_quote_hint(value)}"
+            )
         return value
 
     def arn(self, key: str, service: str | None = None) -> str | None:

@@ -219,6 +219,7 @@ BAD_VALUES: list[tuple[str, dict[str, object], str]] = [
     ("prod", {"powertoolsLayerArn": "layer-27"}, "powertoolsLayerArn: must be an ARN of the"),
     # --- issue 14: mistakes that used to render silently
     ("prod", {"prodAccountId": "111111111111\n"}, "prodAccountId: must be a 12-digit"),
+    ("prod", {"prodAccountId": 0o11111111111}, "quote account ids in the stack file"),
     ("poc", {"pocAccountId": "٩٩٩٩٩٩٩٩٩٩٩٩"}, "pocAccountId: must be a 12-digit"),
     ("prod", {"tableName": "t"}, "tableName: is set but ignored: pocStackReference is set"),
     (
