@@ -744,6 +744,22 @@ def issue16_targets_section(res: Results) -> str:
     )
 
 
+def _machine_speed(res: Results) -> str:
+    """The yardstick loop and the fake's own cost, so a reader can tell a slow machine from a
+    slow handler."""
+    start, end = res.reference_us
+    text = (
+        f"Yardstick `sum(range(1000))`: {start:.1f} / {end:.1f} CPU µs (start / end; a run "
+        "whose yardstick is k times another's has every CPU figure inflated by about k)."
+    )
+    if res.fake_us:
+        text += " The fake AWS's own CPU per request, inside every timed run: " + ", ".join(
+            f"{op} {us:.1f} µs" for op, us in res.fake_us.items()
+        )
+        text += "."
+    return text
+
+
 def render(res: Results, machine: str) -> str:
     cfg = res.config
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -752,7 +768,7 @@ def render(res: Results, machine: str) -> str:
         "",
         f"`make bench{' ARGS=--quick' if cfg.quick else ''}` on {when}, {res.elapsed_s:.0f} s. "
         f"Machine: {machine}. Load average (1 min) at start / end: "
-        f"{res.load[0]:.1f} / {res.load[1]:.1f} on {os.cpu_count()} cores.",
+        f"{res.load[0]:.1f} / {res.load[1]:.1f} on {os.cpu_count()} cores. " + _machine_speed(res),
         f"Batch sizes {', '.join(f'{n:,}' for n in cfg.sizes)}; latency per AWS request "
         f"{', '.join(f'{lat:g}' for lat in cfg.latencies)} ms. Ratios are the figures to read: "
         "absolute times depend on this machine (shared, 2 cores) and not on Lambda's CPU.",
@@ -804,7 +820,8 @@ def render_summary(res: Results, machine: str) -> str:
     return "\n".join(
         [
             f"Latest full run ({when}, {res.elapsed_s:.0f} s): {machine}; load average "
-            f"{res.load[0]:.1f} / {res.load[1]:.1f} (start / end) on {os.cpu_count()} cores.",
+            f"{res.load[0]:.1f} / {res.load[1]:.1f} (start / end) on {os.cpu_count()} cores. "
+            + _machine_speed(res),
             "",
             "**#16 targets**",
             "",
