@@ -388,7 +388,7 @@ def import_section(res: Results) -> str:
     rows = []
     for name, times in res.imports.items():
         med = statistics.median(times)
-        extra = "modules beyond" in name
+        extra = "modules beyond" in name or "by -X importtime" in name
         rows.append(
             [name, f"{med * 1000:.0f}", f"+{med / bare:.0%}" if extra else _ratio(med, bare)]
         )
@@ -399,7 +399,9 @@ def import_section(res: Results) -> str:
         "`import boto3` (target ≤ 1.3x). *modules beyond boto3's*: the `-X importtime` self "
         "times of the modules the handler loads that a bare `import boto3` does not (ours, "
         "compiled from source, and `boto3.dynamodb.types`), median of 3 — independent of "
-        "import order, so it isolates what the handler itself adds.\n\n"
+        "import order, so it isolates what the handler itself adds; *boto3 by -X importtime*: "
+        "the sum of bare boto3's self times in the same runs, the base of the ratio in the "
+        "#16 targets table (both wall clock).\n\n"
         + _table(["module", "ms", "x import boto3"], rows)
     )
 
@@ -716,7 +718,10 @@ def issue16_targets_section(res: Results) -> str:
                 continue
             r = statistics.median(res.imports[side]) / bare
             own = res.imports.get(f"{side}: modules beyond boto3's")
-            by_importtime = (bare + statistics.median(own)) / bare if own else r
+            # the same -X importtime runs' own figure for boto3 (both wall clock), else the
+            # plain import's CPU time
+            base = statistics.median(res.imports.get(f"{side}: boto3 by -X importtime") or [bare])
+            by_importtime = (base + statistics.median(own)) / base if own else r
             ok = ok and r <= 1.2 and by_importtime <= 1.2
             parts.append(f"{side} {r:.2f}x (-X importtime {by_importtime:.2f}x)")
         row(7, "; ".join(parts), ok)
