@@ -87,6 +87,10 @@ class Results:
     )
     writers: dict[int, harness.Invocations] = field(default_factory=dict)
     elapsed_s: float = 0.0
+    #: CPU µs of a fixed pure-Python loop at start and end (:func:`reference_loop_us`)
+    reference_us: tuple[float, float] = (0.0, 0.0)
+    #: CPU µs per request the fake AWS itself costs, by operation (emulation.fake_cost_us)
+    fake_us: dict[str, float] = field(default_factory=dict)
 
 
 def event_for(side: str, n: int, shape: str = "clickstream") -> dict[str, Any]:
@@ -260,6 +264,33 @@ def profile_ours(res: Results, subjects: list[Subject], n: int = 1000) -> None:
         res.profiles[s.side] = profiler.output_text(unicode=False, color=False, show_all=False)
 
 
+def reference_loop_us() -> float:
+    """CPU µs of ``sum(range(1000))``, best of 7 passes of 200: a yardstick of how fast this
+    machine runs Python right now (on a shared or throttled machine the same code takes longer
+    in CPU time too), recorded with the results so that runs on different days can be compared."""
+    best = float("inf")
+    for _ in range(7):
+        start = time.process_time()
+        for _ in range(200):
+            sum(range(1000))
+        best = min(best, time.process_time() - start)
+    return best / 200 * 1e6
+
+
+def measure_fake_cost(res: Results) -> None:
+    """What the fake AWS costs per request (it is inside every timed run's CPU)."""
+    from .emulation import fake_cost_us
+
+    record = b'{"Data":"' + b"A" * 1400 + b'"}'
+    firehose_body = b'{"DeliveryStreamName":"x","Records":[' + b",".join([record] * 500) + b"]}"
+    res.fake_us = {
+        "dynamodb:BatchWriteItem (25 items)": fake_cost_us("dynamodb", "BatchWriteItem", b"{}"),
+        "firehose:PutRecordBatch (500 records)": fake_cost_us(
+            "firehose", "PutRecordBatch", firehose_body, repeats=200
+        ),
+    }
+
+
 def run(cfg: Config) -> Results:
     start = time.perf_counter()
     apply_env()
@@ -267,6 +298,8 @@ def run(cfg: Config) -> Results:
     res = Results(cfg, notes=notes)
     res.concurrency = {(s.side, s.impl): s.concurrency for s in subjects}
     load_start = os.getloadavg()[0]
+    reference_start = reference_loop_us()
+    measure_fake_cost(res)
     measure_side_by_side(res, subjects)
     # The earlier tables compare ours with the seed design only.
     subjects = [s for s in subjects if s.impl != "peer"]
@@ -279,6 +312,7 @@ def run(cfg: Config) -> Results:
         profile_ours(res, subjects)
     res.elapsed_s = time.perf_counter() - start
     res.load = (load_start, os.getloadavg()[0])
+    res.reference_us = (reference_start, reference_loop_us())
     return res
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -28,7 +28,9 @@ from .batches import PUT_RECORD_BATCH_MAX_BYTES, PUT_RECORD_BATCH_MAX_RECORDS, c
 from .exceptions import PoisonRecordError
 from .images import image_to_json_line, image_to_object, object_to_json_line
 from .retry import TimeBudget
-from .transforms import TransformFunction, TransformMeta, apply_transform, load_transform
+
+if TYPE_CHECKING:  # the transforms module is imported only when TRANSFORM_MODULE is set
+    from .transforms import TransformFunction
 
 SERVICE = "archiver"
 #: The marker a tombstone line carries next to the deleted item's key attributes.
@@ -108,6 +110,8 @@ def transformed_lines(
         obj = image_to_object(image)
     except Exception as exc:
         raise PoisonRecordError(f"image is not valid DynamoDB JSON: {exc!r}") from None
+    from .transforms import TransformMeta, apply_transform
+
     created = stream.get("ApproximateCreationDateTime")
     meta = TransformMeta(
         source="dynamodb",
@@ -246,7 +250,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     lines: list[tuple[str, bytes]] = []
     poison: list[runtime.DeadLetter] = []
     skipped = filtered = 0
-    transform = load_transform(config.transform_module) if config.transform_module else None
+    transform = None
+    if config.transform_module:
+        from .transforms import load_transform
+
+        transform = load_transform(config.transform_module)
     for record, sequence_number in zip(records, sequences, strict=True):
         if sequence_number is None:
             # Malformed: isolated as poison (with the whole event record), the rest flow on.

@@ -4,6 +4,8 @@
   wrong); it goes to the dead-letter queue with its reason.
 * :class:`ConfigError` — an environment variable of the handler's contract is missing or
   malformed: a deployment fault, never a record's.
+* :class:`RedactionKeyError` — the pseudonymisation key could not be read (a
+  :class:`ConfigError`; :mod:`.redaction` raises it).
 """
 
 
@@ -17,3 +19,7 @@ class PoisonRecordError(ValueError):
 
 class ConfigError(RuntimeError):
     """An environment variable of the handler's contract is missing or malformed."""
+
+
+class RedactionKeyError(ConfigError):
+    """The pseudonymisation key could not be read: a fault of the deployment, not the record."""

@@ -26,8 +26,6 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .records import KEY_ATTRIBUTES
-
 #: ValidationException messages that blame the table, its key schema, a policy or a KMS key.
 _TABLE_MESSAGES = re.compile(
     r"key element does not match the schema"
@@ -86,6 +84,9 @@ def dynamodb_blames_item(exc: ClientError) -> bool:
     message = _message(exc)
     index_mismatch = _INDEX_KEY_MISMATCH.search(message)
     if index_mismatch:
+        # Imported here: the archiver uses this module but never the record functions.
+        from .records import KEY_ATTRIBUTES
+
         return index_mismatch.group(1) not in KEY_ATTRIBUTES
     if _TABLE_MESSAGES.search(message):
         return False

@@ -100,10 +100,21 @@ def value_json(value: Any, depth: int = 0) -> str:
         if depth >= MAX_NESTING_DEPTH:
             raise Unusual
         depth += 1
+        # Strings and numbers, most values, are written inline (no call per value).
         return (
             '{"M":{'
             + ",".join(
-                [encode_basestring(k) + ":" + value_json(v, depth) for k, v in value.items()]
+                [
+                    encode_basestring(k)
+                    + (
+                        ':{"S":' + encode_basestring(v) + "}"
+                        if type(v) is str
+                        else ':{"N":"' + v + '"}'
+                        if type(v) is Number
+                        else ":" + value_json(v, depth)
+                    )
+                    for k, v in value.items()
+                ]
             )
             + "}}"
         )
@@ -111,7 +122,20 @@ def value_json(value: Any, depth: int = 0) -> str:
         if depth >= MAX_NESTING_DEPTH:
             raise Unusual
         depth += 1
-        return '{"L":[' + ",".join([value_json(v, depth) for v in value]) + "]}"
+        return (
+            '{"L":['
+            + ",".join(
+                [
+                    '{"S":' + encode_basestring(v) + "}"
+                    if type(v) is str
+                    else '{"N":"' + v + '"}'
+                    if type(v) is Number
+                    else value_json(v, depth)
+                    for v in value
+                ]
+            )
+            + "]}"
+        )
     if value is True:
         return '{"BOOL":true}'
     if value is False:
@@ -125,7 +149,14 @@ def attributes_json(payload: dict[str, Any]) -> list[str]:
     """``"name":<value_json>`` for each top-level attribute of ``payload`` except those whose
     value is null or "" (the seed drops them)."""
     return [
-        encode_basestring(name) + ":" + value_json(value)
+        encode_basestring(name)
+        + (
+            ':{"S":' + encode_basestring(value) + "}"
+            if type(value) is str
+            else ':{"N":"' + value + '"}'
+            if type(value) is Number
+            else ":" + value_json(value)
+        )
         for name, value in payload.items()
         if value is not None and value != ""
     ]

@@ -50,22 +50,14 @@ from .records import (
     decode_payload,
     serialise_item,
 )
+from .records import (
+    may_be_packed as may_be_packed,  # re-exported: it lived here first
+)
 from .redaction import Path, parse_paths, redact
 from .transforms import TransformFunction, TransformMeta, apply_transform, load_transform
 
 #: Attribute holding a user record's index in its KPL aggregate (DynamoDB number).
 SUB_SEQUENCE_KEY = "subSequenceNumber"
-
-#: Base64 text starts with one of these when the bytes start with ``1F 8B`` (gzip: "H4" and the
-#: top two bits of the third byte) or ``F3 89 9A`` (the first three bytes of the KPL magic).
-_PACKED_PREFIXES = ("H4s", "H4t", "H4u", "H4v", "84ma")
-
-
-def may_be_packed(data: str) -> bool:
-    """True if base64 ``data`` may hold gzip or a KPL aggregate (a prefix test on the text, so
-    plain records pay one ``startswith``). Such data is never a JSON object, so sending it
-    through :func:`stage_record` changes nothing for records the plain path accepts."""
-    return data.startswith(_PACKED_PREFIXES)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,18 @@ def shard_id_of(event_id: str) -> str:
     return shard
 
 
+#: Base64 text starts with one of these when the bytes start with ``1F 8B`` (gzip: "H4" and the
+#: top two bits of the third byte) or ``F3 89 9A`` (the first three bytes of the KPL magic).
+_PACKED_PREFIXES = ("H4s", "H4t", "H4u", "H4v", "84ma")
+
+
+def may_be_packed(data: str) -> bool:
+    """True if base64 ``data`` may hold gzip or a KPL aggregate (a prefix test on the text, so
+    plain records pay one ``startswith``). Such data is never a JSON object, so sending it
+    through :func:`.pipeline.stage_record` changes nothing for records the plain path accepts."""
+    return data.startswith(_PACKED_PREFIXES)
+
+
 def _reject_constant(name: str) -> Any:
     raise PoisonRecordError(f"JSON contains {name}, which DynamoDB cannot store")
 

@@ -34,17 +34,13 @@ from decimal import Decimal
 from typing import Any
 
 from .environment import own_region
-from .exceptions import ConfigError
+from .exceptions import ConfigError, RedactionKeyError
 
 #: The shortest key accepted, in bytes: RFC 2104 (section 3) discourages HMAC keys shorter than
 #: the hash's output, 32 bytes for SHA-256.
 MIN_KEY_BYTES = 32
 
 Path = tuple[str, ...]
-
-
-class RedactionKeyError(ConfigError):
-    """The pseudonymisation key could not be read: a fault of the deployment, not the record."""
 
 
 def parse_paths(raw: str | None, variable: str) -> tuple[Path, ...]:

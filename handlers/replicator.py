@@ -20,7 +20,7 @@ import re
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
 from botocore.credentials import (
@@ -32,15 +32,24 @@ from botocore.credentials import (
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import parse_timestamp
 
-from . import environment, faults, item_json, pipeline, runtime, write_requests
+from . import environment, faults, item_json, runtime, write_requests
 from .batches import BATCH_WRITE_MAX_ITEMS
-from .exceptions import ConfigError, PoisonRecordError
-from .records import HASH_KEY, RANGE_KEY, partition_key, record_item_json, shard_id_of
-from .redaction import RedactionKeyError, key_from_parameter
+from .exceptions import ConfigError, PoisonRecordError, RedactionKeyError
+from .records import (
+    HASH_KEY,
+    RANGE_KEY,
+    may_be_packed,
+    partition_key,
+    record_item_json,
+    shard_id_of,
+)
 from .retry import TimeBudget
 
 #: A DynamoDB table ARN (DynamoDB API reference: table names 3..255 of ``[a-zA-Z0-9_.-]``).
 _TABLE_ARN = re.compile(r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[A-Za-z0-9_.-]{3,255}")
+
+if TYPE_CHECKING:  # the staged pipeline is imported only for records or settings that need it
+    from . import pipeline
 
 SERVICE = "replicator"
 #: Concurrent BatchWriteItem calls when ``MAX_WRITE_CONCURRENCY`` is not set. With the one-pass
@@ -498,8 +507,10 @@ def _decode(record: dict[str, Any], meta: _Metadata, stages: pipeline.Stages | N
     ``ValueError``) when the whole record is poison."""
     assert meta.sequence_number is not None and meta.shard_id is not None
     data = record["kinesis"]["data"]
-    if stages is None and not pipeline.may_be_packed(data):
+    if stages is None and not may_be_packed(data):
         return _Decoded([(meta.key, record_item_json(data, meta.sequence_number, meta.shard_id))])
+    from . import pipeline
+
     staged = pipeline.stage_record(
         record["kinesis"], meta.sequence_number, meta.shard_id, stages or pipeline.Stages()
     )
@@ -579,9 +590,24 @@ def _prepare(
     return filtered
 
 
+#: The environment variables that configure a stage (:class:`.pipeline.StageSettings`).
+_STAGE_VARIABLES = (
+    environment.TRANSFORM_MODULE,
+    environment.DROP_FIELDS,
+    environment.PSEUDONYMIZE_FIELDS,
+    environment.PSEUDONYMIZATION_KEY_PARAMETER,
+)
+
+
 def _stages() -> pipeline.Stages | None:
     """The transform and redaction stages from the environment, or None when neither is
-    configured. Raises :class:`RedactionKeyError` if the pseudonymization key can't be read."""
+    configured. Raises :class:`RedactionKeyError` if the pseudonymization key can't be read.
+    With none of the stage variables set, the pipeline modules are not imported at all."""
+    if not any(environment.env_opt(name) for name in _STAGE_VARIABLES):
+        return None
+    from . import pipeline
+    from .redaction import key_from_parameter
+
     settings = pipeline.StageSettings.from_env()
     if not settings.active:
         return None

@@ -183,3 +183,59 @@ def test_side_by_side_report_states_the_ratios() -> None:
     text = report.side_by_side_section(res)
     assert "| replicator | clickstream | 1,000 | 30.0 (1.0) | 150.0 (10.0) | 600.0 (0.0) |" in text
     assert "| 5.0x | 20.0x |" in text
+
+
+def test_issue16_targets_table_states_every_row_with_its_verdict() -> None:
+    """Each row of issue 16's Targets table is reported from the side-by-side runs, judged
+    against its target; a figure the run did not take is a failure, not a pass."""
+    from bench import report
+    from bench.run import Config, Results
+
+    cfg = Config(
+        sizes=[1000, 10000],
+        latencies=[0.0, 5.0],
+        repeats=1,
+        baseline_io_cap=300,
+        baseline_cpu_cap=1000,
+        import_repeats=1,
+        correctness_n=10,
+    )
+    res = Results(cfg)
+
+    def run(n: int, cpu_s: float, wall_s: float = 1.0) -> harness.Invocations:
+        return harness.Invocations(n, 0.0, {}, {}, wall_s=[wall_s], cpu_s=[cpu_s], gc_s=[0.0])
+
+    sbs = res.side_by_side
+    sbs[("clickstream", "replicator", "ours", 1000, 0.0)] = run(1000, 0.030)  # 30 µs: pass
+    sbs[("nested", "replicator", "ours", 1000, 0.0)] = run(1000, 0.070)  # 70 µs: FAIL
+    sbs[("clickstream", "replicator", "peer", 1000, 0.0)] = run(1000, 0.150)  # 5.0x
+    sbs[("nested", "replicator", "peer", 1000, 0.0)] = run(1000, 0.210)  # 3.0x
+    sbs[("clickstream", "replicator", "ours", 10000, 0.0)] = run(10000, 0.320)  # +7 %
+    sbs[("clickstream", "replicator", "ours", 1000, 5.0)] = run(1000, 0.03, wall_s=0.05)
+    res.runs[("replicator", "baseline", 1000, 5.0)] = run(1000, 0.5, wall_s=6.0)
+    res.imports = {
+        "import boto3": [0.100],
+        "replicator": [0.110],
+        "replicator: modules beyond boto3's": [0.012],
+        "replicator: boto3 by -X importtime": [0.120],  # the ratio's base when present
+        "archiver": [0.125],
+        "archiver: modules beyond boto3's": [0.010],
+    }
+    text = report.issue16_targets_section(res)
+    lines = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines()}
+    for metric, target in report.ISSUE_16_TARGETS:
+        assert metric in lines, metric
+        assert f"| {target} |" in lines[metric]
+    got = {metric: lines[metric] for metric, _ in report.ISSUE_16_TARGETS}
+    first, nested, growth, rate, seed, peer, archiver, imports, mbs = got.values()
+    assert "| 30.0 | **pass** |" in first
+    assert "| 70.0 | **FAIL** |" in nested
+    # only one of the four function/shape pairs at both sizes: not a pass
+    assert "replicator clickstream +7%" in growth and growth.endswith("**FAIL** |")
+    assert "| 20,000 | **pass** |" in rate
+    assert "| 120x | **pass** |" in seed
+    assert "clickstream 5.0x; nested 3.0x" in peer and peer.endswith("**FAIL** |")
+    assert "not measured in this run" in archiver and archiver.endswith("**FAIL** |")
+    assert "replicator 1.10x (-X importtime 1.10x)" in imports
+    assert "archiver 1.25x" in imports and imports.endswith("**FAIL** |")
+    assert "replicator clickstream" in mbs
