@@ -85,6 +85,83 @@ def _json_text(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+#: What each DynamoDB type's value must be in a stream image as Lambda delivers it (JSON):
+#: the Python types, and the words for a reason. ``B``/``BS`` may be bytes from boto3's client.
+_SCALAR_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "S": ((str,), "text"),
+    "N": ((str,), "a number's text"),
+    "B": ((str, bytes, bytearray, Binary), "base64 text"),
+    "BOOL": ((bool,), "a boolean"),
+    "NULL": ((bool,), "true"),
+}
+
+
+def image_problem(image: Any) -> str | None:
+    """Why ``image`` is not a valid typed DynamoDB image (``None`` if it is), naming the
+    attribute path and the problem, never the value: a type boto3's TypeDeserializer would let
+    through with its type changed (``{"S": 0}`` → ``0``, ``{"BOOL": "yes"}``), an ``N`` that is
+    not a number, an empty set, an unknown type."""
+    if not isinstance(image, Mapping):
+        return f"the image is a {type(image).__name__}, not a map of attributes"
+    for name, value in image.items():
+        found = _value_problem(value, str(name))
+        if found:
+            return found
+    return None
+
+
+def _value_problem(value: Any, path: str) -> str | None:
+    if not isinstance(value, Mapping) or len(value) != 1:
+        return f"image attribute {path}: not a single-type attribute value"
+    ((kind, inner),) = value.items()
+    if kind in _SCALAR_TYPES:
+        types, words = _SCALAR_TYPES[kind]
+        if not isinstance(inner, types):
+            return f"image attribute {path}: {kind} holds a {type(inner).__name__}, not {words}"
+        if kind == "N" and not _is_number(inner):
+            return f"image attribute {path}: N is not a number"
+        return None
+    if kind in ("SS", "NS", "BS"):
+        if not isinstance(inner, list):
+            return f"image attribute {path}: {kind} holds a {type(inner).__name__}, not a list"
+        if not inner:
+            return f"image attribute {path}: {kind} is an empty set"
+        types, words = _SCALAR_TYPES[kind[0]]
+        for index, member in enumerate(inner):
+            where = f"{path}[{index}]"
+            if not isinstance(member, types):
+                return (
+                    f"image attribute {where}: {kind} holds a {type(member).__name__}, not {words}"
+                )
+            if kind == "NS" and not _is_number(member):
+                return f"image attribute {where}: NS is not a number"
+        return None
+    if kind == "L":
+        if not isinstance(inner, list):
+            return f"image attribute {path}: L holds a {type(inner).__name__}, not a list"
+        for index, member in enumerate(inner):
+            found = _value_problem(member, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    if kind == "M":
+        if not isinstance(inner, Mapping):
+            return f"image attribute {path}: M holds a {type(inner).__name__}, not a map"
+        for key, member in inner.items():
+            found = _value_problem(member, f"{path}.{key}")
+            if found:
+                return found
+        return None
+    return f"image attribute {path}: unknown DynamoDB type {str(kind)[:8]!r}"
+
+
+def _is_number(text: Any) -> bool:
+    try:
+        return Decimal(text).is_finite()
+    except DecimalException:
+        return False
+
+
 def image_to_object(image: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """A DynamoDB image (typed attribute values) as Python values via TypeDeserializer."""
     return {name: _DESERIALIZER.deserialize(value) for name, value in image.items()}
@@ -99,6 +176,9 @@ def image_to_json_line_reference(
     Raises :class:`PoisonRecordError` when the image is not valid DynamoDB JSON, holds text that
     is not valid Unicode, or the line is over Firehose's 1,000 KiB record limit.
     """
+    problem = image_problem(image)
+    if problem:
+        raise PoisonRecordError(f"image is not valid DynamoDB JSON: {problem}")
     try:
         obj = image_to_object(image)
     except (
@@ -106,9 +186,9 @@ def image_to_json_line_reference(
         ValueError,
         DecimalException,
         binascii.Error,
-        AttributeError,  # e.g. {"M": [...]}: a map that is not an object
+        AttributeError,
         KeyError,
-    ) as exc:
+    ) as exc:  # not expected after image_problem; kept so nothing escapes as a crash
         raise PoisonRecordError(f"image is not valid DynamoDB JSON: {exc!r}") from None
     if extra:
         obj.update(extra)
@@ -186,7 +266,7 @@ def _value_text(value: Mapping[str, Any]) -> str:
         return "[" + ",".join([_value_text(v) for v in inner]) + "]"
     if kind == "BOOL" and type(inner) is bool:
         return "true" if inner else "false"
-    if kind == "NULL":
+    if kind == "NULL" and inner is True:
         return "null"
     raise _Unusual
 

@@ -196,16 +196,17 @@ def _number_size(text: str) -> int:
         significant = len(text.replace("-", "").replace(".", "").strip("0")) or 1
         return (significant + 1) // 2 + 1
     number = Decimal(text)
-    problem = number_problem(number)
+    problem = number_problem(number, digits=False)
     if problem:
         raise PoisonRecordError(f"number {problem}")
     significant = len("".join(map(str, number.as_tuple().digits)).strip("0")) or 1
     return (significant + 1) // 2 + 1
 
 
-def number_problem(number: Decimal) -> str | None:
+def number_problem(number: Decimal, digits: bool = True) -> str | None:
     """Why DynamoDB cannot store ``number`` (``None`` if it can), in words that hold none of its
-    digits: poison reasons are logged, and a number can be personal data (a card, a phone)."""
+    digits: poison reasons are logged, and a number can be personal data (a card, a phone).
+    ``digits=False`` checks the range only (for text TypeSerializer already rounded to 38)."""
     if not number.is_finite():
         return "is not a finite number (NaN or Infinity)"
     if not number:
@@ -217,7 +218,7 @@ def number_problem(number: Decimal) -> str | None:
             "1E-130 to 9.9…9E+125"
         )
     significant = len("".join(map(str, number.as_tuple().digits)).strip("0"))
-    if significant > MAX_NUMBER_DIGITS:
+    if digits and significant > MAX_NUMBER_DIGITS:
         return (
             f"is outside DynamoDB's range: it has {significant} significant digits, DynamoDB "
             f"stores at most {MAX_NUMBER_DIGITS}"

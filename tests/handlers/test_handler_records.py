@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from boto3.dynamodb.types import Binary
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from stream_replica.handlers import batches, environment, images, records, retry, runtime
 from stream_replica.handlers.exceptions import ConfigError, PoisonRecordError
@@ -264,6 +264,7 @@ def test_environment_errors_name_the_variable(monkeypatch):
 
 
 @given(st.decimals(allow_nan=False, allow_infinity=False, places=None))
+@example(Decimal("1.67194434873116755417158730373393042294E-32"))  # 39 digits: sized, not refused
 @settings(max_examples=100, deadline=None)
 def test_number_size_fast_path_agrees_with_decimal_arithmetic(number):
     """The plain-notation shortcut gives the size (or the range error) Decimal arithmetic does."""

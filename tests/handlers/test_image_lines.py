@@ -162,3 +162,28 @@ def test_lone_surrogates_and_oversized_lines_keep_their_reasons():
 def test_extra_attributes_take_the_exact_path():
     keys = {"k": {"S": "a"}, "_deleted": {"S": "payload's own"}}
     assert line(keys, {"_deleted": True}) == ("line", b'{"k":"a","_deleted":true}\n')
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ({"S": 0}, "image attribute u: S holds a int, not text"),
+        ({"S": None}, "image attribute u: S holds a NoneType, not text"),
+        ({"BOOL": "yes"}, "image attribute u: BOOL holds a str, not a boolean"),
+        ({"L": {}}, "image attribute u: L holds a dict, not a list"),
+        ({"SS": []}, "image attribute u: SS is an empty set"),
+        ({"M": {"a": {"L": [{"N": "abc"}]}}}, "image attribute u.a[0]: N is not a number"),
+        ({"N": "secret-1234"}, "image attribute u: N is not a number"),
+        ({"NS": ["1", 2]}, "image attribute u[1]: NS holds a int, not a number's text"),
+        ({"X": "1"}, "image attribute u: unknown DynamoDB type 'X'"),
+    ],
+)
+def test_a_value_of_the_wrong_shape_is_poison_naming_where(value, says):
+    """What TypeDeserializer would let through with its type changed ({"S": 0} → 0) is poison,
+    on both paths, with the attribute path and without the value."""
+    image = {"id": {"S": "x"}, "u": value}
+    outcome, reason = reference(image)
+    assert outcome == "poison"
+    assert line(image) == (outcome, reason)
+    assert reason.startswith("image is not valid DynamoDB JSON: " + says), reason
+    assert "secret" not in reason and "abc" not in reason
