@@ -189,18 +189,22 @@ def _run(args: argparse.Namespace, queue: QueueUrl) -> int:
 
     session = boto3.Session(profile_name=args.profile, region_name=args.region)
     region = queue.region or args.region or session.region_name
-    if region is None:
-        _usage_error(
-            f"--queue-url {args.queue_url!r} names no region (a custom endpoint's URL): "
-            "give --region"
-        )
     retries = Config(retries=dict(AWS_RETRIES))
-    sqs = session.client("sqs", region_name=region, config=retries, endpoint_url=args.endpoint_url)
+    # A region is needed to make a client; a configured endpoint (a profile's endpoint_url,
+    # AWS_ENDPOINT_URL) doesn't depend on it, so the endpoint is checked first.
+    sqs = session.client(
+        "sqs", region_name=region or "us-east-1", config=retries, endpoint_url=args.endpoint_url
+    )
     if not queue.aws_host and not _custom_endpoint(sqs.meta.endpoint_url):
         try:
             parse_queue_url(args.queue_url, custom_endpoint=False)
         except ValueError as exc:
             _usage_error(str(exc))
+    if region is None:
+        _usage_error(
+            f"--queue-url {args.queue_url!r} names no region (a custom endpoint's URL): "
+            "give --region"
+        )
 
     def clients(service: str, stream_region: str) -> Any:
         return session.client(

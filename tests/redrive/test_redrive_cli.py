@@ -185,11 +185,12 @@ def test_the_visibility_timeout_edges_are_accepted(no_aws: Path) -> None:
         assert cli.parse_args(["--queue-url", QUEUE, "--visibility-timeout", value])
 
 
+@pytest.mark.parametrize("region", [["--region", REGION], []])
 def test_an_emulators_queue_url_without_a_custom_endpoint_is_a_usage_error(
-    no_aws: Path, capsys: pytest.CaptureFixture[str]
+    region: list[str], no_aws: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exited:
-        cli.main(["--queue-url", f"http://127.0.0.1:5000/{ACCOUNT}/q", "--region", REGION])
+        cli.main(["--queue-url", f"http://127.0.0.1:5000/{ACCOUNT}/q", *region])
     assert exited.value.code == 2
     assert "127.0.0.1 is not an SQS endpoint" in capsys.readouterr().err
 
