@@ -87,9 +87,11 @@ class DemoResult:
     duplicate_items: int = 0
     archived_lines: int = 0
     dead_lettered: int = 0
-    replay_new_items: int = 0
+    #: None when the replay was skipped (``--no-replay``): not run is not "added nothing"
+    replay_new_items: int | None = None
     raw_pii_in_target: int = 0
-    redriven: int = 0
+    #: None when the redrive pass was skipped (``--no-redrive``)
+    redriven: int | None = None
     ok: bool = False
     # Details for the table (not in the final JSON line).
     archived_distinct: int = 0
@@ -818,7 +820,7 @@ def _decide(result: DemoResult) -> None:
         (result.fidelity_mismatches == 0, "archived lines equal the payloads"),
         (result.on_failure_records == 0, "no batch is left in an on-failure queue"),
         (result.redrive_expired == 0, "no record expired before the redrive"),
-        (result.replay_new_items == 0, "a replay adds no item"),
+        (not result.replay_new_items, "a replay adds no item"),
         (result.crossaccount_denied == 0, "no cross-account call was denied"),
         (result.raw_pii_in_target == 0, "no raw value of a pseudonymised field in the target"),
     ]
@@ -826,6 +828,10 @@ def _decide(result: DemoResult) -> None:
         if not ok:
             result.failures.append(f"check failed: {what}")
     result.ok = not result.failures
+
+
+def _or_skipped(value: int | None) -> int | str:
+    return "skipped" if value is None else value
 
 
 def _print_summary(result: DemoResult, out: TextIO, options: DemoOptions) -> None:
@@ -843,11 +849,11 @@ def _print_summary(result: DemoResult, out: TextIO, options: DemoOptions) -> Non
         ("on-failure messages redriven", result.redrive_messages),
         (
             "records named by them / redriven (counted in table, S3, dead letters)",
-            f"{result.redrive_range_records} / {result.redriven}",
+            f"{result.redrive_range_records} / {_or_skipped(result.redriven)}",
         ),
         ("records expired before the redrive", result.redrive_expired),
         ("batches left in on-failure queues", result.on_failure_records),
-        ("items added by the replay from TRIM_HORIZON", result.replay_new_items),
+        ("items added by the replay from TRIM_HORIZON", _or_skipped(result.replay_new_items)),
         ("places in the target account holding raw PII", result.raw_pii_in_target),
         (
             "table-stream records of the replay's unchanged writes (dropped)",

@@ -45,6 +45,26 @@ def readme_example() -> Callable[[], None]:
     return lambda: exec(compile(example, "README.md", "exec"), {})
 
 
+def test_the_keys_both_stacks_must_agree_on_are_the_ones_the_readme_names() -> None:
+    """The README's "five keys ... *Both stacks must agree*" are exactly the keys whose
+    description (Pulumi.yaml, rendered into the table) says so."""
+    text = section("Configuration reference")
+    _, schema = stack_config.load_schema()
+    marked = {
+        key
+        for key, spec in schema.items()
+        if "both stacks must agree" in str(spec.get("description", "")).lower()
+    }
+    sentence = re.search(
+        r"The (\w+) keys whose description below says \*Both stacks must\s+agree\*[^(]*\(([^)]*)\)",
+        text,
+    )
+    assert sentence, "the README's sentence on the keys both stacks must agree on"
+    named = set(re.findall(r"`(\w+)`", sentence.group(2)))
+    assert named == marked
+    assert sentence.group(1) == {4: "four", 5: "five", 6: "six"}[len(marked)]
+
+
 def test_reuse_example_runs_and_puts_each_half_in_its_account() -> None:
     stack = run_components(readme_example())
     table = stack.one("aws:dynamodb/table:Table")

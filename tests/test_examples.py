@@ -55,3 +55,28 @@ def test_example_is_a_standalone_python_project(example: Path) -> None:
         elif isinstance(node, ast.ImportFrom):
             imported.add((node.module or "").split(".")[0])
     assert imported <= {"pulumi", "pulumi_aws", "stream_replica"}, imported
+
+
+#: Every place a user copies an install or ``pulumi package add`` line from.
+_PINNING_DOCS = [
+    REPO / "README.md",
+    *sorted((REPO / "docs").glob("*.md")),
+    *sorted((REPO / "examples").glob("*/README.md")),
+    *sorted((REPO / "examples" / "python").glob("*/requirements.txt")),
+]
+
+
+@pytest.mark.parametrize("doc", _PINNING_DOCS, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_pin_names_this_release_and_installs_from_git(doc: Path) -> None:
+    """A pin in the docs is this release's tag (``pyproject.toml``'s version), for the Python
+    package and the Pulumi provider alike; the package is installed from its git URL (it is
+    not on PyPI), never by bare name."""
+    text = doc.read_text(encoding="utf-8")
+    pins = re.findall(r"(?:\.git|/provider)@(v\d+\.\d+\.\d+)", text)
+    assert all(pin == f"v{VERSION}" for pin in pins), (doc.name, pins)
+    bare = [
+        line
+        for line in text.splitlines()
+        if "pip install" in line and "crossaccount-stream-replica" in line and "git+" not in line
+    ]
+    assert bare == [], f"{doc.name}: not on PyPI, install from the git URL: {bare}"

@@ -413,7 +413,9 @@ def test_the_replicator_writes_a_redriven_range_once(
 
 
 def test_the_cli_needs_a_queue_and_sane_numbers() -> None:
-    args = parse_args(["--queue-url", "https://sqs.eu-west-1.amazonaws.com/1/q", "--dry-run"])
+    args = parse_args(
+        ["--queue-url", "https://sqs.eu-west-1.amazonaws.com/123456789012/q", "--dry-run"]
+    )
     assert args.dry_run and args.max_attempts == 3
     with pytest.raises(SystemExit):
         parse_args(["--queue-url", "u", "--max-attempts", "0"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 
@@ -138,12 +139,16 @@ def test_batches_whose_retries_ran_out_are_redriven() -> None:
     discarded = sum(s["discarded_batches"] for s in result.mappings.values())
     assert discarded > 0
     assert result.redrive_messages == discarded
-    assert result.redriven > 0
+    assert result.redriven is not None and result.redriven > 0
     assert result.redrive_range_records >= result.redriven
     assert result.on_failure_records == 0
     assert result.replicated_items == 40 == result.archived_distinct
     assert result.failures == []
-    assert json.loads(output.strip().splitlines()[-1])["redriven"] == result.redriven
+    final = json.loads(output.strip().splitlines()[-1])
+    assert final["redriven"] == result.redriven
+    # The replay was skipped: null, not a count of 0 it never made.
+    assert final["replay_new_items"] is None
+    assert re.search(r"items added by the replay from TRIM_HORIZON\W+skipped", output)
 
 
 def test_resource_policy_mode_goes_through_the_table_policy(
@@ -192,7 +197,11 @@ def test_a_trust_policy_the_replicator_cannot_satisfy_fails_the_run() -> None:
     assert result.on_failure_records > 0
     assert not result.ok
     assert "check failed: no cross-account call was denied" in output
-    assert json.loads(output.strip().splitlines()[-1])["ok"] is False
+    final = json.loads(output.strip().splitlines()[-1])
+    assert final["ok"] is False
+    # Both skipped steps report null; the counted fields are still counted.
+    assert (final["replay_new_items"], final["redriven"]) == (None, None)
+    assert final["produced"] == 20 and final["replicated_items"] == 0
 
 
 def test_serve_mode_runs_the_pipeline_over_http() -> None:

@@ -135,3 +135,38 @@ def test_bad_command_lines_are_refused(argv: list[str], capsys) -> None:
     with pytest.raises(SystemExit):
         parse_args(argv)
     assert "error:" in capsys.readouterr().err
+
+
+def test_the_documented_final_json_lines_have_the_real_fields() -> None:
+    """Every example of the final JSON line in the README and docs/sandbox.md has exactly the
+    fields, in the order, that :meth:`DemoResult.final_json` prints, and the field table of
+    docs/sandbox.md lists each of them."""
+    import json
+    import re
+    from pathlib import Path
+
+    from sandbox.demo import DemoResult
+
+    repo = Path(__file__).resolve().parents[2]
+    real = list(json.loads(DemoResult().final_json()))
+    examples = 0
+    for doc in (repo / "README.md", repo / "docs" / "sandbox.md"):
+        for line in re.findall(
+            r'^\s*(\{"produced".*\})\s*$', doc.read_text(encoding="utf-8"), re.M
+        ):
+            assert list(json.loads(line)) == real, (doc.name, line)
+            examples += 1
+    assert examples >= 3
+    table = (repo / "docs" / "sandbox.md").read_text(encoding="utf-8")
+    assert [f for f in real if not re.search(rf"^\s*\| `{f}` \|", table, re.M)] == []
+
+
+def test_a_skipped_step_is_null_in_the_final_json() -> None:
+    import json
+
+    from sandbox.demo import DemoResult
+
+    skipped = json.loads(DemoResult(produced=3).final_json())
+    assert (skipped["replay_new_items"], skipped["redriven"]) == (None, None)
+    ran = json.loads(DemoResult(replay_new_items=0, redriven=0).final_json())
+    assert (ran["replay_new_items"], ran["redriven"]) == (0, 0)
