@@ -28,12 +28,17 @@ def test_neither_function_carries_the_others_handler() -> None:
 
 def test_the_closure_follows_imports_inside_functions(tmp_path: Path) -> None:
     (tmp_path / "__init__.py").write_text("")
-    (tmp_path / "main.py").write_text("from .a import x\n\ndef f():\n    from . import b\n")
+    (tmp_path / "main.py").write_text(
+        "from .a import x\n\ndef f():\n    from . import b  # deferred\n"
+        "from . import (\n    d,\n    e as f,\n)\nfrom json import y\n"
+    )
+    (tmp_path / "d.py").write_text("")
+    (tmp_path / "e.py").write_text("")
     (tmp_path / "a.py").write_text("from .c import y\nimport json\n")
     (tmp_path / "b.py").write_text("")
     (tmp_path / "c.py").write_text("")
     (tmp_path / "unused.py").write_text("")
-    assert assets.module_closure(tmp_path, "main") == {"main", "a", "b", "c"}
+    assert assets.module_closure(tmp_path, "main") == {"main", "a", "b", "c", "d", "e"}
     with pytest.raises(FileNotFoundError, match=r"nope\.py"):
         assets.module_closure(tmp_path, "nope")
 
