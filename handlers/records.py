@@ -161,10 +161,18 @@ def decode_payload(data: str) -> dict[str, Any]:
     return decode_payload_and_bound(data)[0]
 
 
-def build_item(payload: Mapping[str, Any], sequence_number: str, shard_id: str) -> dict[str, Any]:
-    """The item for a payload: top-level null and "" attributes dropped (as in the seed), plus
-    the three key attributes, which win over payload attributes of the same name."""
+def build_item(
+    payload: Mapping[str, Any],
+    sequence_number: str,
+    shard_id: str,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The item for a payload: top-level null and "" attributes dropped (as in the seed), then
+    the ``extra`` attributes (e.g. the TTL expiry) and the three key attributes, which win over
+    payload attributes of the same name."""
     item = {k: v for k, v in payload.items() if v is not None and v != ""}
+    if extra:
+        item.update(extra)
     item[RANGE_KEY] = sequence_number
     item[SHARD_KEY] = shard_id
     item[HASH_KEY] = partition_key(sequence_number, shard_id)
@@ -302,9 +310,18 @@ def serialise_item(
     return serialised
 
 
-def record_item(data: str, sequence_number: str, shard_id: str) -> dict[str, dict[str, Any]]:
+def record_item(
+    data: str, sequence_number: str, shard_id: str, extra: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
     """A Kinesis record's ``data`` as the serialised, checked item the replicator writes:
-    :func:`decode_payload`, :func:`build_item` and :func:`serialise_item`, with the fast path of
-    :func:`decode_payload_and_bound` (the same item, or the same :class:`PoisonRecordError`)."""
+    :func:`decode_payload`, :func:`build_item` (with the ``extra`` attributes) and
+    :func:`serialise_item`, with the fast path of :func:`decode_payload_and_bound` (the same
+    item, or the same :class:`PoisonRecordError`); the extra attributes' exact size is added to
+    the payload's bound, so the 400 KB check counts them."""
     payload, bound = decode_payload_and_bound(data)
-    return serialise_item(build_item(payload, sequence_number, shard_id), bound)
+    if extra and bound is not None:
+        bound += sum(
+            len(name.encode("utf-8")) + attribute_value_size(_SERIALIZER.serialize(value))
+            for name, value in extra.items()
+        )
+    return serialise_item(build_item(payload, sequence_number, shard_id, extra), bound)

@@ -37,6 +37,7 @@ from .batches import BATCH_WRITE_MAX_ITEMS
 from .exceptions import ConfigError, PoisonRecordError
 from .records import HASH_KEY, RANGE_KEY, partition_key, record_item, shard_id_of
 from .retry import TimeBudget
+from .ttl import expiry_attribute
 
 SERVICE = "replicator"
 ASSUME_ROLE = "assume-role"
@@ -63,6 +64,8 @@ class ReplicatorConfig:
     dead_letter_queue_url: str | None
     concurrency: int
     safety_margin_ms: int
+    #: ``(attribute, days)`` of the TTL expiry added to each item, or None (no TTL).
+    ttl: tuple[str, int] | None = None
 
     @classmethod
     def from_env(cls) -> ReplicatorConfig:
@@ -115,7 +118,15 @@ class ReplicatorConfig:
             safety_margin_ms=environment.env_int(
                 environment.RETRY_SAFETY_MARGIN_MS, runtime.DEFAULT_SAFETY_MARGIN_MS, minimum=0
             ),
+            ttl=_ttl_from_env(),
         )
+
+
+def _ttl_from_env() -> tuple[str, int] | None:
+    days = environment.env_int(environment.TTL_DAYS, 0, minimum=0)
+    if not days:
+        return None
+    return environment.env_str(environment.TTL_ATTRIBUTE, "expiresAt"), days
 
 
 # --------------------------------------------------------------------------- the writer client
@@ -407,8 +418,10 @@ def _prepare(
     last_of_key: dict[tuple[str, str], int],
     writer: ChunkWriter,
     poison: list[runtime.DeadLetter],
+    ttl: tuple[str, int] | None = None,
 ) -> None:
-    """Decode each record into an item for ``writer``, or a dead letter into ``poison``."""
+    """Decode each record into an item for ``writer``, or a dead letter into ``poison``; with
+    ``ttl`` = ``(attribute, days)`` each item expires ``days`` after the record's arrival."""
     for index, record in enumerate(records):
         sequence_number = record["kinesis"]["sequenceNumber"]
         shard_id: str | None = None
@@ -417,7 +430,8 @@ def _prepare(
             key = (partition_key(sequence_number, shard_id), sequence_number)
             if last_of_key[key] != index:
                 continue  # a later copy of this record is written instead
-            item = record_item(record["kinesis"]["data"], sequence_number, shard_id)
+            extra = expiry_attribute(record["kinesis"], *ttl) if ttl else None
+            item = record_item(record["kinesis"]["data"], sequence_number, shard_id, extra)
         except (PoisonRecordError, ValueError) as exc:
             reason = exc.reason if isinstance(exc, PoisonRecordError) else str(exc)
             poison.append(
@@ -450,7 +464,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     writer = ChunkWriter(config, budget, log)
     poison: list[runtime.DeadLetter] = []
     try:
-        _prepare(records, last_of_key, writer, poison)
+        _prepare(records, last_of_key, writer, poison, config.ttl)
     except BaseException:
         writer.finish()  # let the chunks in flight end before the invocation fails
         raise
