@@ -33,10 +33,13 @@ from pulumi.runtime import config as runtime_config
 from stream_replica.components import (
     ARCHIVER_DEFAULTS,
     HOUSEKEEPING_RULE,
+    ArchiveCatalogArgs,
+    ArchiveColumn,
     LifecycleRule,
     ReplicaSourceArgs,
     ReplicaTargetArgs,
     SecondaryIndex,
+    StreamToQueryTableArgs,
     StreamToS3ArchiverArgs,
 )
 from stream_replica.components.common import ACCESS_MODES
@@ -293,6 +296,27 @@ ARCHIVER_KEYS = {
     "archiveRemoves": "archive_removes",
     "logRetentionDays": "delivery_log_retention_days",
 }
+#: poc: the query table (``StreamToQueryTableArgs``), when ``queryTableEnabled``.
+QUERY_TABLE_KEYS = {
+    **FUNCTION_KEYS,
+    **MAPPING_KEYS,
+    "queryWriterFunctionName": "function.name",
+    "queryTableName": "table_name",
+    "queryTableHashAttribute": "hash_attribute",
+    "queryTableHashType": "hash_attribute_type",
+    "queryTableRangeAttribute": "range_attribute",
+    "queryTableSortKeyAttribute": "sort_key_attribute",
+    "queryTableTtlDays": "ttl_days",
+    "deletionProtection": "deletion_protection",
+    "protectData": "protect",
+}
+#: poc: the archive's Glue catalog (``ArchiveCatalogArgs``), when ``archiveCatalogEnabled``.
+CATALOG_KEYS = {
+    "compression": "compression",
+    "glueDatabaseName": "database_name",
+    "glueTableName": "table_name",
+    "glueFirstYear": "first_year",
+}
 #: prod: the replicator (``ReplicaSourceArgs``).
 SOURCE_KEYS = {
     **FUNCTION_KEYS,
@@ -439,6 +463,8 @@ def load(stack: str | None = None, project_file: Path = PROJECT_FILE) -> Setting
     if side == "poc":
         target_args(settings)
         archiver_args(settings, "")
+        query_table_args(settings, "")
+        catalog_args(settings, "")
     else:
         source_args(settings, TargetRef("", "", "", region))
     return settings
@@ -537,6 +563,68 @@ def archiver_args(
             "lifecycle_rules": _lifecycle_rules(cfg),
         },
         StreamToS3ArchiverArgs.validate,
+    )
+
+
+def query_table_args(
+    settings: Settings, table_stream_arn: pulumi.Input[str]
+) -> StreamToQueryTableArgs | None:
+    """The POC side's query table of the replica's stream; ``None`` unless queryTableEnabled."""
+    cfg = settings.config
+    if not cfg.boolean("queryTableEnabled"):
+        return None
+    for key in ("queryTableHashAttribute", "queryTableRangeAttribute"):
+        if not cfg.optional(key):
+            raise cfg.error(key, "is required when queryTableEnabled is true")
+    return build_args(
+        cfg,
+        StreamToQueryTableArgs,
+        QUERY_TABLE_KEYS,
+        {
+            "table_stream_arn": table_stream_arn,
+            "account_id": settings.poc_account_id,
+            "region": settings.region,
+        },
+        StreamToQueryTableArgs.validate,
+    )
+
+
+def _glue_columns(cfg: StackConfig) -> list[ArchiveColumn] | None:
+    columns = []
+    for entry in cfg.get("glueColumns"):
+        name, colon, hive_type = str(entry).partition(":")
+        if not colon or not name.strip():
+            raise cfg.error("glueColumns", f"{entry!r} is not 'name:hive type'")
+        columns.append(ArchiveColumn(name=name.strip(), type=hive_type.strip()))
+    return columns or None
+
+
+def catalog_args(settings: Settings, bucket_name: pulumi.Input[str]) -> ArchiveCatalogArgs | None:
+    """The POC side's Glue catalog of the archive; ``None`` unless archiveCatalogEnabled. Its
+    prefix and compression are the archiver's (the same keys)."""
+    cfg = settings.config
+    if not cfg.boolean("archiveCatalogEnabled"):
+        return None
+    columns = _glue_columns(cfg)
+
+    def validate(args: ArchiveCatalogArgs) -> None:
+        try:
+            args.validate()
+        except SettingError as exc:
+            if exc.field == "columns":
+                raise cfg.error("glueColumns", exc.problem) from None
+            raise
+
+    return build_args(
+        cfg,
+        ArchiveCatalogArgs,
+        CATALOG_KEYS,
+        {
+            "bucket_name": bucket_name,
+            "prefix": cfg.value("s3Prefix") or ARCHIVER_DEFAULTS["prefix"],
+            "columns": columns,
+        },
+        validate,
     )
 
 

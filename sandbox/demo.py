@@ -4,6 +4,7 @@ clickstream through the pipeline, check that nothing was lost or duplicated, rep
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import sys
@@ -15,7 +16,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import crossaccount
+from stream_replica.components.assets import QUERY_WRITER_HANDLER
+
+from . import analyst, crossaccount
 from .clickstream import generate, poison_records, put_records
 from .emulator import Emulator
 from .faults import Faults
@@ -65,6 +68,8 @@ class DemoResult:
     archived_lines: int = 0
     dead_lettered: int = 0
     replay_new_items: int = 0
+    query_table_items: int = 0
+    analyst_query_ok: bool = False
     ok: bool = False
     # Details for the table (not in the final JSON line).
     archived_distinct: int = 0
@@ -77,6 +82,9 @@ class DemoResult:
     crossaccount_denied: int = 0
     crossaccount_allowed: int = 0
     dead_letter_messages: int = 0
+    query_table_deployed: bool = False
+    query_users_checked: int = 0
+    analyst: analyst.AnalystResult | None = None
     replay_stream_records_dropped: int = 0
     pipeline_seconds: float = 0.0
     records_per_second: float = 0.0
@@ -95,6 +103,8 @@ class DemoResult:
             "archived_lines",
             "dead_lettered",
             "replay_new_items",
+            "query_table_items",
+            "analyst_query_ok",
             "ok",
         )
         return json.dumps({k: getattr(self, k) for k in keys})
@@ -397,13 +407,17 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
                     )
                 )
         kinesis_pollers = [p for p in pollers if p.settings.kind == "kinesis"]
-        table_pollers = [p for p in pollers if p.settings.kind == "dynamodb"]
-        if len(kinesis_pollers) != 1 or len(table_pollers) != 1:
+        query_pollers = [p for p in pollers if p.runtime.function.handler == QUERY_WRITER_HANDLER]
+        table_pollers = [
+            p for p in pollers if p.settings.kind == "dynamodb" and p not in query_pollers
+        ]
+        if len(kinesis_pollers) != 1 or len(table_pollers) != 1 or len(query_pollers) > 1:
             raise RuntimeError(
                 f"expected one Kinesis and one DynamoDB-stream mapping, found "
                 f"{len(kinesis_pollers)} and {len(table_pollers)}"
             )
         replicator_poller, archiver_poller = kinesis_pollers[0], table_pollers[0]
+        query_poller = query_pollers[0] if query_pollers else None
         source_arn = replicator_poller.settings.source_arn
         table_arn = archiver_poller.settings.source_arn.split("/stream/")[0]
         table_name = table_arn.rsplit("/", 1)[-1]
@@ -415,18 +429,22 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         kinesis = emulator.client("kinesis", prod_account, region)
         gen_rng = random.Random(options.seed)
         sample: dict[str, dict[str, Any]] = {}
+        #: what the analyst's queries are checked against: every produced event, in brief
+        briefs: list[dict[str, Any]] = []
         poison = poison_records() if options.poison else []
         pipeline_started = time.monotonic()
         produced = 0
 
         def pump() -> int:
-            """One pass of both mappings; how many records they handled."""
-            return replicator_poller.poll() + archiver_poller.poll()
+            """One pass of every mapping; how many records they handled."""
+            handled = replicator_poller.poll() + archiver_poller.poll()
+            return handled + (query_poller.poll() if query_poller else 0)
 
         for chunk in generate(gen_rng, 0, options.records, options.chunk):
             entries = [(key, data) for key, data, _ in chunk]
             put_records(kinesis, source_arn, entries)
             for _, data, event in chunk:
+                briefs.append({k: event[k] for k in analyst.BRIEF_FIELDS})
                 if len(sample) < FIDELITY_SAMPLE:
                     sample[event["eventId"]] = json.loads(data, parse_float=Decimal)
             produced += len(chunk)
@@ -464,6 +482,9 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         _check_table(result, poc_ddb, table_account, poc_region, table_name)
         _check_archive(result, emulator, poc, sample)
         _check_queues(result, emulator, replicator, archiver, pollers)
+        if query_poller is not None:
+            _check_query_table(result, emulator, poc, table_name, query_poller.runtime)
+        _check_analyst(result, emulator, poc, briefs, Path(workdir))
         result.throttled_items = faults.throttled_items
         result.failed_firehose_records = faults.failed_firehose_records
         for poller in pollers:
@@ -530,6 +551,17 @@ def _object_bytes(account: str, bucket: str, key: str) -> bytes:
     obj = s3_backends[account]["aws"].get_object(bucket, key)
     if obj is None:
         raise RuntimeError(f"s3://{bucket}/{key} disappeared")
+    body = bytes(obj.value)
+    # Firehose with CompressionFormat GZIP writes gzip objects named *.gz.
+    return gzip.decompress(body) if key.endswith(".gz") else body
+
+
+def _raw_object_bytes(account: str, bucket: str, key: str) -> bytes:
+    from moto.s3.models import s3_backends
+
+    obj = s3_backends[account]["aws"].get_object(bucket, key)
+    if obj is None:
+        raise RuntimeError(f"s3://{bucket}/{key} disappeared")
     return bytes(obj.value)
 
 
@@ -563,6 +595,87 @@ def _check_archive(
                             result.fidelity_mismatches += 1
     result.archived_lines = lines
     result.archived_distinct = len(distinct)
+
+
+def _check_query_table(
+    result: DemoResult, emulator: Emulator, poc: Deployment, replica: str, writer: FunctionRuntime
+) -> None:
+    """For each user, the query table's Query returns the user's events of the replica, in time
+    order. Items are counted from moto's table; users are queried through the API (up to 200,
+    the ones with the most events first)."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    result.query_table_deployed = True
+    env = writer.env_vars
+    table, user_key = env["QUERY_TABLE_NAME"], env["QUERY_HASH_ATTRIBUTE"]
+    order_key = env["QUERY_RANGE_ATTRIBUTE"]
+    backend = dynamodb_backends[writer.function.account_id][writer.function.region]
+    result.query_table_items = len(backend.get_table(table).all_items())
+    by_user: dict[str, list[tuple[Decimal, str]]] = {}
+    for item in backend.get_table(replica).all_items():
+        user, at = item.attrs.get(user_key), item.attrs.get(order_key)
+        if user is not None and at is not None:
+            by_user.setdefault(str(user.value), []).append(
+                (Decimal(str(at.value)), str(item.attrs["eventId"].value))
+            )
+    expected_items = sum(len(v) for v in by_user.values())
+    if result.query_table_items != expected_items:
+        result.failures.append(
+            f"query table holds {result.query_table_items} items, the replica "
+            f"{expected_items} events with {user_key} and {order_key}"
+        )
+    ddb = emulator.client("dynamodb", writer.function.account_id, writer.function.region)
+    for user in sorted(by_user, key=lambda u: (-len(by_user[u]), u))[:200]:
+        pages = ddb.get_paginator("query").paginate(
+            TableName=table,
+            KeyConditionExpression="#u = :u",
+            ExpressionAttributeNames={"#u": user_key},
+            ExpressionAttributeValues={":u": {"S": user}},
+        )
+        got = [(Decimal(i[order_key]["N"]), i["eventId"]["S"]) for p in pages for i in p["Items"]]
+        times = [t for t, _ in got]
+        if times != sorted(times) or sorted(got) != sorted(by_user[user]):
+            result.failures.append(f"query table: {user}'s events differ from the replica's")
+        result.query_users_checked += 1
+
+
+def _check_analyst(
+    result: DemoResult,
+    emulator: Emulator,
+    poc: Deployment,
+    briefs: list[dict[str, Any]],
+    workdir: Path,
+) -> None:
+    """The analyst's SQL (DuckDB) over the archive, read with the Glue table's layout."""
+    import duckdb
+
+    database, table = poc.outputs.get("glueDatabaseName"), poc.outputs.get("glueTableName")
+    if not database or not table:
+        return  # no catalog deployed (archiveCatalogEnabled false)
+    glue = emulator.client("glue", poc.account_id, poc.region)
+    layout = analyst.GlueLayout.from_glue(
+        glue.get_table(DatabaseName=database, Name=table)["Table"]
+    )
+    s3 = emulator.client("s3", poc.account_id, poc.region)
+    keys = [
+        obj["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(
+            Bucket=layout.bucket, Prefix=layout.prefix
+        )
+        for obj in page.get("Contents", [])
+    ]
+    folder = workdir / "analyst"
+    try:
+        objects = ((key, _raw_object_bytes(poc.account_id, layout.bucket, key)) for key in keys)
+        count = analyst.copy_archive(objects, layout, folder)
+        outcome = analyst.run(folder, layout, briefs)
+    except (ValueError, RuntimeError, duckdb.Error) as exc:
+        result.failures.append(f"analyst query: {exc}")
+        return
+    outcome.objects = count
+    result.analyst = outcome
+    result.analyst_query_ok = outcome.ok
+    result.failures += [f"analyst query: {f}" for f in outcome.failures]
 
 
 def _check_queues(
@@ -621,6 +734,15 @@ def _decide(result: DemoResult) -> None:
         (result.replay_new_items == 0, "a replay adds no item"),
         (result.crossaccount_denied == 0, "no cross-account call was denied"),
     ]
+    if result.query_table_deployed:
+        checks.append(
+            (
+                result.query_table_items == result.replicated_items,
+                "every replicated event is in the query table",
+            )
+        )
+    if result.analyst is not None:
+        checks.append((result.analyst_query_ok, "the analyst's SQL agrees with the produced"))
     for ok, what in checks:
         if not ok:
             result.failures.append(f"check failed: {what}")
@@ -640,6 +762,8 @@ def _print_summary(result: DemoResult, out: TextIO, options: DemoOptions) -> Non
         ("dead-letter messages (with redeliveries)", result.dead_letter_messages),
         ("batches sent to on-failure destinations", result.on_failure_records),
         ("items added by the replay from TRIM_HORIZON", result.replay_new_items),
+        ("items in the query table (by user, time order)", result.query_table_items),
+        ("users whose Query matches the replica, in order", result.query_users_checked),
         (
             "table-stream records of the replay's unchanged writes (dropped)",
             result.replay_stream_records_dropped,
@@ -671,6 +795,17 @@ def _print_summary(result: DemoResult, out: TextIO, options: DemoOptions) -> Non
     if result.dead_letter_reasons:
         reasons = ", ".join(f"{k} x{v}" for k, v in sorted(result.dead_letter_reasons.items()))
         print(f"dead-letter reasons: {reasons}", file=out)
+    if result.analyst is not None:
+        a = result.analyst
+        print(
+            f"\nthe analyst's view: DuckDB over {a.objects} archived objects "
+            f"({a.rows} lines, {a.distinct_rows} distinct items), read with the Glue table's "
+            "partition layout:",
+            file=out,
+        )
+        for line in a.report:
+            print(line, file=out)
+        print(f"analyst queries agree with the produced events: {a.ok}\n", file=out)
     for failure in result.failures:
         print(f"FAILED: {failure}", file=out)
     print(result.final_json(), file=out)

@@ -26,6 +26,7 @@ import json
 import random
 import time
 import uuid
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,10 @@ INFINITE_RETRY_CAP = 10_000
 #: DynamoDB stream records the archiver has read are dropped from moto's shard once this many
 #: have accumulated (direct reads only; see ``_fill_direct``).
 RETAIN_CONSUMED_STREAM_RECORDS = 10_000
+
+
+#: The pollers reading each DynamoDB stream from moto's shard directly (by stream ARN).
+_DIRECT_READERS: dict[str, weakref.WeakSet[StreamPoller]] = {}
 
 
 @dataclass
@@ -149,6 +154,8 @@ class StreamPoller:
         # would dominate any run; unless asked to use the API, DynamoDB stream records are read
         # from moto's shard itself (the same records GetRecords returns, before serialisation).
         self._direct = self.settings.kind == "dynamodb" and not api_stream_reads
+        if self._direct:
+            _DIRECT_READERS.setdefault(self.settings.source_arn, weakref.WeakSet()).add(self)
 
     # -- reading ------------------------------------------------------------------------------
     def _list_shard_ids(self) -> list[str]:
@@ -228,10 +235,26 @@ class StreamPoller:
         if shard.position >= RETAIN_CONSUMED_STREAM_RECORDS:
             # Stand-in for the stream's 24-hour retention, compressed: moto would otherwise keep
             # a second copy of every item for the whole run (about a third of its memory). The
-            # sequence numbers go on from where they were, as after records expire.
-            del stream.items[: shard.position]
-            stream.starting_sequence_number += shard.position
-            shard.position = 0
+            # sequence numbers go on from where they were, as after records expire. Only what
+            # every mapping on this stream has read is dropped (the archiver and the query
+            # writer read the same stream).
+            readers = [
+                p._shards.get(shard.shard_id)
+                for p in _DIRECT_READERS.get(self.settings.source_arn, ())
+            ]
+            consumed = (
+                min(
+                    (r.position if r is not None and r.position is not None else 0) for r in readers
+                )
+                if readers
+                else shard.position
+            )
+            if consumed >= RETAIN_CONSUMED_STREAM_RECORDS:
+                del stream.items[:consumed]
+                stream.starting_sequence_number += consumed
+                for reader in readers:
+                    if reader is not None and reader.position is not None:
+                        reader.position -= consumed
 
     # -- driving ------------------------------------------------------------------------------
     def poll(self, after_batch: Callable[[], None] | None = None) -> int:
