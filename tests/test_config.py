@@ -109,7 +109,7 @@ def test_schema_defaults_apply_when_the_stack_file_leaves_a_key_out() -> None:
     stack = run_stack("poc", {"writerRoleName": None, "archiverTimeout": None})
     writer = stack.one("aws:iam/role:Role", "replica-target-writer-role")
     assert "name" not in writer.inputs  # schema default "" = autonamed
-    function = stack.one("aws:lambda/function:Function")
+    function = stack.one("aws:lambda/function:Function", "archiver-function")
     assert function.inputs["timeout"] == 300  # schema default
 
 
@@ -122,6 +122,11 @@ BAD_VALUES: list[tuple[str, dict[str, object], str]] = [
     ("poc", {"pocAccountId": "111111111111"}, "pocAccountId: must differ from prodAccountId"),
     ("prod", {"accessMode": "sideways"}, "accessMode: must be one of assume-role, resource-poli"),
     ("prod", {"batchSize": 0}, "batchSize: must be 1..10000, got 0"),
+    ("poc", {"queryTableHashAttribute": ""}, "queryTableHashAttribute: is required when"),
+    ("poc", {"queryTableHashType": "B"}, "queryTableHashType: must be one of S, N, got 'B'"),
+    ("poc", {"glueColumns": ["userEmail"]}, "glueColumns: 'userEmail' is not 'name:hive type'"),
+    ("poc", {"glueTableName": "Events"}, "glueTableName: must be 1..255 lower case letters"),
+    ("poc", {"glueColumns": ["year:string"]}, "glueColumns: 'year' is a partition key"),
     ("poc", {"batchSize": 10001}, "batchSize: must be 1..10000, got 10001"),
     ("prod", {"batchSize": "many"}, "batchSize: must be an integer, got 'many'"),
     ("prod", {"createSourceStream": "yes"}, "createSourceStream: must be true or false"),

@@ -106,6 +106,8 @@ class StackView:
             return "writer role"
         if logical_name.endswith("-firehose-role"):
             return "delivery role"
+        if logical_name.startswith("query-table-"):
+            return "query writer role"
         if logical_name.endswith("-role"):
             return "replicator role" if self.stack == "prod" else "archiver role"
         raise LookupError(f"{self.stack}: no table name for role {logical_name!r}")
@@ -149,9 +151,9 @@ class StackView:
     def _log_group_arn(self, name: str) -> str:
         return f"arn:aws:logs:{self.region}:{self.account}:log-group:{name}"
 
-    def _consumer(self, who: str) -> dict[str, str]:
-        fn = self.one(FUNCTION)
-        mapping = self.one(MAPPING)
+    def _consumer(self, who: str, name_contains: str = "") -> dict[str, str]:
+        fn = self.one(FUNCTION, name_contains)
+        mapping = self.one(MAPPING, name_contains)
         env = fn.inputs["environment"]["variables"]
         log_group = fn.inputs["loggingConfig"]["logGroup"]
         return {
@@ -179,14 +181,14 @@ class StackView:
                 names["<writer role>"] = env["WRITER_ROLE_ARN"]
             names.update(self._consumer("replicator"))
             return names
-        table = self.one(TABLE)
+        table = self.one(TABLE, "replica-target")
         names["<table>"] = (
             f"arn:aws:dynamodb:{self.region}:{self.account}:table/{table.inputs['name']}"
         )
         names["<replicator role>"] = str(self.outputs["replicatorRoleArn"])
         if self.mode == "assume-role":
             names["<writer role>"] = self.role_arn("writer role")
-        names["<table stream>"] = self.one(MAPPING).inputs["eventSourceArn"]
+        names["<table stream>"] = self.one(MAPPING, "archiver").inputs["eventSourceArn"]
         names["<delivery role>"] = self.role_arn("delivery role")
         names["<archiver role>"] = self.role_arn("archiver role")
         delivery = self.one(DELIVERY_STREAM)
@@ -203,7 +205,14 @@ class StackView:
             self._log_group_arn(log_stream.inputs["logGroupName"])
             + f":log-stream:{log_stream.inputs['name']}"
         )
-        names.update(self._consumer("archiver"))
+        names.update(self._consumer("archiver", "archiver"))
+        if self.of_type(TABLE) != [table]:
+            query_table = self.one(TABLE, "query-table")
+            names["<query table>"] = (
+                f"arn:aws:dynamodb:{self.region}:{self.account}:table/{query_table.state['name']}"
+            )
+            names["<query writer role>"] = self.role_arn("query writer role")
+            names.update(self._consumer("query writer", "query-table"))
         return names
 
 

@@ -25,7 +25,7 @@ def test_table_encryption_matches_the_access_mode() -> None:
     # CloudTrail). resource-policy: the AWS-owned key, because DynamoDB refuses cross-account
     # access through a resource policy to a table under the AWS-managed key.
     for mode, kms in (("assume-role", True), ("resource-policy", False)):
-        (table,) = render("poc", mode).of_type("aws:dynamodb/table:Table")
+        table = render("poc", mode).one("aws:dynamodb/table:Table", "replica-target")
         assert table.inputs["serverSideEncryption"] == {"enabled": kms}, mode
         assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
         assert table.inputs["deletionProtectionEnabled"] is True
@@ -44,15 +44,24 @@ def test_created_source_stream_is_kms_encrypted() -> None:
 def test_queues_are_encrypted_and_log_groups_expire(variant: tuple[str, str, str | None]) -> None:
     view = render(*variant)
     queues = view.of_type("aws:sqs/queue:Queue")
-    assert len(queues) == 2
+    # Two per stream consumer: replicator (prod); archiver and query writer (poc).
+    assert len(queues) == (2 if view.stack == "prod" else 4)
     for queue in queues:
         assert queue.inputs.get("sqsManagedSseEnabled") is True or queue.inputs.get(
             "kmsMasterKeyId"
         ), queue.name
     groups = view.of_type("aws:cloudwatch/logGroup:LogGroup")
-    assert len(groups) == (1 if view.stack == "prod" else 2)
+    assert len(groups) == (1 if view.stack == "prod" else 3)
     for group in groups:
         assert group.inputs.get("retentionInDays", 0) > 0, group.name
+
+
+def test_query_table_is_encrypted_recoverable_and_kept() -> None:
+    table = render("poc").one("aws:dynamodb/table:Table", "query-table")
+    assert table.inputs["serverSideEncryption"] == {"enabled": True}
+    assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
+    assert table.inputs["deletionProtectionEnabled"] is True
+    assert table.protect and table.retain_on_delete
 
 
 def test_bucket_and_delivery_stream_are_locked_down() -> None:
