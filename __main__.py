@@ -60,6 +60,7 @@ if settings.side == "poc":
         pulumi.export("glueDatabaseName", catalog.database_name)
         pulumi.export("glueTableName", catalog.table_name)
     pulumi.export("accessMode", settings.access_mode)
+    pulumi.export("ttlDays", target.args.ttl_days)
     pulumi.export("tableName", target.table_name)
     pulumi.export("tableArn", target.table_arn)
     pulumi.export("tableStreamArn", target.table_stream_arn)

@@ -275,6 +275,8 @@ TARGET_KEYS = {
     "deletionProtection": "deletion_protection",
     "protectData": "protect",
     "writerRoleName": "writer_role_name",
+    "ttlDays": "ttl_days",
+    "ttlAttribute": "ttl_attribute",
 }
 #: poc: the archiver (``StreamToS3ArchiverArgs``).
 ARCHIVER_KEYS = {
@@ -307,6 +309,8 @@ QUERY_TABLE_KEYS = {
     "queryTableRangeAttribute": "range_attribute",
     "queryTableSortKeyAttribute": "sort_key_attribute",
     "queryTableTtlDays": "ttl_days",
+    "ttlDays": "source_ttl_days",
+    "ttlAttribute": "ttl_attribute",
     "deletionProtection": "deletion_protection",
     "protectData": "protect",
 }
@@ -333,6 +337,8 @@ SOURCE_KEYS = {
     "sourceStreamShardCount": "source_stream_shard_count",
     "sourceStreamKmsKeyArn": "source_stream_kms_key_arn",
     "maxWriteConcurrency": "max_write_concurrency",
+    "ttlDays": "ttl_days",
+    "ttlAttribute": "ttl_attribute",
 }
 #: Keys whose value must be an ARN of this service (checked here: the components take any
 #: string, and a wrong ARN would only fail in AWS).
@@ -641,7 +647,7 @@ class TargetRef:
     table_region: pulumi.Input[str]
 
 
-def _must_match(settings: Settings, key: str, output_name: str, expected: str) -> Any:
+def _must_match(settings: Settings, key: str, output_name: str, expected: Any) -> Any:
     """Check a poc stack output against this stack's config, at deployment time."""
 
     def check(value: Any) -> Any:
@@ -672,6 +678,9 @@ def target_ref(settings: Settings) -> TargetRef:
         )
         expected_role = (
             f"arn:aws:iam::{settings.prod_account_id}:role/{settings.replicator_role_name}"
+        )
+        poc.get_output("ttlDays").apply(
+            _must_match(settings, "ttlDays", "ttlDays", cfg.value("ttlDays") or 0)
         )
         poc.get_output("replicatorRoleArn").apply(
             _must_match(settings, "replicatorRoleName", "replicatorRoleArn", expected_role)

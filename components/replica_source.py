@@ -55,6 +55,8 @@ REPLICA_SOURCE_DEFAULTS: dict[str, Any] = {
     "source_stream_shard_count": 1,
     "source_stream_retention_hours": 24,
     "max_write_concurrency": 4,
+    "ttl_days": 0,
+    "ttl_attribute": "expiresAt",
     "function": REPLICATOR_FUNCTION_DEFAULTS,
     "mapping": MAPPING_DEFAULTS,
     "alarms": ALARM_DEFAULTS,
@@ -108,6 +110,13 @@ class ReplicaSourceArgs:
     max_write_concurrency: int | None = None
     """Concurrent BatchWriteItem calls per invocation (``MAX_WRITE_CONCURRENCY``), 1..64.
     Default: 4."""
+    ttl_days: int | None = None
+    """Add a TTL expiry to each item: the record's Kinesis ``approximateArrivalTimestamp`` +
+    this many days (``TTL_DAYS``; arrival, not processing time, so a replay does not make old
+    records live again), 0..3650; 0 adds none. ``ReplicaTargetArgs.ttl_days`` must agree.
+    Default: 0."""
+    ttl_attribute: str | None = None
+    """Name of the expiry attribute (``TTL_ATTRIBUTE``). Default: ``expiresAt``."""
     function: FunctionSettings | None = None
     """The replicator function; unset fields take ``REPLICATOR_FUNCTION_DEFAULTS`` (512 MB,
     120 s). Its ``role_name`` is always fixed (the target half trusts it by ARN): default
@@ -128,6 +137,7 @@ class ReplicaSourceArgs:
         owner = "ReplicaSourceArgs"
         check_account_id(owner, "account_id", self.account_id)
         check_choice(owner, "access_mode", self.access_mode, ACCESS_MODES)
+        check_range(owner, "ttl_days", self.ttl_days, 0, 3650)
         if self.table_name is None:
             raise SettingError(owner, "table_name", "is required")
         if self.table_arn is None:
@@ -277,6 +287,9 @@ class ReplicaSource(pulumi.ComponentResource):
             ),
             env.MAX_WRITE_CONCURRENCY: str(args.max_write_concurrency),
         }
+        if args.ttl_days:
+            environment[env.TTL_DAYS] = str(args.ttl_days)
+            environment[env.TTL_ATTRIBUTE] = str(args.ttl_attribute)
         if args.access_mode == "assume-role":
             environment[env.WRITER_ROLE_ARN] = args.writer_role_arn  # type: ignore[assignment]
             environment[env.WRITER_ROLE_SESSION_NAME] = str(args.session_name)

@@ -54,6 +54,8 @@ SHARED_KEYS = (
     "accessMode",
     "externalId",
     "replicatorRoleName",
+    "ttlDays",
+    "ttlAttribute",
     "prodAccountId",
     "pocAccountId",
     "aws:region",

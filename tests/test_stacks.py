@@ -381,6 +381,7 @@ def test_poc_outputs(poc: RenderedStack) -> None:
         "archiverFailureQueueUrl": poc.one(QUEUE, "archiver-mapping-failures").state["url"],
         "queryTableName": poc.one("aws:dynamodb/table:Table", "query-table-table").state["name"],
         "queryWriterFunctionName": poc.one(FUNCTION, "query-table-function").state["name"],
+        "ttlDays": 0,
         "glueDatabaseName": "archive_catalog",
         "glueTableName": "events",
     }
