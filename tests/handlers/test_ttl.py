@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import base64
 import copy
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from handler_support import blob, failures, kinesis_record, parse_line
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stream_replica.handlers import records, ttl
 from stream_replica.handlers.exceptions import PoisonRecordError
 
@@ -119,3 +122,34 @@ def test_ttl_expiry_shape(identity: Any, expected: bool) -> None:
         record["userIdentity"] = identity
     assert ttl.is_ttl_expiry(record) is expected
     assert ttl.is_ttl_expiry({**record, "eventName": "MODIFY"}) is False
+
+
+def _outcome(call: Any) -> tuple[str, Any]:
+    try:
+        return "item", call()
+    except PoisonRecordError as exc:
+        return "poison", exc.reason
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    filler=st.integers(records.MAX_ITEM_BYTES - 400, records.MAX_ITEM_BYTES),
+    name=st.text(alphabet="abcxyz_é", min_size=1, max_size=300),
+    expiry=st.integers(0, 10**12),
+    collide=st.booleans(),
+)
+def test_the_fast_path_with_the_expiry_equals_the_exact_path(
+    filler: int, name: str, expiry: int, collide: bool
+) -> None:
+    """Near the 400 KB limit, record_item with the expiry attribute (bound + its exact size)
+    decides exactly as the full walk of the item with it (the reference path)."""
+    payload = {"f": "x" * filler, **({name: "payload's"} if collide else {})}
+    data = base64.b64encode(blob(payload)).decode()
+    extra = {name: Decimal(expiry)}
+    fast = _outcome(lambda: records.record_item(data, "123", "shardId-0", extra))
+    exact = _outcome(
+        lambda: records.serialise_item(
+            records.build_item(records.decode_payload(data), "123", "shardId-0", extra)
+        )
+    )
+    assert fast == exact
