@@ -14,6 +14,7 @@ No AWS calls, no environment.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -32,6 +33,12 @@ def expiry_epoch(arrival_seconds: Any, days: int) -> int:
     record)."""
     if isinstance(arrival_seconds, bool) or arrival_seconds is None:
         raise PoisonRecordError("record has no approximateArrivalTimestamp for its TTL expiry")
+    if isinstance(arrival_seconds, (int, float)):  # what Lambda's JSON event carries
+        if not math.isfinite(arrival_seconds) or arrival_seconds < 0:
+            raise PoisonRecordError(
+                f"approximateArrivalTimestamp {arrival_seconds!r} is not a time"
+            )
+        return int(arrival_seconds) + days * DAY_SECONDS
     try:
         arrival = Decimal(str(arrival_seconds))
     except InvalidOperation:
@@ -43,10 +50,11 @@ def expiry_epoch(arrival_seconds: Any, days: int) -> int:
     return int(arrival) + days * DAY_SECONDS
 
 
-def expiry_attribute(kinesis: dict[str, Any], attribute: str, days: int) -> dict[str, Decimal]:
+def expiry_attribute(kinesis: dict[str, Any], attribute: str, days: int) -> dict[str, int]:
     """``{attribute: expiry}`` for a Kinesis record's ``kinesis`` part (see :func:`expiry_epoch`),
-    as a payload-style value (``Decimal``) for the replicator's item building."""
-    return {attribute: Decimal(expiry_epoch(kinesis.get("approximateArrivalTimestamp"), days))}
+    as a payload-style value (an ``int``, a DynamoDB number) for the replicator's item
+    building."""
+    return {attribute: expiry_epoch(kinesis.get("approximateArrivalTimestamp"), days)}
 
 
 def is_ttl_expiry(record: dict[str, Any]) -> bool:
