@@ -6,7 +6,7 @@ VENV := venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint demo bench serve clean
+.PHONY: test lint demo bench serve schema redrive clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,16 @@ serve: $(STAMP)
 # ARGS="--quick" for a short run.
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
+
+# The component provider's schema (provider/schema.json), inferred from the components' type
+# annotations; a test fails when the committed file is stale.
+schema: $(STAMP)
+	$(BIN)/python provider/stream_replica_provider.py
+
+# Redrive an on-failure queue (docs/redrive.md), with the AWS credentials of its account:
+# ARGS="--queue-url https://sqs.eu-west-1.amazonaws.com/111111111111/... [--dry-run]"
+redrive: $(STAMP)
+	$(BIN)/python -m stream_replica.redrive $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -20,6 +20,7 @@ that ``Pulumi.yaml``'s documented defaults equal the components'), and turns the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -42,14 +43,14 @@ from stream_replica.components import (
     StreamToQueryTableArgs,
     StreamToS3ArchiverArgs,
 )
-from stream_replica.components.common import ACCESS_MODES
+from stream_replica.components.common import ACCESS_MODES, ALWAYS_SET_TAGS, check_tags
 from stream_replica.components.exceptions import ConfigError, SettingError
 
 PROJECT_FILE = Path(__file__).resolve().parent / "Pulumi.yaml"
 SIDES = ("poc", "prod")
 
-_ACCOUNT_ID = re.compile(r"\d{12}")
-_ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:([0-9]{12})?:.+")
 _REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d")
 
 __all__ = ["ConfigError"]
@@ -247,6 +248,7 @@ FUNCTION_KEYS = {
     "runtime": "function.runtime",
     "architecture": "function.architecture",
     "logRetentionDays": "function.log_retention_days",
+    "deadLetterRetentionSeconds": "function.dead_letter_retention_seconds",
     "logLevel": "function.log_level",
     "powertoolsLayerArn": "function.powertools_layer_arn",
 }
@@ -296,6 +298,7 @@ ARCHIVER_KEYS = {
     "existingBucketName": "existing_bucket_name",
     "protectData": "protect",
     "archiveRemoves": "archive_removes",
+    "archiveTransformModule": "archive_transform_module",
     "logRetentionDays": "delivery_log_retention_days",
 }
 #: poc: the query table (``StreamToQueryTableArgs``), when ``queryTableEnabled``.
@@ -339,6 +342,11 @@ SOURCE_KEYS = {
     "maxWriteConcurrency": "max_write_concurrency",
     "ttlDays": "ttl_days",
     "ttlAttribute": "ttl_attribute",
+    "transformModule": "transform_module",
+    "dropFields": "drop_fields",
+    "pseudonymizeFields": "pseudonymize_fields",
+    "pseudonymizationKeyParameter": "pseudonymization_key_parameter",
+    "pseudonymizationKeyKmsKeyArn": "pseudonymization_key_kms_key_arn",
 }
 #: Keys whose value must be an ARN of this service (checked here: the components take any
 #: string, and a wrong ARN would only fail in AWS).
@@ -347,6 +355,7 @@ ARN_KEYS = {
     "powertoolsLayerArn": "lambda",
     "sourceStreamArn": "kinesis",
     "sourceStreamKmsKeyArn": "kms",
+    "pseudonymizationKeyKmsKeyArn": "kms",
 }
 
 A = TypeVar("A")
@@ -424,8 +433,20 @@ def _tags(cfg: StackConfig) -> dict[str, str]:
         if not isinstance(item, str) or "=" not in item or item.startswith("="):
             raise cfg.error("tags", f"entries are Key=Value strings, got {item!r}")
         key, value = item.split("=", 1)
+        if key in tags:
+            raise cfg.error("tags", f"tag {key!r} is given twice ({tags[key]!r} and {value!r})")
         tags[key] = value
+    try:
+        check_tags("provider default tags", "tags", tags, ALWAYS_SET_TAGS)
+    except SettingError as exc:
+        raise cfg.error("tags", exc.problem) from None
     return tags
+
+
+def external_id_digest(external_id: str | None) -> str:
+    """What the poc stack exports so prod can check that both use the same ``externalId``
+    without the value itself in the poc stack's outputs: SHA-256 of it ("" when unset)."""
+    return hashlib.sha256((external_id or "").encode("utf-8")).hexdigest()
 
 
 def load(stack: str | None = None, project_file: Path = PROJECT_FILE) -> Settings:
@@ -647,11 +668,47 @@ class TargetRef:
     table_region: pulumi.Input[str]
 
 
-def _must_match(settings: Settings, key: str, output_name: str, expected: Any) -> Any:
-    """Check a poc stack output against this stack's config, at deployment time."""
+#: Outputs of the poc stack prod checks its own config against (agreement checks).
+AGREEMENT_OUTPUTS = ("accessMode", "replicatorRoleArn", "externalIdSha256", "ttlDays")
+#: prod keys the poc stack's outputs replace when ``pocStackReference`` is set.
+REFERENCE_REPLACES = {
+    "tableName": "tableName",
+    "tableArn": "tableArn",
+    "writerRoleArn": "writerRoleArn",
+    "tableRegion": "tableRegion",
+}
+#: How each backend names a stack (the reference's form), for errors that can't resolve it.
+REFERENCE_FORMS = (
+    "organization/<project>/<stack> on a self-managed backend (pulumi login s3://…, file://…), "
+    "<your-org>/<project>/<stack> on Pulumi Cloud"
+)
+
+
+def _missing_output(settings: Settings, reference: str, output_name: str) -> ConfigError:
+    return settings.config.error(
+        "pocStackReference",
+        f"the stack {reference!r} has no output {output_name!r}: deploy the poc stack first "
+        f"(pulumi up -s poc) with this version of the program, and check the name's form: "
+        f"{REFERENCE_FORMS}",
+    )
+
+
+def _must_match(
+    settings: Settings, reference: str, key: str, output_name: str, expected: Any
+) -> Any:
+    """Check a poc stack output against this stack's config, at deployment time; a missing
+    agreement output is an error too (an older poc stack: deploy it again)."""
 
     def check(value: Any) -> Any:
-        if value is not None and value != expected:
+        if value is None:
+            raise _missing_output(settings, reference, output_name)
+        if value != expected and output_name == "externalIdSha256":
+            raise settings.config.error(
+                key,
+                "differs from the poc stack's externalId (its externalIdSha256 output does not "
+                "match this value's SHA-256); set the same externalId in both stack files",
+            )
+        if value != expected:
             raise settings.config.error(
                 key,
                 f"is {expected!r} here but the poc stack's {output_name} output is {value!r}; "
@@ -660,6 +717,27 @@ def _must_match(settings: Settings, key: str, output_name: str, expected: Any) -
         return value
 
     return check
+
+
+def _referenced(
+    settings: Settings, poc: pulumi.StackReference, reference: str, output_name: str
+) -> pulumi.Output[Any]:
+    """A poc stack output that must exist and, if it is an ARN, be in the POC account."""
+
+    def check(value: Any) -> Any:
+        if value is None or value == "":
+            raise _missing_output(settings, reference, output_name)
+        if isinstance(value, str) and value.startswith("arn:"):
+            account = value.split(":")[4] if value.count(":") >= 5 else ""
+            if account != settings.poc_account_id:
+                raise settings.config.error(
+                    "pocStackReference",
+                    f"the stack {reference!r} exports {output_name} {value!r}, which is not in "
+                    f"the POC account {settings.poc_account_id} (pocAccountId)",
+                )
+        return value
+
+    return poc.get_output(output_name).apply(check)
 
 
 def target_ref(settings: Settings) -> TargetRef:
@@ -672,28 +750,48 @@ def target_ref(settings: Settings) -> TargetRef:
                 "pocStackReference",
                 f"must be <organization>/<project>/<stack>, got {reference!r}",
             )
+        ignored = [key for key in REFERENCE_REPLACES if cfg.optional(key)]
+        if ignored:
+            key = ignored[0]
+            raise cfg.error(
+                key,
+                f"is set but ignored: pocStackReference is set, so the poc stack's "
+                f"{REFERENCE_REPLACES[key]} output is used; remove {key} from {cfg.file} (or "
+                "empty pocStackReference to use the explicit keys)",
+            )
         poc = pulumi.StackReference(reference)
         poc.get_output("accessMode").apply(
-            _must_match(settings, "accessMode", "accessMode", settings.access_mode)
+            _must_match(settings, reference, "accessMode", "accessMode", settings.access_mode)
         )
         expected_role = (
             f"arn:aws:iam::{settings.prod_account_id}:role/{settings.replicator_role_name}"
         )
         poc.get_output("ttlDays").apply(
-            _must_match(settings, "ttlDays", "ttlDays", cfg.value("ttlDays") or 0)
+            _must_match(settings, reference, "ttlDays", "ttlDays", cfg.value("ttlDays") or 0)
         )
         poc.get_output("replicatorRoleArn").apply(
-            _must_match(settings, "replicatorRoleName", "replicatorRoleArn", expected_role)
+            _must_match(
+                settings, reference, "replicatorRoleName", "replicatorRoleArn", expected_role
+            )
+        )
+        poc.get_output("externalIdSha256").apply(
+            _must_match(
+                settings,
+                reference,
+                "externalId",
+                "externalIdSha256",
+                external_id_digest(settings.external_id),
+            )
         )
         return TargetRef(
-            table_name=poc.require_output("tableName"),
-            table_arn=poc.require_output("tableArn"),
+            table_name=_referenced(settings, poc, reference, "tableName"),
+            table_arn=_referenced(settings, poc, reference, "tableArn"),
             writer_role_arn=(
-                poc.require_output("writerRoleArn")
+                _referenced(settings, poc, reference, "writerRoleArn")
                 if settings.access_mode == "assume-role"
                 else None
             ),
-            table_region=poc.require_output("tableRegion"),
+            table_region=_referenced(settings, poc, reference, "tableRegion"),
         )
     table_name = cfg.optional("tableName")
     if not table_name:
@@ -710,6 +808,12 @@ def target_ref(settings: Settings) -> TargetRef:
         raise cfg.error(
             "writerRoleArn",
             "is required on prod in assume-role mode when pocStackReference is not set",
+        )
+    if writer and writer.split(":")[4] != settings.poc_account_id:
+        raise cfg.error(
+            "writerRoleArn",
+            f"is not in the POC account {settings.poc_account_id}: the replicator would assume "
+            "a role outside it",
         )
     table_region = cfg.optional("tableRegion") or settings.region
     return TargetRef(
@@ -735,5 +839,23 @@ def source_args(settings: Settings, target: TargetRef) -> ReplicaSourceArgs:
             "writer_role_arn": target.writer_role_arn,
             "target_region": target.table_region,
         },
-        ReplicaSourceArgs.validate,
+        lambda args: _validate_source(cfg, args),
     )
+
+
+#: Fields of ReplicaSourceArgs that come from the poc side, by the key a user sets for them.
+TARGET_FIELD_KEYS = {
+    "table_name": "tableName",
+    "table_arn": "tableArn",
+    "writer_role_arn": "writerRoleArn",
+    "target_region": "tableRegion",
+}
+
+
+def _validate_source(cfg: StackConfig, args: ReplicaSourceArgs) -> None:
+    try:
+        args.validate()
+    except SettingError as exc:
+        if exc.field in TARGET_FIELD_KEYS:
+            raise cfg.error(TARGET_FIELD_KEYS[exc.field], exc.problem) from None
+        raise

@@ -15,10 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-
-from .emulation import emulation
-from .harness import call
-from .records import (
+from stream_replica.testing.events import (
     POC_ACCOUNT,
     REGION,
     REPLICATOR_ROLE_ARN,
@@ -27,6 +24,9 @@ from .records import (
     clickstream,
     kinesis_event,
 )
+
+from .emulation import emulation
+from .harness import call
 from .subjects import ARCHIVER_DLQ, DELIVERY_STREAM, REPLICATOR_DLQ, Subject, apply_env
 
 BUCKET = f"prod-kinesis-archive-{POC_ACCOUNT}"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 import zipfile
@@ -15,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stream_replica.testing.events import LambdaContext
+
 from .emulation import emulation
-from .records import LambdaContext
 from .subjects import LAMBDA_ENV, Event, Subject
 
 REPO = Path(__file__).resolve().parent.parent
@@ -71,6 +74,7 @@ class Invocations:
     warm_calls: dict[str, int]
     wall_s: list[float] = field(default_factory=list)
     cpu_s: list[float] = field(default_factory=list)
+    gc_s: list[float] = field(default_factory=list)  # CPU in the cyclic collector, per run
     scaled_from: int = 0  # records actually sent, when scaled by extrapolate_sequential
 
     # Best of the repeats, not the median: the bench machine is shared, and interference only
@@ -86,6 +90,34 @@ class Invocations:
     @property
     def records_per_s(self) -> float:
         return self.n / self.wall
+
+    @property
+    def gc(self) -> float:
+        """CPU seconds the cyclic garbage collector took in the run with the least CPU."""
+        if not self.gc_s:
+            return 0.0
+        return self.gc_s[self.cpu_s.index(self.cpu)]
+
+
+class GcTimer:
+    """CPU time spent in the cyclic garbage collector (all threads), via ``gc.callbacks``."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._local = threading.local()
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._local.start = time.thread_time()
+        else:
+            self.total += time.thread_time() - getattr(self._local, "start", time.thread_time())
+
+    def __enter__(self) -> GcTimer:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
 
 
 def invoke(
@@ -107,10 +139,12 @@ def invoke(
         run = Invocations(len(event["Records"]), latency_ms, first, {})
         for _ in range(repeats):
             counter.reset()
-            w0, c0 = time.perf_counter(), time.process_time()
-            result = call(subject, event)
-            run.wall_s.append(time.perf_counter() - w0)
-            run.cpu_s.append(time.process_time() - c0)
+            with GcTimer() as collector:
+                w0, c0 = time.perf_counter(), time.process_time()
+                result = call(subject, event)
+                run.wall_s.append(time.perf_counter() - w0)
+                run.cpu_s.append(time.process_time() - c0)
+            run.gc_s.append(collector.total)
             check_result(subject, result)
         run.warm_calls = counter.snapshot()
     return run

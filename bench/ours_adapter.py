@@ -17,11 +17,11 @@ def reset(module: ModuleType) -> Callable[[], None]:
 
 
 def replicator_transform(module: ModuleType) -> Callable[[Event], Any]:
-    """Kinesis record -> DynamoDB-JSON item, exactly as the handler does it before writing."""
-    rec = module  # the replicator imports these from .records (record_item: decode_payload →
-    # build_item → serialise_item, with the size check's fast path)
+    """Kinesis record -> the item's DynamoDB JSON text, exactly as the handler does it before
+    writing (``record_item_json``: the one-pass path, the exact path for anything unusual)."""
+    rec = module
     return lambda event: [
-        rec.record_item(
+        rec.record_item_json(
             r["kinesis"]["data"], r["kinesis"]["sequenceNumber"], rec.shard_id_of(r["eventID"])
         )
         for r in event["Records"]

@@ -7,7 +7,7 @@ import os
 import statistics
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import breakdown, cost
 
@@ -167,7 +167,7 @@ def breakdown_section(res: Results) -> str:
         whole = res.runs.get((side, "ours", 1000, 0.0))
         rows = [
             [
-                st.name if st.paid else f"~~{st.name}~~ (skipped by the shipped handler)",
+                st.name if st.paid else f"~~{st.name}~~ (not run by the shipped handler)",
                 f"{st.us_per_record:.1f}" if st.paid else f"({st.us_per_record:.1f})",
             ]
             for st in stages
@@ -209,6 +209,153 @@ def breakdown_section(res: Results) -> str:
         )
     )
     return "\n\n".join(parts)
+
+
+IMPLS = ("ours", "peer", "baseline")
+IMPL_NAMES = {"ours": "ours", "peer": "Powertools peer", "baseline": "seed design"}
+
+
+def _payload_bytes(shape: str) -> float:
+    """Mean size of one record's JSON payload of ``shape`` (bytes)."""
+    import json
+
+    from stream_replica.testing.events import SHAPES
+
+    payloads = SHAPES[shape](300)
+    return sum(len(json.dumps(p).encode()) for p in payloads) / len(payloads)
+
+
+def _us(run: Any) -> str:
+    if run is None:
+        return "—"
+    return f"{run.cpu / run.n * 1e6:.1f} ({run.gc / run.n * 1e6:.1f})"
+
+
+def side_by_side_section(res: Results) -> str:
+    """Ours, the Powertools peer and the seed design on both record shapes."""
+    if not res.side_by_side:
+        return "Not measured."
+    keys = res.side_by_side
+    shapes = sorted({k[0] for k in keys}, key=lambda x: x != "clickstream")
+    sizes = sorted({k[3] for k in keys})
+    rows = []
+    for side in SIDES:
+        for shape in shapes:
+            for n in sizes:
+                runs = {impl: keys.get((shape, side, impl, n, 0.0)) for impl in IMPLS}
+                ours = runs["ours"]
+                if ours is None:
+                    continue
+                row = [side, shape, f"{n:,}"] + [_us(runs[impl]) for impl in IMPLS]
+                for impl in ("peer", "baseline"):
+                    other = runs[impl]
+                    row.append(_ratio(other.cpu / other.n, ours.cpu / ours.n) if other else "—")
+                rows.append(row)
+    growth = []
+    if len(sizes) > 1:
+        for side in SIDES:
+            for shape in shapes:
+                small = keys.get((shape, side, "ours", sizes[0], 0.0))
+                big = keys.get((shape, side, "ours", sizes[-1], 0.0))
+                if small and big:
+                    change = (big.cpu / big.n) / (small.cpu / small.n) - 1
+                    growth.append(f"{side} {shape} {change:+.0%}")
+    rate_rows = []
+    for side in SIDES:
+        for shape in shapes:
+            n = sizes[0]
+            ours5 = keys.get((shape, side, "ours", n, 5.0))
+            peer5 = keys.get((shape, side, "peer", n, 5.0))
+            seed5 = res.runs.get((side, "baseline", n, 5.0)) if shape == "clickstream" else None
+            ours0 = keys.get((shape, side, "ours", n, 0.0))
+            if ours5 is None or ours0 is None:
+                continue
+            mb = 512
+            io_wait = io_wait_s(ours0.warm_calls, res.concurrency.get((side, "ours"), 4), 5.0)
+            at_512 = cost.estimate(n, ours0.cpu, io_wait, mb).records_per_s
+            rate_rows.append(
+                [
+                    side,
+                    shape,
+                    f"{n:,}",
+                    _rate(ours5.records_per_s),
+                    _rate(peer5.records_per_s) if peer5 else "—",
+                    _ratio(ours5.records_per_s, peer5.records_per_s) if peer5 else "—",
+                    _rate(seed5.records_per_s) if seed5 else "—",
+                    _ratio(ours5.records_per_s, seed5.records_per_s) if seed5 else "—",
+                    f"{_rate(at_512)} ({at_512 * _payload_bytes(shape) / 1e6:.1f} MB/s)",
+                ]
+            )
+    writer_rows = [
+        [
+            str(c),
+            _rate(run.records_per_s),
+            f"{run.cpu / run.n * 1e6:.1f}",
+            f"{run.wall * 1000:.0f}",
+        ]
+        for c, run in sorted(res.writers.items())
+    ]
+    text = (
+        "CPU µs per record of a warm invocation at 0 ms per call (process CPU, all threads; in "
+        "brackets the part spent in Python's cyclic garbage collector, from `gc.callbacks`), "
+        "best of the repeats; fake AWS behind real botocore. The peer is Powertools' "
+        "`BatchProcessor` with boto3's `Table.batch_writer()` (replicator) and with "
+        "`record.dynamodb.new_image` + `json.dumps` + `PutRecordBatch` (archiver), "
+        "`bench/peer.py`; the seed design is `bench/baseline.py`. Ratio = theirs / ours "
+        "(> 1: ours cheaper). Record shapes: *clickstream* (about "
+        f"{_payload_bytes('clickstream'):,.0f} B of JSON, "
+        "`stream_replica.testing.events.clickstream`) and "
+        f"*nested* (about {_payload_bytes('nested'):,.0f} B, a basket of line items, lists "
+        "of maps, `stream_replica.testing.events.nested`).\n\n"
+        + _table(
+            [
+                "function",
+                "shape",
+                "N",
+                "ours (gc)",
+                "peer (gc)",
+                "seed (gc)",
+                "peer / ours",
+                "seed / ours",
+            ],
+            rows,
+        )
+    )
+    if growth:
+        text += (
+            f"\n\nCPU per record of ours at N={sizes[-1]:,} against N={sizes[0]:,}: "
+            + "; ".join(growth)
+            + "."
+        )
+    if rate_rows:
+        text += (
+            f"\n\nRecords/s per shard at 5 ms per call (wall clock, one invocation at a time, "
+            f"N={sizes[0]:,}; the seed design's figure is the clickstream run of *Throughput per "
+            "shard*), and what the measured CPU implies at the replicator's default 512 MB "
+            "(0.29 vCPU; CPU ÷ share + the I/O rounds at 5 ms, `bench/cost.py`) with the "
+            "payload bytes that carries\n\n"
+            + _table(
+                [
+                    "function",
+                    "shape",
+                    "N",
+                    "ours",
+                    "peer",
+                    "ours / peer",
+                    "seed",
+                    "ours / seed",
+                    "ours at 512 MB",
+                ],
+                rate_rows,
+            )
+        )
+    if writer_rows:
+        text += (
+            "\n\nOur replicator at each writer concurrency (`MAX_WRITE_CONCURRENCY`), clickstream, "
+            f"N={sizes[0]:,}, 5 ms per call, best of the repeats\n\n"
+            + _table(["writers", "records/s", "CPU µs/record", "ms per batch"], writer_rows)
+        )
+    return text
 
 
 def memory_section(res: Results) -> str:
@@ -498,6 +645,7 @@ def render(res: Results, machine: str) -> str:
     body = [
         ("Targets", targets_section(res)),
         ("AWS requests per batch", calls_section(res)),
+        ("Side by side: ours, the Powertools peer, the seed design", side_by_side_section(res)),
         ("Throughput per shard", throughput_section(res)),
         ("CPU per record", cpu_section(res)),
         ("Where our CPU goes", breakdown_section(res)),
@@ -536,6 +684,10 @@ def render_summary(res: Results, machine: str) -> str:
             "**Targets**",
             "",
             targets_section(res),
+            "",
+            "**Side by side: ours, the Powertools peer, the seed design**",
+            "",
+            side_by_side_section(res),
             "",
             "**Throughput per shard**",
             "",

@@ -12,8 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stream_replica.testing.events import (
+    SHAPES,
+    clickstream,
+    dynamodb_stream_event,
+    kinesis_event,
+)
+
 from . import breakdown, correctness, harness
-from .records import clickstream, dynamodb_stream_event, kinesis_event
 from .subjects import Subject, apply_env, load_subjects
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
@@ -76,12 +82,68 @@ class Results:
     asset_source: str = ""
     load: tuple[float, float] = (0.0, 0.0)
     concurrency: dict[tuple[str, str], int] = field(default_factory=dict)
+    side_by_side: dict[tuple[str, str, str, int, float], harness.Invocations] = field(
+        default_factory=dict
+    )
+    writers: dict[int, harness.Invocations] = field(default_factory=dict)
     elapsed_s: float = 0.0
 
 
-def event_for(side: str, n: int) -> dict[str, Any]:
-    payloads = clickstream(n)
+def event_for(side: str, n: int, shape: str = "clickstream") -> dict[str, Any]:
+    payloads = SHAPES[shape](n) if shape != "clickstream" else clickstream(n)
     return kinesis_event(payloads) if side == "replicator" else dynamodb_stream_event(payloads)
+
+
+#: Writer concurrencies compared for the replicator (MAX_WRITE_CONCURRENCY).
+WRITER_CONCURRENCIES = (4, 8, 16)
+
+
+def measure_side_by_side(res: Results, subjects: list[Subject]) -> None:
+    """Ours, the Powertools peer and the seed design on both record shapes: CPU per record of a
+    warm invocation at 0 ms (and the collector's share of it) at N=1,000 and N=10,000, and
+    records/s at 5 ms per call; then our replicator at each writer concurrency."""
+    cfg = res.config
+    sizes: list[int] = [n for n in (1000, 10000) if n in cfg.sizes] or [max(cfg.sizes)]
+    for shape in SHAPES:
+        for n in sizes:
+            for s in subjects:
+                if s.impl == "baseline" and n > cfg.baseline_cpu_cap:
+                    continue
+                event = event_for(s.side, n, shape)
+                repeats = min(cfg.repeats, 2) if n > 1000 else max(cfg.repeats, 3)
+                run = harness.invoke(s, event, latency_ms=0.0, repeats=repeats)
+                res.side_by_side[(shape, s.side, s.impl, n, 0.0)] = run
+                if n == sizes[0] and s.impl != "baseline":
+                    one = {"Records": event["Records"][:1]}
+                    res.side_by_side[(shape, s.side, s.impl, n, 5.0)] = harness.invoke(
+                        s, event, latency_ms=5.0, repeats=cfg.repeats, warm_up=one
+                    )
+                _progress(
+                    f"side by side {shape:11} {s.label:24} N={n:>6}: "
+                    f"{run.cpu / n * 1e6:7.1f} CPU µs/record ({run.gc / n * 1e6:.1f} in gc)"
+                )
+    ours = next((s for s in subjects if s.side == "replicator" and s.impl == "ours"), None)
+    if ours is None:
+        return
+    n = sizes[0]
+    event = event_for("replicator", n)
+    one = {"Records": event["Records"][:1]}
+    saved = dict(ours.env)
+    try:
+        for concurrency in WRITER_CONCURRENCIES:
+            ours.env["MAX_WRITE_CONCURRENCY"] = str(concurrency)
+            res.writers[concurrency] = harness.invoke(
+                ours, event, latency_ms=5.0, repeats=max(cfg.repeats, 3), warm_up=one
+            )
+            _progress(
+                f"writers={concurrency:>2}: {res.writers[concurrency].records_per_s:,.0f} "
+                "records/s at 5 ms"
+            )
+    finally:
+        ours.env.clear()
+        ours.env.update(saved)
+        os.environ.pop("MAX_WRITE_CONCURRENCY", None)
+        ours.reset()
 
 
 def _progress(msg: str) -> None:
@@ -205,6 +267,9 @@ def run(cfg: Config) -> Results:
     res = Results(cfg, notes=notes)
     res.concurrency = {(s.side, s.impl): s.concurrency for s in subjects}
     load_start = os.getloadavg()[0]
+    measure_side_by_side(res, subjects)
+    # The earlier tables compare ours with the seed design only.
+    subjects = [s for s in subjects if s.impl != "peer"]
     measure_throughput(res, subjects)
     measure_cpu_and_memory(res, subjects)
     measure_breakdown(res, subjects)

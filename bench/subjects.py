@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from . import baseline, ours_adapter
-from .records import (
+from stream_replica.testing.events import (
     POC_ACCOUNT,
     PROD_ACCOUNT,
     REGION,
@@ -19,6 +18,8 @@ from .records import (
     TABLE_NAME,
     WRITER_ROLE_ARN,
 )
+
+from . import baseline, ours_adapter, peer
 
 REPLICATOR_FUNCTION = "ProdKinesisToPocDynamo"
 ARCHIVER_FUNCTION = "PocLambdaFirehose"
@@ -106,6 +107,27 @@ def _baseline_subjects() -> list[Subject]:
     ]
 
 
+def _peer_subjects() -> list[Subject]:
+    return [
+        Subject(
+            side="replicator",
+            impl="peer",
+            handler=peer.replicator_handler,
+            reset=peer.reset_clients,
+            transform=peer.replicator_typed_items,
+            env={"DEAD_LETTER_QUEUE_URL": REPLICATOR_DLQ},
+        ),
+        Subject(
+            side="archiver",
+            impl="peer",
+            handler=peer.archiver_handler,
+            reset=peer.reset_clients,
+            transform=peer.archiver_lines,
+            env={"DEAD_LETTER_QUEUE_URL": ARCHIVER_DLQ},
+        ),
+    ]
+
+
 def _import_ours(name: str) -> ModuleType:
     return importlib.import_module(f"stream_replica.handlers.{name}")
 
@@ -123,7 +145,7 @@ def _our_subjects() -> list[Subject]:
             reset=ours_adapter.reset(rep),
             transform=ours_adapter.replicator_transform(rep),
             env={"DEAD_LETTER_QUEUE_URL": REPLICATOR_DLQ},
-            concurrency=4,  # MAX_WRITE_CONCURRENCY's default
+            concurrency=rep.DEFAULT_WRITE_CONCURRENCY,  # MAX_WRITE_CONCURRENCY unset
         ),
         Subject(
             side="archiver",
@@ -138,10 +160,10 @@ def _our_subjects() -> list[Subject]:
 
 
 def load_subjects() -> tuple[list[Subject], list[str]]:
-    """Our two handlers and the two baselines; our handlers are skipped, with a note, while they
-    cannot be imported (the handler issue still in progress)."""
+    """Our two handlers, the two baselines and the two Powertools peers; our handlers are
+    skipped, with a note, while they cannot be imported."""
     notes: list[str] = []
-    subjects = _baseline_subjects()
+    subjects = _baseline_subjects() + _peer_subjects()
     try:
         subjects = _our_subjects() + subjects
     except (ImportError, AttributeError) as exc:

@@ -1,6 +1,7 @@
 """``StreamToS3Archiver``: a DynamoDB table's stream → archiver function → Firehose → S3."""
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,18 +30,88 @@ from .common import (
     check_account_id,
     check_choice,
     check_range,
+    check_tags,
+    check_transform_module,
+    checked_account_id,
     create_consumer_base,
     create_consumer_function,
     fill_defaults,
+    lift,
     merge_settings,
     must,
     physical_name,
+    policy_json,
     validate_alarms,
     validate_function,
     validate_mapping,
     warn_weakened,
 )
 from .exceptions import SettingError
+
+#: Firehose's expression namespaces and the ``firehose`` namespace's values
+#: (https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html).
+PREFIX_NAMESPACES: tuple[str, ...] = (
+    "firehose",
+    "timestamp",
+    "partitionKeyFromQuery",
+    "partitionKeyFromLambda",
+)
+_FIREHOSE_VALUES: tuple[str, ...] = ("error-output-type", "random-string")
+#: ``Prefix`` / ``ErrorOutputPrefix``: at most 1,024 characters
+#: (ExtendedS3DestinationConfiguration).
+MAX_PREFIX_LENGTH = 1024
+_EXPRESSION = re.compile(r"!\{([^{}:]*):([^{}]*)\}")
+
+
+def firehose_prefix_problem(value: str, *, error: bool) -> str | None:
+    """What Firehose would reject (or what would silently change the archive's layout) in a
+    user's ``prefix`` (``error=False``) or ``error_prefix`` (``error=True``), or ``None``.
+
+    Rules (https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html): expressions are
+    ``!{namespace:value}`` with namespace ``firehose``, ``timestamp``, ``partitionKeyFromQuery``
+    or ``partitionKeyFromLambda``; ``firehose`` takes ``error-output-type`` (error prefix only)
+    or ``random-string``; the ``partitionKeyFrom*`` namespaces need dynamic partitioning, which
+    this component does not enable; the component appends the date partition itself (and
+    ``!{firehose:error-output-type}`` to the error prefix), and the result must fit Firehose's
+    1,024 characters.
+    """
+    what = "error_prefix" if error else "prefix"
+    rest = _EXPRESSION.sub("", value)
+    if "!{" in rest:
+        return f"has an expression that is not '!{{namespace:value}}': {value!r}"
+    for namespace, argument in _EXPRESSION.findall(value):
+        expression = f"!{{{namespace}:{argument}}}"
+        if namespace not in PREFIX_NAMESPACES:
+            return (
+                f"uses {expression}: Firehose accepts only the namespaces "
+                f"{', '.join(PREFIX_NAMESPACES)}"
+            )
+        if namespace.startswith("partitionKeyFrom"):
+            return (
+                f"uses {expression}, which needs Firehose dynamic partitioning; this component "
+                "does not enable it"
+            )
+        if namespace == "firehose" and argument not in _FIREHOSE_VALUES:
+            return (
+                f"uses {expression}: the firehose namespace takes error-output-type or "
+                "random-string"
+            )
+        if namespace == "firehose" and argument == "error-output-type":
+            return (
+                "uses !{firehose:error-output-type}, which Firehose allows only in the error prefix"
+                if not error
+                else "uses !{firehose:error-output-type}: the component appends it already"
+            )
+        if not argument:
+            return f"uses {expression} with an empty value"
+    appended = len(DATE_PARTITION) + (len(ERROR_OUTPUT_TYPE) + 1 if error else 0)
+    if len(value) + appended > MAX_PREFIX_LENGTH:
+        return (
+            f"is {len(value)} characters; with the {appended} the component appends it would "
+            f"exceed Firehose's {MAX_PREFIX_LENGTH} ({what})"
+        )
+    return None
+
 
 COMPRESSIONS: tuple[str, ...] = ("UNCOMPRESSED", "GZIP")
 #: Stream view types whose records carry the new image the archiver writes.
@@ -122,10 +193,10 @@ class StreamToS3ArchiverArgs:
 
     table_stream_arn: pulumi.Input[str]
     """The DynamoDB stream to archive."""
-    account_id: str
+    account_id: pulumi.Input[str]
     """The account the archiver lives in, 12 digits (Firehose's ``sts:ExternalId``, the
     default bucket name)."""
-    region: str
+    region: pulumi.Input[str]
     """Its region (default bucket name, Powertools layer, KMS conditions)."""
     table_stream_view_type: str | None = None
     """The table stream's view type when the caller knows it: ``KEYS_ONLY`` and ``OLD_IMAGE``
@@ -162,6 +233,10 @@ class StreamToS3ArchiverArgs:
     """Write tombstone lines for REMOVE events (``ARCHIVE_REMOVES``). Default: false."""
     delivery_log_retention_days: int | None = None
     """Retention of Firehose's error log group (a value CloudWatch Logs accepts). Default: 30."""
+    archive_transform_module: str | None = None
+    """Path of the user's transform file for the archive (``transform(record, meta)`` per
+    INSERT/MODIFY image, standard library only; docs/handlers.md), relative to the program's
+    working directory; bundled into the archiver's asset. Default: none."""
     function: FunctionSettings | None = None
     """The archiver function; unset fields take ``ARCHIVER_FUNCTION_DEFAULTS`` (300 s)."""
     mapping: MappingSettings | None = None
@@ -182,6 +257,7 @@ class StreamToS3ArchiverArgs:
     def validate(self) -> None:
         """:class:`SettingError` naming the field for settings that can't work."""
         owner = "StreamToS3ArchiverArgs"
+        check_tags(owner, "tags", self.tags)
         check_account_id(owner, "account_id", self.account_id)
         if self.table_stream_view_type is not None:
             check_choice(
@@ -231,15 +307,25 @@ class StreamToS3ArchiverArgs:
                 "must not lie under error_prefix (the delivery role's object permissions "
                 "follow them)",
             )
+        check_transform_module(owner, "archive_transform_module", self.archive_transform_module)
+        for what, value in (("prefix", self.prefix), ("error_prefix", self.error_prefix)):
+            problem = firehose_prefix_problem(str(value), error=what == "error_prefix")
+            if problem:
+                raise SettingError(owner, what, problem)
         validate_function(must(self.function, owner, "function"), owner)
         validate_mapping(must(self.mapping, owner, "mapping"), owner)
         validate_alarms(must(self.alarms, owner, "alarms"), owner)
 
-    def default_bucket_name(self, component_name: str) -> str:
+    def default_bucket_name(self, component_name: str) -> pulumi.Input[str]:
         """The created bucket's name when ``bucket_name`` is not given:
-        ``<component name>-<account>-<region>``, lower case, at most 63 characters."""
-        return physical_name(
-            component_name.lower(), f"{self.account_id}-{self.region}", 63, "a-z0-9-"
+        ``<component name>-<account>-<region>``, lower case, at most 63 characters (an Output
+        when ``account_id`` or ``region`` is one)."""
+        return lift(
+            lambda account, region: physical_name(
+                component_name.lower(), f"{account}-{region}", 63, "a-z0-9-"
+            ),
+            self.account_id,
+            self.region,
         )
 
     @property
@@ -262,16 +348,27 @@ class StreamToS3Archiver(pulumi.ComponentResource):
     """
 
     function_name: pulumi.Output[str]
+    """Name of the archiver function."""
     function_arn: pulumi.Output[str]
+    """ARN of the archiver function."""
     role_arn: pulumi.Output[str]
+    """ARN of the archiver's execution role."""
     delivery_stream_name: pulumi.Output[str]
+    """Name of the Firehose delivery stream."""
     delivery_stream_arn: pulumi.Output[str]
+    """ARN of the Firehose delivery stream."""
     firehose_role_arn: pulumi.Output[str]
+    """ARN of the role Firehose delivers to S3 with."""
     bucket_name: pulumi.Output[str]
+    """Name of the archive bucket (created, or the existing one given)."""
     bucket_arn: pulumi.Output[str]
+    """ARN of the archive bucket."""
     dead_letter_queue_url: pulumi.Output[str]
+    """URL of the SQS queue that keeps poison records."""
     failure_queue_url: pulumi.Output[str]
+    """URL of the mapping's on-failure SQS queue (batches that ran out of retries)."""
     event_source_mapping_id: pulumi.Output[str]
+    """UUID of the DynamoDB Streams event source mapping."""
 
     def __init__(
         self,
@@ -285,6 +382,7 @@ class StreamToS3Archiver(pulumi.ComponentResource):
         args.validate()
         self.args = args
         owner = "StreamToS3ArchiverArgs"
+        account_id = checked_account_id(owner, "account_id", args.account_id)
         function = merge_settings(
             merge_settings(
                 must(args.function, owner, "function"),
@@ -307,6 +405,13 @@ class StreamToS3Archiver(pulumi.ComponentResource):
         self.bucket: aws.s3.Bucket | None = None
         self._bucket_settings: list[pulumi.Resource] = []
         if args.existing_bucket_name:
+            pulumi.log.warn(
+                f"StreamToS3Archiver {name}: existing bucket {args.existing_bucket_name} is not "
+                "managed here: check that it blocks public access, encrypts by default, denies "
+                "plain HTTP (aws:SecureTransport) and enforces bucket-owner object ownership, as "
+                "a bucket this component creates does",
+                resource=self,
+            )
             bucket_name: pulumi.Output[str] = pulumi.Output.from_input(args.existing_bucket_name)
             bucket_arn: pulumi.Output[str] = pulumi.Output.from_input(
                 f"arn:{args.partition}:s3:::{args.existing_bucket_name}"
@@ -334,23 +439,26 @@ class StreamToS3Archiver(pulumi.ComponentResource):
         )
         self.firehose_role = aws.iam.Role(
             f"{name}-firehose-role",
-            assume_role_policy=json.dumps(policies.firehose_trust_policy(args.account_id)),
+            assume_role_policy=lift(
+                lambda account: json.dumps(policies.firehose_trust_policy(account)), account_id
+            ),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.firehose_policy = aws.iam.RolePolicy(
             f"{name}-firehose-policy",
             role=self.firehose_role.id,
-            policy=pulumi.Output.all(bucket=bucket_arn, log_stream=delivery_log_stream.arn).apply(
-                lambda v: json.dumps(
-                    policies.firehose_delivery_policy(
-                        bucket_arn=v["bucket"],
-                        prefixes=[str(args.prefix), str(args.error_prefix)],
-                        log_stream_arn=v["log_stream"],
-                        bucket_kms_key_arn=args.bucket_kms_key_arn,
-                        region=args.region,
-                    )
-                )
+            policy=policy_json(
+                lambda bucket, log_stream, region: policies.firehose_delivery_policy(
+                    bucket_arn=bucket,
+                    prefixes=[str(args.prefix), str(args.error_prefix)],
+                    log_stream_arn=log_stream,
+                    bucket_kms_key_arn=args.bucket_kms_key_arn,
+                    region=region,
+                ),
+                bucket=bucket_arn,
+                log_stream=delivery_log_stream.arn,
+                region=args.region,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -385,22 +493,19 @@ class StreamToS3Archiver(pulumi.ComponentResource):
         )
 
         # The archiver function on the table's stream.
-        base = create_consumer_base(self, name, function, args.account_id, tags)
-        policy = pulumi.Output.all(
+        base = create_consumer_base(self, name, function, account_id, tags)
+        policy = policy_json(
+            lambda stream, delivery, log_group, dlq, failures: policies.archiver_policy(
+                table_stream_arn=stream,
+                delivery_stream_arn=delivery,
+                log_group_arn=log_group,
+                queue_arns=[dlq, failures],
+            ),
             stream=args.table_stream_arn,
             delivery=self.delivery_stream.arn,
             log_group=base.log_group.arn,
             dlq=base.dead_letter_queue.arn,
             failures=base.failure_queue.arn,
-        ).apply(
-            lambda v: json.dumps(
-                policies.archiver_policy(
-                    table_stream_arn=v["stream"],
-                    delivery_stream_arn=v["delivery"],
-                    log_group_arn=v["log_group"],
-                    queue_arns=[v["dlq"], v["failures"]],
-                )
-            )
         )
         consumer = create_consumer_function(
             self,
@@ -418,6 +523,7 @@ class StreamToS3Archiver(pulumi.ComponentResource):
             },
             event_source_arn=args.table_stream_arn,
             tags=tags,
+            transform_module=args.archive_transform_module,
         )
         self.delivery_alarms: list[aws.cloudwatch.MetricAlarm] = []
         if alarm_settings.enabled:
@@ -516,13 +622,21 @@ class StreamToS3Archiver(pulumi.ComponentResource):
         self.bucket_policy = aws.s3.BucketPolicy(
             f"{name}-bucket-policy",
             bucket=bucket.id,
-            policy=bucket.arn.apply(lambda arn: json.dumps(policies.tls_only_bucket_policy(arn))),
+            policy=policy_json(policies.tls_only_bucket_policy, bucket_arn=bucket.arn),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.public_access_block]),
+        )
+        # ACLs off: every object belongs to the bucket owner, whoever writes it.
+        self.ownership_controls = aws.s3.BucketOwnershipControls(
+            f"{name}-bucket-ownership",
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket_policy]),
         )
         settings: list[pulumi.Resource] = [
             self.public_access_block,
             self.encryption,
             self.bucket_policy,
+            self.ownership_controls,
         ]
         self.lifecycle: aws.s3.BucketLifecycleConfiguration | None = None
         if args.lifecycle_rules:

@@ -1,4 +1,4 @@
-"""The Lambda code asset: our handler modules, nothing else.
+"""The Lambda code asset: our handler modules, plus the user's transform file if one is set.
 
 Each function's zip holds ``handlers/__init__.py`` and every other ``handlers/*.py`` of the
 ``stream_replica.handlers`` package (no ``__pycache__``, no tests, no third-party code: boto3 comes
@@ -53,8 +53,27 @@ def handler_files(folder: Path | None = None) -> dict[str, Path]:
     return files
 
 
-def handler_archive(folder: Path | None = None) -> pulumi.AssetArchive:
-    """The code asset shared by both functions."""
-    return pulumi.AssetArchive(
-        {name: pulumi.FileAsset(str(path)) for name, path in handler_files(folder).items()}
-    )
+#: Folder of the user's transform module inside the asset (``transform/<file>.py``).
+TRANSFORM_FOLDER = "transform"
+
+
+def transform_archive_path(transform_module: str) -> str:
+    """Where the user's transform file goes in the asset: ``transform/<file name>``; the
+    handler finds it there through ``TRANSFORM_MODULE`` (``handlers/transforms.py``)."""
+    return f"{TRANSFORM_FOLDER}/{Path(transform_module).name}"
+
+
+def handler_archive(
+    folder: Path | None = None, transform_module: str | None = None
+) -> pulumi.AssetArchive:
+    """The code asset of a function: the handler modules, plus the user's transform file (one
+    file, standard library only; see ``docs/handlers.md``) when ``transform_module`` names one
+    (a path as given in the stack config, relative to the program's working directory)."""
+    files: dict[str, pulumi.Asset | pulumi.Archive] = {
+        name: pulumi.FileAsset(str(path)) for name, path in handler_files(folder).items()
+    }
+    if transform_module:
+        files[transform_archive_path(transform_module)] = pulumi.FileAsset(
+            str(Path(transform_module).resolve())
+        )
+    return pulumi.AssetArchive(files)

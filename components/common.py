@@ -14,18 +14,24 @@ The replicator (prod) and the archiver (POC) are built the same way:
 
 import copy
 import hashlib
+import inspect
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
-from typing import Any, Literal, TypeVar
+from pathlib import Path
+from typing import Any, Literal, TypeVar, cast, get_args
 
 import pulumi
 import pulumi_aws as aws
+from pulumi.output import UNKNOWN
 from stream_replica.handlers import environment as env
 
 from . import alarms, assets, policies
 from .exceptions import SettingError
+
+S = TypeVar("S")
+T = TypeVar("T")
 
 AccessMode = Literal["assume-role", "resource-policy"]
 ACCESS_MODES: tuple[str, ...] = ("assume-role", "resource-policy")
@@ -47,7 +53,22 @@ MAX_QUEUE_MESSAGE_BYTES = 1_048_576
 #: SQS's longest retention, so poison records wait two weeks for someone to look.
 MAX_QUEUE_RETENTION_SECONDS = 1_209_600
 
-_ACCOUNT_ID = re.compile(r"\d{12}")
+#: ASCII digits only (``\d`` would take other scripts' digits too); always ``fullmatch``ed, so a
+#: trailing newline from a YAML block scalar is refused.
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+#: An AWS region name (``eu-west-1``, ``us-gov-west-1``, ``us-iso-east-1``).
+_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]")
+#: Runtimes for which AWS's public Powertools v3 layer is known to exist at
+#: :data:`POWERTOOLS_LAYER_VERSION` (https://docs.aws.amazon.com/powertools/python/latest/);
+#: another supported runtime needs an explicit ``powertools_layer_arn``.
+POWERTOOLS_LAYER_RUNTIMES: tuple[str, ...] = ("python3.12", "python3.13")
+#: Tags AWS reserves (``aws:``) and the ones the program always sets on every resource.
+RESERVED_TAG_PREFIX = "aws:"
+ALWAYS_SET_TAGS: tuple[str, ...] = ("project", "stack", "component")
+#: Tag key and value length limits
+#: (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html).
+MAX_TAG_KEY_LENGTH = 128
+MAX_TAG_VALUE_LENGTH = 256
 
 #: Lambda's application log levels spell WARNING as WARN (Powertools takes either).
 _LAMBDA_LOG_LEVELS = {"WARNING": "WARN"}
@@ -55,9 +76,88 @@ _LAMBDA_LOG_LEVELS = {"WARNING": "WARN"}
 
 def check_account_id(owner: str, field_name: str, value: Any) -> None:
     """:class:`SettingError` unless ``value`` is exactly a 12-digit AWS account id (a trailing
-    newline from a YAML block scalar is refused too)."""
+    newline from a YAML block scalar is refused too). An Output (an ``Input`` another resource
+    or language passes) is not known yet: :func:`checked_account_id` checks it once it is."""
+    if is_output(value):
+        return
     if not isinstance(value, str) or not _ACCOUNT_ID.fullmatch(value):
         raise SettingError(owner, field_name, f"must be a 12-digit AWS account id, got {value!r}")
+
+
+def is_output(value: Any) -> bool:
+    """Whether ``value`` is an Output (or another awaitable ``Input``), not a plain value."""
+    return isinstance(value, pulumi.Output) or inspect.isawaitable(value)
+
+
+def lift(fn: Callable[..., T], *values: Any) -> pulumi.Input[T]:
+    """``fn(*values)`` right away when every value is plain (the Python API with strings), or an
+    Output that calls ``fn`` once they are known when any is an Output (an ``Input[str]`` from
+    another resource, or from a program in another language through the component provider).
+    So plain inputs keep giving plain values (deterministic names, IAM documents at preview)."""
+    if any(is_output(v) for v in values):
+        return pulumi.Output.all(*values).apply(lambda known: fn(*known))
+    return fn(*values)
+
+
+def checked_account_id(owner: str, field_name: str, value: Any) -> pulumi.Input[str]:
+    """``value`` after :func:`check_account_id`: now when plain, when known when an Output."""
+
+    def check(known: Any) -> str:
+        check_account_id(owner, field_name, known)
+        return str(known)
+
+    return lift(check, value)
+
+
+def check_region(owner: str, field_name: str, value: Any) -> None:
+    """:class:`SettingError` unless ``value`` (when known: a ``str``) is an AWS region name."""
+    if isinstance(value, str) and not _REGION.fullmatch(value):
+        raise SettingError(owner, field_name, f"is not an AWS region, got {value!r}")
+
+
+def arn_account(value: Any) -> str | None:
+    """The account id field of an ARN given as a ``str`` (None for an Output or no account)."""
+    if not isinstance(value, str) or value.count(":") < 5:
+        return None
+    return value.split(":")[4] or None
+
+
+def check_tags(owner: str, field_name: str, tags: Any, reserved: tuple[str, ...] = ()) -> None:
+    """:class:`SettingError` for tags AWS refuses: a key with the reserved ``aws:`` prefix, keys
+    over 128 or values over 256 characters, an empty key; and any key in ``reserved`` (the
+    program passes the ``project``/``stack``/``component`` tags it always sets; a component
+    user's own ``project`` tag is theirs)."""
+    if not tags:
+        return
+    if not isinstance(tags, Mapping):
+        raise SettingError(
+            owner, field_name, f"must be a mapping of tag keys to values, got {tags!r}"
+        )
+    for key, value in tags.items():
+        if not isinstance(key, str) or not key:
+            raise SettingError(owner, field_name, f"has an empty tag key ({key!r})")
+        if key.lower().startswith(RESERVED_TAG_PREFIX):
+            raise SettingError(
+                owner, field_name, f"tag {key!r}: the aws: prefix is reserved for AWS's own tags"
+            )
+        if key in reserved:
+            raise SettingError(
+                owner,
+                field_name,
+                f"tag {key!r} is always set by the program ({', '.join(reserved)}); "
+                "use another key",
+            )
+        if len(key) > MAX_TAG_KEY_LENGTH:
+            raise SettingError(
+                owner, field_name, f"tag key {key[:20]!r}… is over {MAX_TAG_KEY_LENGTH} characters"
+            )
+        if not isinstance(value, str) or len(value) > MAX_TAG_VALUE_LENGTH:
+            raise SettingError(
+                owner,
+                field_name,
+                f"tag {key!r}: the value must be a string of at most {MAX_TAG_VALUE_LENGTH} "
+                "characters",
+            )
 
 
 def powertools_layer_arn(
@@ -105,6 +205,10 @@ class FunctionSettings:
     log_retention_days: int | None = None
     """Retention of the function's log group, one of the values CloudWatch Logs accepts
     (``LOG_RETENTION_DAYS``). Default: 30."""
+    dead_letter_retention_seconds: int | None = None
+    """How long the function's dead-letter and on-failure queues keep a message, 60..1209600
+    seconds (SQS ``MessageRetentionPeriod``). The dead-letter queue holds poison records' raw
+    payloads that long. Default: 1209600 (14 days, SQS's maximum)."""
     log_level: str | None = None
     """``POWERTOOLS_LOG_LEVEL`` and the function's application log level: ``DEBUG``, ``INFO``,
     ``WARNING`` or ``ERROR``. Default: ``INFO``."""
@@ -176,9 +280,10 @@ FUNCTION_DEFAULTS = FunctionSettings(
     memory_size=256,
     timeout=120,
     log_retention_days=30,
+    dead_letter_retention_seconds=MAX_QUEUE_RETENTION_SECONDS,
     log_level="INFO",
     extra_layers=[],
-    metrics_namespace="StreamReplica",
+    metrics_namespace=env.DEFAULT_METRICS_NAMESPACE,
 )
 #: Defaults of both event source mappings.
 MAPPING_DEFAULTS = MappingSettings(
@@ -195,9 +300,6 @@ MAPPING_DEFAULTS = MappingSettings(
 ALARM_DEFAULTS = AlarmSettings(
     enabled=True, iterator_age_ms=300_000, period_seconds=60, evaluation_periods=5
 )
-
-S = TypeVar("S")
-T = TypeVar("T")
 
 
 def merge_settings(defaults: S, override: Any) -> S:
@@ -230,13 +332,31 @@ def merge_settings(defaults: S, override: Any) -> S:
         if is_dataclass(current) and not isinstance(current, type):
             value = merge_settings(current, value)
         changes[name] = value
-    return replace(defaults, **changes)  # type: ignore[type-var]
+    return whole_numbers(replace(defaults, **changes))  # type: ignore[type-var]
+
+
+def whole_numbers(settings: S) -> S:
+    """``settings`` (a dataclass), in place: an ``int`` field holding a whole ``float`` gets the
+    ``int``. Numbers cross Pulumi's gRPC protocol as doubles, and the multi-language provider
+    passes nested ones on unconverted (``memory_size=1024.0``); ``1024.5`` stays and fails
+    the field's check."""
+    for f in fields(settings):  # type: ignore[arg-type]
+        value = getattr(settings, f.name)
+        if isinstance(value, float) and value.is_integer() and _allows_int(f.type):
+            setattr(settings, f.name, int(value))
+    return settings
+
+
+def _allows_int(annotation: Any) -> bool:
+    return annotation is int or int in get_args(annotation)
 
 
 def fill_defaults(args: Any, defaults: Mapping[str, Any]) -> None:
     """In place: every field of the args dataclass ``args`` named in ``defaults`` that is
     ``None`` takes its default; settings objects (dataclass defaults) merge field by field
-    over the default (:func:`merge_settings`). Lists are copied, never shared."""
+    over the default (:func:`merge_settings`). Lists are copied, never shared. Whole numbers
+    the multi-language provider passes as floats become ints (:func:`whole_numbers`)."""
+    whole_numbers(args)
     for name, default in defaults.items():
         current = getattr(args, name)
         if is_dataclass(default) and not isinstance(default, type):
@@ -290,6 +410,39 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
+#: Attributes the replicator adds after redaction (naming them in a field list does nothing).
+_KEY_ATTRIBUTES = ("seqNumbershardIdHash", "sequenceNumber", "shardId", "subSequenceNumber")
+
+
+def check_field_paths(owner: str, field_name: str, paths: Sequence[str] | None) -> None:
+    """:class:`SettingError` unless ``paths`` is a list of attribute paths: names joined by
+    ``.`` (``device.id``), none empty, none a key attribute the replicator adds itself."""
+    if paths is None:
+        return
+    if isinstance(paths, str) or not all(isinstance(p, str) for p in paths):
+        raise SettingError(owner, field_name, f"must be a list of strings, got {paths!r}")
+    for path in paths:
+        if not path or not all(path.split(".")):
+            raise SettingError(owner, field_name, f"{path!r} is not attribute names joined by '.'")
+        if path in _KEY_ATTRIBUTES:
+            raise SettingError(
+                owner,
+                field_name,
+                f"names {path!r}, a key attribute the replicator adds after redaction",
+            )
+
+
+def check_transform_module(owner: str, field_name: str, path: str | None) -> None:
+    """:class:`SettingError` unless ``path`` is an existing ``.py`` file (it is bundled into
+    the function's asset at preview)."""
+    if path is None:
+        return
+    if not path.endswith(".py"):
+        raise SettingError(owner, field_name, f"must be a Python file (*.py), got {path!r}")
+    if not Path(path).is_file():
+        raise SettingError(owner, field_name, f"{path!r} is not a file (relative to {Path.cwd()})")
+
+
 def physical_name(name: str, suffix: str, max_length: int, allowed: str = "A-Za-z0-9-") -> str:
     """A physical name derived from a component's logical ``name``: ``<name>-<suffix>``, with
     characters outside ``allowed`` (a regex character class body) replaced by ``-``, and cut to
@@ -306,6 +459,14 @@ def physical_name(name: str, suffix: str, max_length: int, allowed: str = "A-Za-
 def validate_function(settings: FunctionSettings, owner: str, prefix: str = "function") -> None:
     """:class:`SettingError` naming ``<owner>.<prefix>.<field>`` for values AWS would reject."""
     check_choice(owner, f"{prefix}.runtime", settings.runtime, SUPPORTED_RUNTIMES)
+    if settings.powertools_layer_arn is None and settings.runtime not in POWERTOOLS_LAYER_RUNTIMES:
+        raise SettingError(
+            owner,
+            f"{prefix}.runtime",
+            f"{settings.runtime}: AWS's Powertools layer is known to exist only for "
+            f"{', '.join(POWERTOOLS_LAYER_RUNTIMES)}; set {prefix}.powertools_layer_arn to a "
+            f"Powertools v3 layer for {settings.runtime}",
+        )
     check_choice(owner, f"{prefix}.architecture", settings.architecture, ARCHITECTURES)
     check_range(owner, f"{prefix}.memory_size", settings.memory_size, 128, 10240, "Lambda quotas")
     check_range(owner, f"{prefix}.timeout", settings.timeout, 1, 900, "Lambda quotas")
@@ -313,6 +474,14 @@ def validate_function(settings: FunctionSettings, owner: str, prefix: str = "fun
         owner, f"{prefix}.log_retention_days", settings.log_retention_days, LOG_RETENTION_DAYS
     )
     check_choice(owner, f"{prefix}.log_level", settings.log_level, LOG_LEVELS)
+    check_range(
+        owner,
+        f"{prefix}.dead_letter_retention_seconds",
+        settings.dead_letter_retention_seconds,
+        60,
+        MAX_QUEUE_RETENTION_SECONDS,
+        "SQS MessageRetentionPeriod",
+    )
     check_name(owner, f"{prefix}.name", settings.name, LAMBDA_FUNCTION_NAME)
     check_name(owner, f"{prefix}.role_name", settings.role_name, IAM_ROLE_NAME)
     if settings.reserved_concurrency is not None:
@@ -377,6 +546,24 @@ def warn_weakened(resource: pulumi.Resource, what: str, mapping: MappingSettings
         )
 
 
+def policy_json(
+    build: Callable[..., Mapping[str, Any]], /, **arns: pulumi.Input[str]
+) -> pulumi.Output[str]:
+    """``json.dumps(build(**arns))`` once every ARN in ``arns`` is known.
+
+    While any of them is unknown (a preview) or ``None`` (a resource that reported no ARN, as
+    under Pulumi's basic test mocks, which echo inputs back and compute nothing), the document
+    is unknown too, as it is in a preview: never a document naming ``None``.
+    """
+
+    def render(values: dict[str, Any]) -> pulumi.Input[str]:
+        if any(value is None for value in values.values()):
+            return pulumi.Output.from_input(cast(str, UNKNOWN))
+        return json.dumps(build(**values))
+
+    return pulumi.Output.all(**arns).apply(render)
+
+
 @dataclass
 class ConsumerBase:
     """Resources created before the role policy can be rendered."""
@@ -401,7 +588,7 @@ def create_consumer_base(
     parent: pulumi.Resource,
     name: str,
     function: FunctionSettings,
-    account_id: str,
+    account_id: pulumi.Input[str],
     tags: Mapping[str, str] | None = None,
 ) -> ConsumerBase:
     """Role, log group and the two queues of one consumer (children of ``parent``).
@@ -416,7 +603,9 @@ def create_consumer_base(
         f"{name}-role",
         name=function.role_name,
         path=function.role_path,
-        assume_role_policy=json.dumps(policies.lambda_trust_policy(account_id)),
+        assume_role_policy=lift(
+            lambda account: json.dumps(policies.lambda_trust_policy(account)), account_id
+        ),
         tags=tags,
         opts=role_opts,
     )
@@ -430,7 +619,7 @@ def create_consumer_base(
     dead_letter_queue = aws.sqs.Queue(
         f"{name}-dead-letters",
         max_message_size=MAX_QUEUE_MESSAGE_BYTES,
-        message_retention_seconds=MAX_QUEUE_RETENTION_SECONDS,
+        message_retention_seconds=function.dead_letter_retention_seconds,
         sqs_managed_sse_enabled=True,
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
@@ -438,11 +627,18 @@ def create_consumer_base(
     failure_queue = aws.sqs.Queue(
         f"{name}-mapping-failures",
         max_message_size=MAX_QUEUE_MESSAGE_BYTES,
-        message_retention_seconds=MAX_QUEUE_RETENTION_SECONDS,
+        message_retention_seconds=function.dead_letter_retention_seconds,
         sqs_managed_sse_enabled=True,
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )
+    for queue, suffix in ((dead_letter_queue, "dead-letters"), (failure_queue, "mapping-failures")):
+        aws.sqs.QueuePolicy(
+            f"{name}-{suffix}-tls-only",
+            queue_url=queue.url,
+            policy=policy_json(policies.tls_only_queue_policy, queue_arn=queue.arn),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
     return ConsumerBase(role, log_group, dead_letter_queue, failure_queue)
 
 
@@ -455,16 +651,18 @@ def create_consumer_function(
     function: FunctionSettings,
     mapping: MappingSettings,
     alarm_settings: AlarmSettings,
-    region: str,
+    region: pulumi.Input[str],
     handler: str,
     environment: Mapping[str, pulumi.Input[str]],
     event_source_arn: pulumi.Input[str],
     tags: Mapping[str, str] | None = None,
+    transform_module: str | None = None,
 ) -> ConsumerFunction:
     """Role policy, function, event source mapping and alarms of one consumer.
 
     ``function``, ``mapping`` and ``alarm_settings`` are resolved (defaults filled in);
-    ``tags`` go on every taggable resource."""
+    ``tags`` go on every taggable resource; ``transform_module`` (a user's transform file) is
+    bundled into the code asset and named in ``TRANSFORM_MODULE``."""
     role_policy = aws.iam.RolePolicy(
         f"{name}-policy",
         role=base.role.id,
@@ -475,7 +673,8 @@ def create_consumer_function(
     architecture = str(function.architecture)
     log_level = str(function.log_level)
     layers: list[pulumi.Input[str]] = [
-        function.powertools_layer_arn or powertools_layer_arn(region, runtime, architecture),
+        function.powertools_layer_arn
+        or lift(lambda known: powertools_layer_arn(known, runtime, architecture), region),
         *(function.extra_layers or []),
     ]
     variables: dict[str, pulumi.Input[str]] = {
@@ -485,6 +684,8 @@ def create_consumer_function(
         env.DEAD_LETTER_QUEUE_URL: base.dead_letter_queue.url,
         **environment,
     }
+    if transform_module:
+        variables[env.TRANSFORM_MODULE] = assets.transform_archive_path(transform_module)
     fn = aws.lambda_.Function(
         f"{name}-function",
         name=function.name,
@@ -492,7 +693,7 @@ def create_consumer_function(
         runtime=runtime,
         architectures=[architecture],
         handler=handler,
-        code=assets.handler_archive(),
+        code=assets.handler_archive(transform_module=transform_module),
         memory_size=function.memory_size,
         timeout=function.timeout,
         reserved_concurrent_executions=function.reserved_concurrency,

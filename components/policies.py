@@ -15,6 +15,8 @@ archiver role (POC)       :func:`lambda_trust_policy`, :func:`archiver_policy`
 query writer role (POC)   :func:`lambda_trust_policy`, :func:`query_writer_policy`
 Firehose role (POC)       :func:`firehose_trust_policy`, :func:`firehose_delivery_policy`
 archive bucket            :func:`tls_only_bucket_policy`
+queues (both consumers)   :func:`tls_only_queue_policy`
+redrive operator          :func:`redrive_policy` (``docs/redrive.md``; a role of yours)
 ========================  ================================================================
 
 Rules the documents keep (and the tests check): no ``*`` or ``service:*`` action in an Allow;
@@ -25,8 +27,8 @@ permissions; a statement may use ``"Resource": "*"`` only for an action listed i
 CloudWatch embedded-metric log lines, so no ``cloudwatch:PutMetricData``. Add to the table,
 never around it.
 
-The one wildcard *action* is in a Deny: the bucket's TLS-only statement denies ``s3:*`` over
-plain HTTP, which is AWS's documented form and can only narrow access.
+The only wildcard *actions* are in Denies: the bucket's and the queues' TLS-only statements deny
+``s3:*`` / ``sqs:*`` over plain HTTP, which is AWS's documented form and can only narrow access.
 """
 
 from __future__ import annotations
@@ -95,6 +97,24 @@ FIREHOSE_OBJECT_ACTIONS: tuple[str, ...] = (
     "s3:PutObject",
 )
 
+#: What ``python -m stream_replica.redrive`` calls on an on-failure queue: count, receive,
+#: delete (``DeleteMessage``) and make visible again (``ChangeMessageVisibilityBatch`` is
+#: authorised as ``sqs:ChangeMessageVisibility``).
+REDRIVE_QUEUE_ACTIONS: tuple[str, ...] = (
+    "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ReceiveMessage",
+)
+#: ...on the stream a range is re-read from (AT_SEQUENCE_NUMBER iterators and GetRecords only).
+REDRIVE_KINESIS_READ_ACTIONS: tuple[str, ...] = ("kinesis:GetRecords", "kinesis:GetShardIterator")
+REDRIVE_TABLE_STREAM_READ_ACTIONS: tuple[str, ...] = (
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+)
+#: ...and on the function it runs the records through (a synchronous Invoke).
+REDRIVE_INVOKE_ACTIONS: tuple[str, ...] = ("lambda:InvokeFunction",)
+
 #: Using a customer-managed key through a service (S3 for the bucket, Kinesis for the stream).
 KMS_DATA_KEY_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:GenerateDataKey")
 KMS_DECRYPT_ACTIONS: tuple[str, ...] = ("kms:Decrypt",)
@@ -129,6 +149,10 @@ def allow(
     """One Allow statement; ``"*"`` resources only for actions AWS can't scope."""
     if not resources:
         raise ValueError(f"statement {sid}: no resources")
+    missing = [r for r in resources if not isinstance(r, str) or not r]
+    if missing:
+        # An ARN a resource has not reported yet (None): render the document once it is known.
+        raise ValueError(f"statement {sid}: resources {missing!r} are not ARNs")
     if "*" in resources:
         unscoped = [a for a in actions if a not in ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS]
         if unscoped:
@@ -235,6 +259,18 @@ def kms_decrypt_statement(sid: str, key_arn: str, via_service: str) -> Statement
     return allow(sid, KMS_DECRYPT_ACTIONS, [key_arn], condition)
 
 
+def ssm_parameter_arn(parameter: str, region: str, account_id: str, partition: str = "aws") -> str:
+    """The ARN of an SSM parameter given by name (``/a/b`` or ``a``) or already by ARN."""
+    if parameter.startswith("arn:"):
+        return parameter
+    return f"arn:{partition}:ssm:{region}:{account_id}:parameter/{parameter.lstrip('/')}"
+
+
+def ssm_parameter_read_statement(parameter_arn: str) -> Statement:
+    """Read exactly one parameter (the pseudonymisation key): ``ssm:GetParameter`` only."""
+    return allow("ReadPseudonymizationKey", ("ssm:GetParameter",), [parameter_arn])
+
+
 def table_write_statement(table_arn: str) -> Statement:
     """The replicator's writes to one table."""
     return allow("WriteReplicaTable", TABLE_WRITE_ACTIONS, [table_arn])
@@ -278,12 +314,16 @@ def replicator_policy(
     table_arn: str | None = None,
     source_stream_kms_key_arn: str | None = None,
     region: str = "",
+    key_parameter_arn: str | None = None,
+    key_parameter_kms_key_arn: str | None = None,
 ) -> PolicyDocument:
     """The replicator execution role's inline policy.
 
     Reads exactly the source stream, writes its own logs, sends to its two queues, and either
     assumes exactly the writer role (``assume-role``) or writes exactly the target table
-    (``resource-policy``; the table's resource policy must also allow it).
+    (``resource-policy``; the table's resource policy must also allow it). With redaction,
+    ``ssm:GetParameter`` on exactly the key parameter, and ``kms:Decrypt`` on its customer key
+    (only through SSM) when one is named; the default key ``alias/aws/ssm`` needs no grant.
     """
     statements = [kinesis_read_statement(source_stream_arn)]
     if source_stream_kms_key_arn:
@@ -302,6 +342,16 @@ def replicator_policy(
         statements.append(table_write_statement(table_arn))
     else:
         raise ValueError(f"unknown access mode {access_mode!r}")
+    if key_parameter_arn:
+        statements.append(ssm_parameter_read_statement(key_parameter_arn))
+        if key_parameter_kms_key_arn:
+            statements.append(
+                kms_decrypt_statement(
+                    "DecryptPseudonymizationKey",
+                    key_parameter_kms_key_arn,
+                    f"ssm.{region}.amazonaws.com",
+                )
+            )
     statements.append(queue_statement(queue_arns))
     statements.append(log_statement(log_group_arn))
     return document(*statements)
@@ -409,6 +459,41 @@ def firehose_delivery_policy(
     return document(*statements)
 
 
+def redrive_policy(
+    *,
+    failure_queue_arn: str,
+    stream_arn: str,
+    function_arn: str,
+    stream_kms_key_arn: str | None = None,
+    region: str = "",
+) -> PolicyDocument:
+    """What the redrive of one mapping's on-failure queue may do (``docs/redrive.md``).
+
+    Receive, delete and release messages of exactly that queue; read exactly the stream the
+    mapping reads (a Kinesis stream ARN, or a table stream ARN ``…/stream/<label>``); invoke
+    exactly the mapping's function. Attach it to the role an operator (or a scheduled job) runs
+    ``python -m stream_replica.redrive`` with, in the account of the queue: prod for the
+    replicator, POC for the archiver. ``stream_kms_key_arn``: a customer-managed key of the
+    Kinesis stream (decrypt only through Kinesis).
+    """
+    kinesis = stream_arn.split(":")[2] == "kinesis"
+    read_actions = REDRIVE_KINESIS_READ_ACTIONS if kinesis else REDRIVE_TABLE_STREAM_READ_ACTIONS
+    statements = [
+        allow("RedriveOnFailureQueue", REDRIVE_QUEUE_ACTIONS, [failure_queue_arn]),
+        allow("RereadFailedRanges", read_actions, [stream_arn]),
+        allow("InvokeSameFunction", REDRIVE_INVOKE_ACTIONS, [function_arn]),
+    ]
+    if stream_kms_key_arn:
+        if not kinesis:
+            raise ValueError("stream_kms_key_arn applies to a Kinesis stream only")
+        statements.append(
+            kms_decrypt_statement(
+                "DecryptSourceStream", stream_kms_key_arn, f"kinesis.{region}.amazonaws.com"
+            )
+        )
+    return document(*statements)
+
+
 def tls_only_bucket_policy(bucket_arn: str) -> PolicyDocument:
     """Deny every request to the bucket and its objects that doesn't use TLS."""
     return document(
@@ -418,6 +503,24 @@ def tls_only_bucket_policy(bucket_arn: str) -> PolicyDocument:
             "Principal": "*",
             "Action": "s3:*",
             "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    )
+
+
+def tls_only_queue_policy(queue_arn: str) -> PolicyDocument:
+    """Deny every request to the queue that doesn't use TLS (AWS's documented SQS form,
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-security-best-practices.html).
+
+    The dead-letter queues keep raw poison payloads for their retention period; the on-failure
+    queues name ranges of the stream."""
+    return document(
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sqs:*",
+            "Resource": queue_arn,
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         }
     )

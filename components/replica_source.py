@@ -1,8 +1,9 @@
 """The source half of the replica (prod account): the replicator function and what feeds it."""
 
 import json
+import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -18,22 +19,33 @@ from .common import (
     AlarmSettings,
     FunctionSettings,
     MappingSettings,
+    arn_account,
     check_account_id,
     check_choice,
+    check_field_paths,
     check_name,
     check_range,
+    check_region,
+    check_tags,
+    check_transform_module,
+    checked_account_id,
     create_consumer_base,
     create_consumer_function,
     fill_defaults,
+    lift,
     merge_settings,
     must,
     physical_name,
+    policy_json,
     validate_alarms,
     validate_function,
     validate_mapping,
     warn_weakened,
 )
 from .exceptions import SettingError
+
+#: An SSM parameter name (letters, digits, ``_.-``, ``/`` for a hierarchy) or its ARN.
+_SSM_PARAMETER = re.compile(r"(arn:[\w-]+:ssm:[\w-]+:\d{12}:parameter/)?[\w.\-/]{1,1011}")
 
 #: The replicator is CPU-bound (decode, serialise); at 256 MB one invocation per shard keeps
 #: ~820 records/s at 5 ms per AWS call, below a shard's 1,000 records/s write limit; 512 MB
@@ -57,6 +69,8 @@ REPLICA_SOURCE_DEFAULTS: dict[str, Any] = {
     "max_write_concurrency": 4,
     "ttl_days": 0,
     "ttl_attribute": "expiresAt",
+    "drop_fields": [],
+    "pseudonymize_fields": [],
     "function": REPLICATOR_FUNCTION_DEFAULTS,
     "mapping": MAPPING_DEFAULTS,
     "alarms": ALARM_DEFAULTS,
@@ -69,9 +83,9 @@ class ReplicaSourceArgs:
     """Inputs of :class:`ReplicaSource`. Fields left ``None`` take ``REPLICA_SOURCE_DEFAULTS``;
     a partial ``function``/``mapping``/``alarms`` merges over the defaults field by field."""
 
-    account_id: str
+    account_id: pulumi.Input[str]
     """The source (prod) account, 12 digits: where the stream and the replicator live."""
-    region: str
+    region: pulumi.Input[str]
     """Region of the stream and the function (also picks the Powertools layer)."""
     table_name: pulumi.Input[str] | None = None
     """Target table name (from the target half). Required."""
@@ -97,8 +111,9 @@ class ReplicaSourceArgs:
     source_stream_arn: str | None = None
     """ARN of the stream instead of its name."""
     create_source_stream: bool | None = None
-    """Create the stream (named ``source_stream_name``) instead of using an existing one.
-    Default: false."""
+    """Create the stream (named ``source_stream_name``) instead of using an existing one. The
+    created stream is ``retain_on_delete``: setting this back to false hands it over (it stays
+    in AWS with its data and is then used by name). Default: false."""
     source_stream_shard_count: int | None = None
     """Shards of a created stream, 1..10000. Default: 1."""
     source_stream_retention_hours: int | None = None
@@ -117,6 +132,24 @@ class ReplicaSourceArgs:
     Default: 0."""
     ttl_attribute: str | None = None
     """Name of the expiry attribute (``TTL_ATTRIBUTE``). Default: ``expiresAt``."""
+    transform_module: str | None = None
+    """Path of the user's transform file (``transform(record, meta)``, standard library only;
+    see docs/handlers.md), relative to the program's working directory; it is bundled into
+    the function's asset and called per decoded record, before redaction. Default: none."""
+    drop_fields: list[str] | None = None
+    """Attribute paths (``ipAddress``, ``device.id``) removed from every record in the source
+    account, before anything is sent. Default: none."""
+    pseudonymize_fields: list[str] | None = None
+    """Attribute paths whose values become HMAC-SHA256 (hex) with the key in
+    ``pseudonymization_key_parameter``, in the source account, before anything is sent.
+    Default: none."""
+    pseudonymization_key_parameter: str | None = None
+    """SSM parameter (SecureString, name or ARN, in the source account and region) holding the
+    HMAC key, at least 32 bytes; the role gets ``ssm:GetParameter`` on exactly it. Required
+    with ``pseudonymize_fields``. Default: none."""
+    pseudonymization_key_kms_key_arn: str | None = None
+    """Customer-managed KMS key of that SecureString; the role gets ``kms:Decrypt`` on it
+    (through SSM only). Default: none (the AWS-managed ``alias/aws/ssm``, no grant needed)."""
     function: FunctionSettings | None = None
     """The replicator function; unset fields take ``REPLICATOR_FUNCTION_DEFAULTS`` (512 MB,
     120 s). Its ``role_name`` is always fixed (the target half trusts it by ARN): default
@@ -144,6 +177,17 @@ class ReplicaSourceArgs:
             raise SettingError(owner, "table_arn", "is required")
         if self.access_mode == "assume-role" and self.writer_role_arn is None:
             raise SettingError(owner, "writer_role_arn", "is required in assume-role mode")
+        check_region(owner, "target_region", self.target_region)
+        table_account = arn_account(self.table_arn)
+        writer_account = arn_account(self.writer_role_arn)
+        if table_account and writer_account and writer_account != table_account:
+            raise SettingError(
+                owner,
+                "writer_role_arn",
+                f"is in account {writer_account}, not the table's account {table_account}: the "
+                "replicator would assume a role outside the target account",
+            )
+        check_tags(owner, "tags", self.tags)
         if self.create_source_stream and self.source_stream_arn:
             raise SettingError(
                 owner,
@@ -162,6 +206,31 @@ class ReplicaSourceArgs:
             8760,
             "Kinesis Data Streams quotas",
         )
+        check_transform_module(owner, "transform_module", self.transform_module)
+        for what in ("drop_fields", "pseudonymize_fields"):
+            check_field_paths(owner, what, getattr(self, what))
+        if self.pseudonymize_fields and not self.pseudonymization_key_parameter:
+            raise SettingError(
+                owner,
+                "pseudonymization_key_parameter",
+                "is required when pseudonymize_fields is set (the HMAC key's SSM parameter)",
+            )
+        if self.pseudonymization_key_parameter is not None and not _SSM_PARAMETER.fullmatch(
+            self.pseudonymization_key_parameter
+        ):
+            raise SettingError(
+                owner,
+                "pseudonymization_key_parameter",
+                "must be an SSM parameter name (a-z, A-Z, 0-9, _ . - and / for a hierarchy) or "
+                f"its ARN, got {self.pseudonymization_key_parameter!r} (Systems Manager "
+                "parameter naming constraints)",
+            )
+        if self.pseudonymization_key_kms_key_arn and not self.pseudonymization_key_parameter:
+            raise SettingError(
+                owner,
+                "pseudonymization_key_kms_key_arn",
+                "needs pseudonymization_key_parameter (the parameter it encrypts)",
+            )
         function = must(self.function, owner, "function")
         check_name(owner, "function.role_name", function.role_name, IAM_ROLE_NAME)
         validate_function(function, owner)
@@ -174,14 +243,17 @@ class ReplicaSourceArgs:
         role_name = self.function.role_name if self.function else None
         return role_name or physical_name(component_name, "replicator", 64, r"\w+=,.@-")
 
-    def replicator_role_arn(self, component_name: str) -> str:
-        """The replicator role's deterministic ARN."""
+    def replicator_role_arn(self, component_name: str) -> pulumi.Input[str]:
+        """The replicator role's deterministic ARN (an Output when ``account_id`` is one)."""
         function = must(self.function, "ReplicaSourceArgs", "function")
-        return policies.role_arn(
-            self.account_id,
-            self.replicator_role_name(component_name),
-            str(function.role_path),
-            str(self.partition),
+        return lift(
+            lambda account: policies.role_arn(
+                account,
+                self.replicator_role_name(component_name),
+                str(function.role_path),
+                str(self.partition),
+            ),
+            checked_account_id("ReplicaSourceArgs", "account_id", self.account_id),
         )
 
 
@@ -194,16 +266,27 @@ class ReplicaSource(pulumi.ComponentResource):
     """
 
     function_name: pulumi.Output[str]
+    """Name of the replicator function."""
     function_arn: pulumi.Output[str]
+    """ARN of the replicator function."""
     role_arn: pulumi.Output[str]
+    """ARN of the replicator's execution role (what the target half trusts)."""
     role_name: pulumi.Output[str]
+    """Name of the replicator's execution role."""
     source_stream_arn: pulumi.Output[str]
+    """ARN of the Kinesis stream replicated."""
     event_source_mapping_id: pulumi.Output[str]
+    """UUID of the Kinesis event source mapping."""
     dead_letter_queue_url: pulumi.Output[str]
+    """URL of the SQS queue that keeps poison records."""
     dead_letter_queue_arn: pulumi.Output[str]
+    """ARN of the SQS queue that keeps poison records."""
     failure_queue_url: pulumi.Output[str]
+    """URL of the mapping's on-failure SQS queue (batches that ran out of retries)."""
     failure_queue_arn: pulumi.Output[str]
+    """ARN of the mapping's on-failure SQS queue."""
     log_group_name: pulumi.Output[str]
+    """Name of the replicator's CloudWatch log group."""
 
     def __init__(
         self,
@@ -216,6 +299,7 @@ class ReplicaSource(pulumi.ComponentResource):
             args = ReplicaSourceArgs(**args)
         args.validate()
         self.args = args
+        account_id = checked_account_id("ReplicaSourceArgs", "account_id", args.account_id)
         function = merge_settings(
             must(args.function, "ReplicaSourceArgs", "function"),
             FunctionSettings(
@@ -243,8 +327,13 @@ class ReplicaSource(pulumi.ComponentResource):
                 encryption_type="KMS",
                 kms_key_id="alias/aws/kinesis",
                 tags=tags,
+                # Retained on delete: turning create_source_stream off later hands the stream
+                # over (it leaves the stack's state and stays in AWS, with its data, to be used
+                # by name) instead of deleting it.
                 opts=pulumi.ResourceOptions(
-                    parent=self, delete_before_replace=args.source_stream_name is not None
+                    parent=self,
+                    delete_before_replace=args.source_stream_name is not None,
+                    retain_on_delete=True,
                 ),
             )
             stream_arn: pulumi.Output[str] = self.source_stream.arn
@@ -252,31 +341,55 @@ class ReplicaSource(pulumi.ComponentResource):
             stream_arn = pulumi.Output.from_input(args.source_stream_arn)
         else:
             stream_arn = pulumi.Output.from_input(
-                f"arn:{args.partition}:kinesis:{args.region}:{args.account_id}:stream/"
-                f"{args.source_stream_name}"
-            )
-
-        base = create_consumer_base(self, name, function, args.account_id, tags)
-        policy = pulumi.Output.all(
-            stream=stream_arn,
-            log_group=base.log_group.arn,
-            dlq=base.dead_letter_queue.arn,
-            failures=base.failure_queue.arn,
-            writer=args.writer_role_arn,
-            table=args.table_arn,
-        ).apply(
-            lambda v: json.dumps(
-                policies.replicator_policy(
-                    source_stream_arn=v["stream"],
-                    log_group_arn=v["log_group"],
-                    queue_arns=[v["dlq"], v["failures"]],
-                    access_mode=str(args.access_mode),
-                    writer_role_arn=v["writer"],
-                    table_arn=v["table"],
-                    source_stream_kms_key_arn=args.source_stream_kms_key_arn,
-                    region=args.region,
+                lift(
+                    lambda region, account: (
+                        f"arn:{args.partition}:kinesis:{region}:{account}:"
+                        f"stream/{args.source_stream_name}"
+                    ),
+                    args.region,
+                    account_id,
                 )
             )
+
+        base = create_consumer_base(self, name, function, account_id, tags)
+        arns: dict[str, pulumi.Input[str]] = {
+            "stream": stream_arn,
+            "log_group": base.log_group.arn,
+            "dlq": base.dead_letter_queue.arn,
+            "failures": base.failure_queue.arn,
+        }
+        # Only the ARN the access mode's statement names (validate() checked it is given).
+        if args.access_mode == "assume-role":
+            arns["writer"] = cast(pulumi.Input[str], args.writer_role_arn)
+        else:
+            arns["table"] = cast(pulumi.Input[str], args.table_arn)
+        policy = policy_json(
+            lambda stream, log_group, dlq, failures, region, account, table=None, writer=None: (
+                policies.replicator_policy(
+                    source_stream_arn=stream,
+                    log_group_arn=log_group,
+                    queue_arns=[dlq, failures],
+                    access_mode=str(args.access_mode),
+                    writer_role_arn=writer,
+                    table_arn=table,
+                    source_stream_kms_key_arn=args.source_stream_kms_key_arn,
+                    region=region,
+                    key_parameter_arn=(
+                        policies.ssm_parameter_arn(
+                            args.pseudonymization_key_parameter,
+                            region,
+                            account,
+                            str(args.partition),
+                        )
+                        if args.pseudonymization_key_parameter
+                        else None
+                    ),
+                    key_parameter_kms_key_arn=args.pseudonymization_key_kms_key_arn,
+                )
+            ),
+            **arns,
+            region=args.region,
+            account=account_id,
         )
         environment: dict[str, pulumi.Input[str]] = {
             env.ACCESS_MODE: str(args.access_mode),
@@ -290,6 +403,12 @@ class ReplicaSource(pulumi.ComponentResource):
         if args.ttl_days:
             environment[env.TTL_DAYS] = str(args.ttl_days)
             environment[env.TTL_ATTRIBUTE] = str(args.ttl_attribute)
+        if args.drop_fields:
+            environment[env.DROP_FIELDS] = json.dumps(args.drop_fields)
+        if args.pseudonymize_fields:
+            environment[env.PSEUDONYMIZE_FIELDS] = json.dumps(args.pseudonymize_fields)
+        if args.pseudonymization_key_parameter:
+            environment[env.PSEUDONYMIZATION_KEY_PARAMETER] = args.pseudonymization_key_parameter
         if args.access_mode == "assume-role":
             environment[env.WRITER_ROLE_ARN] = args.writer_role_arn  # type: ignore[assignment]
             environment[env.WRITER_ROLE_SESSION_NAME] = str(args.session_name)
@@ -308,6 +427,7 @@ class ReplicaSource(pulumi.ComponentResource):
             environment=environment,
             event_source_arn=stream_arn,
             tags=tags,
+            transform_module=args.transform_module,
         )
         self.role = base.role
         self.role_policy = consumer.role_policy

@@ -3,7 +3,7 @@
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -16,7 +16,11 @@ from .common import (
     check_choice,
     check_name,
     check_range,
+    check_tags,
+    checked_account_id,
     fill_defaults,
+    lift,
+    policy_json,
 )
 from .exceptions import SettingError
 
@@ -86,8 +90,9 @@ class ReplicaTargetArgs:
     """Inputs of :class:`ReplicaTarget`. Fields left ``None`` take
     ``REPLICA_TARGET_DEFAULTS``."""
 
-    source_account_id: str
-    """Account of the replicator (prod), 12 digits: the only account trusted to write."""
+    source_account_id: pulumi.Input[str] | None = None
+    """Account of the replicator (prod), 12 digits: the only account trusted to write.
+    Required (``CrossAccountStreamReplica`` fills it in from its source half)."""
     replicator_role_name: str | None = None
     """Name of the replicator's execution role in the source account (deterministic, so it can
     be trusted before it exists). Required (``CrossAccountStreamReplica`` fills it in)."""
@@ -152,6 +157,9 @@ class ReplicaTargetArgs:
     def validate(self) -> None:
         """:class:`SettingError` naming the field for settings that can't work."""
         owner = "ReplicaTargetArgs"
+        if self.source_account_id is None:
+            raise SettingError(owner, "source_account_id", "is required")
+        check_tags(owner, "tags", self.tags)
         check_account_id(owner, "source_account_id", self.source_account_id)
         if not self.replicator_role_name:
             raise SettingError(owner, "replicator_role_name", "is required")
@@ -183,7 +191,14 @@ class ReplicaTargetArgs:
                 "cross-account access through a resource policy to a table encrypted with the "
                 "AWS-managed key (use AWS_OWNED)",
             )
-        types: dict[str, str] = {HASH_KEY: "S", RANGE_KEY: "S"}
+        # The replicator writes these with a fixed type: an index declaring another type would
+        # make DynamoDB refuse every write ("Type mismatch for Index Key …").
+        types: dict[str, str] = {
+            HASH_KEY: "S",
+            RANGE_KEY: "S",
+            "shardId": "S",
+            "subSequenceNumber": "N",
+        }
         for position, index in enumerate(self.secondary_indexes or []):
             where = f"secondary_indexes[{position}]"
             check_name(owner, f"{where}.name", index.name, DYNAMODB_NAME)
@@ -203,6 +218,8 @@ class ReplicaTargetArgs:
                         + (
                             "(a key attribute of the table: always S)"
                             if attribute in (HASH_KEY, RANGE_KEY)
+                            else f"(the replicator always writes it as {known})"
+                            if attribute in ("shardId", "subSequenceNumber")
                             else "elsewhere (one attribute has one type)"
                         ),
                     )
@@ -215,13 +232,17 @@ class ReplicaTargetArgs:
         return "AWS_MANAGED" if self.access_mode == "assume-role" else "AWS_OWNED"
 
     @property
-    def replicator_role_arn(self) -> str:
-        """The ARN the replicator's execution role has (or will have)."""
-        return policies.role_arn(
-            self.source_account_id,
-            str(self.replicator_role_name),
-            str(self.replicator_role_path),
-            str(self.partition),
+    def replicator_role_arn(self) -> pulumi.Input[str]:
+        """The ARN the replicator's execution role has (or will have): a string, or an Output
+        when ``source_account_id`` is one."""
+        return lift(
+            lambda account: policies.role_arn(
+                account,
+                str(self.replicator_role_name),
+                str(self.replicator_role_path),
+                str(self.partition),
+            ),
+            checked_account_id("ReplicaTargetArgs", "source_account_id", self.source_account_id),
         )
 
 
@@ -234,11 +255,18 @@ class ReplicaTarget(pulumi.ComponentResource):
     """
 
     table_name: pulumi.Output[str]
+    """Name of the replica table."""
     table_arn: pulumi.Output[str]
+    """ARN of the replica table."""
     table_stream_arn: pulumi.Output[str]
+    """ARN of the table's DynamoDB stream (what ``StreamToS3Archiver`` reads)."""
     writer_role_arn: pulumi.Output[str] | None
+    """ARN of the writer role the replicator assumes; unset in ``resource-policy`` mode."""
     writer_role_name: pulumi.Output[str] | None
+    """Name of the writer role; unset in ``resource-policy`` mode."""
     replicator_role_arn: pulumi.Output[str]
+    """ARN of the replicator's execution role in the source account, the one this side
+    trusts."""
 
     def __init__(
         self,
@@ -334,13 +362,14 @@ class ReplicaTarget(pulumi.ComponentResource):
                 name=args.writer_role_name,
                 path=args.writer_role_path,
                 max_session_duration=args.writer_max_session_seconds,
-                assume_role_policy=json.dumps(
-                    policies.writer_trust_policy(
-                        args.source_account_id,
-                        replicator_role_arn,
-                        args.external_id,
-                        str(args.partition),
-                    )
+                assume_role_policy=lift(
+                    lambda account, role_arn: json.dumps(
+                        policies.writer_trust_policy(
+                            account, role_arn, args.external_id, str(args.partition)
+                        )
+                    ),
+                    args.source_account_id,
+                    replicator_role_arn,
                 ),
                 tags=tags,
                 opts=pulumi.ResourceOptions(
@@ -350,19 +379,20 @@ class ReplicaTarget(pulumi.ComponentResource):
             self.writer_policy = aws.iam.RolePolicy(
                 f"{name}-writer-policy",
                 role=self.writer_role.id,
-                policy=self.table.arn.apply(lambda arn: json.dumps(policies.writer_policy(arn))),
+                policy=policy_json(policies.writer_policy, table_arn=self.table.arn),
                 opts=pulumi.ResourceOptions(parent=self),
             )
         else:
             self.resource_policy = aws.dynamodb.ResourcePolicy(
                 f"{name}-table-policy",
                 resource_arn=self.table.arn,
-                policy=self.table.arn.apply(
-                    lambda arn: json.dumps(
-                        policies.table_resource_policy(
-                            arn, args.source_account_id, replicator_role_arn, str(args.partition)
-                        )
-                    )
+                policy=policy_json(
+                    lambda table, source_account, replicator: policies.table_resource_policy(
+                        table, source_account, replicator, str(args.partition)
+                    ),
+                    table=self.table.arn,
+                    source_account=cast(pulumi.Input[str], args.source_account_id),
+                    replicator=replicator_role_arn,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -1,11 +1,12 @@
 """``CrossAccountStreamReplica``: both halves in one program, one provider per account."""
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
 from .common import must
+from .exceptions import SettingError
 from .replica_source import ReplicaSource, ReplicaSourceArgs
 from .replica_target import ReplicaTarget, ReplicaTargetArgs
 
@@ -23,12 +24,16 @@ class CrossAccountStreamReplicaArgs:
 
     source: ReplicaSourceArgs
     """The prod half (its table/writer fields are filled in)."""
-    target: ReplicaTargetArgs
-    """The POC half (its trust fields are filled in)."""
-    source_provider: aws.Provider | None = None
-    """Provider for the source account; ``None`` inherits the component's."""
-    target_provider: aws.Provider | None = None
-    """Provider for the target account; ``None`` inherits the component's."""
+    target: ReplicaTargetArgs | None = None
+    """The POC half (its trust fields are filled in). Default: the target half's defaults."""
+    source_provider: Any | None = None
+    """The ``aws.Provider`` (a ``pulumi:providers:aws`` resource) for the source account; unset,
+    the source half uses the component's own AWS provider (``opts.providers``/``provider``,
+    or the default provider)."""
+    target_provider: Any | None = None
+    """The ``aws.Provider`` (a ``pulumi:providers:aws`` resource) for the target account; unset,
+    the target half uses the component's own AWS provider (``opts.providers``/``provider``,
+    or the default provider)."""
     target_region: str | None = None
     """Region of the target provider, for the replicator's ``TARGET_REGION``; ``None`` = the
     source's region."""
@@ -45,14 +50,18 @@ class CrossAccountStreamReplica(pulumi.ComponentResource):
     half's provider.
     """
 
-    target: ReplicaTarget
-    source: ReplicaSource
     table_name: pulumi.Output[str]
+    """Name of the replica table (target account)."""
     table_arn: pulumi.Output[str]
+    """ARN of the replica table."""
     table_stream_arn: pulumi.Output[str]
+    """ARN of the table's DynamoDB stream (what ``StreamToS3Archiver`` reads)."""
     writer_role_arn: pulumi.Output[str] | None
+    """ARN of the writer role the replicator assumes; unset in ``resource-policy`` mode."""
     function_name: pulumi.Output[str]
+    """Name of the replicator function (source account)."""
     replicator_role_arn: pulumi.Output[str]
+    """ARN of the replicator's execution role (source account)."""
 
     def __init__(
         self,
@@ -66,7 +75,14 @@ class CrossAccountStreamReplica(pulumi.ComponentResource):
         source_args = args.source
         if isinstance(source_args, dict):
             source_args = ReplicaSourceArgs(**source_args)
-        target = ReplicaTargetArgs(**args.target) if isinstance(args.target, dict) else args.target
+        if args.target is None:
+            target = ReplicaTargetArgs()
+        elif isinstance(args.target, dict):
+            target = ReplicaTargetArgs(**args.target)
+        else:
+            target = args.target
+        source_provider = _provider(args.source_provider, "source_provider")
+        target_provider = _provider(args.target_provider, "target_provider")
         function = must(source_args.function, "CrossAccountStreamReplicaArgs", "source.function")
         # The role name both halves agree on: the caller's, or one derived from this
         # component's name (so two replicas in one account don't share a role).
@@ -89,10 +105,11 @@ class CrossAccountStreamReplica(pulumi.ComponentResource):
             ttl_attribute=source_args.ttl_attribute,
             tags={**tags, **(target.tags or {})},
         )
-        self.target = ReplicaTarget(
+        # Child components, not outputs: annotated here so the schema inference skips them.
+        self.target: ReplicaTarget = ReplicaTarget(
             f"{name}-target",
             target_args,
-            opts=pulumi.ResourceOptions(parent=self, provider=args.target_provider),
+            opts=pulumi.ResourceOptions(parent=self, provider=target_provider),
         )
         source_args = replace(
             source_args,
@@ -103,12 +120,12 @@ class CrossAccountStreamReplica(pulumi.ComponentResource):
                 args.target_region if args.target_region is not None else source_args.target_region
             ),
         )
-        self.source = ReplicaSource(
+        self.source: ReplicaSource = ReplicaSource(
             f"{name}-source",
             source_args,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                provider=args.source_provider,
+                provider=source_provider,
                 # The writer's policy (or the table's resource policy) must be in place
                 # before the replicator starts writing.
                 depends_on=[self.target],
@@ -130,3 +147,14 @@ class CrossAccountStreamReplica(pulumi.ComponentResource):
                 "replicator_role_arn": self.replicator_role_arn,
             }
         )
+
+
+def _provider(value: Any, field_name: str) -> pulumi.ProviderResource | None:
+    """``value`` if it is a provider resource (or unset), else :class:`SettingError`."""
+    if value is None or isinstance(value, pulumi.ProviderResource):
+        return value
+    raise SettingError(
+        "CrossAccountStreamReplicaArgs",
+        field_name,
+        f"must be an aws.Provider (a pulumi:providers:aws resource), got {type(value).__name__}",
+    )

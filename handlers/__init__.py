@@ -14,6 +14,9 @@ Replicator (``handlers.replicator.handler``; Kinesis -> DynamoDB in the target a
     ``MAX_WRITE_CONCURRENCY``  concurrent BatchWriteItem calls (default 4)
     ``WRITER_SESSION_DURATION_SECONDS`` optional, AssumeRole ``DurationSeconds``
                                (900..3600, default 3600: role chaining caps it at one hour)
+    ``DROP_FIELDS``            optional, JSON array of attribute paths removed before sending
+    ``PSEUDONYMIZE_FIELDS``    optional, JSON array of attribute paths replaced by HMAC-SHA256
+    ``PSEUDONYMIZATION_KEY_PARAMETER`` SSM SecureString with the HMAC key (own account)
 
 Archiver (``handlers.archiver.handler``; DynamoDB Streams -> Firehose)
     ``DELIVERY_STREAM_NAME``   Firehose delivery stream
@@ -37,9 +40,14 @@ Replicator and query writer
                                expires (DynamoDB TTL); unset or 0 adds no expiry
     ``TTL_ATTRIBUTE``          the expiry attribute, epoch seconds (default ``expiresAt``)
 
+Replicator and archiver
+    ``TRANSFORM_MODULE``       optional, path in the asset of the user's transform file
+
 All
     ``RETRY_SAFETY_MARGIN_MS`` optional, milliseconds of the Lambda timeout kept back from
-                               retries for the call in flight and the response (default 10000)
+                               retries for the call in flight and the response (default 10000;
+                               at most a quarter of the invocation's time, and the first write
+                               call of an invocation is always made)
 
 All also honour Powertools' own variables (``POWERTOOLS_SERVICE_NAME``,
 ``POWERTOOLS_METRICS_NAMESPACE``, ``POWERTOOLS_LOG_LEVEL``) and read ``AWS_REGION`` (set by

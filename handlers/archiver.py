@@ -24,11 +24,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import environment, runtime
+from . import environment, faults, runtime
 from .batches import PUT_RECORD_BATCH_MAX_BYTES, PUT_RECORD_BATCH_MAX_RECORDS, chunked
 from .exceptions import PoisonRecordError
-from .images import image_to_json_line
+from .images import image_to_json_line, image_to_object, object_to_json_line
 from .retry import TimeBudget
+from .transforms import TransformFunction, TransformMeta, apply_transform, load_transform
 from .ttl import is_ttl_expiry
 
 SERVICE = "archiver"
@@ -45,10 +46,12 @@ class ArchiverConfig:
     dead_letter_queue_url: str | None
     concurrency: int
     safety_margin_ms: int
+    transform_module: str | None = None
 
     @classmethod
     def from_env(cls) -> ArchiverConfig:
         return cls(
+            transform_module=environment.env_opt(environment.TRANSFORM_MODULE),
             delivery_stream=environment.env_str(environment.DELIVERY_STREAM_NAME),
             archive_removes=environment.env_bool(environment.ARCHIVE_REMOVES, False),
             dead_letter_queue_url=environment.env_opt(environment.DEAD_LETTER_QUEUE_URL),
@@ -88,6 +91,36 @@ def record_line(record: dict[str, Any], archive_removes: bool) -> bytes | None:
     return image_to_json_line(image)
 
 
+def transformed_lines(
+    record: dict[str, Any], archive_removes: bool, transform: TransformFunction
+) -> list[bytes]:
+    """The lines for one stream record with the user's transform applied to INSERT/MODIFY images
+    (REMOVE tombstones are not transformed): none if the transform filtered the record out, one
+    per dict it returned. Raises :class:`PoisonRecordError` as :func:`record_line` does, and for
+    a transform that raises or returns something else than a dict, a list of dicts or None."""
+    name = record.get("eventName")
+    if name not in ("INSERT", "MODIFY"):
+        line = record_line(record, archive_removes)
+        return [] if line is None else [line]
+    stream = record.get("dynamodb") or {}
+    image = stream.get("NewImage")
+    if image is None:
+        record_line(record, archive_removes)  # raises the missing-image reason
+        return []
+    try:
+        obj = image_to_object(image)
+    except Exception as exc:
+        raise PoisonRecordError(f"image is not valid DynamoDB JSON: {exc!r}") from None
+    created = stream.get("ApproximateCreationDateTime")
+    meta = TransformMeta(
+        source="dynamodb",
+        sequence_number=str(stream.get("SequenceNumber")),
+        arrival_time=float(created) if isinstance(created, int | float) else None,
+        event_name=name,
+    )
+    return [object_to_json_line(out) for _, out in apply_transform(transform, obj, meta)]
+
+
 @dataclass
 class _PutOutcome:
     sent: int = 0
@@ -110,7 +143,7 @@ def _put_chunk(
     pending = chunk
     attempt = 0
     while pending:
-        if not budget.allows():
+        if not budget.claim_attempt():
             outcome.unsent += [seq for seq, _ in pending]
             break
         retry: list[tuple[str, bytes]]
@@ -126,8 +159,19 @@ def _put_chunk(
             retry = pending
         else:
             results = response.get("RequestResponses", [])
-            retry = [e for e, r in zip(pending, results, strict=True) if r.get("ErrorCode")]
-            outcome.sent += len(pending) - len(retry)
+            retry = []
+            for entry, result in zip(pending, results, strict=True):
+                code = result.get("ErrorCode")
+                if not code:
+                    outcome.sent += 1
+                elif faults.firehose_entry_is_target_fault(code):
+                    # The delivery stream's KMS key: a configuration fault, reported now.
+                    outcome.errors.append(
+                        f"PutRecordBatch on {stream}: {code}: {result.get('ErrorMessage', '')}"
+                    )
+                    outcome.unsent.append(entry[0])
+                else:
+                    retry.append(entry)
         if retry:
             attempt += 1
             outcome.retried += len(retry)
@@ -165,8 +209,20 @@ def put_lines(
     return outcome
 
 
-def _dead_letter_body(record: dict[str, Any], reason: str) -> dict[str, Any]:
-    stream = record.get("dynamodb") or {}
+def _sequence_number(record: Any) -> str | None:
+    """The record's ``dynamodb.SequenceNumber``, or None for a malformed event record."""
+    stream = record.get("dynamodb") if isinstance(record, dict) else None
+    sequence_number = stream.get("SequenceNumber") if isinstance(stream, dict) else None
+    return sequence_number if isinstance(sequence_number, str) and sequence_number else None
+
+
+def _dead_letter_body(record: Any, reason: str) -> dict[str, Any]:
+    if not isinstance(record, dict):
+        return {"reason": reason, "source": "archiver", "payload": None, "event": record}
+    stream = record.get("dynamodb")
+    if not isinstance(stream, dict):
+        # Nothing to take the image from: the whole event record is kept instead.
+        return {**_dead_letter_body({**record, "dynamodb": {}}, reason), "event": record}
     return {
         "reason": reason,
         "source": "archiver",
@@ -186,25 +242,37 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     log = runtime.get_logger(SERVICE)
     config = ArchiverConfig.from_env()
     budget = TimeBudget(context, config.safety_margin_ms)
-    records: list[dict[str, Any]] = event.get("Records") or []
-    order = [r["dynamodb"]["SequenceNumber"] for r in records]
+    records: list[Any] = event.get("Records") or []
+    sequences = [_sequence_number(record) for record in records]
+    order = [seq for seq in sequences if seq is not None]
 
     lines: list[tuple[str, bytes]] = []
     poison: list[runtime.DeadLetter] = []
-    skipped = 0
-    for record in records:
-        sequence_number = record["dynamodb"]["SequenceNumber"]
+    skipped = filtered = 0
+    transform = load_transform(config.transform_module) if config.transform_module else None
+    for record, sequence_number in zip(records, sequences, strict=True):
+        if sequence_number is None:
+            # Malformed: isolated as poison (with the whole event record), the rest flow on.
+            reason = "event record has no dynamodb.SequenceNumber"
+            poison.append(runtime.DeadLetter("", _dead_letter_body(record, reason)))
+            continue
         try:
-            line = record_line(record, config.archive_removes)
+            if transform is None:
+                line = record_line(record, config.archive_removes)
+                produced = [] if line is None else [line]
+            else:
+                produced = transformed_lines(record, config.archive_removes, transform)
         except PoisonRecordError as exc:
             poison.append(
                 runtime.DeadLetter(sequence_number, _dead_letter_body(record, exc.reason))
             )
             continue
-        if line is None:
-            skipped += 1
-        else:
-            lines.append((sequence_number, line))
+        if not produced:
+            if transform is not None and record.get("eventName") in ("INSERT", "MODIFY"):
+                filtered += 1
+            else:
+                skipped += 1
+        lines += [(sequence_number, part) for part in produced]
 
     failed: set[str] = set()
     outcome = _PutOutcome()
@@ -222,6 +290,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     failed.update(undelivered)
 
     failures = runtime.in_order(failed, order)
+    if "" in undelivered:
+        # A poison record without a sequence number could not be kept: retry the whole batch.
+        failures = order[:1] or [""]
     counts = {
         "records_in": len(records),
         "written": outcome.sent,
@@ -229,6 +300,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "poison": dead_lettered,
         "failed": len(failures),
         "skipped": skipped,
+        "filtered": filtered,
     }
     runtime.emit_metrics(SERVICE, counts)
     log.info(

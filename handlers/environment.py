@@ -30,6 +30,12 @@ WRITER_EXTERNAL_ID = "WRITER_EXTERNAL_ID"
 WRITER_SESSION_DURATION_SECONDS = "WRITER_SESSION_DURATION_SECONDS"
 #: Concurrent BatchWriteItem calls per invocation (default 4).
 MAX_WRITE_CONCURRENCY = "MAX_WRITE_CONCURRENCY"
+#: JSON array of attribute paths (``"device.id"``) removed before anything is sent.
+DROP_FIELDS = "DROP_FIELDS"
+#: JSON array of attribute paths whose values become HMAC-SHA256 hex before anything is sent.
+PSEUDONYMIZE_FIELDS = "PSEUDONYMIZE_FIELDS"
+#: SSM parameter (SecureString, name or ARN) holding the HMAC key, in the function's account.
+PSEUDONYMIZATION_KEY_PARAMETER = "PSEUDONYMIZATION_KEY_PARAMETER"
 
 # --- hot window (replicator and query writer)
 #: Name of the TTL expiry attribute (epoch seconds) the handler adds to each item.
@@ -61,14 +67,21 @@ QUERY_SORT_KEY_ATTRIBUTE = "QUERY_SORT_KEY_ATTRIBUTE"
 SOURCE_TTL_DAYS = "SOURCE_TTL_DAYS"
 
 # --- both
+#: Path, inside the function's asset, of the user's transform module (``transform/<file>.py``).
+TRANSFORM_MODULE = "TRANSFORM_MODULE"
 #: SQS queue that keeps poison records.
 DEAD_LETTER_QUEUE_URL = "DEAD_LETTER_QUEUE_URL"
-#: Milliseconds of the Lambda timeout kept back from retries (default 10000).
+#: Milliseconds of the Lambda timeout kept back from retries (default 10000; at most a quarter
+#: of the invocation's time, see ``retry.TimeBudget``).
 RETRY_SAFETY_MARGIN_MS = "RETRY_SAFETY_MARGIN_MS"
 #: Powertools' own variables.
 POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 POWERTOOLS_LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
+
+#: The metrics namespace when ``POWERTOOLS_METRICS_NAMESPACE`` is unset; also the components'
+#: default (``FunctionSettings.metrics_namespace``), so both name the same namespace.
+DEFAULT_METRICS_NAMESPACE = "StreamReplica"
 
 
 def env_str(name: str, default: str | None = None) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections.abc import Mapping
 from decimal import Decimal, DecimalException
 from json.encoder import encode_basestring
@@ -38,6 +39,8 @@ _DESERIALIZER = StreamImageDeserializer()
 
 def _number_text(value: Decimal) -> str:
     """Exact JSON text of a DynamoDB number: never float, no exponent, integers without ".0"."""
+    if not value.is_finite():  # TypeDeserializer turns an N that is not a number into NaN
+        raise TypeError(f"N value {value} is not a number")
     text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
@@ -63,6 +66,10 @@ def _json_text(value: Any) -> str:
         return "null"
     if isinstance(value, Decimal):
         return _number_text(value)
+    if isinstance(value, int | float):  # only from a transform: images hold Decimal
+        if isinstance(value, float) and not math.isfinite(value):
+            raise TypeError(f"cannot write {value} as JSON")
+        return repr(value)
     if isinstance(value, dict):
         return (
             "{"
@@ -83,26 +90,134 @@ def image_to_object(image: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     return {name: _DESERIALIZER.deserialize(value) for name, value in image.items()}
 
 
-def image_to_json_line(
+def image_to_json_line_reference(
     image: Mapping[str, Mapping[str, Any]], extra: Mapping[str, Any] | None = None
 ) -> bytes:
-    """One ``\\n``-terminated UTF-8 JSON line for an image (plus ``extra`` attributes).
+    """The exact path: TypeDeserializer into Python values, then :func:`_json_text`. The
+    reference :func:`image_to_json_line` is tested against and falls back to.
 
-    Raises :class:`PoisonRecordError` when the line is over Firehose's 1,000 KiB record limit.
+    Raises :class:`PoisonRecordError` when the image is not valid DynamoDB JSON, holds text that
+    is not valid Unicode, or the line is over Firehose's 1,000 KiB record limit.
     """
     try:
         obj = image_to_object(image)
-    except (TypeError, ValueError, DecimalException, binascii.Error) as exc:
+    except (
+        TypeError,
+        ValueError,
+        DecimalException,
+        binascii.Error,
+        AttributeError,  # e.g. {"M": [...]}: a map that is not an object
+        KeyError,
+    ) as exc:
         raise PoisonRecordError(f"image is not valid DynamoDB JSON: {exc!r}") from None
     if extra:
         obj.update(extra)
+    return object_to_json_line(obj)
+
+
+def object_to_json_line(obj: Mapping[str, Any]) -> bytes:
+    """One ``\\n``-terminated UTF-8 JSON line for a deserialised image (or what a transform made
+    of one: plain JSON types, Decimal, sets, :class:`Binary`).
+
+    Raises :class:`PoisonRecordError` when a value cannot be written as JSON or the line is over
+    Firehose's 1,000 KiB record limit.
+    """
     try:
-        line = (_json_text(obj) + "\n").encode("utf-8")
+        line = (_json_text(dict(obj)) + "\n").encode("utf-8")
     except UnicodeEncodeError as exc:  # a lone surrogate: not in real DynamoDB data, but not lost
         raise PoisonRecordError(f"image holds text that is not valid Unicode: {exc}") from None
+    except (TypeError, DecimalException) as exc:  # a transform's value; {"N": "x"} (NaN)
+        raise PoisonRecordError(f"cannot write the image as JSON: {exc!r}") from None
     if len(line) > MAX_FIREHOSE_RECORD_BYTES:
         raise PoisonRecordError(
             f"JSON line is {len(line)} bytes, over Firehose's {MAX_FIREHOSE_RECORD_BYTES}-byte "
             "(1,000 KiB) record limit"
         )
     return line
+
+
+class _Unusual(Exception):
+    """The one-pass writer leaves this value to the exact path."""
+
+
+_DIGITS = frozenset("0123456789")
+#: More digits than this: TypeDeserializer's context (38 digits) may round or refuse.
+_MAX_PLAIN_DIGITS = 38
+
+
+def _plain_number_text(text: str) -> str:
+    """The exact JSON text of a DynamoDB ``N`` whose text is a plain integer or decimal of at
+    most 38 digits (``-?(0|[1-9][0-9]*)(\\.[0-9]+)?``): what ``_number_text`` makes of it
+    (trailing fractional zeros and a bare point dropped). Anything else: :class:`_Unusual`."""
+    body = text[1:] if text[:1] == "-" else text
+    whole, point, fraction = body.partition(".")
+    if (
+        not whole
+        or (point and not fraction)
+        or len(whole) + len(fraction) > _MAX_PLAIN_DIGITS
+        or not _DIGITS.issuperset(whole)
+        or not _DIGITS.issuperset(fraction)
+        or (whole[0] == "0" and len(whole) > 1)
+    ):
+        raise _Unusual
+    if point:
+        return text.rstrip("0").rstrip(".")
+    return text
+
+
+def _value_text(value: Mapping[str, Any]) -> str:
+    """JSON text of one typed attribute value (``{"S": …}``, ``{"N": …}``, …) in one pass, as
+    :func:`_json_text` writes its deserialised value; sets and anything unusual raise
+    :class:`_Unusual`."""
+    if type(value) is not dict or len(value) != 1:
+        raise _Unusual
+    ((kind, inner),) = value.items()
+    if kind == "S" and type(inner) is str:
+        return encode_basestring(inner)
+    if kind == "N" and type(inner) is str:
+        return _plain_number_text(inner)
+    if kind == "M" and type(inner) is dict:
+        return (
+            "{"
+            + ",".join([encode_basestring(k) + ":" + _value_text(v) for k, v in inner.items()])
+            + "}"
+        )
+    if kind == "L" and type(inner) is list:
+        return "[" + ",".join([_value_text(v) for v in inner]) + "]"
+    if kind == "BOOL" and type(inner) is bool:
+        return "true" if inner else "false"
+    if kind == "NULL":
+        return "null"
+    raise _Unusual
+
+
+def _one_pass_line(image: Mapping[str, Mapping[str, Any]]) -> bytes:
+    if type(image) is not dict:
+        raise _Unusual
+    text = (
+        "{"
+        + ",".join([encode_basestring(k) + ":" + _value_text(v) for k, v in image.items()])
+        + "}\n"
+    )
+    line = text.encode("utf-8")
+    if len(line) > MAX_FIREHOSE_RECORD_BYTES:
+        raise _Unusual
+    return line
+
+
+def image_to_json_line(
+    image: Mapping[str, Mapping[str, Any]], extra: Mapping[str, Any] | None = None
+) -> bytes:
+    """One ``\\n``-terminated UTF-8 JSON line for an image (plus ``extra`` attributes).
+
+    Written in one pass over the typed image (strings, plain numbers, maps, lists, booleans,
+    nulls); an image with sets, binary, numbers in other notations or anything unusual, and every
+    image with ``extra``, takes the exact path (:func:`image_to_json_line_reference`). The line
+    is byte for byte the exact path's. Raises :class:`PoisonRecordError` as the exact path does.
+    """
+    if not extra:
+        try:
+            return _one_pass_line(image)
+        except (_Unusual, UnicodeEncodeError, RecursionError, AttributeError, TypeError):
+            pass
+    return image_to_json_line_reference(image, extra)

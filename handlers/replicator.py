@@ -15,7 +15,6 @@ ReportBatchItemFailures on). See ``docs/handlers.md`` for the behaviour in full;
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,14 +31,21 @@ from botocore.credentials import (
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import parse_timestamp
 
-from . import environment, runtime
+from . import environment, faults, item_json, pipeline, runtime, write_requests
 from .batches import BATCH_WRITE_MAX_ITEMS
 from .exceptions import ConfigError, PoisonRecordError
-from .records import HASH_KEY, RANGE_KEY, partition_key, record_item, shard_id_of
+from .records import HASH_KEY, RANGE_KEY, partition_key, record_item_json, shard_id_of
+from .redaction import RedactionKeyError, key_from_parameter
 from .retry import TimeBudget
 from .ttl import expiry_attribute
 
 SERVICE = "replicator"
+#: Concurrent BatchWriteItem calls when ``MAX_WRITE_CONCURRENCY`` is not set. With the one-pass
+#: path a chunk of 25 records costs about a millisecond of CPU on a full core, about 3 ms at
+#: 512 MB (0.29 vCPU), against a call of a few milliseconds: 4 calls in flight keep that CPU
+#: busy. ``make bench`` compares 4/8/16 writers; on the shared bench machine the runs did not
+#: separate them. The component sets the variable from its own default.
+DEFAULT_WRITE_CONCURRENCY = 4
 ASSUME_ROLE = "assume-role"
 RESOURCE_POLICY = "resource-policy"
 #: Role chaining (a Lambda role assuming another role) caps sessions at one hour.
@@ -114,7 +120,9 @@ class ReplicatorConfig:
             external_id=environment.env_opt(environment.WRITER_EXTERNAL_ID),
             session_seconds=session_seconds,
             dead_letter_queue_url=environment.env_opt(environment.DEAD_LETTER_QUEUE_URL),
-            concurrency=environment.env_int(environment.MAX_WRITE_CONCURRENCY, 4),
+            concurrency=environment.env_int(
+                environment.MAX_WRITE_CONCURRENCY, DEFAULT_WRITE_CONCURRENCY
+            ),
             safety_margin_ms=environment.env_int(
                 environment.RETRY_SAFETY_MARGIN_MS, runtime.DEFAULT_SAFETY_MARGIN_MS, minimum=0
             ),
@@ -213,7 +221,8 @@ def writer_client(config: ReplicatorConfig) -> Any:
     Raises the STS error if AssumeRole fails (nothing is cached then; the next call tries again).
     """
     if config.access_mode == RESOURCE_POLICY:
-        return runtime.own_client("dynamodb", region=config.region, pool=config.concurrency)
+        client = runtime.own_client("dynamodb", region=config.region, pool=config.concurrency)
+        return write_requests.install(client)
 
     def factory() -> Any:
         credentials = _assume_writer_role(config)
@@ -221,10 +230,12 @@ def writer_client(config: ReplicatorConfig) -> Any:
         target.register_component(
             "credential_provider", CredentialResolver([_AssumedRoleProvider(credentials)])
         )
-        return target.create_client(
-            "dynamodb",
-            region_name=config.region,
-            config=runtime.client_config(config.concurrency),
+        return write_requests.install(
+            target.create_client(
+                "dynamodb",
+                region_name=config.region,
+                config=runtime.client_config(config.concurrency),
+            )
         )
 
     key = (
@@ -244,9 +255,18 @@ def writer_client(config: ReplicatorConfig) -> Any:
 
 @dataclass(slots=True)
 class _Entry:
+    """One item to write: the Kinesis sequence number it reports, its table key (hash, range),
+    its shard, and the item as DynamoDB JSON text (:func:`.records.record_item_json`)."""
+
     sequence_number: str
     key: tuple[str, str]
-    item: dict[str, Any]
+    shard_id: str
+    item_json: str
+
+    def put_request(self) -> write_requests.PutRequest:
+        hash_value, range_value = self.key
+        key = write_requests.key_attributes(HASH_KEY, hash_value, RANGE_KEY, range_value)
+        return write_requests.PutRequest(key, self.item_json)
 
 
 @dataclass
@@ -269,34 +289,31 @@ def _key_of(item: dict[str, Any]) -> tuple[str, str]:
     return item[HASH_KEY]["S"], item[RANGE_KEY]["S"]
 
 
-def _is_schema_error(exc: ClientError) -> bool:
-    """A ValidationException that is the table's fault (wrong key schema), not the item's."""
-    message = str(exc.response.get("Error", {}).get("Message", ""))
-    return "key element does not match the schema" in message or "Missing the key" in message
-
-
 def _write_chunk(client: Any, table: str, chunk: list[_Entry], budget: TimeBudget) -> _WriteOutcome:
     """Write one chunk (≤ 25 items), retrying what DynamoDB leaves unprocessed.
 
-    A ValidationException on a chunk is split in halves until the item DynamoDB rejects is alone;
-    that one is poison, the rest are written.
+    A ValidationException that blames an item's content (:func:`.faults.dynamodb_blames_item`)
+    splits the chunk in halves until the item DynamoDB rejects is alone; that one is poison, the
+    rest are written. Any other error (the table's, the role's, a policy's, a key's) leaves the
+    chunk unwritten, to be reported.
     """
     outcome = _WriteOutcome()
     by_key = {entry.key: entry for entry in chunk}
     pending = chunk
     attempt = 0
     while pending:
-        if not budget.allows():
+        if not budget.claim_attempt():
             outcome.unwritten += pending
             break
         retry: list[_Entry]
         try:
+            # The body is written from each entry's item text (write_requests), not serialised
+            # by botocore from typed items.
             response = client.batch_write_item(
-                RequestItems={table: [{"PutRequest": {"Item": e.item}} for e in pending]}
+                RequestItems={table: [e.put_request() for e in pending]}
             )
         except ClientError as exc:
-            code = runtime.error_code(exc)
-            if code == "ValidationException" and not _is_schema_error(exc):
+            if faults.dynamodb_blames_item(exc):
                 if len(pending) == 1:
                     message = exc.response.get("Error", {}).get("Message", "")
                     outcome.rejected.append((pending[0], f"DynamoDB rejected the item: {message}"))
@@ -362,7 +379,7 @@ class ChunkWriter:
             return
         if self._client is None and not self._client_failed:
             try:
-                self._client = writer_client(self._config)
+                self._client = write_requests.install(writer_client(self._config))
             except (ClientError, BotoCoreError, ConfigError) as exc:
                 self._client_failed = True
                 self._log.error(
@@ -398,9 +415,18 @@ class ChunkWriter:
 # --------------------------------------------------------------------------- the handler
 
 
-def _dead_letter_body(record: dict[str, Any], shard_id: str | None, reason: str) -> dict[str, Any]:
-    kinesis = record.get("kinesis", {})
+def _dead_letter_body(
+    record: Any, shard_id: str | None, reason: str, sub_sequence: int | None = None
+) -> dict[str, Any]:
+    if not isinstance(record, dict):
+        return {"reason": reason, "source": "replicator", "data": None, "event": record}
+    kinesis = record.get("kinesis")
+    if not isinstance(kinesis, dict):
+        # Nothing to take the payload from: the whole event record is kept instead.
+        return {**_dead_letter_body({**record, "kinesis": {}}, shard_id, reason), "event": record}
+    extra = {} if sub_sequence is None else {"subSequenceNumber": sub_sequence}
     return {
+        **extra,
         "reason": reason,
         "source": "replicator",
         "eventSourceARN": record.get("eventSourceARN"),
@@ -413,32 +439,168 @@ def _dead_letter_body(record: dict[str, Any], shard_id: str | None, reason: str)
     }
 
 
-def _prepare(
-    records: list[dict[str, Any]],
-    last_of_key: dict[tuple[str, str], int],
+@dataclass(slots=True)
+class _Metadata:
+    """What a record's event metadata says, checked before its payload is decoded.
+
+    ``problem`` set and ``report`` false: the record is poison (no sequence number to report it
+    by, or no data). ``report`` true: the record is fine but the event's metadata is not (an
+    ``eventID`` that names no shard): it is reported for retry, never dead-lettered.
+    """
+
+    sequence_number: str | None
+    shard_id: str | None = None
+    problem: str | None = None
+    report: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        assert self.sequence_number is not None and self.shard_id is not None
+        return partition_key(self.sequence_number, self.shard_id), self.sequence_number
+
+
+def _metadata(record: Any) -> _Metadata:
+    kinesis = record.get("kinesis") if isinstance(record, dict) else None
+    if not isinstance(kinesis, dict):
+        return _Metadata(None, problem="event record has no 'kinesis' object")
+    sequence_number = kinesis.get("sequenceNumber")
+    if not isinstance(sequence_number, str) or not sequence_number.isdecimal():
+        return _Metadata(None, problem="event record has no kinesis.sequenceNumber")
+    event_id = record.get("eventID")
+    try:
+        shard_id = shard_id_of(event_id) if isinstance(event_id, str) else None
+    except ValueError:
+        shard_id = None
+    if shard_id is None:
+        return _Metadata(
+            sequence_number,
+            problem=f"eventID {event_id!r} does not name the shard ('<shardId>:<sequenceNumber>')",
+            report=True,
+        )
+    if not isinstance(kinesis.get("data"), str):
+        return _Metadata(sequence_number, shard_id, problem="event record has no kinesis.data")
+    return _Metadata(sequence_number, shard_id)
+
+
+@dataclass(slots=True)
+class _Decoded:
+    """One Kinesis record decoded: its items as (table key, DynamoDB JSON text), its user
+    records that are poison (sub-sequence number, reason), and how many user records the
+    transform filtered out."""
+
+    items: list[tuple[tuple[str, str], str]]
+    poison: list[tuple[int | None, str]] = field(default_factory=list)
+    filtered: int = 0
+
+
+def _decode(
+    record: dict[str, Any],
+    meta: _Metadata,
+    stages: pipeline.Stages | None,
+    ttl: tuple[str, int] | None = None,
+) -> _Decoded:
+    """A plain JSON record with no ``stages`` takes the one-pass path
+    (:func:`.records.record_item_json`); a packed record (gzip, KPL) or any configured stage
+    goes through :func:`.pipeline.stage_record`. With ``ttl`` = ``(attribute, days)`` every item
+    gets the expiry ``days`` after the record's arrival (:func:`.ttl.expiry_attribute`). Raises
+    :class:`PoisonRecordError` (or ``ValueError``) when the whole record is poison."""
+    assert meta.sequence_number is not None and meta.shard_id is not None
+    kinesis = record["kinesis"]
+    data = kinesis["data"]
+    extra = expiry_attribute(kinesis, *ttl) if ttl else None
+    if stages is None and not pipeline.may_be_packed(data):
+        text = record_item_json(data, meta.sequence_number, meta.shard_id, extra)
+        return _Decoded([(meta.key, text)])
+    staged = pipeline.stage_record(
+        kinesis, meta.sequence_number, meta.shard_id, stages or pipeline.Stages(), extra
+    )
+    return _Decoded(
+        [(key, item_json.typed_item_json(typed)) for key, typed in staged.items],
+        staged.poison,
+        staged.filtered,
+    )
+
+
+def _accept(
+    record: dict[str, Any],
+    meta: _Metadata,
+    decoded: _Decoded,
     writer: ChunkWriter,
     poison: list[runtime.DeadLetter],
+) -> int:
+    """Hand ``decoded``'s items to ``writer`` and its poison user records to ``poison``;
+    returns how many the transform filtered out."""
+    sequence_number = str(meta.sequence_number)
+    for sub, reason in decoded.poison:
+        body = _dead_letter_body(record, meta.shard_id, reason, sub)
+        poison.append(runtime.DeadLetter(sequence_number, body))
+    for key, text in decoded.items:
+        writer.add(_Entry(sequence_number, key, str(meta.shard_id), text))
+    return decoded.filtered
+
+
+def _poison(record: Any, meta: _Metadata, exc: Exception) -> runtime.DeadLetter:
+    reason = exc.reason if isinstance(exc, PoisonRecordError) else str(exc)
+    return runtime.DeadLetter(
+        meta.sequence_number or "", _dead_letter_body(record, meta.shard_id, reason)
+    )
+
+
+def _prepare(
+    records: list[Any],
+    metas: list[_Metadata],
+    repeated: set[tuple[str, str]],
+    writer: ChunkWriter,
+    poison: list[runtime.DeadLetter],
+    stages: pipeline.Stages | None = None,
     ttl: tuple[str, int] | None = None,
-) -> None:
-    """Decode each record into an item for ``writer``, or a dead letter into ``poison``; with
-    ``ttl`` = ``(attribute, days)`` each item expires ``days`` after the record's arrival."""
-    for index, record in enumerate(records):
-        sequence_number = record["kinesis"]["sequenceNumber"]
-        shard_id: str | None = None
-        try:
-            shard_id = shard_id_of(record["eventID"])
-            key = (partition_key(sequence_number, shard_id), sequence_number)
-            if last_of_key[key] != index:
-                continue  # a later copy of this record is written instead
-            extra = expiry_attribute(record["kinesis"], *ttl) if ttl else None
-            item = record_item(record["kinesis"]["data"], sequence_number, shard_id, extra)
-        except (PoisonRecordError, ValueError) as exc:
-            reason = exc.reason if isinstance(exc, PoisonRecordError) else str(exc)
-            poison.append(
-                runtime.DeadLetter(sequence_number, _dead_letter_body(record, shard_id, reason))
-            )
+) -> int:
+    """Decode each record into items for ``writer``, or dead letters into ``poison``; returns
+    how many user records the transform filtered out. ``ttl``: see :func:`_decode`.
+
+    Records whose metadata has a problem were sorted out before (see :func:`handler`). A record
+    delivered more than once in the batch (its key in ``repeated``) is decided after the rest:
+    the last copy that decodes is written, so a later poison copy never hides an earlier valid
+    one; copies that don't decode are dead-lettered.
+    """
+    filtered = 0
+    copies: dict[tuple[str, str], list[int]] = {}
+    for index, (record, meta) in enumerate(zip(records, metas, strict=True)):
+        if meta.problem is not None:
             continue
-        writer.add(_Entry(sequence_number, key, item))
+        key = meta.key
+        if key in repeated:
+            copies.setdefault(key, []).append(index)
+            continue
+        try:
+            decoded = _decode(record, meta, stages, ttl)
+        except (PoisonRecordError, ValueError) as exc:
+            poison.append(_poison(record, meta, exc))
+            continue
+        filtered += _accept(record, meta, decoded, writer, poison)
+    for indexes in copies.values():
+        chosen: tuple[int, _Decoded] | None = None
+        for index in indexes:
+            try:
+                chosen = (index, _decode(records[index], metas[index], stages, ttl))
+            except (PoisonRecordError, ValueError) as exc:
+                poison.append(_poison(records[index], metas[index], exc))
+        if chosen is not None:
+            index, decoded = chosen
+            filtered += _accept(records[index], metas[index], decoded, writer, poison)
+    return filtered
+
+
+def _stages() -> pipeline.Stages | None:
+    """The transform and redaction stages from the environment, or None when neither is
+    configured. Raises :class:`RedactionKeyError` if the pseudonymization key can't be read."""
+    settings = pipeline.StageSettings.from_env()
+    if not settings.active:
+        return None
+    key = None
+    if settings.pseudonymise and settings.key_parameter:
+        key = key_from_parameter(settings.key_parameter)
+    return pipeline.load_stages(settings, key)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -447,35 +609,61 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     log = runtime.get_logger(SERVICE)
     config = ReplicatorConfig.from_env()
     budget = TimeBudget(context, config.safety_margin_ms)
-    records: list[dict[str, Any]] = event.get("Records") or []
-    order = [r["kinesis"]["sequenceNumber"] for r in records]
-    by_sequence = {r["kinesis"]["sequenceNumber"]: r for r in records}
+    records: list[Any] = event.get("Records") or []
+    # A malformed event record is isolated here, before anything is decoded: poison (with the
+    # reason) when it has no sequence number or no data, reported when only its eventID is
+    # wrong; the other records flow on.
+    metas = [_metadata(record) for record in records]
+    order = [m.sequence_number for m in metas if m.sequence_number is not None]
+    by_sequence = {
+        m.sequence_number: r for m, r in zip(metas, records, strict=True) if m.sequence_number
+    }
+    poison: list[runtime.DeadLetter] = []
+    reported: set[str] = set()
+    for record, meta in zip(records, metas, strict=True):
+        if meta.problem is None:
+            continue
+        if meta.report and meta.sequence_number is not None:
+            reported.add(meta.sequence_number)
+            log.error(
+                "malformed event record; reported for retry",
+                extra={"reason": meta.problem, "sequence_number": meta.sequence_number},
+            )
+        else:
+            poison.append(_poison(record, meta, PoisonRecordError(str(meta.problem))))
 
     # A record delivered twice in one batch has the same key twice, which BatchWriteItem refuses
-    # ("Provided list of item keys contains duplicates"): only the last one of a key is written.
+    # ("Provided list of item keys contains duplicates"): such keys are decided after the rest.
     # The key comes from the record's metadata, so this is known before any payload is decoded.
-    last_of_key: dict[tuple[str, str], int] = {}
-    for index, record in enumerate(records):
-        with contextlib.suppress(ValueError):
-            shard = shard_id_of(record["eventID"])
-            sequence_number = record["kinesis"]["sequenceNumber"]
-            last_of_key[(partition_key(sequence_number, shard), sequence_number)] = index
+    seen: set[tuple[str, str]] = set()
+    repeated: set[tuple[str, str]] = set()
+    for meta in metas:
+        if meta.problem is None:
+            key = meta.key
+            if key in seen:
+                repeated.add(key)
+            seen.add(key)
+
+    try:
+        stages = _stages()
+    except RedactionKeyError as exc:
+        # A configuration fault: nothing is written (never raw), every record is reported.
+        log.error("cannot read the pseudonymization key; batch reported", extra={"error": str(exc)})
+        runtime.emit_metrics(SERVICE, {"records_in": len(records), "failed": len(order)})
+        return {"batchItemFailures": [{"itemIdentifier": seq} for seq in dict.fromkeys(order)]}
 
     writer = ChunkWriter(config, budget, log)
-    poison: list[runtime.DeadLetter] = []
     try:
-        _prepare(records, last_of_key, writer, poison, config.ttl)
+        filtered = _prepare(records, metas, repeated, writer, poison, stages, config.ttl)
     except BaseException:
         writer.finish()  # let the chunks in flight end before the invocation fails
         raise
     outcome = writer.finish()
-    failed: set[str] = {entry.sequence_number for entry in outcome.unwritten}
+    failed: set[str] = {entry.sequence_number for entry in outcome.unwritten} | reported
     for error in sorted(set(outcome.errors)):
         log.error("write failed; records reported for retry", extra={"error": error})
     for entry, reason in outcome.rejected:
-        body = _dead_letter_body(
-            by_sequence[entry.sequence_number], entry.item["shardId"]["S"], reason
-        )
+        body = _dead_letter_body(by_sequence[entry.sequence_number], entry.shard_id, reason)
         poison.append(runtime.DeadLetter(entry.sequence_number, body))
 
     dead_lettered, undelivered = runtime.dispose_of_poison(
@@ -484,12 +672,16 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     failed.update(undelivered)
 
     failures = runtime.in_order(failed, order)
+    if "" in undelivered:
+        # A poison record without a sequence number could not be kept: retry the whole batch.
+        failures = order[:1] or [""]
     counts = {
         "records_in": len(records),
         "written": outcome.written,
         "retried": outcome.retried,
         "poison": dead_lettered,
         "failed": len(failures),
+        "filtered": filtered,
     }
     runtime.emit_metrics(SERVICE, counts)
     log.info(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -23,11 +24,20 @@ class LambdaContext(Protocol):
     def get_remaining_time_in_millis(self) -> int: ...
 
 
+#: The safety margin is at most this fraction of the time the invocation had when it started, so
+#: a short timeout (10 s or less against the default 10 s margin) still leaves time to write.
+MAX_MARGIN_FRACTION = 0.25
+
+
 class TimeBudget:
     """How long an invocation may keep retrying: the Lambda context's remaining time minus a
     safety margin (for the call in flight, the dead-letter sends and the response).
 
-    Without a context (a direct call outside Lambda) ``default_ms`` stands in for the timeout.
+    The margin is ``safety_margin_ms``, but never more than :data:`MAX_MARGIN_FRACTION` of the
+    time left when the budget is made (at the start of the invocation: about the function's
+    timeout). Without a context (a direct call outside Lambda) ``default_ms`` stands in for the
+    timeout. :meth:`claim_attempt` lets the first call of an invocation through even when the
+    budget is spent, so an invocation never ends without having tried to write.
     """
 
     def __init__(
@@ -38,18 +48,34 @@ class TimeBudget:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._context = context if hasattr(context, "get_remaining_time_in_millis") else None
-        self._margin_s = safety_margin_ms / 1000.0
         self._clock = clock
         self._fallback_end = clock() + default_ms / 1000.0
+        at_start = max(0.0, self._left())
+        self._margin_s = min(safety_margin_ms / 1000.0, at_start * MAX_MARGIN_FRACTION)
+        self._lock = threading.Lock()
+        self._attempted = False
+
+    @property
+    def margin_seconds(self) -> float:
+        """The margin in force (seconds), after scaling to the invocation's time."""
+        return self._margin_s
+
+    def _left(self) -> float:
+        if self._context is not None:
+            return self._context.get_remaining_time_in_millis() / 1000.0
+        return self._fallback_end - self._clock()
 
     def remaining(self) -> float:
         """Seconds left for retries (negative once the margin is reached)."""
-        if self._context is not None:
-            left = self._context.get_remaining_time_in_millis() / 1000.0
-        else:
-            left = self._fallback_end - self._clock()
-        return left - self._margin_s
+        return self._left() - self._margin_s
 
     def allows(self, wait_seconds: float = 0.0) -> bool:
         """True if waiting ``wait_seconds`` still leaves time for one more call."""
         return self.remaining() > wait_seconds
+
+    def claim_attempt(self) -> bool:
+        """True if a call may start now: the budget allows it, or it is the invocation's first
+        call (thread-safe: of concurrent first calls, one is let through)."""
+        with self._lock:
+            first, self._attempted = not self._attempted, True
+        return first or self.allows()

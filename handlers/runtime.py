@@ -33,6 +33,7 @@ from botocore.exceptions import (
 
 from .batches import chunked
 from .environment import (
+    DEFAULT_METRICS_NAMESPACE,
     POWERTOOLS_METRICS_NAMESPACE,
     POWERTOOLS_SERVICE_NAME,
     env_str,
@@ -386,7 +387,7 @@ def emit_metrics(default_service: str, counts: dict[str, int]) -> None:
     )
 
     provider = AmazonCloudWatchEMFProvider(
-        namespace=env_str(POWERTOOLS_METRICS_NAMESPACE, "CrossAccountStreamReplica"),
+        namespace=env_str(POWERTOOLS_METRICS_NAMESPACE, DEFAULT_METRICS_NAMESPACE),
         service=env_str(POWERTOOLS_SERVICE_NAME, default_service),
     )
     for name, value in counts.items():

@@ -7,7 +7,7 @@ import sys
 
 import yaml
 
-from .demo import DemoOptions, run
+from .demo import EXAMPLE_TRANSFORM, DemoOptions, run
 
 
 def _fraction(text: str) -> float:
@@ -61,8 +61,24 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
         help="set a config value on both stacks (e.g. batchSize=100, createSourceStream=true), "
         "or on one with poc.KEY=VALUE / prod.KEY=VALUE; VALUE is parsed as YAML",
     )
+    parser.add_argument(
+        "--kpl-fraction",
+        type=float,
+        default=0.2,
+        help="share of records sent packed in KPL aggregates (0.2; 0 for none)",
+    )
+    parser.add_argument(
+        "--no-transform",
+        action="store_true",
+        help="run the replicator without the example transform (examples/transform_day.py)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="random seed (7)")
     parser.add_argument("--no-replay", action="store_true", help="skip the TRIM_HORIZON replay")
+    parser.add_argument(
+        "--no-redrive",
+        action="store_true",
+        help="skip the redrive of the on-failure queues after the drain",
+    )
     parser.add_argument(
         "--serve",
         action="store_true",
@@ -91,7 +107,10 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
         fail_firehose=args.fail_firehose,
         crash_invocations=args.crash_invocations,
         seed=args.seed,
+        kpl_fraction=args.kpl_fraction,
+        transform=None if args.no_transform else EXAMPLE_TRANSFORM,
         replay=not args.no_replay,
+        redrive=not args.no_redrive,
         serve=args.serve,
         port=args.port,
         progress=not args.quiet,

@@ -17,18 +17,31 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from stream_replica.components.assets import QUERY_WRITER_HANDLER
+from stream_replica.testing.clickstream import aggregate_some, generate, poison_records, put_records
 
 from . import analyst, crossaccount
-from .clickstream import generate, poison_records, put_records
 from .emulator import Emulator
 from .faults import Faults
 from .lambda_runtime import FunctionRuntime
 from .mocks import Deployment, EmulatorMocks
+from .pii import RawValues
 from .poller import StreamPoller
 from .pulumi_runner import REPO_ROOT, load_stack_config, project_name, run_program
+from .redrive import (
+    RangeSnapshot,
+    RuntimeInvoker,
+    count_redriven,
+    dead_letter_bodies,
+    range_snapshot,
+    redrive_pass,
+)
 
 #: The three attributes the replicator adds to every item (the data contract).
 KEY_ATTRIBUTES = ("sequenceNumber", "shardId", "seqNumbershardIdHash")
+#: Attributes the replicator adds to a user record of a KPL aggregate (besides the three above).
+SUB_SEQUENCE_ATTRIBUTE = "subSequenceNumber"
+#: The example transform the sandbox runs in the replicator by default (docs/sandbox.md).
+EXAMPLE_TRANSFORM = "examples/transform_day.py"
 #: How many produced events are kept whole to compare with their archived line.
 FIDELITY_SAMPLE = 500
 
@@ -57,6 +70,13 @@ class DemoOptions:
     progress: bool = True
     #: read DynamoDB stream records through the API rather than moto's shard (slow; see poller)
     api_stream_reads: bool = False
+    #: share of produced records packed into KPL aggregates (0: none, as a plain producer)
+    kpl_fraction: float = 0.2
+    #: the replicator's transform file (relative to ``project_dir``) unless the run's config
+    #: sets ``transformModule``; ``None``: no transform
+    transform: str | None = EXAMPLE_TRANSFORM
+    #: after the drain, redrive both on-failure queues (``stream_replica.redrive``)
+    redrive: bool = True
 
 
 @dataclass
@@ -70,12 +90,20 @@ class DemoResult:
     replay_new_items: int = 0
     query_table_items: int = 0
     analyst_query_ok: bool = False
+    raw_pii_in_target: int = 0
+    redriven: int = 0
     ok: bool = False
     # Details for the table (not in the final JSON line).
     archived_distinct: int = 0
     fidelity_checked: int = 0
+    aggregated_items: int = 0
     fidelity_mismatches: int = 0
     on_failure_records: int = 0
+    #: on-failure messages the redrive pass found / records they named / expired from the stream
+    redrive_messages: int = 0
+    redrive_range_records: int = 0
+    redrive_expired: int = 0
+    redrive_invocations: int = 0
     dead_letter_reasons: dict[str, int] = field(default_factory=dict)
     throttled_items: int = 0
     failed_firehose_records: int = 0
@@ -86,6 +114,8 @@ class DemoResult:
     query_users_checked: int = 0
     analyst: analyst.AnalystResult | None = None
     replay_stream_records_dropped: int = 0
+    #: (seqNumbershardIdHash, sequenceNumber) of every archived line
+    archived_keys: set[tuple[str, str]] = field(default_factory=set, repr=False)
     pipeline_seconds: float = 0.0
     records_per_second: float = 0.0
     deploy_seconds: float = 0.0
@@ -105,6 +135,8 @@ class DemoResult:
             "replay_new_items",
             "query_table_items",
             "analyst_query_ok",
+            "raw_pii_in_target",
+            "redriven",
             "ok",
         )
         return json.dumps({k: getattr(self, k) for k in keys})
@@ -174,6 +206,24 @@ def _precreate_source_stream(
     return str(name)
 
 
+def pseudonymization_key(options: DemoOptions) -> str:
+    """The sandbox's HMAC key (at least 32 bytes), derived from the run's seed."""
+    return f"sandbox-pseudonymization-key-seed-{options.seed:08d}"
+
+
+def _precreate_key_parameter(emulator: Emulator, plan: StackPlan, options: DemoOptions) -> None:
+    """Create the SecureString that holds the pseudonymisation key (in production it exists
+    before the stack; the replicator, in the prod account, reads it with its own role)."""
+    name = _get(plan.prod_config, plan.project, "pseudonymizationKeyParameter")
+    if not name:
+        return
+    name = str(name).split(":parameter", 1)[-1] if str(name).startswith("arn:") else str(name)
+    ssm = emulator.client("ssm", plan.prod_account, plan.prod_region)
+    ssm.put_parameter(
+        Name=name, Value=pseudonymization_key(options), Type="SecureString", Overwrite=True
+    )
+
+
 def _deploy(
     emulator: Emulator,
     stack: str,
@@ -205,7 +255,7 @@ def _table_items(account: str, region: str, table: str) -> Iterator[dict[str, st
     for item in dynamodb_backends[account][region].get_table(table).all_items():
         yield {
             name: str(item.attrs[name].value)
-            for name in ("eventId", "shardId", "sequenceNumber")
+            for name in ("eventId", "shardId", "sequenceNumber", SUB_SEQUENCE_ATTRIBUTE)
             if name in item.attrs
         }
 
@@ -301,6 +351,10 @@ class StackPlan:
             shared["accessMode"] = options.access_mode
         poc_overrides = {**shared, **per_stack["poc"]}
         prod_overrides = {**shared, **per_stack["prod"]}
+        if options.transform and "transformModule" not in prod_overrides:
+            prod_overrides["transformModule"] = str(
+                (Path(options.project_dir) / options.transform).resolve()
+            )
         poc_config = load_stack_config(
             "poc", config_overrides=poc_overrides, project_dir=options.project_dir
         )
@@ -330,6 +384,7 @@ def deploy_stacks(
     _precreate_source_stream(
         emulator, plan.prod_config, plan.project, plan.prod_account, options.shards
     )
+    _precreate_key_parameter(emulator, plan, options)
     show("deploying stack poc ...", force=True)
     poc = _deploy(
         emulator,
@@ -428,9 +483,13 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         # -- produce and pump ------------------------------------------------------------------
         kinesis = emulator.client("kinesis", prod_account, region)
         gen_rng = random.Random(options.seed)
+        kpl_rng = random.Random(options.seed + 1)
+        raw = RawValues(_get(plan.prod_config, plan.project, "pseudonymizeFields") or [])
         sample: dict[str, dict[str, Any]] = {}
-        #: what the analyst's queries are checked against: every produced event, in brief
+        #: what the analyst's queries are checked against: every produced event as archived
+        #: (after the configured stages), in brief
         briefs: list[dict[str, Any]] = []
+        expected = _expectation(plan, options)
         poison = poison_records() if options.poison else []
         pipeline_started = time.monotonic()
         produced = 0
@@ -442,9 +501,12 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
 
         for chunk in generate(gen_rng, 0, options.records, options.chunk):
             entries = [(key, data) for key, data, _ in chunk]
-            put_records(kinesis, source_arn, entries)
+            put_records(kinesis, source_arn, aggregate_some(entries, options.kpl_fraction, kpl_rng))
             for _, data, event in chunk:
-                briefs.append({k: event[k] for k in analyst.BRIEF_FIELDS})
+                # the analyst reads what the stages made of the event (pseudonymised user, ...)
+                staged = expected(event)
+                briefs.append({k: staged.get(k) for k in analyst.BRIEF_FIELDS})
+                raw.collect(event)
                 if len(sample) < FIDELITY_SAMPLE:
                     sample[event["eventId"]] = json.loads(data, parse_float=Decimal)
             produced += len(chunk)
@@ -465,6 +527,12 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
             result.poison = len(poison)
         while pump():  # drain: until a pass finds nothing new on either stream
             pass
+        snapshots: tuple[RangeSnapshot, RangeSnapshot] | None = None
+        if options.redrive:
+            progress.show("redriving the on-failure queues ...", force=True)
+            snapshots = _redrive(
+                result, emulator, replicator_poller, archiver_poller, runtimes, pump
+            )
         result.produced = produced
         result.pipeline_seconds = time.monotonic() - pipeline_started
         result.records_per_second = (
@@ -480,11 +548,26 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         # -- check -----------------------------------------------------------------------------
         poc_ddb = emulator.client("dynamodb", table_account, poc_region)
         _check_table(result, poc_ddb, table_account, poc_region, table_name)
-        _check_archive(result, emulator, poc, sample)
+        _check_archive(result, emulator, poc, sample, expected, raw)
         _check_queues(result, emulator, replicator, archiver, pollers)
         if query_poller is not None:
             _check_query_table(result, emulator, poc, table_name, query_poller.runtime)
         _check_analyst(result, emulator, poc, briefs, Path(workdir))
+        result.raw_pii_in_target += _raw_pii_in_table_and_queues(
+            emulator, table_account, poc_region, table_name, raw
+        )
+        if snapshots is not None:
+            result.redriven = count_redriven(
+                snapshots[0],
+                (
+                    (item.get("shardId", ""), item.get("sequenceNumber", ""))
+                    for item in _table_items(table_account, poc_region, table_name)
+                ),
+                dead_letter_bodies(emulator, replicator),
+                snapshots[1],
+                result.archived_keys,
+                dead_letter_bodies(emulator, archiver),
+            )
         result.throttled_items = faults.throttled_items
         result.failed_firehose_records = faults.failed_firehose_records
         for poller in pollers:
@@ -519,6 +602,32 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
     return result
 
 
+def _redrive(
+    result: DemoResult,
+    emulator: Emulator,
+    replicator_poller: StreamPoller,
+    archiver_poller: StreamPoller,
+    runtimes: list[FunctionRuntime],
+    pump: Callable[[], int],
+) -> tuple[RangeSnapshot, RangeSnapshot]:
+    """The redrive pass: the replicator's on-failure queue, the archiver's mapping drained of
+    what that wrote, then the archiver's queue. Returns the ranges both queues named."""
+    invoker = RuntimeInvoker(runtimes)
+    kinesis = range_snapshot(emulator, replicator_poller)
+    reports = [redrive_pass(emulator, replicator_poller, invoker)]
+    while pump():
+        pass
+    table_stream = range_snapshot(emulator, archiver_poller)
+    reports.append(redrive_pass(emulator, archiver_poller, invoker))
+    for report in reports:
+        result.redrive_messages += report.messages
+        result.redrive_range_records += report.records_in_ranges
+        result.redrive_expired += report.expired
+        result.failures += [line for line in report.lines() if line.startswith("LEFT")]
+    result.redrive_invocations = invoker.invocations
+    return kinesis, table_stream
+
+
 def _check_table(result: DemoResult, ddb: Any, account: str, region: str, table_name: str) -> None:
     event_ids: set[str] = set()
     keys: set[tuple[str, str]] = set()
@@ -531,6 +640,8 @@ def _check_table(result: DemoResult, ddb: Any, account: str, region: str, table_
                 result.duplicate_items += 1
             event_ids.add(event_id)
         keys.add((item.get("shardId", ""), item.get("sequenceNumber", "")))
+        if SUB_SEQUENCE_ATTRIBUTE in item:
+            result.aggregated_items += 1
     result.replicated_items = items
     if items <= 5000:  # the API's count, where it costs little (moto copies every item)
         counted = sum(
@@ -565,8 +676,86 @@ def _raw_object_bytes(account: str, bucket: str, key: str) -> bytes:
     return bytes(obj.value)
 
 
+def _expectation(plan: StackPlan, options: DemoOptions) -> Callable[[dict[str, Any]], Any]:
+    """What an archived line must equal for a produced payload: the replicator's stages
+    applied as configured (the transform file, then drop/pseudonymise with the sandbox key,
+    then top-level null/"" dropped). Pseudonyms are computed here with ``hmac`` directly."""
+    import copy
+    import hashlib
+    import hmac
+    import importlib.util
+
+    transform_path = _get(plan.prod_config, plan.project, "transformModule")
+    transform = None
+    if transform_path:
+        spec = importlib.util.spec_from_file_location(
+            "sandbox_expected_transform", str(transform_path)
+        )
+        if spec is None or spec.loader is None:
+            raise RuntimeError(f"cannot load {transform_path}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        transform = module.transform
+    drop = [p.split(".") for p in _get(plan.prod_config, plan.project, "dropFields") or []]
+    pseudo = [
+        p.split(".") for p in _get(plan.prod_config, plan.project, "pseudonymizeFields") or []
+    ]
+    key = pseudonymization_key(options).encode()
+
+    def walk(node: Any, path: list[str], change: Callable[[dict[str, Any], str], None]) -> None:
+        if isinstance(node, list):
+            for element in node:
+                walk(element, path, change)
+        elif isinstance(node, dict) and path[0] in node:
+            if len(path) == 1:
+                change(node, path[0])
+            else:
+                walk(node[path[0]], path[1:], change)
+
+    def pseudonymise(node: dict[str, Any], name: str) -> None:
+        value = node[name]
+        if isinstance(value, str):
+            node[name] = hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def expect(original: dict[str, Any]) -> Any:
+        payload = copy.deepcopy(original)
+        if transform is not None:
+            payload = transform(payload, None)
+        for path in drop:
+            walk(payload, path, lambda node, name: node.pop(name))
+        for path in pseudo:
+            walk(payload, path, pseudonymise)
+        return _clean(payload)
+
+    return expect
+
+
+def _raw_pii_in_table_and_queues(
+    emulator: Emulator, account: str, region: str, table: str, raw: RawValues
+) -> int:
+    """Items of the replica table, and messages of every queue of the target account, that hold
+    a raw value of a pseudonymised field."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    found = 0
+    for item in dynamodb_backends[account][region].get_table(table).all_items():
+        if raw.holds_raw(item.to_json()):
+            found += 1
+    sqs = emulator.client("sqs", account, region)
+    for url in sqs.list_queues().get("QueueUrls", []):
+        for message in _read_all_messages(sqs, url):
+            if raw.holds_raw(json.loads(message["Body"])):
+                found += 1
+    return found
+
+
 def _check_archive(
-    result: DemoResult, emulator: Emulator, poc: Deployment, sample: dict[str, dict[str, Any]]
+    result: DemoResult,
+    emulator: Emulator,
+    poc: Deployment,
+    sample: dict[str, dict[str, Any]],
+    expected: Callable[[dict[str, Any]], Any] = _clean,
+    raw: RawValues | None = None,
 ) -> None:
     s3 = emulator.client("s3", poc.account_id, poc.region)
     buckets = [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
@@ -576,22 +765,28 @@ def _check_archive(
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
             for obj in page.get("Contents", []):
                 body = _object_bytes(poc.account_id, bucket, obj["Key"])
-                for raw in body.decode("utf-8").splitlines():
-                    if not raw.strip():
+                for text in body.decode("utf-8").splitlines():
+                    if not text.strip():
                         continue
                     lines += 1
-                    line = json.loads(raw, parse_float=Decimal)
+                    line = json.loads(text, parse_float=Decimal)
+                    if raw is not None and raw.holds_raw(line):
+                        result.raw_pii_in_target += 1
                     if not all(k in line for k in KEY_ATTRIBUTES):
                         result.failures.append(
-                            f"archived line without the key attributes: {raw[:80]}"
+                            f"archived line without the key attributes: {text[:80]}"
                         )
                         continue
                     distinct.add((line["shardId"], line["sequenceNumber"]))
+                    result.archived_keys.add(
+                        (str(line["seqNumbershardIdHash"]), str(line["sequenceNumber"]))
+                    )
                     original = sample.get(line.get("eventId"))
                     if original is not None:
                         result.fidelity_checked += 1
-                        payload = {k: v for k, v in line.items() if k not in KEY_ATTRIBUTES}
-                        if payload != _clean(original):
+                        added = (*KEY_ATTRIBUTES, SUB_SEQUENCE_ATTRIBUTE)
+                        payload = {k: v for k, v in line.items() if k not in added}
+                        if payload != expected(original):
                             result.fidelity_mismatches += 1
     result.archived_lines = lines
     result.archived_distinct = len(distinct)
@@ -730,9 +925,11 @@ def _decide(result: DemoResult) -> None:
         (result.archived_distinct == result.replicated_items, "every item is archived"),
         (result.archived_lines >= result.archived_distinct, "archive line count"),
         (result.fidelity_mismatches == 0, "archived lines equal the payloads"),
-        (result.on_failure_records == 0, "no batch went to an on-failure destination"),
+        (result.on_failure_records == 0, "no batch is left in an on-failure queue"),
+        (result.redrive_expired == 0, "no record expired before the redrive"),
         (result.replay_new_items == 0, "a replay adds no item"),
         (result.crossaccount_denied == 0, "no cross-account call was denied"),
+        (result.raw_pii_in_target == 0, "no raw value of a pseudonymised field in the target"),
     ]
     if result.query_table_deployed:
         checks.append(
@@ -754,16 +951,24 @@ def _print_summary(result: DemoResult, out: TextIO, options: DemoOptions) -> Non
         ("records produced", result.produced),
         ("poison records produced", result.poison),
         ("items in the replica table", result.replicated_items),
+        ("of which user records of KPL aggregates", result.aggregated_items),
         ("duplicate items", result.duplicate_items),
         ("lines archived to S3 (Firehose)", result.archived_lines),
         ("distinct items archived", result.archived_distinct),
         ("archived lines compared with their payload", result.fidelity_checked),
         ("dead-lettered (poison) records", result.dead_lettered),
         ("dead-letter messages (with redeliveries)", result.dead_letter_messages),
-        ("batches sent to on-failure destinations", result.on_failure_records),
+        ("on-failure messages redriven", result.redrive_messages),
+        (
+            "records named by them / redriven (counted in table, S3, dead letters)",
+            f"{result.redrive_range_records} / {result.redriven}",
+        ),
+        ("records expired before the redrive", result.redrive_expired),
+        ("batches left in on-failure queues", result.on_failure_records),
         ("items added by the replay from TRIM_HORIZON", result.replay_new_items),
         ("items in the query table (by user, time order)", result.query_table_items),
         ("users whose Query matches the replica, in order", result.query_users_checked),
+        ("places in the target account holding raw PII", result.raw_pii_in_target),
         (
             "table-stream records of the replay's unchanged writes (dropped)",
             result.replay_stream_records_dropped,

@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from stream_replica.testing.contexts import LambdaContext
+
 from .emulator import Emulator, patched_environ
 from .mocks import DeployedFunction
 
@@ -45,26 +47,6 @@ class FunctionError(Exception):
     def __init__(self, error_type: str, message: str) -> None:
         super().__init__(f"{error_type}: {message}")
         self.error_type = error_type
-
-
-@dataclass
-class LambdaContext:
-    """The attributes of the Python runtime's context object that handlers use."""
-
-    function_name: str
-    function_version: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int
-    aws_request_id: str
-    log_group_name: str
-    log_stream_name: str
-    deadline: float
-    identity: Any = None
-    client_context: Any = None
-    tenant_id: Any = None
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
 @dataclass

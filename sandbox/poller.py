@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from stream_replica.redrive.streams import wire_attribute
+
 from .emulator import Emulator
 from .lambda_runtime import FunctionError, FunctionRuntime
 
@@ -154,6 +156,8 @@ class StreamPoller:
         # would dominate any run; unless asked to use the API, DynamoDB stream records are read
         # from moto's shard itself (the same records GetRecords returns, before serialisation).
         self._direct = self.settings.kind == "dynamodb" and not api_stream_reads
+        #: first sequence number of a batch sent to the on-failure destination (direct reads)
+        self._held_from: int | None = None
         if self._direct:
             _DIRECT_READERS.setdefault(self.settings.source_arn, weakref.WeakSet()).add(self)
 
@@ -237,24 +241,27 @@ class StreamPoller:
             # a second copy of every item for the whole run (about a third of its memory). The
             # sequence numbers go on from where they were, as after records expire. Only what
             # every mapping on this stream has read is dropped (the archiver and the query
-            # writer read the same stream).
-            readers = [
-                p._shards.get(shard.shard_id)
-                for p in _DIRECT_READERS.get(self.settings.source_arn, ())
-            ]
-            consumed = (
-                min(
-                    (r.position if r is not None and r.position is not None else 0) for r in readers
-                )
-                if readers
-                else shard.position
-            )
-            if consumed >= RETAIN_CONSUMED_STREAM_RECORDS:
-                del stream.items[:consumed]
-                stream.starting_sequence_number += consumed
+            # writer read the same stream), and records from the first batch a mapping sent to
+            # its on-failure destination on are kept: a redrive within the retention period
+            # reads them again.
+            readers = list(_DIRECT_READERS.get(self.settings.source_arn, ())) or [self]
+            drop = min(reader._droppable(shard.shard_id, stream) for reader in readers)
+            if drop:
+                del stream.items[:drop]
+                stream.starting_sequence_number += drop
                 for reader in readers:
-                    if reader is not None and reader.position is not None:
-                        reader.position -= consumed
+                    state = reader._shards.get(shard.shard_id)
+                    if state is not None and state.position is not None:
+                        state.position -= drop
+
+    def _droppable(self, shard_id: str, stream: Any) -> int:
+        """How many of ``stream``'s first records this mapping no longer needs: those it has
+        read, up to its first batch held for a redrive."""
+        state = self._shards.get(shard_id)
+        keep = state.position if state is not None and state.position is not None else 0
+        if self._held_from is not None:
+            keep = min(keep, max(0, self._held_from - stream.starting_sequence_number))
+        return keep
 
     # -- driving ------------------------------------------------------------------------------
     def poll(self, after_batch: Callable[[], None] | None = None) -> int:
@@ -381,7 +388,7 @@ class StreamPoller:
         image["ApproximateCreationDateTime"] = int(self._arrival(record))
         for key in ("Keys", "NewImage", "OldImage"):
             if key in image:
-                image[key] = {k: _wire_attribute(v) for k, v in image[key].items()}
+                image[key] = {k: wire_attribute(v) for k, v in image[key].items()}
         return {
             "eventID": record["eventID"],
             "eventName": record["eventName"],
@@ -398,6 +405,10 @@ class StreamPoller:
     ) -> None:
         self.stats.discarded_batches += 1
         self.stats.discarded_records += len(batch)
+        if self._direct:
+            first_sequence = int(self._sequence(batch[0]))
+            if self._held_from is None or first_sequence < self._held_from:
+                self._held_from = first_sequence
         destination = self.settings.on_failure_arn
         if not destination:
             return  # Lambda drops the batch silently; the summary reports it as lost.
@@ -446,21 +457,3 @@ class StreamPoller:
 
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
-
-
-def _b64(value: bytes | str) -> str:
-    return base64.b64encode(value).decode() if isinstance(value, bytes) else value
-
-
-def _wire_attribute(value: dict[str, Any]) -> dict[str, Any]:
-    """An attribute value as Lambda's JSON event carries it (binary as base64 text)."""
-    ((kind, inner),) = value.items()
-    if kind == "B":
-        return {"B": _b64(inner)}
-    if kind == "BS":
-        return {"BS": [_b64(b) for b in inner]}
-    if kind == "M":
-        return {"M": {k: _wire_attribute(v) for k, v in inner.items()}}
-    if kind == "L":
-        return {"L": [_wire_attribute(v) for v in inner]}
-    return {kind: inner}

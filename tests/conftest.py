@@ -1,7 +1,7 @@
 """Test set-up shared by every test folder.
 
 The repository root goes on ``sys.path`` so tests can import ``stack_config`` (top level, as the
-Pulumi CLI's Python host sees it), ``sandbox.pulumi_runner`` and ``tests.pulumi_harness``. The
+Pulumi CLI's Python host sees it), ``sandbox.pulumi_runner`` and ``tests.stack_runs``. The
 components and handlers are imported as the installed ``stream_replica`` package.
 """
 

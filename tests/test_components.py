@@ -27,8 +27,8 @@ from stream_replica.components import (
     policies,
     powertools_layer_arn,
 )
-
-from tests.pulumi_harness import RenderedStack, autoname, run_components
+from stream_replica.testing import RenderedStack, autoname
+from stream_replica.testing.mocks import run_components
 
 SOURCE = "111111111111"
 TARGET = "222222222222"

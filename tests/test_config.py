@@ -6,14 +6,16 @@ the stack file and the key, so a user knows what to fix where.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from stream_replica.testing import RenderedStack
 
 import stack_config
-from tests.pulumi_harness import RenderedStack, run_stack
+from tests.stack_runs import run_stack
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = "kinesis-crossaccount-replica"
@@ -26,6 +28,7 @@ POC_OUTPUTS = {
     "tableRegion": "eu-west-1",
     "writerRoleArn": "arn:aws:iam::999999999999:role/w",
     "replicatorRoleArn": "arn:aws:iam::111111111111:role/ProdKinesisToPocDynamo-role",
+    "externalIdSha256": stack_config.external_id_digest(None),
 }
 TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
 
@@ -219,6 +222,45 @@ BAD_VALUES: list[tuple[str, dict[str, object], str]] = [
         "replicatorRoleName: must match [\\w+=,.@-]{1,64}",
     ),
     ("prod", {"powertoolsLayerArn": "layer-27"}, "powertoolsLayerArn: must be an ARN of the"),
+    # --- issue 14: mistakes that used to render silently
+    ("prod", {"prodAccountId": "111111111111\n"}, "prodAccountId: must be a 12-digit"),
+    ("poc", {"pocAccountId": "٩٩٩٩٩٩٩٩٩٩٩٩"}, "pocAccountId: must be a 12-digit"),
+    ("prod", {"tableName": "t"}, "tableName: is set but ignored: pocStackReference is set"),
+    (
+        "prod",
+        {"writerRoleArn": "arn:aws:iam::999999999999:role/w"},
+        "writerRoleArn: is set but ignored",
+    ),
+    ("prod", {"tableRegion": "eu-west-1"}, "tableRegion: is set but ignored"),
+    (
+        "prod",
+        {
+            "pocStackReference": "",
+            "tableName": "t",
+            "tableArn": "arn:aws:dynamodb:eu-west-1:999999999999:table/t",
+            "writerRoleArn": "arn:aws:iam::222222222222:role/w",
+        },
+        "writerRoleArn: is not in the POC account 999999999999",
+    ),
+    (
+        "prod",
+        {
+            "pocStackReference": "",
+            "tableName": "t",
+            "tableArn": "arn:aws:dynamodb:eu-west-1:999999999999:table/t",
+            "writerRoleArn": "arn:aws:iam::999999999999:role/w",
+            "tableRegion": "mars",
+        },
+        "tableRegion: is not an AWS region, got 'mars'",
+    ),
+    ("poc", {"tags": ["aws:owner=x"]}, "tags: tag 'aws:owner': the aws: prefix is reserved"),
+    ("prod", {"tags": ["team=a", "team=b"]}, "tags: tag 'team' is given twice"),
+    ("poc", {"tags": ["project=x"]}, "tags: tag 'project' is always set by the program"),
+    ("poc", {"tags": ["component=x"]}, "tags: tag 'component' is always set"),
+    ("poc", {"tags": ["k=" + "v" * 257]}, "tags: tag 'k': the value must be a string of at most"),
+    ("poc", {"tags": ["k" * 129 + "=v"]}, "is over 128 characters"),
+    ("poc", {"runtime": "python3.14"}, "runtime: python3.14: AWS's Powertools layer is known"),
+    ("prod", {"deadLetterRetentionSeconds": 59}, "deadLetterRetentionSeconds: must be 60..1209600"),
 ]
 
 
@@ -239,11 +281,76 @@ def test_bad_value_names_the_stack_file_and_key(
 
 def test_config_error_fails_the_preview_before_any_resource() -> None:
     """A bad value fails ``pulumi preview`` already, and before anything is registered."""
+    from stream_replica.testing import RecordingMocks, RecordingMonitor
+
     from sandbox.pulumi_runner import run_program
-    from tests.pulumi_harness import RecordingMocks, RecordingMonitor
 
     mocks = RecordingMocks()
     monitor = RecordingMonitor(mocks)
     with pytest.raises(stack_config.ConfigError, match="batchSize"):
         run_program("poc", mocks, config_overrides={"batchSize": 0}, monitor=monitor, preview=True)
     assert monitor.records == []
+
+
+# --- the poc stack's outputs, read by StackReference, checked like explicit config ------------
+
+
+def _refused(outputs: dict[str, Any], overrides: dict[str, object] | None = None) -> str:
+    with pytest.raises(ValueError) as raised:
+        run_stack("prod", overrides, stack_outputs={POC_REFERENCE: outputs})
+    return str(raised.value)
+
+
+def test_a_missing_output_names_the_reference_and_the_output() -> None:
+    outputs = {k: v for k, v in POC_OUTPUTS.items() if k != "tableArn"}
+    text = _refused(outputs)
+    assert "Pulumi.prod.yaml: kinesis-crossaccount-replica:pocStackReference: " in text
+    assert f"the stack {POC_REFERENCE!r} has no output 'tableArn'" in text
+    # ...and says which name form each backend needs.
+    assert "self-managed backend" in text and "Pulumi Cloud" in text
+
+
+@pytest.mark.parametrize("output", ["accessMode", "replicatorRoleArn", "externalIdSha256"])
+def test_agreement_outputs_are_required(output: str) -> None:
+    outputs = {k: v for k, v in POC_OUTPUTS.items() if k != output}
+    assert f"has no output {output!r}" in _refused(outputs)
+
+
+def test_an_external_id_that_differs_between_the_stacks_is_refused() -> None:
+    text = _refused(POC_OUTPUTS, {"externalId": "prod-only"})
+    assert "Pulumi.prod.yaml: kinesis-crossaccount-replica:externalId: differs from the poc" in text
+    assert "prod-only" not in text  # the value is not repeated in the error either
+    # The same value on both sides passes.
+    same = {**POC_OUTPUTS, "externalIdSha256": stack_config.external_id_digest("shared")}
+    run_stack("prod", {"externalId": "shared"}, stack_outputs={POC_REFERENCE: same})
+
+
+@pytest.mark.parametrize("output", ["tableArn", "writerRoleArn"])
+def test_outputs_in_another_account_are_refused(output: str) -> None:
+    outputs = {**POC_OUTPUTS, output: POC_OUTPUTS[output].replace("999999999999", "222222222222")}
+    text = _refused(outputs)
+    assert f"exports {output} " in text
+    assert "not in the POC account 999999999999 (pocAccountId)" in text
+
+
+def test_the_poc_stack_exports_a_digest_of_the_external_id_not_the_value() -> None:
+    poc = run_stack("poc", {"externalId": "abc-123"})
+    assert poc.outputs["externalIdSha256"] == stack_config.external_id_digest("abc-123")
+    assert "abc-123" not in json.dumps(poc.outputs)
+
+
+def test_a_runtime_without_a_known_layer_passes_with_an_explicit_layer() -> None:
+    layer = "arn:aws:lambda:eu-west-1:111111111111:layer:powertools-py314:1"
+    stack = run("prod", {"runtime": "python3.14", "powertoolsLayerArn": layer})
+    assert stack.one("aws:lambda/function:Function").inputs["layers"] == [layer]
+
+
+def test_dead_letter_retention_is_configurable() -> None:
+    stack = run("poc", {"deadLetterRetentionSeconds": 86_400})
+    queues = stack.of_type("aws:sqs/queue:Queue")
+    assert len(queues) == 2
+    assert {q.inputs["messageRetentionSeconds"] for q in queues} == {86_400}
+    default = run("poc", {})
+    assert {
+        q.inputs["messageRetentionSeconds"] for q in default.of_type("aws:sqs/queue:Queue")
+    } == {1_209_600}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Callable
 from pathlib import Path
 
+from stream_replica.testing import render
+from stream_replica.testing.mocks import run_components
+
 import stack_config
-from tests.pulumi_harness import run_components
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -53,3 +56,45 @@ def test_reuse_example_runs_and_puts_each_half_in_its_account() -> None:
     assert replicator.provider_name == "prod"
     assert replicator.inputs["environment"]["variables"]["TABLE_NAME"] == "clicks"
     assert table.state["arn"].startswith("arn:aws:dynamodb:eu-west-1:999999999999:table/clicks")
+
+
+def test_testing_example_passes_against_the_reuse_example(tmp_path: Path) -> None:
+    """The README's pytest example, saved next to the reuse example as the README says."""
+    (program,) = re.findall(r"```python\n(.*?)```", section("Reusing the components"), re.S)
+    (test_code,) = re.findall(r"```python\n(.*?)```", section("Testing your program"), re.S)
+    (tmp_path / "__main__.py").write_text(program, encoding="utf-8")
+    test_file = tmp_path / "test_program.py"
+    test_file.write_text(test_code, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("readme_test_program", test_file)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    tests = [getattr(module, name) for name in dir(module) if name.startswith("test_")]
+    assert len(tests) == 3
+    for test in tests:
+        test()
+
+
+def test_outputs_table_lists_each_components_registered_outputs() -> None:
+    text = section("Reusing the components")
+    table = text[text.index("### Outputs") :]
+    listed = {
+        match.group(1): set(re.findall(r"`(\w+)`", match.group(2).split("(and")[0]))
+        for match in re.finditer(r"^\| `(\w+)` \| (.+) \|$", table, re.M)
+    }
+    (example,) = re.findall(r"```python\n(.*?)```", text, re.S)
+    rendered = render(lambda: exec(compile(example, "README.md", "exec"), {}))
+    # The example has every component but ReplicaTarget/ReplicaSource on their own: they are
+    # the halves of the CrossAccountStreamReplica.
+    registered = {
+        r.type.rsplit(":", 1)[-1]: set(r.outputs)
+        for r in rendered.resources
+        if r.type.startswith("stream-replica:index:")
+    }
+    assert set(registered) == {
+        "ReplicaTarget",
+        "ReplicaSource",
+        "CrossAccountStreamReplica",
+        "StreamToS3Archiver",
+    }
+    assert listed == registered

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from stream_replica.components import ReplicaSourceArgs, ReplicaTargetArgs, SettingError
 
-from tests.pulumi_harness import run_stack
+from tests.stack_runs import run_stack
 
 POC_REFERENCE = "organization/kinesis-crossaccount-replica/poc"
 FUNCTION = "aws:lambda/function:Function"

@@ -1,4 +1,4 @@
-"""The components work pip-installed (not editable), from outside this repository.
+"""The components work pip-installed (not editable), from outside this repository, typed.
 
 Another Pulumi program depends on this repository with pip; the components must import as
 ``stream_replica.components`` and the Lambda asset must hold the handler files that were
@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -57,12 +58,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = work / "src"
     source.mkdir()
     shutil.copy(REPO / "pyproject.toml", source)
+    shutil.copy(REPO / "LICENSE", source)
     readme = REPO / "README.md"
     if readme.exists():
         shutil.copy(readme, source)
     else:  # the build reads it as the long description
         (source / "README.md").write_text("stream replica\n", encoding="utf-8")
-    for package in ("components", "handlers"):
+    for package in ("components", "handlers", "redrive", "testing"):
         shutil.copytree(
             REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__")
         )
@@ -95,6 +97,15 @@ def test_installed_tree_holds_both_packages_and_only_python(installed: Path) -> 
     repo_handlers = sorted(p.name for p in (REPO / "handlers").glob("*.py"))
     assert installed_handlers == repo_handlers
     assert "replicator.py" in installed_handlers and "archiver.py" in installed_handlers
+    # The redrive command installs with them (python -m stream_replica.redrive).
+    assert (package / "redrive" / "__main__.py").is_file()
+    assert (package / "testing" / "mocks.py").is_file()
+    assert (package / "testing" / "events.py").is_file()
+    # PEP 561 markers, so a consumer's mypy checks its args against ours.
+    for name in ("components", "handlers", "testing"):
+        assert (package / name / "py.typed").is_file(), name
+    licenses = list(installed.glob("crossaccount_stream_replica-*.dist-info/licenses/LICENSE"))
+    assert licenses and "Apache License" in licenses[0].read_text(encoding="utf-8")
 
 
 def test_components_import_and_package_the_installed_handlers(
@@ -124,3 +135,76 @@ def test_components_import_and_package_the_installed_handlers(
     assert all(path.startswith(site) for path in archive.values()), archive
     assert not any("__pycache__" in name for name in archive)
     assert report["component_type"] == "ReplicaTarget"
+
+
+#: A consumer program that misspells an args field (``tabel_name``).
+CONSUMER = textwrap.dedent(
+    """
+    from stream_replica.components import ReplicaTarget, ReplicaTargetArgs
+    from stream_replica.testing import render
+
+
+    def program() -> None:
+        ReplicaTarget(
+            "clicks",
+            ReplicaTargetArgs(source_account_id="111111111111", tabel_name="clicks"),
+        )
+
+
+    rendered = render(program)
+    table_arn: str = rendered.one("aws:dynamodb/table:Table").state["arn"]
+    """
+)
+
+#: Pulumi's and pulumi-aws's own modules are left out of the check (pulumi-aws alone is
+#: thousands of modules, minutes of mypy): their types become ``Any``, ours are checked.
+MYPY_CONFIG = """\
+[mypy]
+python_version = 3.11
+[mypy-pulumi.*,pulumi_aws.*,boto3.*,botocore.*,grpc.*,google.*]
+follow_imports = skip
+ignore_missing_imports = True
+"""
+
+
+def _mypy(program: Path, site: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+    """mypy on ``program`` with ``site`` (a pip ``--target``) on the search path, as the
+    consumer's site-packages: mypy reads our annotations only because of ``py.typed``."""
+    from mypy import api
+
+    # Second on sys.path: mypy drops the first entry (the script's own folder).
+    monkeypatch.setattr(sys, "path", [sys.path[0], str(site), *sys.path[1:]])
+    config = program.parent / "mypy.ini"
+    config.write_text(MYPY_CONFIG, encoding="utf-8")
+    stdout, stderr, status = api.run(
+        [
+            "--config-file",
+            str(config),
+            "--no-incremental",
+            "--cache-dir",
+            str(program.parent / ".mypy_cache"),
+            str(program),
+        ]
+    )
+    return status, stdout + stderr
+
+
+def test_mypy_reports_a_misspelt_args_field_in_a_consumer_program(
+    installed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    program = tmp_path / "consumer.py"
+    program.write_text(CONSUMER, encoding="utf-8")
+    status, output = _mypy(program, installed, monkeypatch)
+    assert status == 1, output
+    assert 'Unexpected keyword argument "tabel_name" for "ReplicaTargetArgs"' in output, output
+    # Only the misspelling: the rest of the program type-checks against our annotations.
+    assert len([line for line in output.splitlines() if ": error:" in line]) == 1, output
+
+
+def test_the_same_consumer_program_spelt_right_type_checks(
+    installed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    program = tmp_path / "consumer.py"
+    program.write_text(CONSUMER.replace("tabel_name", "table_name"), encoding="utf-8")
+    status, output = _mypy(program, installed, monkeypatch)
+    assert status == 0, output

@@ -24,8 +24,8 @@ from stream_replica.components import (
     assets,
 )
 from stream_replica.components.archive_catalog import JSON_SERDE
-
-from tests.pulumi_harness import RenderedStack, run_components
+from stream_replica.testing import RenderedStack
+from stream_replica.testing.mocks import run_components
 
 ACCOUNT = "222222222222"
 REGION = "eu-west-1"

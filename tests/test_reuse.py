@@ -33,9 +33,10 @@ from stream_replica.components import (
     merge_settings,
 )
 from stream_replica.components.common import physical_name
+from stream_replica.testing import RenderedStack
+from stream_replica.testing.mocks import run_components
 
 import stack_config
-from tests.pulumi_harness import RenderedStack, run_components
 
 PROD = "111111111111"
 POC = "999999999999"
@@ -232,6 +233,7 @@ UNTAGGABLE = {
     "aws:iam/rolePolicy:RolePolicy",
     "aws:cloudwatch/logStream:LogStream",
     "aws:dynamodb/resourcePolicy:ResourcePolicy",
+    "aws:sqs/queuePolicy:QueuePolicy",
 }
 
 
@@ -303,6 +305,10 @@ def test_tags_reach_every_taggable_child() -> None:
                 ),
             ),
             "point_in_time_recovery is off",
+        ),
+        (
+            lambda: StreamToS3Archiver("a", archiver_args(existing_bucket_name="theirs")),
+            "existing bucket theirs is not managed here: check that it blocks public access",
         ),
     ],
 )

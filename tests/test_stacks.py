@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 from stream_replica.components import assets
+from stream_replica.testing import RenderedStack
 
-from tests.pulumi_harness import RenderedStack, run_stack
+import stack_config
+from tests.stack_runs import run_stack
 
 POC_ACCOUNT = "999999999999"
 PROD_ACCOUNT = "111111111111"
@@ -370,6 +372,7 @@ def test_poc_outputs(poc: RenderedStack) -> None:
         "writerRoleArn": WRITER_ROLE_ARN,
         "writerRoleName": "DynamoDB-ProdAnalyticsWrite-role",
         "replicatorRoleArn": REPLICATOR_ROLE_ARN,
+        "externalIdSha256": stack_config.external_id_digest(None),
         "bucketName": bucket.state["bucket"],
         "bucketArn": bucket.state["arn"],
         "deliveryStreamName": "prod-s3-firehose",
@@ -435,6 +438,8 @@ def test_prod_replicator_function_consumes_poc_outputs(prod: RenderedStack) -> N
         "WRITER_ROLE_ARN": WRITER_ROLE_ARN,
         "WRITER_ROLE_SESSION_NAME": "stream-replica",
         "MAX_WRITE_CONCURRENCY": "4",
+        "PSEUDONYMIZE_FIELDS": '["userEmail"]',
+        "PSEUDONYMIZATION_KEY_PARAMETER": "/web-analytics/pseudonymization-key",
         "DEAD_LETTER_QUEUE_URL": prod.one(QUEUE, "replica-source-dead-letters").state["url"],
         "POWERTOOLS_SERVICE_NAME": "replica-source",
         "POWERTOOLS_METRICS_NAMESPACE": "StreamReplica",
@@ -472,6 +477,10 @@ def test_prod_replicator_policy_is_exact(prod: RenderedStack) -> None:
             [SOURCE_STREAM_ARN],
         ),
         "AssumeWriterRole": (["sts:AssumeRole"], [WRITER_ROLE_ARN]),
+        "ReadPseudonymizationKey": (
+            ["ssm:GetParameter"],
+            [f"arn:aws:ssm:{REGION}:{PROD_ACCOUNT}:parameter/web-analytics/pseudonymization-key"],
+        ),
         "SendToDeadLetterQueues": (["sqs:SendMessage"], queue_arns(prod, "replica-source")),
         "WriteOwnLogs": (
             ["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -492,6 +501,12 @@ def test_prod_mapping_on_the_existing_stream(prod: RenderedStack) -> None:
     assert mapping.depends_on(prod.one(ROLE_POLICY, "replica-source-policy"))
 
 
+def test_the_archive_bucket_enforces_bucket_owner_object_ownership(poc: RenderedStack) -> None:
+    controls = poc.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+    assert controls.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    assert controls.inputs["bucket"] == poc.one("aws:s3/bucket:Bucket").state["bucket"]
+
+
 def test_prod_creates_the_stream_when_asked() -> None:
     stack = run_stack("prod", {"createSourceStream": True, "sourceStreamShardCount": 2})
     stream = stack.one("aws:kinesis/stream:Stream")
@@ -501,6 +516,9 @@ def test_prod_creates_the_stream_when_asked() -> None:
     assert stream.inputs["kmsKeyId"] == "alias/aws/kinesis"
     assert stack.one(MAPPING).inputs["eventSourceArn"] == stream.state["arn"]
     assert stack.outputs["sourceStreamArn"] == stream.state["arn"]
+    # createSourceStream: true, later false, must not delete the stream with its data: the
+    # created stream is retained on delete (handed over to be used by name).
+    assert stream.retain_on_delete
 
 
 def test_prod_outputs(prod: RenderedStack) -> None:

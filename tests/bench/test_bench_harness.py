@@ -11,10 +11,15 @@ import time
 import boto3
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
+from stream_replica.testing.events import (
+    clickstream,
+    dynamodb_stream_event,
+    item_for,
+    kinesis_event,
+)
 
 from bench import correctness, cost, harness
 from bench.emulation import emulation
-from bench.records import clickstream, dynamodb_stream_event, item_for, kinesis_event
 from bench.subjects import apply_env, load_subjects
 
 
@@ -125,3 +130,56 @@ def test_moto_run_checks_the_whole_path_for_both_designs(subjects) -> None:
         assert result.ok, (impl, result.failures)
         assert result.items_after_redelivery == 5 and result.archived_lines == 5
     assert result.replicator_calls[1] == {"dynamodb:PutItem": 5, "sts:AssumeRole": 1}
+
+
+def test_the_powertools_peer_batches_and_writes_the_same_items(subjects) -> None:
+    """The peer makes ceil(N/25) BatchWriteItem (replicator) and ceil(N/500) PutRecordBatch
+    (archiver) calls, and its items are the data contract's, equal to ours."""
+    from stream_replica.handlers import records
+    from stream_replica.testing.events import nested
+
+    peer_rep, peer_arc = subjects["replicator (peer)"], subjects["archiver (peer)"]
+    event = kinesis_event(nested(60))
+    with emulation(fake=True) as counter:
+        peer_rep.reset()
+        assert harness.call(peer_rep, event) == {"batchItemFailures": []}
+    assert counter.snapshot() == {"dynamodb:BatchWriteItem": 3, "sts:AssumeRole": 1}
+    ours = [
+        records.record_item_reference(
+            r["kinesis"]["data"], r["kinesis"]["sequenceNumber"], "shardId-000000000000"
+        )
+        for r in event["Records"]
+    ]
+    assert peer_rep.transform(event) == ours
+    stream_event = dynamodb_stream_event(clickstream(501))
+    with emulation(fake=True) as counter:
+        peer_arc.reset()
+        assert harness.call(peer_arc, stream_event) == {"batchItemFailures": []}
+    assert counter.snapshot() == {"firehose:PutRecordBatch": 2}
+
+
+def test_side_by_side_report_states_the_ratios() -> None:
+    """The side-by-side table divides the peer's and the seed's CPU per record by ours."""
+    from bench import report
+    from bench.run import Config, Results
+
+    cfg = Config(
+        sizes=[1000],
+        latencies=[0.0, 5.0],
+        repeats=1,
+        baseline_io_cap=300,
+        baseline_cpu_cap=1000,
+        import_repeats=1,
+        correctness_n=10,
+    )
+    res = Results(cfg)
+
+    def run(cpu_s: float, gc_s: float) -> harness.Invocations:
+        return harness.Invocations(1000, 0.0, {}, {}, wall_s=[1.0], cpu_s=[cpu_s], gc_s=[gc_s])
+
+    res.side_by_side[("clickstream", "replicator", "ours", 1000, 0.0)] = run(0.030, 0.001)
+    res.side_by_side[("clickstream", "replicator", "peer", 1000, 0.0)] = run(0.150, 0.010)
+    res.side_by_side[("clickstream", "replicator", "baseline", 1000, 0.0)] = run(0.600, 0.0)
+    text = report.side_by_side_section(res)
+    assert "| replicator | clickstream | 1,000 | 30.0 (1.0) | 150.0 (10.0) | 600.0 (0.0) |" in text
+    assert "| 5.0x | 20.0x |" in text

@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import botocore.session
 from botocore.awsrequest import AWSResponse
+from stream_replica.testing.contexts import LambdaContext
 
 REGION = "eu-west-1"
 PROD_ACCOUNT = "111111111111"
@@ -74,22 +75,21 @@ def assume(role_arn: str, via: Any | None = None) -> Credentials:
     return Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
 
 
-class FakeContext:
-    """A Lambda context whose remaining time the test controls."""
-
-    function_name = "ProdKinesisToPocDynamo"
-    memory_limit_in_mb = 512
-    invoked_function_arn = f"arn:aws:lambda:{REGION}:{PROD_ACCOUNT}:function:ProdKinesisToPocDynamo"
-    aws_request_id = "00000000-0000-0000-0000-000000000000"
+class FakeContext(LambdaContext):
+    """The replicator's context whose remaining time the test controls."""
 
     def __init__(
         self, remaining_ms: int = 120_000, remaining: Callable[[], int] | None = None
     ) -> None:
-        self._remaining_ms = remaining_ms
-        self._remaining = remaining
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self._remaining() if self._remaining else self._remaining_ms
+        super().__init__(
+            "ProdKinesisToPocDynamo",
+            memory_mb=512,
+            region=REGION,
+            account_id=PROD_ACCOUNT,
+            aws_request_id="00000000-0000-0000-0000-000000000000",
+            remaining_ms=remaining_ms,
+            remaining=remaining,
+        )
 
 
 # --------------------------------------------------------------------------- Kinesis side

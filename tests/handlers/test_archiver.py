@@ -244,6 +244,24 @@ class _Context:
         return self._remaining()
 
 
+def test_a_short_timeout_still_archives_everything(world):
+    """A 10 s timeout against the default 10 s safety margin left no time to put anything;
+    the margin now scales to the invocation's time."""
+    event = stream_from_replicated(world, 30)
+
+    assert failures(world.archive(event, _Context(lambda: 10_000))) == []
+    assert archived_sequence_numbers(world) == sorted(str(n) for n in range(1, 31))
+
+
+def test_with_no_time_left_one_put_is_still_attempted(world):
+    event = stream_from_replicated(world, 30)
+    world.calls.reset()
+
+    assert failures(world.archive(event, _Context(lambda: 0))) == []
+    assert world.calls["firehose.PutRecordBatch"] == 1
+    assert archived_sequence_numbers(world) == sorted(str(n) for n in range(1, 31))
+
+
 def test_firehose_throttling_is_retried(world):
     event = stream_from_replicated(world, 10)
     left = {"n": 2}
@@ -312,3 +330,24 @@ def test_dead_letter_failure_is_reported(world):
 
     assert failures(response) == [event["Records"][2]["dynamodb"]["SequenceNumber"]]
     assert len(world.target.archived_lines()) == 2
+
+
+def test_malformed_event_records_are_isolated_and_the_rest_flow(world):
+    """A record without ``dynamodb`` or ``SequenceNumber`` used to raise KeyError for the whole
+    invocation; now it is poison with the reason (the whole record kept), the rest archived."""
+    event = stream_from_replicated(world, 4)
+    no_stream = {k: v for k, v in event["Records"][0].items() if k != "dynamodb"}
+    no_sequence = json.loads(json.dumps(event["Records"][1]))
+    del no_sequence["dynamodb"]["SequenceNumber"]
+    event["Records"][:2] = [no_stream, no_sequence]
+
+    assert failures(world.archive(event)) == []
+
+    assert archived_sequence_numbers(world) == ["3", "4"]
+    letters = dead_letters(world.poc.client("sqs"), world.archiver_dlq)
+    assert [x["reason"] for x in letters] == ["event record has no dynamodb.SequenceNumber"] * 2
+    assert {x["eventID"] for x in letters} == {no_stream["eventID"], no_sequence["eventID"]}
+    # What the record had is kept: the whole record when it has no dynamodb object, else its image.
+    kept = {x["eventID"]: x for x in letters}
+    assert kept[no_stream["eventID"]]["event"] == no_stream
+    assert kept[no_sequence["eventID"]]["payload"] == no_sequence["dynamodb"]["NewImage"]

@@ -196,14 +196,39 @@ def test_time_budget_keeps_the_safety_margin():
             return self.left
 
     context = Context()
+    context.left = 60_000
     budget = retry.TimeBudget(context, safety_margin_ms=10_000)
+    context.left = 12_000
     assert budget.remaining() == pytest.approx(2.0)
     assert budget.allows(1.5) and not budget.allows(2.5)
     context.left = 9_000
     assert not budget.allows()
-    clock = iter([0.0, 59.0, 61.0])
+    clock = iter([0.0, 0.0, 59.0, 61.0])  # made at 0 (end, margin), then asked at 59 and 61
     fallback = retry.TimeBudget(None, 0, default_ms=60_000, clock=lambda: next(clock))
     assert fallback.allows() and not fallback.allows()
+
+
+def test_time_budget_margin_scales_to_a_short_timeout_and_lets_one_call_through():
+    class Context:
+        def __init__(self, left: int) -> None:
+            self.left = left
+
+        def get_remaining_time_in_millis(self) -> int:
+            return self.left
+
+    # A 10 s (or shorter) invocation against the default 10 s margin: the margin shrinks to a
+    # quarter of the time the invocation has, so there is time to write.
+    for timeout_ms in (10_000, 5_000, 1_000):
+        budget = retry.TimeBudget(Context(timeout_ms), safety_margin_ms=10_000)
+        assert budget.margin_seconds == pytest.approx(timeout_ms / 1000 * 0.25)
+        assert budget.allows() and budget.claim_attempt()
+    # A long invocation keeps the configured margin.
+    assert retry.TimeBudget(Context(120_000), 10_000).margin_seconds == pytest.approx(10.0)
+    # No time left at all: the first call still goes, later ones don't.
+    spent = retry.TimeBudget(Context(0), safety_margin_ms=10_000)
+    assert not spent.allows()
+    assert spent.claim_attempt()
+    assert not spent.claim_attempt()
 
 
 def test_dead_letter_body_fits_sqs_by_compressing_then_truncating():

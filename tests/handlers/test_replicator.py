@@ -229,12 +229,18 @@ def test_poison_records_of_each_kind_go_to_the_dead_letter_queue(world):
 
 
 def test_an_item_dynamodb_rejects_is_isolated_and_dead_lettered(world):
-    """A ValidationException the checks did not foresee fails a whole BatchWriteItem; the handler
-    halves the chunk until the rejected item is alone, dead-letters it and writes the rest."""
+    """A ValidationException about an item's content that the checks did not foresee (here: a
+    payload attribute whose type does not match a GSI's key) fails a whole BatchWriteItem; the
+    handler halves the chunk until the rejected item is alone, dead-letters it and writes the
+    rest."""
 
     def reject_marked(params: dict[str, Any], **_: Any) -> Any:
         if b"rejectMe" in params["body"]:
-            return error_response("ValidationException", message="One or more parameter values")
+            return error_response(
+                "ValidationException",
+                message="One or more parameter values were invalid: Type mismatch for Index Key "
+                "rejectMe Expected: S Actual: BOOL IndexName: byReject",
+            )
         return None
 
     runtime.add_event_hook("before-call.dynamodb.BatchWriteItem", reject_marked)
@@ -367,6 +373,31 @@ def test_time_running_out_mid_batch_reports_exactly_the_unwritten_records(world)
 
     assert failures(world.replicate(redeliver(event, response))) == []
     assert stored_sequence_numbers(world) == seqs
+
+
+@pytest.mark.parametrize("timeout_ms", [10_000, 3_000])
+def test_a_short_timeout_still_writes_everything(world, timeout_ms):
+    """A timeout at or under the default 10 s safety margin used to leave no time at all: every
+    record was reported, forever. The margin now scales to the invocation's time."""
+    world.source.put(blob(p) for p in clickstream(60))
+    event = world.source.event()
+
+    response = world.replicate(event, FakeContext(remaining_ms=timeout_ms))
+
+    assert failures(response) == []
+    assert stored_sequence_numbers(world) == sequence_numbers(event)
+
+
+def test_with_no_time_left_one_write_is_still_attempted(world):
+    world.source.put(blob(p) for p in clickstream(60))
+    event = world.source.event()
+
+    response = world.replicate(event, FakeContext(remaining_ms=0), MAX_WRITE_CONCURRENCY="1")
+
+    seqs = sequence_numbers(event)
+    assert stored_sequence_numbers(world) == seqs[:25]  # the first chunk went out
+    assert failures(response) == seqs[25:]
+    assert world.calls["dynamodb.BatchWriteItem"] == 1
 
 
 def test_unprocessed_items_that_never_clear_are_reported_then_written_on_redelivery(world):
@@ -505,3 +536,63 @@ def test_dead_letters_sqs_fails_without_sender_fault_are_resent(world):
     seqs = sequence_numbers(event)
     assert sorted(letter["sequenceNumber"] for letter in letters) == [seqs[0], seqs[2], seqs[3]]
     assert world.calls["sqs.SendMessageBatch"] == 2
+
+
+def test_malformed_event_records_are_isolated_and_the_rest_flow(world):
+    """A record without ``kinesis``, ``sequenceNumber``, ``eventID`` or ``data`` used to raise
+    KeyError for the whole invocation; an eventID without ':' sent a valid record to the
+    dead-letter queue. Now: no sequence number or no data -> poison with the reason; a bad
+    eventID -> reported for retry (the record itself is fine); the others are written."""
+    world.source.put(blob(p) for p in clickstream(6))
+    event = world.source.event()
+    records = event["Records"]
+    seqs = sequence_numbers(event)
+    no_kinesis = {k: v for k, v in records[0].items() if k != "kinesis"}
+    no_sequence = json.loads(json.dumps(records[1]))
+    del no_sequence["kinesis"]["sequenceNumber"]
+    no_event_id = {k: v for k, v in records[2].items() if k != "eventID"}
+    bad_event_id = {**records[3], "eventID": "no-colon-here"}
+    no_data = json.loads(json.dumps(records[4]))
+    del no_data["kinesis"]["data"]
+    event = {"Records": [no_kinesis, no_sequence, no_event_id, bad_event_id, no_data, records[5]]}
+
+    response = world.replicate(event)
+
+    assert failures(response) == [seqs[2], seqs[3]]  # reported, in order, not dead-lettered
+    assert stored_sequence_numbers(world) == [seqs[5]]
+    letters = dead_letters(world.prod.client("sqs"), world.replicator_dlq)
+    reasons = sorted(letter["reason"] for letter in letters)
+    assert reasons == [
+        "event record has no 'kinesis' object",
+        "event record has no kinesis.data",
+        "event record has no kinesis.sequenceNumber",
+    ]
+    kept = next(x for x in letters if x["reason"] == "event record has no 'kinesis' object")
+    assert kept["event"]["eventID"] == records[0]["eventID"]  # the whole record is kept
+
+
+def test_a_later_poison_copy_does_not_hide_an_earlier_valid_copy(world):
+    world.source.put(blob(p) for p in clickstream(3))
+    event = world.source.event()
+    valid = event["Records"][1]
+    corrupt = json.loads(json.dumps(valid))
+    corrupt["kinesis"]["data"] = "bm90IGpzb24="  # "not json"
+    event["Records"].append(corrupt)
+
+    assert failures(world.replicate(event)) == []
+
+    assert stored_sequence_numbers(world) == sequence_numbers({"Records": event["Records"][:3]})
+    letters = dead_letters(world.prod.client("sqs"), world.replicator_dlq)
+    assert [(x["sequenceNumber"], x["data"]) for x in letters] == [
+        (valid["kinesis"]["sequenceNumber"], "bm90IGpzb24=")
+    ]
+
+
+def test_a_poison_record_without_sequence_number_that_cannot_be_kept_retries_the_batch(world):
+    world.source.put(blob(p) for p in clickstream(3))
+    event = world.source.event()
+    event["Records"].insert(1, {"eventID": "x"})  # nothing usable at all
+
+    response = world.replicate(event, DEAD_LETTER_QUEUE_URL="")
+
+    assert failures(response) == [event["Records"][0]["kinesis"]["sequenceNumber"]]

@@ -1,6 +1,6 @@
 """Every IAM document a rendered stack holds, with who it belongs to.
 
-``collect_documents`` walks the resources recorded by ``tests/pulumi_harness.py`` (type, name,
+``collect_documents`` walks the resources recorded by ``stream_replica.testing`` (type, name,
 resolved inputs) and returns one ``IamDocument`` per policy: role trust policies, inline and
 attached role policies, and the resource policies of buckets, DynamoDB tables, SQS queues and SNS
 topics. Policies arrive as JSON strings in the inputs (that is what Pulumi sends AWS); a policy

@@ -93,6 +93,13 @@ EXPECTED: tuple[Grant, ...] = (
         stack="prod",
     ),
     Grant("replicator role", "identity", LOGS, ("<replicator log group>:*",), stack="prod"),
+    Grant(
+        "replicator role",
+        "identity",
+        ("ssm:GetParameter",),
+        ("<pseudonymization key parameter>",),
+        stack="prod",
+    ),
     # --- poc stack: the writer role (assume-role mode) ---------------------------------------
     Grant(
         "writer role",
@@ -211,6 +218,21 @@ EXPECTED: tuple[Grant, ...] = (
         principal="*",
         condition={"Bool": {"aws:SecureTransport": "false"}},
         stack="poc",
+    ),
+    # --- both stacks: the queues' TLS-only policies (dead letters hold raw payloads) ----------
+    *(
+        Grant(
+            f"{who} {kind} queue",
+            "resource",
+            ("sqs:*",),
+            (f"<{who} {kind} queue>",),
+            effect="Deny",
+            principal="*",
+            condition={"Bool": {"aws:SecureTransport": "false"}},
+            stack=stack,
+        )
+        for who, stack in (("replicator", "prod"), ("archiver", "poc"))
+        for kind in ("dead-letter", "on-failure")
     ),
 )
 

@@ -1,7 +1,7 @@
 """The rendered stacks, seen by the policy tests: documents by owner, and the placeholder values.
 
 ``render(stack, mode, external_id)`` runs ``__main__.py`` under the recording mocks of
-``tests/pulumi_harness.py`` and caches the result (rendering is deterministic, and the mocks are
+``stream_replica.testing`` and caches the result (rendering is deterministic, and the mocks are
 process-global, so each variant is rendered once per test session).
 
 ``StackView.placeholders()`` resolves the ``<names>`` of ``expected_permissions.py`` from the
@@ -39,9 +39,9 @@ TABLE = "aws:dynamodb/table:Table"
 
 
 def _harness() -> Any:
-    from tests import pulumi_harness
+    from tests import stack_runs
 
-    return pulumi_harness
+    return stack_runs
 
 
 def _static_folder(prefix: str) -> str:
@@ -119,6 +119,11 @@ class StackView:
             return "bucket"
         if "dynamodb/resourcePolicy" in doc.source:
             return "table"
+        if "sqs/queuePolicy" in doc.source:
+            who = "replicator" if self.stack == "prod" else "archiver"
+            env = self.one(FUNCTION).inputs["environment"]["variables"]
+            kind = "dead-letter" if doc.owner == env["DEAD_LETTER_QUEUE_URL"] else "on-failure"
+            return f"{who} {kind} queue"
         raise LookupError(f"{self.stack}: no table name for {doc.where()}")
 
     def documents(self) -> list[IamDocument]:
@@ -179,6 +184,11 @@ class StackView:
             names["<table>"] = env["TABLE_ARN"]
             if self.mode == "assume-role":
                 names["<writer role>"] = env["WRITER_ROLE_ARN"]
+            if "PSEUDONYMIZATION_KEY_PARAMETER" in env:
+                parameter = env["PSEUDONYMIZATION_KEY_PARAMETER"].lstrip("/")
+                names["<pseudonymization key parameter>"] = (
+                    f"arn:aws:ssm:{self.region}:{self.account}:parameter/{parameter}"
+                )
             names.update(self._consumer("replicator"))
             return names
         table = self.one(TABLE, "replica-target")

@@ -14,9 +14,9 @@ from .stacks import VARIANTS, StackView, render, variant_id
 @functools.cache
 def prod_with_created_stream() -> StackView:
     """The prod stack asked to create its source stream (the example stack uses an existing one)."""
-    from tests import pulumi_harness
+    from tests import stack_runs
 
-    rendered = pulumi_harness.run_stack("prod", {"createSourceStream": True})
+    rendered = stack_runs.run_stack("prod", {"createSourceStream": True})
     return StackView("prod", "assume-role", None, tuple(rendered.resources), rendered.outputs)
 
 
@@ -97,15 +97,29 @@ def test_no_wildcard_actions_or_resources(variant: tuple[str, str, str | None]) 
     assert wildcard_action_problems(docs) == []
     exceptions = policies.ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS
     assert wildcard_resource_problems(docs, exceptions) == []
-    # The one wildcard action is the bucket's TLS-only Deny.
-    wildcards = [
+    # The only wildcard actions are the TLS-only Denies of the bucket and the two queues.
+    wildcards = sorted(
         (d.kind, s["Effect"], action)
         for d in docs
         for s in d.statements
         for action in _actions(s)
         if "*" in action
-    ]
-    assert wildcards == ([] if variant[0] == "prod" else [("resource", "Deny", "s3:*")])
+    )
+    queues = [("resource", "Deny", "sqs:*")] * 2
+    expected = queues if variant[0] == "prod" else [("resource", "Deny", "s3:*"), *queues]
+    assert wildcards == expected
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=variant_id)
+def test_both_queues_refuse_plain_http(variant: tuple[str, str, str | None]) -> None:
+    """The dead-letter queue keeps raw poison payloads for 14 days: TLS only, like the bucket."""
+    view = render(*variant)
+    queue_docs = [d for d in view.documents() if "sqs/queuePolicy" in d.source]
+    assert len(queue_docs) == 2
+    for doc in queue_docs:
+        (statement,) = doc.statements
+        assert statement["Effect"] == "Deny" and statement["Principal"] == "*"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def _actions(statement: dict) -> list[str]:

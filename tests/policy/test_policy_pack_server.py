@@ -147,7 +147,7 @@ def test_our_stacks_pass_over_grpc(repo_pack: Stub, variant: tuple[str, str, str
 def test_a_team_pack_outside_the_repository_with_one_rule_advisory_and_one_disabled(
     team_pack: Stub,
 ) -> None:
-    from tests import pulumi_harness
+    from stream_replica.testing import mocks as pulumi_mocks
 
     sent = configure(
         team_pack,
@@ -156,7 +156,7 @@ def test_a_team_pack_outside_the_repository_with_one_rule_advisory_and_one_disab
     assert sent["iam-account-principal-pinned"][0] == "advisory"
     assert sent["log-group-retention"][0] == "disabled"
 
-    rendered = pulumi_harness.run_components(foreign_program.program)
+    rendered = pulumi_mocks.run_components(foreign_program.program)
     found = analyze(team_pack, rendered.resources)
 
     counts = Counter(d.policy for d in found)
@@ -178,10 +178,10 @@ def test_a_team_pack_outside_the_repository_with_one_rule_advisory_and_one_disab
 
 def test_the_team_pack_can_limit_itself_to_our_components(team_pack: Stub) -> None:
     """The foreign program creates no stream-replica component: in components scope, silence."""
-    from tests import pulumi_harness
+    from stream_replica.testing import mocks as pulumi_mocks
 
     configure(team_pack, {name: {"scope": "components"} for name in rules.RULE_NAMES})
-    rendered = pulumi_harness.run_components(foreign_program.program)
+    rendered = pulumi_mocks.run_components(foreign_program.program)
     assert analyze(team_pack, rendered.resources) == []
 
 

@@ -1,6 +1,6 @@
 """The CrossGuard pack on what programs render: our stacks pass, a violating program fails.
 
-Resources come from the recording mocks (``tests/pulumi_harness.py``): their type, name, URN
+Resources come from the recording mocks (``stream_replica.testing``): their type, name, URN
 and resolved inputs are exactly what the engine would hand the pack's validators.
 """
 
@@ -78,9 +78,9 @@ def test_our_stacks_pass_the_pack(variant: tuple[str, str, str | None]) -> None:
 def test_a_foreign_program_breaks_each_rule_once() -> None:
     """Another team's program: each rule reports exactly its one violation, by name, and the
     legitimate exceptions (VPC-Lambda network-interface permissions) pass."""
-    from tests import pulumi_harness
+    from stream_replica.testing import mocks as pulumi_mocks
 
-    rendered = pulumi_harness.run_components(foreign_program.program)
+    rendered = pulumi_mocks.run_components(foreign_program.program)
     found = pack_violations(rendered.resources)
     assert set(foreign_program.VIOLATIONS) == set(rules.RULE_NAMES)
     for rule_name, resource_name in foreign_program.VIOLATIONS.items():

@@ -1,4 +1,5 @@
-"""Benchmark input: a deterministic web-analytics clickstream and the Lambda events that carry it.
+"""Lambda events for the handlers: a deterministic web-analytics clickstream and the Lambda
+events that carry it (the benchmark's input, and the handler tests').
 
 The events follow AWS's documented formats for Kinesis and DynamoDB Streams event source
 mappings (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html and
@@ -12,12 +13,12 @@ from __future__ import annotations
 import base64
 import json
 import random
-import time
-import uuid
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
+
+from .contexts import LambdaContext as LambdaContext  # the bench imports it from here
 
 REGION = "eu-west-1"
 PROD_ACCOUNT = "111111111111"
@@ -91,6 +92,68 @@ def clickstream(n: int, seed: int = 7) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+_SKUS = tuple(f"SKU-{i:05d}" for i in range(40))
+_COLOURS = ("red", "blue", "green", "black", "white")
+
+
+def nested(n: int, seed: int = 13) -> list[dict[str, Any]]:
+    """``n`` nested-heavy events (a basket with its line items): about three times the values of
+    a clickstream event, most of them inside lists of maps two to four levels deep; 2-3 KB as
+    JSON. Same value types as :func:`clickstream` (strings, integers, decimals, booleans, nulls)."""
+    rng = random.Random(seed)
+    out: list[dict[str, Any]] = []
+    for i in range(n):
+        lines = []
+        for _ in range(rng.randrange(4, 9)):
+            lines.append(
+                {
+                    "sku": rng.choice(_SKUS),
+                    "qty": rng.randrange(1, 5),
+                    "unitPrice": round(rng.uniform(1, 200), 2),
+                    "attributes": {
+                        "colour": rng.choice(_COLOURS),
+                        "size": rng.choice(["S", "M", "L", "XL"]),
+                        "giftWrap": rng.random() < 0.2,
+                        "tags": rng.sample(["sale", "new", "eco", "bundle", "clearance"], 2),
+                    },
+                    "discounts": [
+                        {"code": f"D{rng.randrange(100)}", "amount": round(rng.uniform(0, 5), 2)}
+                        for _ in range(rng.randrange(0, 3))
+                    ],
+                    "note": None,
+                }
+            )
+        out.append(
+            {
+                "eventId": f"{rng.getrandbits(128):032x}",
+                "eventType": "basket_updated",
+                "timestampNs": 1_795_000_000_000_000_000 + i * 1_000_003,
+                "userId": f"u-{rng.randrange(1, 50_000):06d}",
+                "basket": {
+                    "id": f"b-{rng.getrandbits(48):012x}",
+                    "currency": "GBP",
+                    "lines": lines,
+                    "totals": {
+                        "items": len(lines),
+                        "gross": round(rng.uniform(10, 900), 2),
+                        "tax": round(rng.uniform(1, 90), 2),
+                    },
+                },
+                "context": {
+                    "device": {"os": rng.choice(_OSES), "browser": rng.choice(_BROWSERS)},
+                    "geo": {"country": rng.choice(["GB", "IE", "US"]), "lat": 51.5, "lon": -0.12},
+                    "experiments": [{"id": f"exp-{k}", "arm": rng.choice("AB")} for k in range(3)],
+                },
+                "campaign": None,
+            }
+        )
+    return out
+
+
+#: The record shapes the bench measures, by name.
+SHAPES = {"clickstream": clickstream, "nested": nested}
 
 
 def sequence_number(i: int) -> str:
@@ -168,24 +231,3 @@ def dynamodb_stream_event(
             }
         )
     return {"Records": records}
-
-
-class LambdaContext:
-    """The attributes of Lambda's context object that handlers and Powertools read.
-
-    ``get_remaining_time_in_millis`` counts down from the configured timeout, as in Lambda."""
-
-    def __init__(self, function_name: str, timeout_s: float = 120.0, memory_mb: int = 128) -> None:
-        self._deadline = time.monotonic() + timeout_s
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = memory_mb
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:{REGION}:{PROD_ACCOUNT}:function:{function_name}"
-        )
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "2026/11/27/[$LATEST]bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))

@@ -135,3 +135,30 @@ def generate(
     if not 1 <= size <= 500:
         raise ValueError(f"chunk size {size} is not in 1..500 (PutRecords' limit)")
     yield from _chunks(rng, start, count, size)
+
+
+def aggregate_some(
+    entries: list[tuple[str, bytes]], fraction: float, rng: random.Random
+) -> list[tuple[str, bytes]]:
+    """Pack about ``fraction`` of ``entries`` into KPL-aggregated records of 2 to 5 user records
+    each (built with ``aws-kinesis-agg``, AWS's library for the KPL format), as a producer using
+    the Kinesis Producer Library would; the rest stay one record each. Order is kept."""
+    if fraction <= 0:
+        return entries
+    from aws_kinesis_agg.aggregator import RecordAggregator
+
+    out: list[tuple[str, bytes]] = []
+    index = 0
+    while index < len(entries):
+        if rng.random() < fraction / 3.5:  # a run of 2..5 (3.5 on average) becomes one record
+            run = entries[index : index + rng.randrange(2, 6)]
+            aggregator = RecordAggregator()
+            for key, data in run:
+                aggregator.add_user_record(key, data)
+            partition_key, _, data = aggregator.clear_and_get().get_contents()
+            out.append((partition_key, bytes(data)))
+            index += len(run)
+        else:
+            out.append(entries[index])
+            index += 1
+    return out

@@ -1,36 +1,52 @@
-"""Run the stacks (or single components) under Pulumi mocks and see everything they register.
+"""Pulumi mocks for the stream replica's components, and a runner that records what they render.
 
-API (used by the program tests and the policy tests):
+Unit-test a program that uses the components without AWS or the Pulumi CLI::
 
-``run_stack(stack, overrides=None, *, stack_outputs=None) -> RenderedStack``
-    Runs the real ``__main__.py`` for ``stack`` with ``Pulumi.<stack>.yaml`` (plus ``overrides``;
-    ``None`` values delete a key) under :class:`RecordingMocks`. For ``prod`` with a
-    ``pocStackReference``, the poc stack is run first (with the overrides of the keys both stacks
-    share) and its outputs become the StackReference's outputs, unless ``stack_outputs``
-    (reference name -> outputs) is given.
+    from stream_replica.testing import render
 
-``run_components(build) -> RenderedStack``
-    Runs ``build()`` (a function that creates components and returns a dict of outputs) as a
-    program of its own, for component-level tests.
+    def program():
+        ...  # create providers and components, as in your __main__.py
+        return {"table": replica.table_name}  # optional: outputs to resolve
 
-``RenderedStack``
-    ``outputs``: the stack's exports as plain values. ``resources``: one
+    rendered = render(program)  # or render(main_program("__main__.py"))
+    table = rendered.one("aws:dynamodb/table:Table")
+    assert table.provider_name == "poc"
+    policy = rendered.one("aws:iam/rolePolicy:RolePolicy", "clicks-source-policy").document()
+
+``render(program, *, mocks=None, config=None, project="test", stack="test") -> Rendered``
+    Runs ``program()`` as a whole Pulumi program under :class:`StreamReplicaMocks` (or
+    ``mocks``) and returns every registration. ``config`` holds stack config values
+    (``{"aws:region": "eu-west-1", "myproject:key": "v"}``, plain values or JSON strings).
+    Resets Pulumi's process-global runtime before and after, so tests can call it repeatedly.
+
+``main_program(path) -> program``
+    A program that runs a project's ``__main__.py`` as the Pulumi CLI does.
+
+``Rendered`` (also ``RenderedStack``)
+    ``outputs``: the program's ``pulumi.export`` values and returned mapping, resolved to plain
+    values. ``resources``: one
     :class:`RecordedResource` per registration, in order, including the providers
     (``pulumi:providers:aws``) and component resources. Inputs are fully resolved: IAM
     documents are JSON strings, see :meth:`RecordedResource.document`. Helpers: ``of_type``,
     ``one``, ``named``, ``children_of``, ``descendants_of``, ``provider_of``,
     ``policy_documents``. Each record also carries the resource options the engine sees
-    (``dependencies``, ``protect``, ``retain_on_delete``, ``delete_before_replace``).
+    (``dependencies``, ``protect``, ``retain_on_delete``, ``delete_before_replace``), and a
+    component its registered ``outputs``.
 
-Computed outputs the mocks return are realistic: ARNs in the account of the resource's provider
-(its ``allowedAccountIds``) and region, queue URLs, stream ARNs, autonames (name + 7 hex
-characters, deterministic so tests can repeat).
+:class:`StreamReplicaMocks` (also ``RecordingMocks``) returns realistic computed outputs for every
+resource type the components create: ARNs in the account and region of the resource's provider
+(an explicit ``aws.Provider``'s first ``allowed_account_ids`` entry and ``region``; otherwise
+:data:`DEFAULT_ACCOUNT` / :data:`DEFAULT_REGION`), queue URLs, stream ARNs, the table's stream
+ARN, event source mapping UUIDs, and autonames (logical name + 7 hex characters, deterministic so
+tests can repeat). Data source calls fail the test (the components make none).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import runpy
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -42,24 +58,10 @@ import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
-from sandbox.pulumi_runner import REPO_ROOT, load_stack_config, project_name, run_program
-
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "eu-west-1"
 PROVIDER_TYPE = "pulumi:providers:aws"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
-
-#: Config keys both stacks must agree on; run_stack passes their overrides to the poc run too.
-SHARED_KEYS = (
-    "accessMode",
-    "externalId",
-    "replicatorRoleName",
-    "ttlDays",
-    "ttlAttribute",
-    "prodAccountId",
-    "pocAccountId",
-    "aws:region",
-)
 
 #: Where each resource type keeps an IAM document among its inputs.
 POLICY_FIELDS: Mapping[str, tuple[str, ...]] = {
@@ -101,6 +103,8 @@ class RecordedResource:
     """``retain_on_delete`` resource option."""
     delete_before_replace: bool = False
     """``delete_before_replace`` resource option."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """What a component passed to ``register_outputs`` (plain values; empty for others)."""
 
     def depends_on(self, other: RecordedResource) -> bool:
         """Whether this resource waits for ``other``."""
@@ -187,7 +191,11 @@ class RenderedStack:
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    """Mocks that return realistic computed outputs. Thread-safe (Pulumi calls from threads)."""
+    """Mocks that return realistic computed outputs. Thread-safe (Pulumi calls from threads).
+
+    :param stack_outputs: outputs of each ``pulumi.StackReference`` the program reads, by the
+        referenced stack's name (``"org/project/stack"``); a reference not listed fails.
+    """
 
     def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.stack_outputs = {k: dict(v) for k, v in (stack_outputs or {}).items()}
@@ -318,7 +326,7 @@ def _computed(
 class RecordingMonitor(MockMonitor):
     """A MockMonitor that also records each registration's parent, provider and inputs."""
 
-    def __init__(self, mocks: RecordingMocks) -> None:
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.records: list[RecordedResource] = []
         self._record_lock = threading.Lock()
@@ -327,6 +335,16 @@ class RecordingMonitor(MockMonitor):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self._record(request, request.object, custom=bool(request.custom))
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        """A component's ``register_outputs``: kept on its record."""
+        response = super().RegisterResourceOutputs(request)
+        outputs = _plain(rpc.deserialize_properties(request.outputs))
+        with self._record_lock:
+            for record in self.records:
+                if record.urn == request.urn:
+                    record.outputs = dict(outputs)
         return response
 
     def ReadResource(self, request: Any) -> Any:
@@ -371,37 +389,90 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _run(
-    stack: str,
-    mocks: RecordingMocks,
-    overrides: Mapping[str, object] | None,
-    project_dir: Path,
-) -> RenderedStack:
-    monitor = RecordingMonitor(mocks)
-    outputs = run_program(
-        stack, mocks, config_overrides=overrides, project_dir=project_dir, monitor=monitor
-    )
-    return RenderedStack(resources=list(monitor.records), outputs=outputs)
-
-
-def run_stack(
-    stack: str,
-    overrides: Mapping[str, object] | None = None,
+def render(
+    program: Callable[[], Mapping[str, Any] | None],
     *,
-    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
-    project_dir: Path = REPO_ROOT,
+    mocks: pulumi.runtime.Mocks | None = None,
+    config: Mapping[str, Any] | None = None,
+    project: str = "test",
+    stack: str = "test",
 ) -> RenderedStack:
-    """Run ``__main__.py`` for ``stack`` under :class:`RecordingMocks` (see module docstring)."""
-    if stack_outputs is None:
-        stack_outputs = {}
-        project = project_name(project_dir)
-        config = load_stack_config(stack, config_overrides=overrides, project_dir=project_dir)
-        reference = config.get(f"{project}:pocStackReference")
-        if reference:
-            shared = {k: v for k, v in (overrides or {}).items() if k in SHARED_KEYS}
-            poc = _run("poc", RecordingMocks(), shared, project_dir)
-            stack_outputs = {str(reference): poc.outputs}
-    return _run(stack, RecordingMocks(stack_outputs), overrides, project_dir)
+    """Run ``program()`` as a Pulumi program under mocks; see the module docstring.
+
+    :param program: creates resources, as a ``__main__.py`` does (e.g.
+        ``lambda: runpy.run_path("__main__.py")``); what it passes to ``pulumi.export`` and the
+        mapping it returns (if any) become :attr:`RenderedStack.outputs`.
+    :param mocks: defaults to a fresh :class:`StreamReplicaMocks`.
+    :param config: stack config, keys ``namespace:key``; non-string values are JSON-encoded as
+        the Pulumi CLI passes them.
+    :param project: what ``pulumi.get_project()`` returns.
+    :param stack: what ``pulumi.get_stack()`` returns.
+    :raises Exception: whatever the program raises (e.g. a component's ``SettingError``).
+    """
+    import pulumi.runtime.settings as settings
+    from pulumi.runtime.config import set_all_config
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    mocks = mocks if mocks is not None else RecordingMocks()
+    monitor = RecordingMonitor(mocks)
+    settings.set_root_resource(None)  # type: ignore[arg-type]
+    settings.SETTINGS.outputs.clear()
+    set_all_config(
+        {k: v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()}, []
+    )
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    root = settings.get_root_resource()
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        returned = program()
+        if returned is None:
+            return
+        if not isinstance(returned, Mapping) or "__builtins__" in returned:
+            # runpy.run_path(...) and exec's namespaces are module globals, not outputs.
+            raise TypeError(
+                "render(program): program must return None or a mapping of outputs, got "
+                f"{'a module namespace' if isinstance(returned, Mapping) else type(returned)}; "
+                "to run a __main__.py use render(main_program(path))"
+            )
+        result.update(returned)
+
+    try:
+        _sync_await(run_pulumi_func(run))
+        # pulumi.export(...) values, then what the program returned.
+        exports = dict(getattr(root, "outputs", None) or {})
+        resolved = _sync_await(pulumi.Output.from_input({**exports, **result}).future())
+    finally:
+        settings.set_root_resource(None)  # type: ignore[arg-type]
+        settings.SETTINGS.outputs.clear()
+    return RenderedStack(resources=list(monitor.records), outputs=dict(resolved or {}))
+
+
+def main_program(path: str | Path) -> Callable[[], None]:
+    """A program that runs ``path`` (a project's ``__main__.py``) as the Pulumi CLI's Python host
+    does: with its folder first on ``sys.path`` (so it imports its own modules) and
+    ``__name__ == "__main__"``. Use ``render(main_program("__main__.py"))``; its
+    ``pulumi.export`` values become the outputs.
+
+    :raises FileNotFoundError: ``path`` does not exist.
+    """
+    main = Path(path).resolve()
+    if not main.is_file():
+        raise FileNotFoundError(f"{main} does not exist")
+
+    def program() -> None:
+        folder = str(main.parent)
+        added = folder not in sys.path
+        if added:
+            sys.path.insert(0, folder)
+        try:
+            runpy.run_path(str(main), run_name="__main__")
+        finally:
+            if added:
+                sys.path.remove(folder)
+
+    return program
 
 
 def run_components(
@@ -410,26 +481,10 @@ def run_components(
     project: str = "component-test",
     stack: str = "test",
 ) -> RenderedStack:
-    """Run ``build()`` as a whole program; its returned mapping becomes the outputs."""
-    import pulumi.runtime.settings as settings
-    from pulumi.runtime.config import set_all_config
-    from pulumi.runtime.stack import run_pulumi_func
-    from pulumi.runtime.sync_await import _sync_await
+    """:func:`render` with this repository's test project name (kept for its tests)."""
+    return render(build, project=project, stack=stack)
 
-    mocks = RecordingMocks()
-    monitor = RecordingMonitor(mocks)
-    settings.set_root_resource(None)  # type: ignore[arg-type]
-    settings.SETTINGS.outputs.clear()
-    set_all_config({}, [])
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
-    result: dict[str, Any] = {}
 
-    def program() -> None:
-        result.update(build() or {})
-
-    try:
-        _sync_await(run_pulumi_func(program))
-        resolved = _sync_await(pulumi.Output.from_input(result).future())
-    finally:
-        settings.set_root_resource(None)  # type: ignore[arg-type]
-    return RenderedStack(resources=list(monitor.records), outputs=dict(resolved or {}))
+#: Shorter names for users.
+StreamReplicaMocks = RecordingMocks
+Rendered = RenderedStack

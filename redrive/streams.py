@@ -1,0 +1,212 @@
+"""Re-reading one failed range from Kinesis or DynamoDB Streams, as Lambda's event records.
+
+A range is read from ``AT_SEQUENCE_NUMBER`` its start until its end sequence number. Records the
+stream no longer holds (past its retention: 24 hours for DynamoDB Streams, the stream's
+retention period for Kinesis) are counted as *expired*: the range names ``batchSize`` records,
+and every one not found is expired. When the start itself is past retention
+(``TrimmedDataAccessException`` from DynamoDB Streams, ``InvalidArgumentException`` from
+Kinesis) the read starts at ``TRIM_HORIZON`` and keeps what is left of the range; a shard that
+is gone (``ResourceNotFoundException``) has expired whole.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .messages import KINESIS, FailedRange
+
+#: GetRecords limits: 10,000 records per call on Kinesis, 1,000 on DynamoDB Streams
+#: (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_GetRecords.html,
+#: https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_GetRecords.html).
+KINESIS_GET_RECORDS_LIMIT = 10_000
+DYNAMODB_GET_RECORDS_LIMIT = 1_000
+#: Consecutive empty GetRecords pages after which a DynamoDB stream shard is taken as read to its
+#: tip (Kinesis says so itself with ``MillisBehindLatest: 0``).
+MAX_EMPTY_PAGES = 5
+
+ClientFactory = Callable[[str, str], Any]
+"""``(service, region) -> botocore client`` (``kinesis`` or ``dynamodbstreams``)."""
+
+
+@dataclass
+class RangeRead:
+    """What is left of a range: its records as Lambda's event records, in shard order, and how
+    many of its ``batch_size`` records the stream no longer holds."""
+
+    failed_range: FailedRange
+    records: list[dict[str, Any]] = field(default_factory=list)
+    expired: int = 0
+
+    @property
+    def found(self) -> int:
+        return len(self.records)
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _first_iterator(client: Any, rng: FailedRange) -> str | None:
+    stream_key = "StreamARN" if rng.kind == KINESIS else "StreamArn"
+    sequence_key = "StartingSequenceNumber" if rng.kind == KINESIS else "SequenceNumber"
+    args: dict[str, Any] = {stream_key: rng.stream_arn, "ShardId": rng.shard_id}
+    try:
+        response = client.get_shard_iterator(
+            **args, ShardIteratorType="AT_SEQUENCE_NUMBER", **{sequence_key: rng.start}
+        )
+    except ClientError as exc:
+        code = _code(exc)
+        if code == "ResourceNotFoundException":
+            return None  # the shard is gone with its records
+        if code not in ("TrimmedDataAccessException", "InvalidArgumentException"):
+            raise
+        response = client.get_shard_iterator(**args, ShardIteratorType="TRIM_HORIZON")
+    return response.get("ShardIterator")
+
+
+def _raw_records(client: Any, rng: FailedRange) -> list[dict[str, Any]]:
+    iterator = _first_iterator(client, rng)
+    found: list[dict[str, Any]] = []
+    empty = 0
+    last: str | None = None
+    while iterator:
+        # No more than the range can still hold (plus one to see its end): a page of records
+        # after the range would be read and paid for in vain.
+        wanted = max(1, rng.batch_size - len(found)) + 1
+        args: dict[str, Any] = {"ShardIterator": iterator}
+        if rng.kind == KINESIS:
+            args.update(Limit=min(wanted, KINESIS_GET_RECORDS_LIMIT), StreamARN=rng.stream_arn)
+        else:
+            args.update(Limit=min(wanted, DYNAMODB_GET_RECORDS_LIMIT))
+        try:
+            response = client.get_records(**args)
+        except ClientError as exc:
+            if _code(exc) != "ExpiredIteratorException" or last is None:
+                raise
+            iterator = _iterator_after(client, rng, last)
+            continue
+        iterator = response.get("NextShardIterator")
+        page = response.get("Records") or []
+        for record in page:
+            sequence = _sequence_of(rng, record)
+            last = sequence
+            where = rng.position(sequence)
+            if where > 0:
+                return found
+            if where == 0:
+                found.append(record)
+        if page:
+            empty = 0
+            continue
+        empty += 1
+        at_tip = rng.kind == KINESIS and response.get("MillisBehindLatest", 0) == 0
+        if at_tip or empty >= MAX_EMPTY_PAGES:
+            break
+    return found
+
+
+def _iterator_after(client: Any, rng: FailedRange, sequence: str) -> str | None:
+    if rng.kind == KINESIS:
+        response = client.get_shard_iterator(
+            StreamARN=rng.stream_arn,
+            ShardId=rng.shard_id,
+            ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+            StartingSequenceNumber=sequence,
+        )
+    else:
+        response = client.get_shard_iterator(
+            StreamArn=rng.stream_arn,
+            ShardId=rng.shard_id,
+            ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+            SequenceNumber=sequence,
+        )
+    return response.get("ShardIterator")
+
+
+def _sequence_of(rng: FailedRange, record: dict[str, Any]) -> str:
+    if rng.kind == KINESIS:
+        return str(record["SequenceNumber"])
+    return str(record["dynamodb"]["SequenceNumber"])
+
+
+def read_range(clients: ClientFactory, rng: FailedRange) -> RangeRead:
+    """Read ``rng`` from its stream; see the module docstring. AWS errors other than the ones
+    that mean "expired" propagate (e.g. AccessDenied: the redrive role lacks a permission)."""
+    service = "kinesis" if rng.kind == KINESIS else "dynamodbstreams"
+    client = clients(service, rng.region)
+    raw = _raw_records(client, rng)
+    records = [event_record(rng, record) for record in raw]
+    return RangeRead(rng, records, expired=max(0, rng.batch_size - len(records)))
+
+
+# --------------------------------------------------------------------------- event format
+
+
+def _epoch(value: Any) -> float:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return float(value)
+
+
+def _b64(value: bytes | str) -> str:
+    return base64.b64encode(value).decode("ascii") if isinstance(value, bytes) else value
+
+
+def wire_attribute(value: dict[str, Any]) -> dict[str, Any]:
+    """An attribute value as Lambda's JSON event carries it (binary as base64 text)."""
+    ((kind, inner),) = value.items()
+    if kind == "B":
+        return {"B": _b64(inner)}
+    if kind == "BS":
+        return {"BS": [_b64(b) for b in inner]}
+    if kind == "M":
+        return {"M": {k: wire_attribute(v) for k, v in inner.items()}}
+    if kind == "L":
+        return {"L": [wire_attribute(v) for v in inner]}
+    return {kind: inner}
+
+
+def event_record(rng: FailedRange, record: dict[str, Any]) -> dict[str, Any]:
+    """One GetRecords record as the mapping would have delivered it to the function
+    (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html,
+    https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html). ``invokeIdentityArn`` is left
+    out: the redrive does not know the function's role, and the handlers don't read it."""
+    if rng.kind == KINESIS:
+        return {
+            "kinesis": {
+                "kinesisSchemaVersion": "1.0",
+                "partitionKey": record["PartitionKey"],
+                "sequenceNumber": str(record["SequenceNumber"]),
+                "data": _b64(record["Data"]),
+                "approximateArrivalTimestamp": round(
+                    _epoch(record["ApproximateArrivalTimestamp"]), 3
+                ),
+            },
+            "eventSource": "aws:kinesis",
+            "eventVersion": "1.0",
+            "eventID": f"{rng.shard_id}:{record['SequenceNumber']}",
+            "eventName": "aws:kinesis:record",
+            "awsRegion": rng.region,
+            "eventSourceARN": rng.stream_arn,
+        }
+    image = dict(record["dynamodb"])
+    if "ApproximateCreationDateTime" in image:
+        image["ApproximateCreationDateTime"] = int(_epoch(image["ApproximateCreationDateTime"]))
+    for key in ("Keys", "NewImage", "OldImage"):
+        if key in image:
+            image[key] = {k: wire_attribute(v) for k, v in image[key].items()}
+    return {
+        "eventID": record.get("eventID"),
+        "eventName": record.get("eventName"),
+        "eventVersion": record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": rng.region,
+        "dynamodb": image,
+        "eventSourceARN": rng.stream_arn,
+    }
