@@ -9,7 +9,6 @@ queues, alarms, a least-privilege role); the table is encrypted, has point-in-ti
 deletion protection, and with ``ttl_days`` keeps only a hot window (DynamoDB TTL).
 """
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -29,12 +28,16 @@ from .common import (
     check_account_id,
     check_choice,
     check_range,
+    check_region,
+    check_tags,
+    checked_account_id,
     create_consumer_base,
     create_consumer_function,
     fill_defaults,
     merge_settings,
     must,
     physical_name,
+    policy_json,
     validate_alarms,
     validate_function,
     validate_mapping,
@@ -89,10 +92,10 @@ class StreamToQueryTableArgs:
 
     table_stream_arn: pulumi.Input[str]
     """The DynamoDB stream to read (the replica table's)."""
-    account_id: str
+    account_id: pulumi.Input[str]
     """The account the query table and function live in, 12 digits (the role's
     ``aws:SourceAccount``)."""
-    region: str
+    region: pulumi.Input[str]
     """Its region (Powertools layer)."""
     hash_attribute: str
     """Attribute of each source item that becomes the query table's hash key (e.g.
@@ -151,6 +154,8 @@ class StreamToQueryTableArgs:
         can't work."""
         owner = "StreamToQueryTableArgs"
         check_account_id(owner, "account_id", self.account_id)
+        check_region(owner, "region", self.region)
+        check_tags(owner, "tags", self.tags)
         for name in ("hash_attribute", "range_attribute", "sort_key_attribute", "ttl_attribute"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
@@ -270,22 +275,20 @@ class StreamToQueryTable(pulumi.ComponentResource):
             ),
         )
 
-        base = create_consumer_base(self, name, function, args.account_id, tags)
-        policy = pulumi.Output.all(
+        account_id = checked_account_id(owner, "account_id", args.account_id)
+        base = create_consumer_base(self, name, function, account_id, tags)
+        policy = policy_json(
+            lambda stream, table, log_group, dlq, failures: policies.query_writer_policy(
+                table_stream_arn=stream,
+                query_table_arn=table,
+                log_group_arn=log_group,
+                queue_arns=[dlq, failures],
+            ),
             stream=args.table_stream_arn,
             table=self.table.arn,
             log_group=base.log_group.arn,
             dlq=base.dead_letter_queue.arn,
             failures=base.failure_queue.arn,
-        ).apply(
-            lambda v: json.dumps(
-                policies.query_writer_policy(
-                    table_stream_arn=v["stream"],
-                    query_table_arn=v["table"],
-                    log_group_arn=v["log_group"],
-                    queue_arns=[v["dlq"], v["failures"]],
-                )
-            )
         )
         environment: dict[str, pulumi.Input[str]] = {
             env.QUERY_TABLE_NAME: self.table.name,
