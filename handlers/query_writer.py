@@ -375,7 +375,7 @@ def write_chunk(
     pending = chunk
     attempt = 0
     while pending:
-        if not budget.allows():
+        if not budget.claim_attempt():
             outcome.unwritten += pending
             break
         retry: list[_Request]
