@@ -30,7 +30,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .archiver import COMPRESSIONS, PARTITIONS
-from .common import check_choice, check_range, fill_defaults
+from .common import check_choice, check_range, check_tags, fill_defaults
 from .exceptions import SettingError
 
 #: Glue database and table names: lower case letters, digits and underscores, at most 255
@@ -98,6 +98,7 @@ ARCHIVE_CATALOG_DEFAULTS: dict[str, Any] = {
     "table_name": "events",
     "columns": list(CLICKSTREAM_COLUMNS),
     "first_year": 2025,
+    "tags": {},
 }
 
 
@@ -123,6 +124,9 @@ class ArchiveCatalogArgs:
     first_year: int | None = None
     """First year the ``year`` projection covers, 1970..9999 (it ends at ``NOW``).
     Default: 2025."""
+    tags: dict[str, str] | None = None
+    """Tags for the Glue database (Glue tables take none; merged with the provider's default
+    tags). Default: none."""
 
     def __post_init__(self) -> None:
         fill_defaults(self, ARCHIVE_CATALOG_DEFAULTS)
@@ -153,6 +157,7 @@ class ArchiveCatalogArgs:
                     f"got {value!r}",
                 )
         check_range(owner, "first_year", self.first_year, 1970, 9999)
+        check_tags(owner, "tags", self.tags)
         columns = list(self.columns or [])
         if not columns:
             raise SettingError(owner, "columns", "must name at least one column")
@@ -254,6 +259,7 @@ class ArchiveCatalog(pulumi.ComponentResource):
             f"{name}-database",
             name=database_name,
             description="The stream replica's S3 archive (JSON lines written by Firehose).",
+            tags=dict(args.tags or {}),
             opts=pulumi.ResourceOptions(parent=self),
         )
         bucket = pulumi.Output.from_input(args.bucket_name)

@@ -40,9 +40,7 @@ class Query:
         )
         self.dlq = world.poc.client("sqs").create_queue(QueueName="query-dead-letters")["QueueUrl"]
 
-    def write(
-        self, event: dict[str, Any], context: Any = None, **overrides: str
-    ) -> dict[str, Any]:
+    def write(self, event: dict[str, Any], context: Any = None, **overrides: str) -> dict[str, Any]:
         env = {
             **self.world.poc.env,
             "QUERY_TABLE_NAME": QUERY_TABLE,

@@ -97,7 +97,8 @@ def test_no_wildcard_actions_or_resources(variant: tuple[str, str, str | None]) 
     assert wildcard_action_problems(docs) == []
     exceptions = policies.ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS
     assert wildcard_resource_problems(docs, exceptions) == []
-    # The only wildcard actions are the TLS-only Denies of the bucket and the two queues.
+    # The only wildcard actions are the TLS-only Denies of the bucket and the queues (two per
+    # consumer: the replicator in prod; the archiver and the query writer in poc).
     wildcards = sorted(
         (d.kind, s["Effect"], action)
         for d in docs
@@ -105,9 +106,15 @@ def test_no_wildcard_actions_or_resources(variant: tuple[str, str, str | None]) 
         for action in _actions(s)
         if "*" in action
     )
-    queues = [("resource", "Deny", "sqs:*")] * 2
+    queues = [("resource", "Deny", "sqs:*")] * _queue_count(variant[0])
     expected = queues if variant[0] == "prod" else [("resource", "Deny", "s3:*"), *queues]
     assert wildcards == expected
+
+
+def _queue_count(stack: str) -> int:
+    """Dead-letter + on-failure queue per consumer: replicator (prod); archiver and query
+    writer (poc)."""
+    return 2 if stack == "prod" else 4
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=variant_id)
@@ -115,7 +122,7 @@ def test_both_queues_refuse_plain_http(variant: tuple[str, str, str | None]) -> 
     """The dead-letter queue keeps raw poison payloads for 14 days: TLS only, like the bucket."""
     view = render(*variant)
     queue_docs = [d for d in view.documents() if "sqs/queuePolicy" in d.source]
-    assert len(queue_docs) == 2
+    assert len(queue_docs) == _queue_count(variant[0])
     for doc in queue_docs:
         (statement,) = doc.statements
         assert statement["Effect"] == "Deny" and statement["Principal"] == "*"
