@@ -38,7 +38,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import environment, runtime
+from . import environment, faults, runtime
 from .batches import BATCH_WRITE_MAX_ITEMS, chunked
 from .exceptions import ConfigError, PoisonRecordError
 from .retry import TimeBudget
@@ -356,12 +356,6 @@ def _unprocessed_key(body: dict[str, Any], config: QueryWriterConfig) -> tuple[A
     return _key_id(key)
 
 
-def _is_schema_error(exc: ClientError) -> bool:
-    """A ValidationException that is the table's fault (wrong key schema), not the item's."""
-    message = str(exc.response.get("Error", {}).get("Message", ""))
-    return "key element does not match the schema" in message or "Missing the key" in message
-
-
 def write_chunk(
     client: Any,
     config: QueryWriterConfig,
@@ -369,7 +363,9 @@ def write_chunk(
     budget: TimeBudget,
 ) -> _WriteOutcome:
     """Write one chunk (≤ 25 requests), retrying what DynamoDB leaves unprocessed. A
-    ValidationException is split in halves until the request DynamoDB rejects is alone."""
+    ValidationException that blames an item's content (:func:`.faults.dynamodb_blames_item`)
+    is split in halves until the request DynamoDB rejects is alone; any other error (the
+    table's, the role's, a policy's) leaves the chunk unwritten, to be reported."""
     outcome = _WriteOutcome()
     by_key = {request.key: request for request in chunk}
     pending = chunk
@@ -384,7 +380,7 @@ def write_chunk(
                 RequestItems={config.table: [request.body() for request in pending]}
             )
         except ClientError as exc:
-            if runtime.error_code(exc) == "ValidationException" and not _is_schema_error(exc):
+            if faults.dynamodb_blames_item(exc):
                 if len(pending) == 1:
                     message = exc.response.get("Error", {}).get("Message", "")
                     outcome.rejected.append((pending[0], f"DynamoDB rejected the item: {message}"))

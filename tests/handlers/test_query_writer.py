@@ -309,6 +309,32 @@ def test_an_item_dynamodb_rejects_is_dead_lettered_and_the_rest_written(
     assert len(query.user_events("big@example.com")) == 2
 
 
+def test_a_validation_error_that_is_the_tables_fault_is_reported_not_dead_lettered(
+    world: Any, query: Query
+) -> None:
+    """A key schema or type mismatch (a configuration fault) is retried, never poison."""
+    stream_event = _replicated_stream_event(world, [_event(1, 1, 1)])
+
+    def mismatch(**kwargs: Any) -> None:
+        raise ClientError(
+            {
+                "Error": {
+                    "Code": "ValidationException",
+                    "Message": "One or more parameter values were invalid: Type mismatch for key",
+                }
+            },
+            "BatchWriteItem",
+        )
+
+    runtime.add_event_hook("before-call.dynamodb.BatchWriteItem", mismatch)
+    try:
+        response = query.write(stream_event)
+    finally:
+        runtime.clear_event_hooks()
+    assert failures(response) == [stream_event["Records"][0]["dynamodb"]["SequenceNumber"]]
+    assert dead_letters(world.poc.client("sqs"), query.dlq) == []
+
+
 def test_a_missing_table_is_a_fault_reported_for_retry(world: Any, query: Query) -> None:
     stream_event = _replicated_stream_event(world, [_event(1, 1, 1)])
     response = query.write(stream_event, QUERY_TABLE_NAME="no-such-table")
