@@ -231,7 +231,7 @@ EXPECTED: tuple[Grant, ...] = (
             condition={"Bool": {"aws:SecureTransport": "false"}},
             stack=stack,
         )
-        for who, stack in (("replicator", "prod"), ("archiver", "poc"))
+        for who, stack in (("replicator", "prod"), ("archiver", "poc"), ("query writer", "poc"))
         for kind in ("dead-letter", "on-failure")
     ),
 )

@@ -120,8 +120,14 @@ class StackView:
         if "dynamodb/resourcePolicy" in doc.source:
             return "table"
         if "sqs/queuePolicy" in doc.source:
-            who = "replicator" if self.stack == "prod" else "archiver"
-            env = self.one(FUNCTION).inputs["environment"]["variables"]
+            # The policy's logical name is "<component>-<queue>-tls-only" (QueuePolicy child).
+            policy_name = doc.source.rsplit(" ", 1)[-1]
+            if policy_name.startswith("query-table-"):
+                who, prefix = "query writer", "query-table"
+            else:
+                who = "replicator" if self.stack == "prod" else "archiver"
+                prefix = "replica-source" if self.stack == "prod" else "archiver"
+            env = self.one(FUNCTION, f"{prefix}-function").inputs["environment"]["variables"]
             kind = "dead-letter" if doc.owner == env["DEAD_LETTER_QUEUE_URL"] else "on-failure"
             return f"{who} {kind} queue"
         raise LookupError(f"{self.stack}: no table name for {doc.where()}")
