@@ -29,6 +29,7 @@ POC_OUTPUTS = {
     "writerRoleArn": "arn:aws:iam::999999999999:role/w",
     "replicatorRoleArn": "arn:aws:iam::111111111111:role/ProdKinesisToPocDynamo-role",
     "externalIdSha256": stack_config.external_id_digest(None),
+    "ttlDays": 0,
 }
 TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
 
@@ -310,7 +311,9 @@ def test_a_missing_output_names_the_reference_and_the_output() -> None:
     assert "self-managed backend" in text and "Pulumi Cloud" in text
 
 
-@pytest.mark.parametrize("output", ["accessMode", "replicatorRoleArn", "externalIdSha256"])
+@pytest.mark.parametrize(
+    "output", ["accessMode", "replicatorRoleArn", "externalIdSha256", "ttlDays"]
+)
 def test_agreement_outputs_are_required(output: str) -> None:
     outputs = {k: v for k, v in POC_OUTPUTS.items() if k != output}
     assert f"has no output {output!r}" in _refused(outputs)
@@ -342,13 +345,14 @@ def test_the_poc_stack_exports_a_digest_of_the_external_id_not_the_value() -> No
 def test_a_runtime_without_a_known_layer_passes_with_an_explicit_layer() -> None:
     layer = "arn:aws:lambda:eu-west-1:111111111111:layer:powertools-py314:1"
     stack = run("prod", {"runtime": "python3.14", "powertoolsLayerArn": layer})
-    assert stack.one("aws:lambda/function:Function").inputs["layers"] == [layer]
+    (function,) = stack.of_type("aws:lambda/function:Function")
+    assert function.inputs["layers"] == [layer]
 
 
 def test_dead_letter_retention_is_configurable() -> None:
     stack = run("poc", {"deadLetterRetentionSeconds": 86_400})
     queues = stack.of_type("aws:sqs/queue:Queue")
-    assert len(queues) == 2
+    assert len(queues) == 4  # the archiver's and the query writer's
     assert {q.inputs["messageRetentionSeconds"] for q in queues} == {86_400}
     default = run("poc", {})
     assert {
