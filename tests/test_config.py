@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 PROJECT = "kinesis-crossaccount-replica"
 REQUIRED = {"prodAccountId", "pocAccountId"}
 POC_REFERENCE = "organization/kinesis-crossaccount-replica/poc"
-POC_OUTPUTS = {
+POC_OUTPUTS: dict[str, Any] = {
     "accessMode": "assume-role",
     "tableName": "t",
     "tableArn": "arn:aws:dynamodb:eu-west-1:999999999999:table/t",
