@@ -237,8 +237,11 @@ class ArchiveCatalog(pulumi.ComponentResource):
     """
 
     database_name: pulumi.Output[str]
+    """Name of the Glue database."""
     table_name: pulumi.Output[str]
+    """Name of the Glue table (what Athena queries as ``<database>.<table>``)."""
     location: pulumi.Output[str]
+    """The table's location, ``s3://<bucket>/<prefix>``."""
 
     def __init__(
         self,

@@ -200,13 +200,21 @@ class StreamToQueryTable(pulumi.ComponentResource):
     """
 
     table_name: pulumi.Output[str]
+    """Name of the query table."""
     table_arn: pulumi.Output[str]
+    """ARN of the query table."""
     function_name: pulumi.Output[str]
+    """Name of the query writer function."""
     function_arn: pulumi.Output[str]
+    """ARN of the query writer function."""
     role_arn: pulumi.Output[str]
+    """ARN of the query writer's execution role."""
     dead_letter_queue_url: pulumi.Output[str]
+    """URL of the SQS queue that keeps poison stream records."""
     failure_queue_url: pulumi.Output[str]
+    """URL of the event source mapping's on-failure SQS queue."""
     event_source_mapping_id: pulumi.Output[str]
+    """UUID of the event source mapping on the table stream."""
 
     def __init__(
         self,
