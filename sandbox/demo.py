@@ -531,7 +531,7 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         if options.redrive:
             progress.show("redriving the on-failure queues ...", force=True)
             snapshots = _redrive(
-                result, emulator, replicator_poller, archiver_poller, runtimes, pump
+                result, emulator, replicator_poller, archiver_poller, runtimes, pump, query_poller
             )
         result.produced = produced
         result.pipeline_seconds = time.monotonic() - pipeline_started
@@ -609,9 +609,11 @@ def _redrive(
     archiver_poller: StreamPoller,
     runtimes: list[FunctionRuntime],
     pump: Callable[[], int],
+    query_poller: StreamPoller | None = None,
 ) -> tuple[RangeSnapshot, RangeSnapshot]:
-    """The redrive pass: the replicator's on-failure queue, the archiver's mapping drained of
-    what that wrote, then the archiver's queue. Returns the ranges both queues named."""
+    """The redrive pass: the replicator's on-failure queue, the table stream's mappings drained
+    of what that wrote, then the archiver's queue and the query writer's (when deployed).
+    Returns the ranges the replicator's and the archiver's queues named."""
     invoker = RuntimeInvoker(runtimes)
     kinesis = range_snapshot(emulator, replicator_poller)
     reports = [redrive_pass(emulator, replicator_poller, invoker)]
@@ -619,6 +621,8 @@ def _redrive(
         pass
     table_stream = range_snapshot(emulator, archiver_poller)
     reports.append(redrive_pass(emulator, archiver_poller, invoker))
+    if query_poller is not None:
+        reports.append(redrive_pass(emulator, query_poller, invoker))
     for report in reports:
         result.redrive_messages += report.messages
         result.redrive_range_records += report.records_in_ranges
