@@ -7,7 +7,13 @@ stream, reading the poc stack's outputs. Config is read and checked in ``stack_c
 
 import pulumi
 import pulumi_aws as aws
-from stream_replica.components import ReplicaSource, ReplicaTarget, StreamToS3Archiver
+from stream_replica.components import (
+    ArchiveCatalog,
+    ReplicaSource,
+    ReplicaTarget,
+    StreamToQueryTable,
+    StreamToS3Archiver,
+)
 
 import stack_config
 
@@ -35,7 +41,26 @@ if settings.side == "poc":
         stack_config.archiver_args(settings, target.table_stream_arn),
         opts=pulumi.ResourceOptions(provider=provider("archiver")),
     )
+    query_args = stack_config.query_table_args(settings, target.table_stream_arn)
+    if query_args is not None:
+        query = StreamToQueryTable(
+            "query-table",
+            query_args,
+            opts=pulumi.ResourceOptions(provider=provider("query-table")),
+        )
+        pulumi.export("queryTableName", query.table_name)
+        pulumi.export("queryWriterFunctionName", query.function_name)
+    catalog_args = stack_config.catalog_args(settings, archiver.bucket_name)
+    if catalog_args is not None:
+        catalog = ArchiveCatalog(
+            "archive-catalog",
+            catalog_args,
+            opts=pulumi.ResourceOptions(provider=provider("archive-catalog")),
+        )
+        pulumi.export("glueDatabaseName", catalog.database_name)
+        pulumi.export("glueTableName", catalog.table_name)
     pulumi.export("accessMode", settings.access_mode)
+    pulumi.export("ttlDays", target.args.ttl_days)
     # Not the value: prod checks that it uses the same externalId (stack_config.target_ref).
     pulumi.export("externalIdSha256", stack_config.external_id_digest(settings.external_id))
     pulumi.export("tableName", target.table_name)

@@ -34,10 +34,13 @@ from pulumi.runtime import config as runtime_config
 from stream_replica.components import (
     ARCHIVER_DEFAULTS,
     HOUSEKEEPING_RULE,
+    ArchiveCatalogArgs,
+    ArchiveColumn,
     LifecycleRule,
     ReplicaSourceArgs,
     ReplicaTargetArgs,
     SecondaryIndex,
+    StreamToQueryTableArgs,
     StreamToS3ArchiverArgs,
 )
 from stream_replica.components.common import ACCESS_MODES, ALWAYS_SET_TAGS, check_tags
@@ -314,6 +317,8 @@ TARGET_KEYS = {
     "deletionProtection": "deletion_protection",
     "protectData": "protect",
     "writerRoleName": "writer_role_name",
+    "ttlDays": "ttl_days",
+    "ttlAttribute": "ttl_attribute",
 }
 #: poc: the archiver (``StreamToS3ArchiverArgs``).
 ARCHIVER_KEYS = {
@@ -336,6 +341,29 @@ ARCHIVER_KEYS = {
     "archiveTransformModule": "archive_transform_module",
     "logRetentionDays": "delivery_log_retention_days",
 }
+#: poc: the query table (``StreamToQueryTableArgs``), when ``queryTableEnabled``.
+QUERY_TABLE_KEYS = {
+    **FUNCTION_KEYS,
+    **MAPPING_KEYS,
+    "queryWriterFunctionName": "function.name",
+    "queryTableName": "table_name",
+    "queryTableHashAttribute": "hash_attribute",
+    "queryTableHashType": "hash_attribute_type",
+    "queryTableRangeAttribute": "range_attribute",
+    "queryTableSortKeyAttribute": "sort_key_attribute",
+    "queryTableTtlDays": "ttl_days",
+    "ttlDays": "source_ttl_days",
+    "ttlAttribute": "ttl_attribute",
+    "deletionProtection": "deletion_protection",
+    "protectData": "protect",
+}
+#: poc: the archive's Glue catalog (``ArchiveCatalogArgs``), when ``archiveCatalogEnabled``.
+CATALOG_KEYS = {
+    "compression": "compression",
+    "glueDatabaseName": "database_name",
+    "glueTableName": "table_name",
+    "glueFirstYear": "first_year",
+}
 #: prod: the replicator (``ReplicaSourceArgs``).
 SOURCE_KEYS = {
     **FUNCTION_KEYS,
@@ -352,6 +380,8 @@ SOURCE_KEYS = {
     "sourceStreamShardCount": "source_stream_shard_count",
     "sourceStreamKmsKeyArn": "source_stream_kms_key_arn",
     "maxWriteConcurrency": "max_write_concurrency",
+    "ttlDays": "ttl_days",
+    "ttlAttribute": "ttl_attribute",
     "transformModule": "transform_module",
     "dropFields": "drop_fields",
     "pseudonymizeFields": "pseudonymize_fields",
@@ -501,6 +531,8 @@ def load(stack: str | None = None, project_file: Path = PROJECT_FILE) -> Setting
     if side == "poc":
         target_args(settings)
         archiver_args(settings, "")
+        query_table_args(settings, "")
+        catalog_args(settings, "")
     else:
         source_args(settings, TargetRef("", "", "", region))
     return settings
@@ -602,6 +634,68 @@ def archiver_args(
     )
 
 
+def query_table_args(
+    settings: Settings, table_stream_arn: pulumi.Input[str]
+) -> StreamToQueryTableArgs | None:
+    """The POC side's query table of the replica's stream; ``None`` unless queryTableEnabled."""
+    cfg = settings.config
+    if not cfg.boolean("queryTableEnabled"):
+        return None
+    for key in ("queryTableHashAttribute", "queryTableRangeAttribute"):
+        if not cfg.optional(key):
+            raise cfg.error(key, "is required when queryTableEnabled is true")
+    return build_args(
+        cfg,
+        StreamToQueryTableArgs,
+        QUERY_TABLE_KEYS,
+        {
+            "table_stream_arn": table_stream_arn,
+            "account_id": settings.poc_account_id,
+            "region": settings.region,
+        },
+        StreamToQueryTableArgs.validate,
+    )
+
+
+def _glue_columns(cfg: StackConfig) -> list[ArchiveColumn] | None:
+    columns = []
+    for entry in cfg.get("glueColumns"):
+        name, colon, hive_type = str(entry).partition(":")
+        if not colon or not name.strip():
+            raise cfg.error("glueColumns", f"{entry!r} is not 'name:hive type'")
+        columns.append(ArchiveColumn(name=name.strip(), type=hive_type.strip()))
+    return columns or None
+
+
+def catalog_args(settings: Settings, bucket_name: pulumi.Input[str]) -> ArchiveCatalogArgs | None:
+    """The POC side's Glue catalog of the archive; ``None`` unless archiveCatalogEnabled. Its
+    prefix and compression are the archiver's (the same keys)."""
+    cfg = settings.config
+    if not cfg.boolean("archiveCatalogEnabled"):
+        return None
+    columns = _glue_columns(cfg)
+
+    def validate(args: ArchiveCatalogArgs) -> None:
+        try:
+            args.validate()
+        except SettingError as exc:
+            if exc.field == "columns":
+                raise cfg.error("glueColumns", exc.problem) from None
+            raise
+
+    return build_args(
+        cfg,
+        ArchiveCatalogArgs,
+        CATALOG_KEYS,
+        {
+            "bucket_name": bucket_name,
+            "prefix": cfg.value("s3Prefix") or ARCHIVER_DEFAULTS["prefix"],
+            "columns": columns,
+        },
+        validate,
+    )
+
+
 # --- prod -----------------------------------------------------------------------------------
 
 
@@ -615,8 +709,8 @@ class TargetRef:
     table_region: pulumi.Input[str]
 
 
-#: Outputs prod reads from the poc stack; the first three are agreement checks.
-AGREEMENT_OUTPUTS = ("accessMode", "replicatorRoleArn", "externalIdSha256")
+#: Outputs of the poc stack prod checks its own config against (agreement checks).
+AGREEMENT_OUTPUTS = ("accessMode", "replicatorRoleArn", "externalIdSha256", "ttlDays")
 #: prod keys the poc stack's outputs replace when ``pocStackReference`` is set.
 REFERENCE_REPLACES = {
     "tableName": "tableName",
@@ -641,7 +735,7 @@ def _missing_output(settings: Settings, reference: str, output_name: str) -> Con
 
 
 def _must_match(
-    settings: Settings, reference: str, key: str, output_name: str, expected: str
+    settings: Settings, reference: str, key: str, output_name: str, expected: Any
 ) -> Any:
     """Check a poc stack output against this stack's config, at deployment time; a missing
     agreement output is an error too (an older poc stack: deploy it again)."""
@@ -712,6 +806,9 @@ def target_ref(settings: Settings) -> TargetRef:
         )
         expected_role = (
             f"arn:aws:iam::{settings.prod_account_id}:role/{settings.replicator_role_name}"
+        )
+        poc.get_output("ttlDays").apply(
+            _must_match(settings, reference, "ttlDays", "ttlDays", cfg.value("ttlDays") or 0)
         )
         poc.get_output("replicatorRoleArn").apply(
             _must_match(

@@ -7,6 +7,8 @@ Installed, this package is ``stream_replica.components``::
         ReplicaTarget, ReplicaTargetArgs,                           # POC half: table + access
         ReplicaSource, ReplicaSourceArgs,                           # prod half: replicator
         StreamToS3Archiver, StreamToS3ArchiverArgs,                 # table stream -> S3
+        StreamToQueryTable, StreamToQueryTableArgs,                 # table stream -> by user
+        ArchiveCatalog, ArchiveCatalogArgs,                         # Glue table over the archive
     )
 
 Every args field with a default is optional: left ``None`` it takes the component's named
@@ -16,6 +18,13 @@ documents as pure functions; ``assets`` the handler code asset.
 """
 
 from . import assets, policies
+from .archive_catalog import (
+    ARCHIVE_CATALOG_DEFAULTS,
+    CLICKSTREAM_COLUMNS,
+    ArchiveCatalog,
+    ArchiveCatalogArgs,
+    ArchiveColumn,
+)
 from .archiver import (
     ARCHIVER_DEFAULTS,
     ARCHIVER_FUNCTION_DEFAULTS,
@@ -35,6 +44,12 @@ from .common import (
     powertools_layer_arn,
 )
 from .exceptions import ConfigError, SettingError
+from .query_table import (
+    QUERY_TABLE_DEFAULTS,
+    QUERY_WRITER_FUNCTION_DEFAULTS,
+    StreamToQueryTable,
+    StreamToQueryTableArgs,
+)
 from .replica_source import (
     REPLICA_SOURCE_DEFAULTS,
     REPLICATOR_FUNCTION_DEFAULTS,
@@ -56,16 +71,23 @@ __all__ = [
     "ALARM_DEFAULTS",
     "ARCHIVER_DEFAULTS",
     "ARCHIVER_FUNCTION_DEFAULTS",
+    "ARCHIVE_CATALOG_DEFAULTS",
+    "CLICKSTREAM_COLUMNS",
     "DEFAULT_REPLICATOR_ROLE_NAME",
     "FUNCTION_DEFAULTS",
     "HASH_KEY",
     "HOUSEKEEPING_RULE",
     "MAPPING_DEFAULTS",
+    "QUERY_TABLE_DEFAULTS",
+    "QUERY_WRITER_FUNCTION_DEFAULTS",
     "RANGE_KEY",
     "REPLICATOR_FUNCTION_DEFAULTS",
     "REPLICA_SOURCE_DEFAULTS",
     "REPLICA_TARGET_DEFAULTS",
     "AlarmSettings",
+    "ArchiveCatalog",
+    "ArchiveCatalogArgs",
+    "ArchiveColumn",
     "ConfigError",
     "CrossAccountStreamReplica",
     "CrossAccountStreamReplicaArgs",
@@ -78,6 +100,8 @@ __all__ = [
     "ReplicaTargetArgs",
     "SecondaryIndex",
     "SettingError",
+    "StreamToQueryTable",
+    "StreamToQueryTableArgs",
     "StreamToS3Archiver",
     "StreamToS3ArchiverArgs",
     "assets",

@@ -121,8 +121,17 @@ COMPRESSIONS: tuple[str, ...] = ("UNCOMPRESSED", "GZIP")
 ARCHIVABLE_VIEW_TYPES: tuple[str, ...] = ("NEW_IMAGE", "NEW_AND_OLD_IMAGES")
 STREAM_VIEW_TYPES: tuple[str, ...] = (*ARCHIVABLE_VIEW_TYPES, "KEYS_ONLY", "OLD_IMAGE")
 
-#: Appended to the data prefix: one folder per day (Firehose evaluates it at delivery).
-DATE_PARTITION = "year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
+#: The archive's Hive-style date partitions, ``(key, Firehose timestamp pattern)``, in path order:
+#: what the delivery stream writes and what the Glue table (``archive_catalog.py``) projects.
+PARTITIONS: tuple[tuple[str, str], ...] = (
+    ("year", "yyyy"),
+    ("month", "MM"),
+    ("day", "dd"),
+    ("hour", "HH"),
+)
+#: Appended to the data prefix: one folder per hour (Firehose evaluates it at delivery, from the
+#: arrival time of the oldest record in the object, UTC).
+DATE_PARTITION = "".join(f"{key}=!{{timestamp:{pattern}}}/" for key, pattern in PARTITIONS)
 #: Firehose requires an error prefix containing this when the prefix uses expressions.
 ERROR_OUTPUT_TYPE = "!{firehose:error-output-type}"
 
@@ -207,7 +216,7 @@ class StreamToS3ArchiverArgs:
     compression: str | None = None
     """``UNCOMPRESSED`` or ``GZIP``. Default: ``UNCOMPRESSED``."""
     prefix: str | None = None
-    """Object prefix, a folder like ``data/``; a date partition (``year=/month=/day=``) is
+    """Object prefix, a folder like ``data/``; a date partition (``year=/month=/day=/hour=``) is
     appended. Default: ``data/``."""
     error_prefix: str | None = None
     """Prefix of records Firehose couldn't deliver (the error type and date are appended).

@@ -27,6 +27,7 @@ ARCHIVE_FOLDER = "handlers"
 
 REPLICATOR_HANDLER = "handlers.replicator.handler"
 ARCHIVER_HANDLER = "handlers.archiver.handler"
+QUERY_WRITER_HANDLER = "handlers.query_writer.handler"
 
 
 def handlers_dir() -> Path:

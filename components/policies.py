@@ -12,6 +12,7 @@ replicator role (prod)    :func:`lambda_trust_policy`, :func:`replicator_policy`
 writer role (POC)         :func:`writer_trust_policy`, :func:`writer_policy`
 table (resource-policy)   :func:`table_resource_policy`
 archiver role (POC)       :func:`lambda_trust_policy`, :func:`archiver_policy`
+query writer role (POC)   :func:`lambda_trust_policy`, :func:`query_writer_policy`
 Firehose role (POC)       :func:`firehose_trust_policy`, :func:`firehose_delivery_policy`
 archive bucket            :func:`tls_only_bucket_policy`
 queues (both consumers)   :func:`tls_only_queue_policy`
@@ -70,6 +71,9 @@ DYNAMODB_STREAM_LIST_ACTIONS: tuple[str, ...] = ("dynamodb:ListStreams",)
 
 #: The only call the replicator makes on the target table.
 TABLE_WRITE_ACTIONS: tuple[str, ...] = ("dynamodb:BatchWriteItem",)
+
+#: The only call the query writer makes on the query table (puts and deletes in one call).
+QUERY_TABLE_WRITE_ACTIONS: tuple[str, ...] = ("dynamodb:BatchWriteItem",)
 
 #: The only call the archiver makes on its delivery stream.
 FIREHOSE_PUT_ACTIONS: tuple[str, ...] = ("firehose:PutRecordBatch",)
@@ -292,6 +296,11 @@ def firehose_put_statement(delivery_stream_arn: str) -> Statement:
     return allow("PutToDeliveryStream", FIREHOSE_PUT_ACTIONS, [delivery_stream_arn])
 
 
+def query_table_write_statement(query_table_arn: str) -> Statement:
+    """The query writer's puts and deletes on one query table."""
+    return allow("WriteQueryTable", QUERY_TABLE_WRITE_ACTIONS, [query_table_arn])
+
+
 # --- role policies --------------------------------------------------------------------------
 
 
@@ -389,6 +398,23 @@ def archiver_policy(
         dynamodb_stream_read_statement(table_stream_arn),
         dynamodb_list_streams_statement(),
         firehose_put_statement(delivery_stream_arn),
+        queue_statement(queue_arns),
+        log_statement(log_group_arn),
+    )
+
+
+def query_writer_policy(
+    *,
+    table_stream_arn: str,
+    query_table_arn: str,
+    log_group_arn: str,
+    queue_arns: Sequence[str],
+) -> PolicyDocument:
+    """The query writer execution role's inline policy: this stream in, this table out."""
+    return document(
+        dynamodb_stream_read_statement(table_stream_arn),
+        dynamodb_list_streams_statement(),
+        query_table_write_statement(query_table_arn),
         queue_statement(queue_arns),
         log_statement(log_group_arn),
     )

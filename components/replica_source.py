@@ -74,6 +74,8 @@ REPLICA_SOURCE_DEFAULTS: dict[str, Any] = {
     "source_stream_shard_count": 1,
     "source_stream_retention_hours": 24,
     "max_write_concurrency": 4,
+    "ttl_days": 0,
+    "ttl_attribute": "expiresAt",
     "drop_fields": [],
     "pseudonymize_fields": [],
     "function": REPLICATOR_FUNCTION_DEFAULTS,
@@ -131,6 +133,13 @@ class ReplicaSourceArgs:
     max_write_concurrency: int | None = None
     """Concurrent BatchWriteItem calls per invocation (``MAX_WRITE_CONCURRENCY``), 1..64.
     Default: 4."""
+    ttl_days: int | None = None
+    """Add a TTL expiry to each item: the record's Kinesis ``approximateArrivalTimestamp`` +
+    this many days (``TTL_DAYS``; arrival, not processing time, so a replay does not make old
+    records live again), 0..3650; 0 adds none. ``ReplicaTargetArgs.ttl_days`` must agree.
+    Default: 0."""
+    ttl_attribute: str | None = None
+    """Name of the expiry attribute (``TTL_ATTRIBUTE``). Default: ``expiresAt``."""
     transform_module: str | None = None
     """Path of the user's transform file (``transform(record, meta)``, standard library only;
     see docs/handlers.md), relative to the program's working directory; it is bundled into
@@ -169,6 +178,7 @@ class ReplicaSourceArgs:
         owner = "ReplicaSourceArgs"
         check_account_id(owner, "account_id", self.account_id)
         check_choice(owner, "access_mode", self.access_mode, ACCESS_MODES)
+        check_range(owner, "ttl_days", self.ttl_days, 0, 3650)
         if self.table_name is None:
             raise SettingError(owner, "table_name", "is required")
         if self.table_arn is None:
@@ -446,6 +456,9 @@ class ReplicaSource(pulumi.ComponentResource):
             ),
             env.MAX_WRITE_CONCURRENCY: str(args.max_write_concurrency),
         }
+        if args.ttl_days:
+            environment[env.TTL_DAYS] = str(args.ttl_days)
+            environment[env.TTL_ATTRIBUTE] = str(args.ttl_attribute)
         if args.drop_fields:
             environment[env.DROP_FIELDS] = json.dumps(args.drop_fields)
         if args.pseudonymize_fields:

@@ -80,6 +80,8 @@ REPLICA_TARGET_DEFAULTS: dict[str, Any] = {
     "secondary_indexes": [],
     "writer_role_path": "/",
     "writer_max_session_seconds": 3600,
+    "ttl_days": 0,
+    "ttl_attribute": "expiresAt",
     "tags": {},
 }
 
@@ -138,6 +140,12 @@ class ReplicaTargetArgs:
     writer_max_session_seconds: int | None = None
     """Longest session the replicator gets, 3600..43200 (role chaining caps it at one hour
     anyway). Default: 3600."""
+    ttl_days: int | None = None
+    """The hot window: DynamoDB TTL on ``ttl_attribute``, which the replicator sets to each
+    record's Kinesis arrival time + this many days (``ReplicaSourceArgs.ttl_days`` must agree),
+    0..3650; 0 keeps everything. Default: 0."""
+    ttl_attribute: str | None = None
+    """Name of the TTL expiry attribute (epoch seconds). Default: ``expiresAt``."""
     tags: dict[str, str] | None = None
     """Tags for every taggable resource of the component (merged with the provider's default
     tags). Default: none."""
@@ -167,6 +175,13 @@ class ReplicaTargetArgs:
         check_range(owner, "read_capacity", self.read_capacity, 1, 40000)
         check_range(owner, "write_capacity", self.write_capacity, 1, 40000)
         check_choice(owner, "stream_view_type", self.stream_view_type, STREAM_VIEW_TYPES)
+        check_range(owner, "ttl_days", self.ttl_days, 0, 3650)
+        if not self.ttl_attribute or self.ttl_attribute in (HASH_KEY, RANGE_KEY):
+            raise SettingError(
+                owner,
+                "ttl_attribute",
+                f"must be a non-key attribute name, got {self.ttl_attribute!r}",
+            )
         check_range(
             owner, "writer_max_session_seconds", self.writer_max_session_seconds, 3600, 43200
         )
@@ -330,6 +345,11 @@ class ReplicaTarget(pulumi.ComponentResource):
                 enabled=args.encryption == "AWS_MANAGED"
             ),
             deletion_protection_enabled=args.deletion_protection,
+            ttl=(
+                aws.dynamodb.TableTtlArgs(attribute_name=args.ttl_attribute, enabled=True)
+                if args.ttl_days
+                else None
+            ),
             tags=tags,
             opts=pulumi.ResourceOptions(
                 parent=self, protect=bool(args.protect), retain_on_delete=bool(args.protect)

@@ -17,8 +17,9 @@ class CrossAccountStreamReplicaArgs:
 
     The source half is the authority for what both halves must agree on: the target half's
     ``source_account_id``, ``replicator_role_name``/``_path``, ``access_mode``,
-    ``external_id`` and ``partition`` are taken from ``source``; the source half's
-    ``table_name``, ``table_arn`` and ``writer_role_arn`` from the target half's outputs.
+    ``external_id``, ``partition`` and ``ttl_days``/``ttl_attribute`` are taken from
+    ``source``; the source half's ``table_name``, ``table_arn`` and ``writer_role_arn`` from
+    the target half's outputs.
     """
 
     source: ReplicaSourceArgs
@@ -100,6 +101,8 @@ class CrossAccountStreamReplica(pulumi.ComponentResource):
             access_mode=source_args.access_mode,
             external_id=source_args.external_id,
             partition=source_args.partition,
+            ttl_days=source_args.ttl_days,
+            ttl_attribute=source_args.ttl_attribute,
             tags={**tags, **(target.tags or {})},
         )
         # Child components, not outputs: annotated here so the schema inference skips them.

@@ -6,7 +6,8 @@
 
 * INSERT/MODIFY: the ``NewImage`` as plain JSON with full fidelity (exact numbers, sets as sorted
   lists, binary as base64), ``\\n``-terminated; REMOVE is skipped unless ``ARCHIVE_REMOVES=true``,
-  then the line is the item's key attributes plus ``"_deleted": true``;
+  then the line is the item's key attributes plus ``"_deleted": true``; a TTL expiry (a REMOVE by
+  DynamoDB's TTL process) is never archived as a removal: the archive keeps everything;
 * lines go out with PutRecordBatch (≤ 500 records, ≤ 4 MiB per call, up to
   ``MAX_PUT_CONCURRENCY`` calls at once); entries Firehose marks failed are resent with backoff
   while time allows, the rest reported;
@@ -28,6 +29,7 @@ from .batches import PUT_RECORD_BATCH_MAX_BYTES, PUT_RECORD_BATCH_MAX_RECORDS, c
 from .exceptions import PoisonRecordError
 from .images import image_to_json_line, image_to_object, object_to_json_line
 from .retry import TimeBudget
+from .ttl import is_ttl_expiry
 
 if TYPE_CHECKING:  # the transforms module is imported only when TRANSFORM_MODULE is set
     from .transforms import TransformFunction
@@ -69,11 +71,12 @@ def firehose_client(config: ArchiverConfig) -> Any:
 
 def record_line(record: dict[str, Any], archive_removes: bool) -> bytes | None:
     """The JSON line for one stream record, or None if the record is skipped (a REMOVE without
-    ``ARCHIVE_REMOVES``). Raises :class:`PoisonRecordError` for a record that cannot be archived."""
+    ``ARCHIVE_REMOVES``, or a TTL expiry). Raises :class:`PoisonRecordError` for a record that
+    cannot be archived."""
     name = record.get("eventName")
     stream = record.get("dynamodb") or {}
     if name == "REMOVE":
-        if not archive_removes:
+        if not archive_removes or is_ttl_expiry(record):
             return None
         keys = stream.get("Keys")
         if not keys:

@@ -37,6 +37,12 @@ PSEUDONYMIZE_FIELDS = "PSEUDONYMIZE_FIELDS"
 #: SSM parameter (SecureString, name or ARN) holding the HMAC key, in the function's account.
 PSEUDONYMIZATION_KEY_PARAMETER = "PSEUDONYMIZATION_KEY_PARAMETER"
 
+# --- hot window (replicator and query writer)
+#: Name of the TTL expiry attribute (epoch seconds) the handler adds to each item.
+TTL_ATTRIBUTE = "TTL_ATTRIBUTE"
+#: Days after the record's arrival at which its item expires; unset or 0 adds no attribute.
+TTL_DAYS = "TTL_DAYS"
+
 # --- archiver (DynamoDB Streams -> Firehose)
 #: Firehose delivery stream.
 DELIVERY_STREAM_NAME = "DELIVERY_STREAM_NAME"
@@ -44,6 +50,21 @@ DELIVERY_STREAM_NAME = "DELIVERY_STREAM_NAME"
 ARCHIVE_REMOVES = "ARCHIVE_REMOVES"
 #: Concurrent PutRecordBatch calls per invocation (default 4).
 MAX_PUT_CONCURRENCY = "MAX_PUT_CONCURRENCY"
+
+# --- query writer (replica table stream -> query table)
+#: The query table.
+QUERY_TABLE_NAME = "QUERY_TABLE_NAME"
+#: Attribute of the source image that is the query table's hash key (e.g. ``userEmail``).
+QUERY_HASH_ATTRIBUTE = "QUERY_HASH_ATTRIBUTE"
+#: Its DynamoDB type, ``S`` (default) or ``N``.
+QUERY_HASH_TYPE = "QUERY_HASH_TYPE"
+#: Attribute of the source image that orders a user's events (e.g. ``timestamp``).
+QUERY_RANGE_ATTRIBUTE = "QUERY_RANGE_ATTRIBUTE"
+#: The query table's range key attribute: ``<range value>#<source key>`` (default ``eventKey``).
+QUERY_SORT_KEY_ATTRIBUTE = "QUERY_SORT_KEY_ATTRIBUTE"
+#: The source table's own TTL days (its items' expiry = arrival + this): lets the query writer
+#: recover the arrival time from the source item's expiry attribute.
+SOURCE_TTL_DAYS = "SOURCE_TTL_DAYS"
 
 # --- both
 #: Path, inside the function's asset, of the user's transform module (``transform/<file>.py``).

@@ -167,6 +167,16 @@ def string_attribute_json(name: str, value: str) -> str:
     return encode_basestring(name) + ':{"S":' + encode_basestring(value) + "}"
 
 
+def integer_attribute_json(name: str, value: int) -> str:
+    """``"name":{"N":"value"}`` for an ``int`` of at most :data:`MAX_PLAIN_DIGITS` digits (what
+    TypeSerializer writes for it); raises :class:`Unusual` for a longer one (the exact path
+    decides)."""
+    text = str(value)
+    if len(text.lstrip("-")) > MAX_PLAIN_DIGITS:
+        raise Unusual
+    return encode_basestring(name) + ':{"N":"' + text + '"}'
+
+
 def _typed_default(value: Any) -> Any:
     if isinstance(value, Binary):
         return base64.b64encode(value.value).decode("ascii")

@@ -12,7 +12,8 @@ other record goes through :func:`stage_record`, in this order:
 4. **transform** (:mod:`.transforms`): may drop, change or fan out the record;
 5. **drop / pseudonymise** fields (:mod:`.redaction`);
 6. **key attributes** (:func:`.records.build_item`; they win over anything the payload or the
-   transform holds), plus the sub-sequence number for a user record of an aggregate;
+   transform holds), the TTL expiry when the table has one, plus the sub-sequence number for a
+   user record of an aggregate;
 7. **size / type checks** and serialisation (:func:`.records.serialise_item`, the exact walk).
 
 Keys (docs/handlers.md, "Keys"): the hash key is always the seed's formula over the Kinesis
@@ -137,6 +138,7 @@ def _stage_user_record(
     meta: TransformMeta,
     shard_id: str,
     stages: Stages,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     sub = meta.sub_sequence_number
     where = f"user record {sub}: " if sub is not None else ""
@@ -156,7 +158,7 @@ def _stage_user_record(
     for fan, record in outputs:
         try:
             redact(record, stages.drop, stages.pseudonymise, stages.key)
-            item = build_item(record, meta.sequence_number, shard_id)
+            item = build_item(record, meta.sequence_number, shard_id, extra)
             range_key = _range_key(meta.sequence_number, sub, fan)
             item[RANGE_KEY] = range_key
             if sub is not None:
@@ -170,9 +172,15 @@ def _stage_user_record(
 
 
 def stage_record(
-    kinesis: dict[str, Any], sequence_number: str, shard_id: str, stages: Stages
+    kinesis: dict[str, Any],
+    sequence_number: str,
+    shard_id: str,
+    stages: Stages,
+    extra: dict[str, Any] | None = None,
 ) -> StagedRecord:
-    """Run a Kinesis record (the event record's ``kinesis`` part) through the stages.
+    """Run a Kinesis record (the event record's ``kinesis`` part) through the stages; every item
+    gets the ``extra`` attributes (e.g. the TTL expiry, :func:`.ttl.expiry_attribute`) after
+    the transform and redaction, before the key attributes (:func:`.records.build_item`).
 
     :raises PoisonRecordError: the whole record is poison (not base64, bad gzip, gzip over the
         item limit, a bad KPL checksum or a truncated aggregate).
@@ -196,7 +204,7 @@ def stage_record(
                 arrival_time=arrival_time,
                 partition_key=user.partition_key,
             )
-            _stage_user_record(out, user.data, meta, shard_id, stages)
+            _stage_user_record(out, user.data, meta, shard_id, stages, extra)
     else:
         meta = TransformMeta(
             source="kinesis",
@@ -205,7 +213,7 @@ def stage_record(
             arrival_time=arrival_time,
             partition_key=kinesis.get("partitionKey"),
         )
-        _stage_user_record(out, raw, meta, shard_id, stages)
+        _stage_user_record(out, raw, meta, shard_id, stages, extra)
     return out
 
 

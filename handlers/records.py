@@ -176,10 +176,18 @@ def decode_payload(data: str) -> dict[str, Any]:
     return decode_payload_and_bound(data)[0]
 
 
-def build_item(payload: Mapping[str, Any], sequence_number: str, shard_id: str) -> dict[str, Any]:
-    """The item for a payload: top-level null and "" attributes dropped (as in the seed), plus
-    the three key attributes, which win over payload attributes of the same name."""
+def build_item(
+    payload: Mapping[str, Any],
+    sequence_number: str,
+    shard_id: str,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The item for a payload: top-level null and "" attributes dropped (as in the seed), then
+    the ``extra`` attributes (e.g. the TTL expiry) and the three key attributes, which win over
+    payload attributes of the same name."""
     item = {k: v for k, v in payload.items() if v is not None and v != ""}
+    if extra:
+        item.update(extra)
     item[RANGE_KEY] = sequence_number
     item[SHARD_KEY] = shard_id
     item[HASH_KEY] = partition_key(sequence_number, shard_id)
@@ -401,24 +409,43 @@ def serialise_item(
     return serialised
 
 
+def _extra_size(extra: Mapping[str, Any]) -> int:
+    """The exact DynamoDB size of the ``extra`` attributes (names and serialised values); 0 when
+    a value does not serialise (:func:`serialise_item` then refuses it with the reason)."""
+    try:
+        return sum(
+            len(name.encode("utf-8")) + attribute_value_size(_SERIALIZER.serialize(value))
+            for name, value in extra.items()
+        )
+    except (TypeError, DecimalException):
+        return 0
+
+
 def record_item_reference(
-    data: str, sequence_number: str, shard_id: str
+    data: str, sequence_number: str, shard_id: str, extra: Mapping[str, Any] | None = None
 ) -> dict[str, dict[str, Any]]:
-    """The exact path: :func:`decode_payload_and_bound`, :func:`build_item` and
-    :func:`serialise_item` (boto3's TypeSerializer, then the limits check with the size bound's
-    fast path). The reference the one-pass path (:func:`record_item_json`) is tested against and
-    falls back to; raises :class:`PoisonRecordError` with the reason."""
+    """The exact path: :func:`decode_payload_and_bound`, :func:`build_item` (with the ``extra``
+    attributes, e.g. the TTL expiry) and :func:`serialise_item` (boto3's TypeSerializer, then the
+    limits check with the size bound's fast path; the extra attributes' exact size is added to
+    the payload's bound, so the 400 KB check counts them). The reference the one-pass path
+    (:func:`record_item_json`) is tested against and falls back to; raises
+    :class:`PoisonRecordError` with the reason."""
     payload, bound = decode_payload_and_bound(data)
-    return serialise_item(build_item(payload, sequence_number, shard_id), bound)
+    if extra and bound is not None:
+        bound += _extra_size(extra)
+    return serialise_item(build_item(payload, sequence_number, shard_id, extra), bound)
 
 
-def _one_pass_item_json(data: str, sequence_number: str, shard_id: str) -> str:
+def _one_pass_item_json(
+    data: str, sequence_number: str, shard_id: str, extra: Mapping[str, int] | None = None
+) -> str:
     """The item's DynamoDB JSON text in one pass, or :class:`item_json.Unusual` (or any error)
     when the exact path must decide. Equal to the exact path's item because it only writes what
     :mod:`.item_json` writes exactly (numbers it proves in range, nesting it counts), under the
     size conditions of :func:`decode_payload_and_bound`'s bound (no surrogate escapes, ``2·n``
     + the key attributes within 400 KB), for an object with no empty attribute name and no
-    attribute named like a key."""
+    attribute named like a key or like an ``extra`` attribute (integers, e.g. the TTL expiry,
+    whose exact size joins the key attributes' in the size condition)."""
     raw = base64.b64decode(data, validate=True)
     if b"\\u" in raw and _SURROGATE_ESCAPE.search(raw):
         raise item_json.Unusual
@@ -428,36 +455,51 @@ def _one_pass_item_json(data: str, sequence_number: str, shard_id: str) -> str:
         (HASH_KEY, partition_key(sequence_number, shard_id)),
     )
     key_bytes = sum(len(k.encode("utf-8")) + len(v.encode("utf-8")) for k, v in keys)
+    if extra:
+        if any(
+            type(v) is not int or abs(v) >= 10**item_json.MAX_PLAIN_DIGITS for v in extra.values()
+        ):
+            raise item_json.Unusual
+        key_bytes += _extra_size(extra)
     if 2 * len(raw) + key_bytes > MAX_ITEM_BYTES:
         raise item_json.Unusual
     payload = item_json.decode_object(raw.decode("utf-8"))
     if type(payload) is not dict or "" in payload or not _KEY_NAMES.isdisjoint(payload):
         raise item_json.Unusual
+    if extra and not extra.keys().isdisjoint(payload):
+        raise item_json.Unusual
     parts = item_json.attributes_json(payload)
+    if extra:
+        parts += [item_json.integer_attribute_json(k, v) for k, v in extra.items()]
     parts += [item_json.string_attribute_json(k, v) for k, v in keys]
     return "{" + ",".join(parts) + "}"
 
 
-def record_item_json(data: str, sequence_number: str, shard_id: str) -> str:
+def record_item_json(
+    data: str, sequence_number: str, shard_id: str, extra: Mapping[str, Any] | None = None
+) -> str:
     """A Kinesis record's ``data`` as the DynamoDB JSON text of the item the replicator writes
     (``{"name":{"S":"…"},…}``, what BatchWriteItem's ``PutRequest.Item`` carries): the one-pass
     path for plain records, the exact path (:func:`record_item_reference`) for anything unusual.
     Parsed, the text equals the exact path's item; a record the exact path refuses raises the
-    same :class:`PoisonRecordError`."""
+    same :class:`PoisonRecordError`. ``extra`` attributes (e.g. the TTL expiry) are added as
+    :func:`build_item` adds them."""
     try:
-        return _one_pass_item_json(data, sequence_number, shard_id)
+        return _one_pass_item_json(data, sequence_number, shard_id, extra)
     except (item_json.Unusual, ValueError, TypeError, RecursionError):
         # binascii.Error, JSONDecodeError and UnicodeError are ValueErrors
         pass
-    return item_json.typed_item_json(record_item_reference(data, sequence_number, shard_id))
+    return item_json.typed_item_json(record_item_reference(data, sequence_number, shard_id, extra))
 
 
-def record_item(data: str, sequence_number: str, shard_id: str) -> dict[str, dict[str, Any]]:
+def record_item(
+    data: str, sequence_number: str, shard_id: str, extra: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
     """A Kinesis record's ``data`` as the serialised, checked item the replicator writes (the
     same item as :func:`record_item_reference`, or the same :class:`PoisonRecordError`),
     computed by the one-pass path where it applies (:func:`record_item_json`)."""
     try:
-        return json.loads(_one_pass_item_json(data, sequence_number, shard_id))
+        return json.loads(_one_pass_item_json(data, sequence_number, shard_id, extra))
     except (item_json.Unusual, ValueError, TypeError, RecursionError):
         pass
-    return record_item_reference(data, sequence_number, shard_id)
+    return record_item_reference(data, sequence_number, shard_id, extra)

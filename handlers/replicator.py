@@ -44,6 +44,7 @@ from .records import (
     shard_id_of,
 )
 from .retry import TimeBudget
+from .ttl import expiry_attribute
 
 #: A DynamoDB table ARN (DynamoDB API reference: table names 3..255 of ``[a-zA-Z0-9_.-]``).
 _TABLE_ARN = re.compile(r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[A-Za-z0-9_.-]{3,255}")
@@ -82,6 +83,8 @@ class ReplicatorConfig:
     dead_letter_queue_url: str | None
     concurrency: int
     safety_margin_ms: int
+    #: ``(attribute, days)`` of the TTL expiry added to each item, or None (no TTL).
+    ttl: tuple[str, int] | None = None
 
     @classmethod
     def from_env(cls) -> ReplicatorConfig:
@@ -141,7 +144,15 @@ class ReplicatorConfig:
             safety_margin_ms=environment.env_int(
                 environment.RETRY_SAFETY_MARGIN_MS, runtime.DEFAULT_SAFETY_MARGIN_MS, minimum=0
             ),
+            ttl=_ttl_from_env(),
         )
+
+
+def _ttl_from_env() -> tuple[str, int] | None:
+    days = environment.env_int(environment.TTL_DAYS, 0, minimum=0)
+    if not days:
+        return None
+    return environment.env_str(environment.TTL_ATTRIBUTE, "expiresAt"), days
 
 
 # --------------------------------------------------------------------------- the writer client
@@ -500,19 +511,28 @@ class _Decoded:
     filtered: int = 0
 
 
-def _decode(record: dict[str, Any], meta: _Metadata, stages: pipeline.Stages | None) -> _Decoded:
+def _decode(
+    record: dict[str, Any],
+    meta: _Metadata,
+    stages: pipeline.Stages | None,
+    ttl: tuple[str, int] | None = None,
+) -> _Decoded:
     """A plain JSON record with no ``stages`` takes the one-pass path
     (:func:`.records.record_item_json`); a packed record (gzip, KPL) or any configured stage
-    goes through :func:`.pipeline.stage_record`. Raises :class:`PoisonRecordError` (or
-    ``ValueError``) when the whole record is poison."""
+    goes through :func:`.pipeline.stage_record`. With ``ttl`` = ``(attribute, days)`` every item
+    gets the expiry ``days`` after the record's arrival (:func:`.ttl.expiry_attribute`). Raises
+    :class:`PoisonRecordError` (or ``ValueError``) when the whole record is poison."""
     assert meta.sequence_number is not None and meta.shard_id is not None
-    data = record["kinesis"]["data"]
+    kinesis = record["kinesis"]
+    data = kinesis["data"]
+    extra = expiry_attribute(kinesis, *ttl) if ttl else None
     if stages is None and not may_be_packed(data):
-        return _Decoded([(meta.key, record_item_json(data, meta.sequence_number, meta.shard_id))])
+        text = record_item_json(data, meta.sequence_number, meta.shard_id, extra)
+        return _Decoded([(meta.key, text)])
     from . import pipeline
 
     staged = pipeline.stage_record(
-        record["kinesis"], meta.sequence_number, meta.shard_id, stages or pipeline.Stages()
+        kinesis, meta.sequence_number, meta.shard_id, stages or pipeline.Stages(), extra
     )
     return _Decoded(
         [(key, item_json.typed_item_json(typed)) for key, typed in staged.items],
@@ -553,9 +573,10 @@ def _prepare(
     writer: ChunkWriter,
     poison: list[runtime.DeadLetter],
     stages: pipeline.Stages | None = None,
+    ttl: tuple[str, int] | None = None,
 ) -> int:
     """Decode each record into items for ``writer``, or dead letters into ``poison``; returns
-    how many user records the transform filtered out.
+    how many user records the transform filtered out. ``ttl``: see :func:`_decode`.
 
     Records whose metadata has a problem were sorted out before (see :func:`handler`). A record
     delivered more than once in the batch (its key in ``repeated``) is decided after the rest:
@@ -572,7 +593,7 @@ def _prepare(
             copies.setdefault(key, []).append(index)
             continue
         try:
-            decoded = _decode(record, meta, stages)
+            decoded = _decode(record, meta, stages, ttl)
         except (PoisonRecordError, ValueError) as exc:
             poison.append(_poison(record, meta, exc))
             continue
@@ -581,7 +602,7 @@ def _prepare(
         chosen: tuple[int, _Decoded] | None = None
         for index in indexes:
             try:
-                chosen = (index, _decode(records[index], metas[index], stages))
+                chosen = (index, _decode(records[index], metas[index], stages, ttl))
             except (PoisonRecordError, ValueError) as exc:
                 poison.append(_poison(records[index], metas[index], exc))
         if chosen is not None:
@@ -668,7 +689,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     writer = ChunkWriter(config, budget, log)
     try:
-        filtered = _prepare(records, metas, repeated, writer, poison, stages)
+        filtered = _prepare(records, metas, repeated, writer, poison, stages, config.ttl)
     except BaseException:
         writer.finish()  # let the chunks in flight end before the invocation fails
         raise

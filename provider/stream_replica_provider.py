@@ -29,6 +29,8 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [
     components.ReplicaTarget,
     components.ReplicaSource,
     components.StreamToS3Archiver,
+    components.StreamToQueryTable,
+    components.ArchiveCatalog,
 ]
 
 HERE = Path(__file__).resolve().parent

@@ -4,6 +4,7 @@ clickstream through the pipeline, check that nothing was lost or duplicated, rep
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import sys
@@ -15,11 +16,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
+from stream_replica.components.assets import QUERY_WRITER_HANDLER
 from stream_replica.testing.clickstream import aggregate_some, generate, poison_records, put_records
 
 import stack_config
 
-from . import crossaccount
+from . import analyst, crossaccount
 from .emulator import Emulator
 from .faults import Faults
 from .lambda_runtime import FunctionRuntime
@@ -89,6 +91,8 @@ class DemoResult:
     dead_lettered: int = 0
     #: None when the replay was skipped (``--no-replay``): not run is not "added nothing"
     replay_new_items: int | None = None
+    query_table_items: int = 0
+    analyst_query_ok: bool = False
     raw_pii_in_target: int = 0
     #: None when the redrive pass was skipped (``--no-redrive``)
     redriven: int | None = None
@@ -110,6 +114,9 @@ class DemoResult:
     crossaccount_denied: int = 0
     crossaccount_allowed: int = 0
     dead_letter_messages: int = 0
+    query_table_deployed: bool = False
+    query_users_checked: int = 0
+    analyst: analyst.AnalystResult | None = None
     replay_stream_records_dropped: int = 0
     #: (seqNumbershardIdHash, sequenceNumber) of every archived line
     archived_keys: set[tuple[str, str]] = field(default_factory=set, repr=False)
@@ -130,6 +137,8 @@ class DemoResult:
             "archived_lines",
             "dead_lettered",
             "replay_new_items",
+            "query_table_items",
+            "analyst_query_ok",
             "raw_pii_in_target",
             "redriven",
             "ok",
@@ -461,13 +470,17 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
                     )
                 )
         kinesis_pollers = [p for p in pollers if p.settings.kind == "kinesis"]
-        table_pollers = [p for p in pollers if p.settings.kind == "dynamodb"]
-        if len(kinesis_pollers) != 1 or len(table_pollers) != 1:
+        query_pollers = [p for p in pollers if p.runtime.function.handler == QUERY_WRITER_HANDLER]
+        table_pollers = [
+            p for p in pollers if p.settings.kind == "dynamodb" and p not in query_pollers
+        ]
+        if len(kinesis_pollers) != 1 or len(table_pollers) != 1 or len(query_pollers) > 1:
             raise RuntimeError(
                 f"expected one Kinesis and one DynamoDB-stream mapping, found "
                 f"{len(kinesis_pollers)} and {len(table_pollers)}"
             )
         replicator_poller, archiver_poller = kinesis_pollers[0], table_pollers[0]
+        query_poller = query_pollers[0] if query_pollers else None
         source_arn = replicator_poller.settings.source_arn
         table_arn = archiver_poller.settings.source_arn.split("/stream/")[0]
         table_name = table_arn.rsplit("/", 1)[-1]
@@ -481,18 +494,26 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         kpl_rng = random.Random(options.seed + 1)
         raw = RawValues(_get(plan.prod_config, plan.project, "pseudonymizeFields") or [])
         sample: dict[str, dict[str, Any]] = {}
+        #: what the analyst's queries are checked against: every produced event as archived
+        #: (after the configured stages), in brief
+        briefs: list[dict[str, Any]] = []
+        expected = _expectation(plan, options)
         poison = poison_records() if options.poison else []
         pipeline_started = time.monotonic()
         produced = 0
 
         def pump() -> int:
-            """One pass of both mappings; how many records they handled."""
-            return replicator_poller.poll() + archiver_poller.poll()
+            """One pass of every mapping; how many records they handled."""
+            handled = replicator_poller.poll() + archiver_poller.poll()
+            return handled + (query_poller.poll() if query_poller else 0)
 
         for chunk in generate(gen_rng, 0, options.records, options.chunk):
             entries = [(key, data) for key, data, _ in chunk]
             put_records(kinesis, source_arn, aggregate_some(entries, options.kpl_fraction, kpl_rng))
             for _, data, event in chunk:
+                # the analyst reads what the stages made of the event (pseudonymised user, ...)
+                staged = expected(event)
+                briefs.append({k: staged.get(k) for k in analyst.BRIEF_FIELDS})
                 raw.collect(event)
                 if len(sample) < FIDELITY_SAMPLE:
                     sample[event["eventId"]] = json.loads(data, parse_float=Decimal)
@@ -518,7 +539,7 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         if options.redrive:
             progress.show("redriving the on-failure queues ...", force=True)
             snapshots = _redrive(
-                result, emulator, replicator_poller, archiver_poller, runtimes, pump
+                result, emulator, replicator_poller, archiver_poller, runtimes, pump, query_poller
             )
         result.produced = produced
         result.pipeline_seconds = time.monotonic() - pipeline_started
@@ -535,9 +556,11 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         # -- check -----------------------------------------------------------------------------
         poc_ddb = emulator.client("dynamodb", table_account, poc_region)
         _check_table(result, poc_ddb, table_account, poc_region, table_name)
-        expected = _expectation(plan, options)
         _check_archive(result, emulator, poc, sample, expected, raw)
         _check_queues(result, emulator, replicator, archiver, pollers)
+        if query_poller is not None:
+            _check_query_table(result, emulator, poc, table_name, query_poller.runtime)
+        _check_analyst(result, emulator, poc, briefs, Path(workdir))
         result.raw_pii_in_target += _raw_pii_in_table_and_queues(
             emulator, table_account, poc_region, table_name, raw
         )
@@ -594,9 +617,11 @@ def _redrive(
     archiver_poller: StreamPoller,
     runtimes: list[FunctionRuntime],
     pump: Callable[[], int],
+    query_poller: StreamPoller | None = None,
 ) -> tuple[RangeSnapshot, RangeSnapshot]:
-    """The redrive pass: the replicator's on-failure queue, the archiver's mapping drained of
-    what that wrote, then the archiver's queue. Returns the ranges both queues named."""
+    """The redrive pass: the replicator's on-failure queue, the table stream's mappings drained
+    of what that wrote, then the archiver's queue and the query writer's (when deployed).
+    Returns the ranges the replicator's and the archiver's queues named."""
     invoker = RuntimeInvoker(runtimes)
     kinesis = range_snapshot(emulator, replicator_poller)
     reports = [redrive_pass(emulator, replicator_poller, invoker)]
@@ -604,6 +629,8 @@ def _redrive(
         pass
     table_stream = range_snapshot(emulator, archiver_poller)
     reports.append(redrive_pass(emulator, archiver_poller, invoker))
+    if query_poller is not None:
+        reports.append(redrive_pass(emulator, query_poller, invoker))
     for report in reports:
         result.redrive_messages += report.messages
         result.redrive_range_records += report.records_in_ranges
@@ -642,6 +669,17 @@ def _check_table(result: DemoResult, ddb: Any, account: str, region: str, table_
 def _object_bytes(account: str, bucket: str, key: str) -> bytes:
     """An object's content, read from the emulator's store. Through the API, moto answers 403:
     it evaluates the bucket's TLS-only Deny without knowing ``aws:SecureTransport``."""
+    from moto.s3.models import s3_backends
+
+    obj = s3_backends[account]["aws"].get_object(bucket, key)
+    if obj is None:
+        raise RuntimeError(f"s3://{bucket}/{key} disappeared")
+    body = bytes(obj.value)
+    # Firehose with CompressionFormat GZIP writes gzip objects named *.gz.
+    return gzip.decompress(body) if key.endswith(".gz") else body
+
+
+def _raw_object_bytes(account: str, bucket: str, key: str) -> bytes:
     from moto.s3.models import s3_backends
 
     obj = s3_backends[account]["aws"].get_object(bucket, key)
@@ -766,6 +804,87 @@ def _check_archive(
     result.archived_distinct = len(distinct)
 
 
+def _check_query_table(
+    result: DemoResult, emulator: Emulator, poc: Deployment, replica: str, writer: FunctionRuntime
+) -> None:
+    """For each user, the query table's Query returns the user's events of the replica, in time
+    order. Items are counted from moto's table; users are queried through the API (up to 200,
+    the ones with the most events first)."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    result.query_table_deployed = True
+    env = writer.env_vars
+    table, user_key = env["QUERY_TABLE_NAME"], env["QUERY_HASH_ATTRIBUTE"]
+    order_key = env["QUERY_RANGE_ATTRIBUTE"]
+    backend = dynamodb_backends[writer.function.account_id][writer.function.region]
+    result.query_table_items = len(backend.get_table(table).all_items())
+    by_user: dict[str, list[tuple[Decimal, str]]] = {}
+    for item in backend.get_table(replica).all_items():
+        user, at = item.attrs.get(user_key), item.attrs.get(order_key)
+        if user is not None and at is not None:
+            by_user.setdefault(str(user.value), []).append(
+                (Decimal(str(at.value)), str(item.attrs["eventId"].value))
+            )
+    expected_items = sum(len(v) for v in by_user.values())
+    if result.query_table_items != expected_items:
+        result.failures.append(
+            f"query table holds {result.query_table_items} items, the replica "
+            f"{expected_items} events with {user_key} and {order_key}"
+        )
+    ddb = emulator.client("dynamodb", writer.function.account_id, writer.function.region)
+    for user in sorted(by_user, key=lambda u: (-len(by_user[u]), u))[:200]:
+        pages = ddb.get_paginator("query").paginate(
+            TableName=table,
+            KeyConditionExpression="#u = :u",
+            ExpressionAttributeNames={"#u": user_key},
+            ExpressionAttributeValues={":u": {"S": user}},
+        )
+        got = [(Decimal(i[order_key]["N"]), i["eventId"]["S"]) for p in pages for i in p["Items"]]
+        times = [t for t, _ in got]
+        if times != sorted(times) or sorted(got) != sorted(by_user[user]):
+            result.failures.append(f"query table: {user}'s events differ from the replica's")
+        result.query_users_checked += 1
+
+
+def _check_analyst(
+    result: DemoResult,
+    emulator: Emulator,
+    poc: Deployment,
+    briefs: list[dict[str, Any]],
+    workdir: Path,
+) -> None:
+    """The analyst's SQL (DuckDB) over the archive, read with the Glue table's layout."""
+    import duckdb
+
+    database, table = poc.outputs.get("glueDatabaseName"), poc.outputs.get("glueTableName")
+    if not database or not table:
+        return  # no catalog deployed (archiveCatalogEnabled false)
+    glue = emulator.client("glue", poc.account_id, poc.region)
+    layout = analyst.GlueLayout.from_glue(
+        glue.get_table(DatabaseName=database, Name=table)["Table"]
+    )
+    s3 = emulator.client("s3", poc.account_id, poc.region)
+    keys = [
+        obj["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(
+            Bucket=layout.bucket, Prefix=layout.prefix
+        )
+        for obj in page.get("Contents", [])
+    ]
+    folder = workdir / "analyst"
+    try:
+        objects = ((key, _raw_object_bytes(poc.account_id, layout.bucket, key)) for key in keys)
+        count = analyst.copy_archive(objects, layout, folder)
+        outcome = analyst.run(folder, layout, briefs)
+    except (ValueError, RuntimeError, duckdb.Error) as exc:
+        result.failures.append(f"analyst query: {exc}")
+        return
+    outcome.objects = count
+    result.analyst = outcome
+    result.analyst_query_ok = outcome.ok
+    result.failures += [f"analyst query: {f}" for f in outcome.failures]
+
+
 def _check_queues(
     result: DemoResult,
     emulator: Emulator,
@@ -824,6 +943,15 @@ def _decide(result: DemoResult) -> None:
         (result.crossaccount_denied == 0, "no cross-account call was denied"),
         (result.raw_pii_in_target == 0, "no raw value of a pseudonymised field in the target"),
     ]
+    if result.query_table_deployed:
+        checks.append(
+            (
+                result.query_table_items == result.replicated_items,
+                "every replicated event is in the query table",
+            )
+        )
+    if result.analyst is not None:
+        checks.append((result.analyst_query_ok, "the analyst's SQL agrees with the produced"))
     for ok, what in checks:
         if not ok:
             result.failures.append(f"check failed: {what}")
@@ -854,6 +982,8 @@ def _print_summary(result: DemoResult, out: TextIO, options: DemoOptions) -> Non
         ("records expired before the redrive", result.redrive_expired),
         ("batches left in on-failure queues", result.on_failure_records),
         ("items added by the replay from TRIM_HORIZON", _or_skipped(result.replay_new_items)),
+        ("items in the query table (by user, time order)", result.query_table_items),
+        ("users whose Query matches the replica, in order", result.query_users_checked),
         ("places in the target account holding raw PII", result.raw_pii_in_target),
         (
             "table-stream records of the replay's unchanged writes (dropped)",
@@ -886,6 +1016,17 @@ def _print_summary(result: DemoResult, out: TextIO, options: DemoOptions) -> Non
     if result.dead_letter_reasons:
         reasons = ", ".join(f"{k} x{v}" for k, v in sorted(result.dead_letter_reasons.items()))
         print(f"dead-letter reasons: {reasons}", file=out)
+    if result.analyst is not None:
+        a = result.analyst
+        print(
+            f"\nthe analyst's view: DuckDB over {a.objects} archived objects "
+            f"({a.rows} lines, {a.distinct_rows} distinct items), read with the Glue table's "
+            "partition layout:",
+            file=out,
+        )
+        for line in a.report:
+            print(line, file=out)
+        print(f"analyst queries agree with the produced events: {a.ok}\n", file=out)
     for failure in result.failures:
         print(f"FAILED: {failure}", file=out)
     print(result.final_json(), file=out)

@@ -19,6 +19,8 @@ import botocore.loaders
 import botocore.session
 from botocore.config import Config
 
+from .firehose import real_key_layout
+
 #: Environment every emulated call needs. Fake credentials keep boto3 from looking for real ones;
 #: botocore >= 1.40 sends DynamoDB (Streams) calls to account-based endpoints that moto does not
 #: route unless this mode is off.
@@ -104,6 +106,7 @@ class Emulator:
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._loader = botocore.loaders.create_loader()
         self._one_request: Any = None
+        self._firehose: Any = None
         self._restore_new: Any = None
         self._sts: Any = None
 
@@ -127,6 +130,8 @@ class Emulator:
             env["AWS_ENDPOINT_URL"] = self.endpoint_url
         self._one_request = moto_one_request_at_a_time()
         self._one_request.__enter__()
+        self._firehose = real_key_layout()
+        self._firehose.__enter__()
         self._untrack_moto_models()
         self._env = patched_environ(env)
         self._env.__enter__()
@@ -164,6 +169,9 @@ class Emulator:
         if self._one_request is not None:
             self._one_request.__exit__(None, None, None)
             self._one_request = None
+        if self._firehose is not None:
+            self._firehose.__exit__(None, None, None)
+            self._firehose = None
         if self._mock is not None:
             self._mock.stop()
             self._mock = None

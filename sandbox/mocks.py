@@ -854,6 +854,44 @@ def _bucket_versioning(ctx: _Context) -> tuple[str, dict]:
     return bucket, {}
 
 
+def _glue_database(ctx: _Context) -> tuple[str, dict]:
+    name = ctx.physical_name(limit=255).lower()
+    ctx.inputs["name"] = name
+    database: dict[str, Any] = {"Name": name}
+    if ctx.inputs.get("description"):
+        database["Description"] = ctx.inputs["description"]
+    ctx.client("glue").create_database(DatabaseInput=database)
+    catalog = ctx.inputs.get("catalogId") or ctx.account
+    return f"{catalog}:{name}", {
+        "name": name,
+        "catalogId": catalog,
+        "arn": ctx.arn("glue", f"database/{name}"),
+    }
+
+
+def _glue_table(ctx: _Context) -> tuple[str, dict]:
+    i = ctx.inputs
+    name = ctx.physical_name(limit=255).lower()
+    i["name"] = name
+    descriptor = _to_api_shape(i.get("storageDescriptor") or {}, {"serDeInfo": "SerdeInfo"})
+    table: dict[str, Any] = {
+        "Name": name,
+        "TableType": i.get("tableType") or "EXTERNAL_TABLE",
+        "Parameters": dict(i.get("parameters") or {}),
+        "StorageDescriptor": descriptor,
+        "PartitionKeys": _to_api_shape(i.get("partitionKeys") or []),
+    }
+    if i.get("description"):
+        table["Description"] = i["description"]
+    ctx.client("glue").create_table(DatabaseName=i["databaseName"], TableInput=table)
+    catalog = i.get("catalogId") or ctx.account
+    return f"{catalog}:{i['databaseName']}:{name}", {
+        "name": name,
+        "catalogId": catalog,
+        "arn": ctx.arn("glue", f"table/{i['databaseName']}/{name}"),
+    }
+
+
 def _sns_topic(ctx: _Context) -> tuple[str, dict]:
     name = ctx.physical_name(limit=256)
     attributes = {}
@@ -891,6 +929,8 @@ _CREATORS = {
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _bucket_ownership,
     "aws:s3/bucketVersioning:BucketVersioning": _bucket_versioning,
     "aws:sns/topic:Topic": _sns_topic,
+    "aws:glue/catalogDatabase:CatalogDatabase": _glue_database,
+    "aws:glue/catalogTable:CatalogTable": _glue_table,
 }
 
 SUPPORTED_TYPES = tuple(sorted(_CREATORS))

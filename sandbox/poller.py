@@ -26,6 +26,7 @@ import json
 import random
 import time
 import uuid
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +43,10 @@ INFINITE_RETRY_CAP = 10_000
 #: DynamoDB stream records the archiver has read are dropped from moto's shard once this many
 #: have accumulated (direct reads only; see ``_fill_direct``).
 RETAIN_CONSUMED_STREAM_RECORDS = 10_000
+
+
+#: The pollers reading each DynamoDB stream from moto's shard directly (by stream ARN).
+_DIRECT_READERS: dict[str, weakref.WeakSet[StreamPoller]] = {}
 
 
 @dataclass
@@ -153,6 +158,8 @@ class StreamPoller:
         self._direct = self.settings.kind == "dynamodb" and not api_stream_reads
         #: first sequence number of a batch sent to the on-failure destination (direct reads)
         self._held_from: int | None = None
+        if self._direct:
+            _DIRECT_READERS.setdefault(self.settings.source_arn, weakref.WeakSet()).add(self)
 
     # -- reading ------------------------------------------------------------------------------
     def _list_shard_ids(self) -> list[str]:
@@ -232,16 +239,29 @@ class StreamPoller:
         if shard.position >= RETAIN_CONSUMED_STREAM_RECORDS:
             # Stand-in for the stream's 24-hour retention, compressed: moto would otherwise keep
             # a second copy of every item for the whole run (about a third of its memory). The
-            # sequence numbers go on from where they were, as after records expire. Records from
-            # the first batch sent to the on-failure destination on are kept: a redrive within
-            # the retention period reads them again.
-            keep = shard.position
-            if self._held_from is not None:
-                keep = min(keep, max(0, self._held_from - stream.starting_sequence_number))
-            if keep:
-                del stream.items[:keep]
-                stream.starting_sequence_number += keep
-                shard.position -= keep
+            # sequence numbers go on from where they were, as after records expire. Only what
+            # every mapping on this stream has read is dropped (the archiver and the query
+            # writer read the same stream), and records from the first batch a mapping sent to
+            # its on-failure destination on are kept: a redrive within the retention period
+            # reads them again.
+            readers = list(_DIRECT_READERS.get(self.settings.source_arn, ())) or [self]
+            drop = min(reader._droppable(shard.shard_id, stream) for reader in readers)
+            if drop:
+                del stream.items[:drop]
+                stream.starting_sequence_number += drop
+                for reader in readers:
+                    state = reader._shards.get(shard.shard_id)
+                    if state is not None and state.position is not None:
+                        state.position -= drop
+
+    def _droppable(self, shard_id: str, stream: Any) -> int:
+        """How many of ``stream``'s first records this mapping no longer needs: those it has
+        read, up to its first batch held for a redrive."""
+        state = self._shards.get(shard_id)
+        keep = state.position if state is not None and state.position is not None else 0
+        if self._held_from is not None:
+            keep = min(keep, max(0, self._held_from - stream.starting_sequence_number))
+        return keep
 
     # -- driving ------------------------------------------------------------------------------
     def poll(self, after_batch: Callable[[], None] | None = None) -> int:

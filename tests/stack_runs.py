@@ -24,6 +24,8 @@ SHARED_KEYS = (
     "accessMode",
     "externalId",
     "replicatorRoleName",
+    "ttlDays",
+    "ttlAttribute",
     "prodAccountId",
     "pocAccountId",
     "aws:region",

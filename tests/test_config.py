@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 PROJECT = "kinesis-crossaccount-replica"
 REQUIRED = {"prodAccountId", "pocAccountId"}
 POC_REFERENCE = "organization/kinesis-crossaccount-replica/poc"
-POC_OUTPUTS = {
+POC_OUTPUTS: dict[str, Any] = {
     "accessMode": "assume-role",
     "tableName": "t",
     "tableArn": "arn:aws:dynamodb:eu-west-1:999999999999:table/t",
@@ -29,6 +29,7 @@ POC_OUTPUTS = {
     "writerRoleArn": "arn:aws:iam::999999999999:role/w",
     "replicatorRoleArn": "arn:aws:iam::111111111111:role/ProdKinesisToPocDynamo-role",
     "externalIdSha256": stack_config.external_id_digest(None),
+    "ttlDays": 0,
 }
 TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
 
@@ -112,7 +113,7 @@ def test_schema_defaults_apply_when_the_stack_file_leaves_a_key_out() -> None:
     stack = run_stack("poc", {"writerRoleName": None, "archiverTimeout": None})
     writer = stack.one("aws:iam/role:Role", "replica-target-writer-role")
     assert "name" not in writer.inputs  # schema default "" = autonamed
-    function = stack.one("aws:lambda/function:Function")
+    function = stack.one("aws:lambda/function:Function", "archiver-function")
     assert function.inputs["timeout"] == 300  # schema default
 
 
@@ -125,6 +126,11 @@ BAD_VALUES: list[tuple[str, dict[str, object], str]] = [
     ("poc", {"pocAccountId": "111111111111"}, "pocAccountId: must differ from prodAccountId"),
     ("prod", {"accessMode": "sideways"}, "accessMode: must be one of assume-role, resource-poli"),
     ("prod", {"batchSize": 0}, "batchSize: must be 1..10000, got 0"),
+    ("poc", {"queryTableHashAttribute": ""}, "queryTableHashAttribute: is required when"),
+    ("poc", {"queryTableHashType": "B"}, "queryTableHashType: must be one of S, N, got 'B'"),
+    ("poc", {"glueColumns": ["userEmail"]}, "glueColumns: 'userEmail' is not 'name:hive type'"),
+    ("poc", {"glueTableName": "Events"}, "glueTableName: must be 1..255 lower case letters"),
+    ("poc", {"glueColumns": ["year:string"]}, "glueColumns: 'year' is a partition key"),
     ("poc", {"batchSize": 10001}, "batchSize: must be 1..10000, got 10001"),
     ("prod", {"batchSize": "many"}, "batchSize: must be an integer, got 'many'"),
     ("prod", {"createSourceStream": "yes"}, "createSourceStream: must be true or false"),
@@ -385,7 +391,9 @@ def test_a_missing_output_names_the_reference_and_the_output() -> None:
     assert "self-managed backend" in text and "Pulumi Cloud" in text
 
 
-@pytest.mark.parametrize("output", ["accessMode", "replicatorRoleArn", "externalIdSha256"])
+@pytest.mark.parametrize(
+    "output", ["accessMode", "replicatorRoleArn", "externalIdSha256", "ttlDays"]
+)
 def test_agreement_outputs_are_required(output: str) -> None:
     outputs = {k: v for k, v in POC_OUTPUTS.items() if k != output}
     assert f"has no output {output!r}" in _refused(outputs)
@@ -417,13 +425,14 @@ def test_the_poc_stack_exports_a_digest_of_the_external_id_not_the_value() -> No
 def test_a_runtime_without_a_known_layer_passes_with_an_explicit_layer() -> None:
     layer = "arn:aws:lambda:eu-west-1:111111111111:layer:powertools-py314:1"
     stack = run("prod", {"runtime": "python3.14", "powertoolsLayerArn": layer})
-    assert stack.one("aws:lambda/function:Function").inputs["layers"] == [layer]
+    (function,) = stack.of_type("aws:lambda/function:Function")
+    assert function.inputs["layers"] == [layer]
 
 
 def test_dead_letter_retention_is_configurable() -> None:
     stack = run("poc", {"deadLetterRetentionSeconds": 86_400})
     queues = stack.of_type("aws:sqs/queue:Queue")
-    assert len(queues) == 2
+    assert len(queues) == 4  # the archiver's and the query writer's
     assert {q.inputs["messageRetentionSeconds"] for q in queues} == {86_400}
     default = run("poc", {})
     assert {

@@ -13,13 +13,17 @@ import pulumi_aws as aws
 import pytest
 from stream_replica.components import (
     ALARM_DEFAULTS,
+    ARCHIVE_CATALOG_DEFAULTS,
     ARCHIVER_DEFAULTS,
     ARCHIVER_FUNCTION_DEFAULTS,
     MAPPING_DEFAULTS,
+    QUERY_TABLE_DEFAULTS,
     REPLICA_SOURCE_DEFAULTS,
     REPLICA_TARGET_DEFAULTS,
     REPLICATOR_FUNCTION_DEFAULTS,
     AlarmSettings,
+    ArchiveCatalog,
+    ArchiveCatalogArgs,
     CrossAccountStreamReplica,
     CrossAccountStreamReplicaArgs,
     FunctionSettings,
@@ -28,6 +32,8 @@ from stream_replica.components import (
     ReplicaSourceArgs,
     ReplicaTargetArgs,
     SettingError,
+    StreamToQueryTable,
+    StreamToQueryTableArgs,
     StreamToS3Archiver,
     StreamToS3ArchiverArgs,
     merge_settings,
@@ -234,6 +240,7 @@ UNTAGGABLE = {
     "aws:cloudwatch/logStream:LogStream",
     "aws:dynamodb/resourcePolicy:ResourcePolicy",
     "aws:sqs/queuePolicy:QueuePolicy",
+    "aws:glue/catalogTable:CatalogTable",  # Glue tables take no tags
 }
 
 
@@ -252,6 +259,24 @@ def test_tags_reach_every_taggable_child() -> None:
             ),
         )
         StreamToS3Archiver("a", archiver_args(tags={"team": "analytics"}), opts=_opts(poc))
+        StreamToQueryTable(
+            "q",
+            StreamToQueryTableArgs(
+                table_stream_arn=STREAM_ARN,
+                account_id=POC,
+                region=REGION,
+                hash_attribute="userEmail",
+                range_attribute="timestamp",
+                ttl_days=7,
+                tags={"team": "analytics"},
+            ),
+            opts=_opts(poc),
+        )
+        ArchiveCatalog(
+            "c",
+            ArchiveCatalogArgs(bucket_name="b", prefix="data/", tags={"team": "analytics"}),
+            opts=_opts(poc),
+        )
 
     stack = run_components(build)
     checked = 0
@@ -358,6 +383,8 @@ def test_schema_defaults_equal_the_component_defaults() -> None:
         (stack_config.SOURCE_KEYS, REPLICA_SOURCE_DEFAULTS),
         (stack_config.TARGET_KEYS, REPLICA_TARGET_DEFAULTS),
         (stack_config.ARCHIVER_KEYS, ARCHIVER_DEFAULTS),
+        (stack_config.QUERY_TABLE_KEYS, QUERY_TABLE_DEFAULTS),
+        (stack_config.CATALOG_KEYS, ARCHIVE_CATALOG_DEFAULTS),
     ]
     checked = 0
     for keys, defaults in tables:

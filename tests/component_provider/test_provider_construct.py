@@ -20,6 +20,9 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 from stream_replica.components import (
+    ArchiveCatalog,
+    ArchiveCatalogArgs,
+    ArchiveColumn,
     CrossAccountStreamReplica,
     CrossAccountStreamReplicaArgs,
     FunctionSettings,
@@ -30,6 +33,8 @@ from stream_replica.components import (
     ReplicaTarget,
     ReplicaTargetArgs,
     SecondaryIndex,
+    StreamToQueryTable,
+    StreamToQueryTableArgs,
     StreamToS3Archiver,
     StreamToS3ArchiverArgs,
 )
@@ -298,6 +303,84 @@ def test_source_through_the_provider_matches_the_python_api(
         level == "warning" and "maximum_retry_attempts 20" in message
         for level, message in constructed.logs
     ), constructed.logs
+
+
+def test_query_table_through_the_provider_matches_the_python_api(
+    engine: Engine, provider: Any, accounts: dict[str, str]
+) -> None:
+    constructed = engine.construct(
+        provider,
+        f"{TOKEN}StreamToQueryTable",
+        "query",
+        {
+            "tableStreamArn": output_value(STREAM_ARN, TABLE_URN),
+            "accountId": output_value(ANALYTICS, TABLE_URN),
+            "region": TARGET_REGION,
+            "hashAttribute": "userEmail",
+            "rangeAttribute": "timestamp",
+            "ttlDays": 7,
+            "mapping": {"batchSize": 50},
+            "tags": {"team": "analytics"},
+        },
+        providers={"aws": accounts["analytics"]},
+    )
+    expected = python_api(
+        lambda: StreamToQueryTable(
+            "query",
+            StreamToQueryTableArgs(
+                table_stream_arn=STREAM_ARN,
+                account_id=ANALYTICS,
+                region=TARGET_REGION,
+                hash_attribute="userEmail",
+                range_attribute="timestamp",
+                ttl_days=7,
+                mapping=MappingSettings(batch_size=50),
+                tags={"team": "analytics"},
+            ),
+            opts=pulumi.ResourceOptions(provider=analytics_provider()),
+        )
+    )
+    assert_same(constructed, expected, "query")
+    table = next(r for r in constructed.resources if r.name == "query-table")
+    assert table.inputs["hashKey"] == "userEmail" and table.provider_name == "analytics"
+    assert table.inputs["ttl"] == {"attributeName": "expiresAt", "enabled": True}
+
+
+def test_archive_catalog_through_the_provider_matches_the_python_api(
+    engine: Engine, provider: Any, accounts: dict[str, str]
+) -> None:
+    bucket_urn = "urn:pulumi:test::component-test::aws:s3/bucket:Bucket::archive"
+    constructed = engine.construct(
+        provider,
+        f"{TOKEN}ArchiveCatalog",
+        "catalog",
+        {
+            "bucketName": output_value("clicks-archive", bucket_urn),
+            "prefix": "clicks/",
+            "compression": "GZIP",
+            "columns": [{"name": "userEmail", "type": "string"}, {"name": "n", "type": "bigint"}],
+        },
+        providers={"aws": accounts["analytics"]},
+    )
+    resources, outputs = python_api(
+        lambda: ArchiveCatalog(
+            "catalog",
+            ArchiveCatalogArgs(
+                bucket_name="clicks-archive",
+                prefix="clicks/",
+                compression="GZIP",
+                columns=[ArchiveColumn("userEmail", "string"), ArchiveColumn("n", "bigint")],
+            ),
+            opts=pulumi.ResourceOptions(provider=analytics_provider()),
+        )
+    )
+    assert constructed.state == outputs
+    assert _view(constructed.resources) == _view(resources)
+    table = next(r for r in constructed.resources if r.name == "catalog-table")
+    columns = table.inputs["storageDescriptor"]["columns"]
+    assert [c["name"] for c in columns] == ["useremail", "n"]
+    assert table.inputs["parameters"]["compressionType"] == "gzip"
+    assert constructed.state["location"] == "s3://clicks-archive/clicks/"
 
 
 def test_whole_replica_takes_one_provider_per_account(

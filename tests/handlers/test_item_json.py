@@ -29,6 +29,7 @@ from test_records_fast_path import (
     SHARD,
     _keys_size,
     _payload_text,
+    _reference_decode,
     b64,
     exact,
 )
@@ -71,9 +72,9 @@ def fallbacks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = records.record_item_reference
 
-    def counting(data: str, sequence_number: str, shard_id: str) -> Any:
+    def counting(data: str, sequence_number: str, shard_id: str, extra: Any = None) -> Any:
         calls.append(data)
-        return real(data, sequence_number, shard_id)
+        return real(data, sequence_number, shard_id, extra)
 
     monkeypatch.setattr(records, "record_item_reference", counting)
     return calls
@@ -93,6 +94,70 @@ def test_one_pass_equals_the_exact_path_on_any_json_text(text):
     assert reference(data) == expected
     assert as_item(data) == expected
     event(f"{'one pass' if took_one_pass(data) else 'exact path'}: {expected[0]}")
+
+
+def _with_extra(call: Any) -> tuple[str, Any]:
+    try:
+        return "item", call()
+    except PoisonRecordError as exc:
+        return "poison", exc.reason
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    _payload_text(),
+    st.sampled_from(["expiresAt", "ttl", "n", "é" * 3, "sequenceNumber"]),
+    st.integers(-(10**40), 10**40) | st.integers(0, 2 * 10**10),
+)
+def test_with_the_ttl_expiry_one_pass_equals_the_exact_path(text, name, expiry):
+    """TTL on: the one-pass path with the expiry attribute (``extra``) gives the exact old typed
+    path's item (build_item with the attribute, TypeSerializer, the full size walk) or its
+    poison reason, also when a payload attribute or a key has the attribute's name, and for
+    expiries past DynamoDB's 38 digits."""
+    data = b64(text)
+    extra = {name: expiry}
+
+    def exact_with_extra() -> Any:
+        item = records.build_item(_reference_decode(data), SEQ, SHARD, extra)
+        return records.serialise_item(item)  # no bound: the full walk
+
+    expected = _with_extra(exact_with_extra)
+    got = _with_extra(lambda: json.loads(records.record_item_json(data, SEQ, SHARD, extra)))
+    assert got == expected
+    assert _with_extra(lambda: records.record_item(data, SEQ, SHARD, extra)) == expected
+    try:
+        records._one_pass_item_json(data, SEQ, SHARD, extra)
+        event("one pass")
+    except (item_json.Unusual, ValueError, TypeError, RecursionError):
+        event("exact path")
+
+
+def test_with_the_ttl_expiry_clickstream_records_take_the_one_pass_path(fallbacks):
+    from stream_replica.testing.events import clickstream, kinesis_event
+
+    extra = {"expiresAt": 1_900_000_000}
+    for record in kinesis_event(clickstream(50))["Records"]:
+        text = records.record_item_json(record["kinesis"]["data"], SEQ, SHARD, extra)
+        assert json.loads(text)["expiresAt"] == {"N": "1900000000"}
+    assert fallbacks == []
+
+
+@pytest.mark.parametrize("slack", [-1, 0, 1])
+def test_with_the_ttl_expiry_items_at_400_kb(slack):
+    """The expiry attribute's exact size counts in the 400 KB check of both paths."""
+    extra = {"expiresAt": 1_900_000_000}
+    extra_size = len("expiresAt") + records.attribute_value_size({"N": "1900000000"})
+    value_len = LIMIT - _keys_size() - len("k") - extra_size + slack
+    data = b64('{"k":"' + "x" * value_len + '"}')
+
+    def exact_with_extra() -> Any:
+        item = records.build_item(_reference_decode(data), SEQ, SHARD, extra)
+        return records.serialise_item(item)
+
+    expected = _with_extra(exact_with_extra)
+    assert expected[0] == ("poison" if slack > 0 else "item")
+    got = _with_extra(lambda: json.loads(records.record_item_json(data, SEQ, SHARD, extra)))
+    assert got == expected
 
 
 @settings(max_examples=300, deadline=None)

@@ -162,6 +162,26 @@ def test_gzipped_user_records_inside_an_aggregate(world):
     assert sorted(item["n"] for item in world.target.items()) == [0, 1]
 
 
+def test_ttl_expiry_reaches_gzip_and_aggregated_records_from_their_arrival_time(world):
+    """The staged path (gzip, KPL) adds the same expiry as the one-pass path: the Kinesis
+    record's arrival time + TTL_DAYS, on every user record of an aggregate."""
+    world.source.put(
+        [
+            blob({"n": 0}),
+            gzip.compress(blob({"n": 1})),
+            kpl([blob({"n": 2}), gzip.compress(blob({"n": 3}))]),
+        ]
+    )
+    event = world.source.event()
+    arrivals = [r["kinesis"]["approximateArrivalTimestamp"] for r in event["Records"]]
+    record_of_n = {0: 0, 1: 1, 2: 2, 3: 2}
+    assert failures(world.replicate(event, TTL_DAYS="3", TTL_ATTRIBUTE="ttl")) == []
+    items = {item["n"]: item for item in world.target.items()}
+    assert sorted(items) == [0, 1, 2, 3]
+    for n, item in items.items():
+        assert item["ttl"] == int(arrivals[record_of_n[n]]) + 3 * 86_400
+
+
 # --------------------------------------------------------------------------- plain records
 
 
@@ -175,15 +195,20 @@ def test_gzipped_user_records_inside_an_aggregate(world):
         max_size=6,
     ),
     sequence_number=st.from_regex(r"[1-9][0-9]{0,55}", fullmatch=True),
+    expiry=st.none() | st.integers(0, 10**12),
 )
-def test_the_staged_path_keeps_todays_key_and_item_for_plain_records(payload, sequence_number):
+def test_the_staged_path_keeps_todays_key_and_item_for_plain_records(
+    payload, sequence_number, expiry
+):
     """With no transform and no redaction, a plain record through the stages is the very item
-    ``record_item`` makes (the reference): same key, same attributes, byte for byte."""
+    ``record_item_reference`` makes (the exact old typed path): same key, same attributes, with
+    the TTL expiry attribute when it is on (``expiry``; it wins over a payload attribute)."""
     data = base64.b64encode(json.dumps(payload).encode()).decode()
     shard = "shardId-000000000003"
-    reference = records.record_item(data, sequence_number, shard)
+    extra = None if expiry is None else {"expiresAt": expiry}
+    reference = records.record_item_reference(data, sequence_number, shard, extra)
     staged = pipeline.stage_record(
-        {"data": data, "partitionKey": "p"}, sequence_number, shard, pipeline.Stages()
+        {"data": data, "partitionKey": "p"}, sequence_number, shard, pipeline.Stages(), extra
     )
     assert staged.poison == []
     ((key, item),) = staged.items
@@ -196,9 +221,9 @@ def test_plain_records_without_stages_take_record_item(world, monkeypatch):
     calls: list[str] = []
     original = records.record_item_json
 
-    def spy(data: str, sequence_number: str, shard_id: str) -> Any:
+    def spy(data: str, sequence_number: str, shard_id: str, extra: Any = None) -> Any:
         calls.append(sequence_number)
-        return original(data, sequence_number, shard_id)
+        return original(data, sequence_number, shard_id, extra)
 
     monkeypatch.setattr("stream_replica.handlers.replicator.record_item_json", spy)
     world.source.put([blob({"n": 1}), gzip.compress(blob({"n": 2})), kpl([blob({"n": 3})])])

@@ -156,6 +156,32 @@ EXPECTED: tuple[Grant, ...] = (
         stack="poc",
     ),
     Grant("archiver role", "identity", LOGS, ("<archiver log group>:*",), stack="poc"),
+    # --- poc stack: the query writer's execution role (StreamToQueryTable) ---------------------
+    Grant(
+        "query writer role",
+        "trust",
+        ("sts:AssumeRole",),
+        principal=LAMBDA,
+        condition={"StringEquals": {"aws:SourceAccount": "<poc account>"}},
+        stack="poc",
+    ),
+    Grant("query writer role", "identity", TABLE_STREAM_READ, ("<table stream>",), stack="poc"),
+    Grant("query writer role", "identity", ("dynamodb:ListStreams",), ("*",), stack="poc"),
+    Grant(
+        "query writer role",
+        "identity",
+        ("dynamodb:BatchWriteItem",),
+        ("<query table>",),
+        stack="poc",
+    ),
+    Grant(
+        "query writer role",
+        "identity",
+        ("sqs:SendMessage",),
+        ("<query writer dead-letter queue>", "<query writer on-failure queue>"),
+        stack="poc",
+    ),
+    Grant("query writer role", "identity", LOGS, ("<query writer log group>:*",), stack="poc"),
     # --- poc stack: Firehose's delivery role ------------------------------------------------------
     Grant(
         "delivery role",
@@ -205,7 +231,7 @@ EXPECTED: tuple[Grant, ...] = (
             condition={"Bool": {"aws:SecureTransport": "false"}},
             stack=stack,
         )
-        for who, stack in (("replicator", "prod"), ("archiver", "poc"))
+        for who, stack in (("replicator", "prod"), ("archiver", "poc"), ("query writer", "poc"))
         for kind in ("dead-letter", "on-failure")
     ),
 )

@@ -106,6 +106,8 @@ class StackView:
             return "writer role"
         if logical_name.endswith("-firehose-role"):
             return "delivery role"
+        if logical_name.startswith("query-table-"):
+            return "query writer role"
         if logical_name.endswith("-role"):
             return "replicator role" if self.stack == "prod" else "archiver role"
         raise LookupError(f"{self.stack}: no table name for role {logical_name!r}")
@@ -118,8 +120,14 @@ class StackView:
         if "dynamodb/resourcePolicy" in doc.source:
             return "table"
         if "sqs/queuePolicy" in doc.source:
-            who = "replicator" if self.stack == "prod" else "archiver"
-            env = self.one(FUNCTION).inputs["environment"]["variables"]
+            # The policy's logical name is "<component>-<queue>-tls-only" (QueuePolicy child).
+            policy_name = doc.source.rsplit(" ", 1)[-1]
+            if policy_name.startswith("query-table-"):
+                who, prefix = "query writer", "query-table"
+            else:
+                who = "replicator" if self.stack == "prod" else "archiver"
+                prefix = "replica-source" if self.stack == "prod" else "archiver"
+            env = self.one(FUNCTION, f"{prefix}-function").inputs["environment"]["variables"]
             kind = "dead-letter" if doc.owner == env["DEAD_LETTER_QUEUE_URL"] else "on-failure"
             return f"{who} {kind} queue"
         raise LookupError(f"{self.stack}: no table name for {doc.where()}")
@@ -154,9 +162,9 @@ class StackView:
     def _log_group_arn(self, name: str) -> str:
         return f"arn:aws:logs:{self.region}:{self.account}:log-group:{name}"
 
-    def _consumer(self, who: str) -> dict[str, str]:
-        fn = self.one(FUNCTION)
-        mapping = self.one(MAPPING)
+    def _consumer(self, who: str, name_contains: str = "") -> dict[str, str]:
+        fn = self.one(FUNCTION, name_contains)
+        mapping = self.one(MAPPING, name_contains)
         env = fn.inputs["environment"]["variables"]
         log_group = fn.inputs["loggingConfig"]["logGroup"]
         return {
@@ -189,14 +197,14 @@ class StackView:
                 )
             names.update(self._consumer("replicator"))
             return names
-        table = self.one(TABLE)
+        table = self.one(TABLE, "replica-target")
         names["<table>"] = (
             f"arn:aws:dynamodb:{self.region}:{self.account}:table/{table.inputs['name']}"
         )
         names["<replicator role>"] = str(self.outputs["replicatorRoleArn"])
         if self.mode == "assume-role":
             names["<writer role>"] = self.role_arn("writer role")
-        names["<table stream>"] = self.one(MAPPING).inputs["eventSourceArn"]
+        names["<table stream>"] = self.one(MAPPING, "archiver").inputs["eventSourceArn"]
         names["<delivery role>"] = self.role_arn("delivery role")
         names["<archiver role>"] = self.role_arn("archiver role")
         delivery = self.one(DELIVERY_STREAM)
@@ -213,7 +221,14 @@ class StackView:
             self._log_group_arn(log_stream.inputs["logGroupName"])
             + f":log-stream:{log_stream.inputs['name']}"
         )
-        names.update(self._consumer("archiver"))
+        names.update(self._consumer("archiver", "archiver"))
+        if self.of_type(TABLE) != [table]:
+            query_table = self.one(TABLE, "query-table")
+            names["<query table>"] = (
+                f"arn:aws:dynamodb:{self.region}:{self.account}:table/{query_table.state['name']}"
+            )
+            names["<query writer role>"] = self.role_arn("query writer role")
+            names.update(self._consumer("query writer", "query-table"))
         return names
 
 

@@ -25,7 +25,7 @@ def test_table_encryption_matches_the_access_mode() -> None:
     # CloudTrail). resource-policy: the AWS-owned key, because DynamoDB refuses cross-account
     # access through a resource policy to a table under the AWS-managed key.
     for mode, kms in (("assume-role", True), ("resource-policy", False)):
-        (table,) = render("poc", mode).of_type("aws:dynamodb/table:Table")
+        table = render("poc", mode).one("aws:dynamodb/table:Table", "replica-target")
         assert table.inputs["serverSideEncryption"] == {"enabled": kms}, mode
         assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
         assert table.inputs["deletionProtectionEnabled"] is True
@@ -44,15 +44,24 @@ def test_created_source_stream_is_kms_encrypted() -> None:
 def test_queues_are_encrypted_and_log_groups_expire(variant: tuple[str, str, str | None]) -> None:
     view = render(*variant)
     queues = view.of_type("aws:sqs/queue:Queue")
-    assert len(queues) == 2
+    # Two per stream consumer: replicator (prod); archiver and query writer (poc).
+    assert len(queues) == (2 if view.stack == "prod" else 4)
     for queue in queues:
         assert queue.inputs.get("sqsManagedSseEnabled") is True or queue.inputs.get(
             "kmsMasterKeyId"
         ), queue.name
     groups = view.of_type("aws:cloudwatch/logGroup:LogGroup")
-    assert len(groups) == (1 if view.stack == "prod" else 2)
+    assert len(groups) == (1 if view.stack == "prod" else 3)
     for group in groups:
         assert group.inputs.get("retentionInDays", 0) > 0, group.name
+
+
+def test_query_table_is_encrypted_recoverable_and_kept() -> None:
+    table = render("poc").one("aws:dynamodb/table:Table", "query-table")
+    assert table.inputs["serverSideEncryption"] == {"enabled": True}
+    assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
+    assert table.inputs["deletionProtectionEnabled"] is True
+    assert table.protect and table.retain_on_delete
 
 
 def test_bucket_and_delivery_stream_are_locked_down() -> None:
@@ -88,7 +97,8 @@ def test_no_wildcard_actions_or_resources(variant: tuple[str, str, str | None]) 
     assert wildcard_action_problems(docs) == []
     exceptions = policies.ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS
     assert wildcard_resource_problems(docs, exceptions) == []
-    # The only wildcard actions are the TLS-only Denies of the bucket and the two queues.
+    # The only wildcard actions are the TLS-only Denies of the bucket and the queues (two per
+    # consumer: the replicator in prod; the archiver and the query writer in poc).
     wildcards = sorted(
         (d.kind, s["Effect"], action)
         for d in docs
@@ -96,9 +106,15 @@ def test_no_wildcard_actions_or_resources(variant: tuple[str, str, str | None]) 
         for action in _actions(s)
         if "*" in action
     )
-    queues = [("resource", "Deny", "sqs:*")] * 2
+    queues = [("resource", "Deny", "sqs:*")] * _queue_count(variant[0])
     expected = queues if variant[0] == "prod" else [("resource", "Deny", "s3:*"), *queues]
     assert wildcards == expected
+
+
+def _queue_count(stack: str) -> int:
+    """Dead-letter + on-failure queue per consumer: replicator (prod); archiver and query
+    writer (poc)."""
+    return 2 if stack == "prod" else 4
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=variant_id)
@@ -106,7 +122,7 @@ def test_both_queues_refuse_plain_http(variant: tuple[str, str, str | None]) -> 
     """The dead-letter queue keeps raw poison payloads for 14 days: TLS only, like the bucket."""
     view = render(*variant)
     queue_docs = [d for d in view.documents() if "sqs/queuePolicy" in d.source]
-    assert len(queue_docs) == 2
+    assert len(queue_docs) == _queue_count(variant[0])
     for doc in queue_docs:
         (statement,) = doc.statements
         assert statement["Effect"] == "Deny" and statement["Principal"] == "*"

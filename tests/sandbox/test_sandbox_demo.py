@@ -59,6 +59,12 @@ def test_clean_run_figures(clean_run: tuple[DemoResult, str]) -> None:
     # Every archived line was compared with the payload it came from.
     assert result.fidelity_checked == RECORDS
     assert result.fidelity_mismatches == 0
+    # The query table holds every event, each user's Query in time order; the analyst's SQL
+    # over the archive (read with the Glue table's layout) agrees with what was produced.
+    assert result.query_table_items == RECORDS
+    assert result.query_users_checked > 0
+    assert result.analyst is not None and result.analyst.distinct_rows == RECORDS
+    assert result.analyst_query_ok
     # The default run mixes in KPL aggregates, runs the example transform (each archived line
     # equals its payload with `day` derived and `userEmail` as HMAC-SHA256 of the sandbox key,
     # computed by the check itself) and leaves no raw e-mail in the target account.
@@ -78,11 +84,14 @@ def test_final_line_is_the_documented_json(clean_run: tuple[DemoResult, str]) ->
         "archived_lines": RECORDS,
         "dead_lettered": POISON_KINDS,
         "replay_new_items": 0,
+        "query_table_items": RECORDS,
+        "analyst_query_ok": True,
         "raw_pii_in_target": 0,
         "redriven": 0,
         "ok": True,
     }
     assert "records/s" in output
+    assert "GROUP BY useremail, event_day" in output  # the analyst's query is printed
 
 
 def test_each_poison_kind_is_dead_lettered_with_a_reason(
@@ -98,16 +107,16 @@ def test_each_poison_kind_is_dead_lettered_with_a_reason(
 def test_every_resource_of_both_stacks_was_created(clean_run: tuple[DemoResult, str]) -> None:
     result, _ = clean_run
     counts = result.resources
-    assert counts["aws:dynamodb/table:Table"] == 1
-    assert counts["aws:lambda/function:Function"] == 2
-    assert counts["aws:lambda/eventSourceMapping:EventSourceMapping"] == 2
+    assert counts["aws:dynamodb/table:Table"] == 2  # replica + query table
+    assert counts["aws:lambda/function:Function"] == 3
+    assert counts["aws:lambda/eventSourceMapping:EventSourceMapping"] == 3
+    assert counts["aws:glue/catalogDatabase:CatalogDatabase"] == 1
+    assert counts["aws:glue/catalogTable:CatalogTable"] == 1
     assert counts["aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"] == 1
     assert counts["pulumi:pulumi:StackReference"] == 1
-    # Both mappings really ran their functions.
-    assert {name: stats["invocations"] > 0 for name, stats in result.mappings.items()} == {
-        "ProdKinesisToPocDynamo": True,
-        "PocLambdaFirehose": True,
-    }
+    # Every mapping really ran its function.
+    ran = {name.split("-f")[0]: stats["invocations"] > 0 for name, stats in result.mappings.items()}
+    assert ran == {"ProdKinesisToPocDynamo": True, "PocLambdaFirehose": True, "query-table": True}
 
 
 def test_faults_are_injected_and_recovered(faulty_run: tuple[DemoResult, str]) -> None:
@@ -122,6 +131,9 @@ def test_faults_are_injected_and_recovered(faulty_run: tuple[DemoResult, str]) -
     assert result.archived_distinct == RECORDS
     assert result.dead_lettered == POISON_KINDS
     assert result.on_failure_records == 0
+    # Throttled query-table writes were retried; the archive's redelivered lines de-duplicated.
+    assert result.query_table_items == RECORDS
+    assert result.analyst_query_ok
     assert result.ok
 
 

@@ -28,7 +28,10 @@ def deployed():
 def test_accounts_come_from_the_stack_files(deployed) -> None:
     _, poc, prod = deployed
     assert (poc.account_id, prod.account_id) == (POC, PROD)
-    assert {f.name: f.account_id for f in poc.functions.values()} == {"PocLambdaFirehose": POC}
+    assert {f.name: f.account_id for f in poc.functions.values()} == {
+        "PocLambdaFirehose": POC,
+        poc.outputs["queryWriterFunctionName"]: POC,
+    }
     assert {f.name: f.account_id for f in prod.functions.values()} == {
         "ProdKinesisToPocDynamo": PROD
     }
@@ -45,6 +48,12 @@ def test_each_resource_lives_in_its_stacks_account(deployed) -> None:
     assert emulator.client("kinesis", POC).list_streams()["StreamNames"] == []
     buckets = [b["Name"] for b in emulator.client("s3", POC).list_buckets()["Buckets"]]
     assert buckets == [poc.outputs["bucketName"]]
+    query_table = poc.outputs["queryTableName"]
+    assert query_table in emulator.client("dynamodb", POC).list_tables()["TableNames"]
+    glue = emulator.client("glue", POC).get_table(DatabaseName="archive_catalog", Name="events")
+    assert glue["Table"]["StorageDescriptor"]["Location"] == (
+        f"s3://{poc.outputs['bucketName']}/prod-kinesis-data/"
+    )
 
 
 def test_stack_reference_carries_the_poc_outputs_into_prod(deployed) -> None:

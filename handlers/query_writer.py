@@ -1,0 +1,495 @@
+"""Query writer: a table's stream (the replica's) -> a query table keyed for look-ups by user.
+
+``handler(event, context)`` takes a DynamoDB Streams event source mapping batch and returns
+``{"batchItemFailures": [{"itemIdentifier": <dynamodb.SequenceNumber>}, ...]}``. See
+``docs/query-table.md``; in short:
+
+* INSERT/MODIFY: the ``NewImage`` is written whole to the query table, keyed by the image's
+  ``QUERY_HASH_ATTRIBUTE`` (hash; e.g. the user's e-mail) and ``QUERY_SORT_KEY_ATTRIBUTE``
+  (range) = ``<QUERY_RANGE_ATTRIBUTE value>#<source key>``: events of one user sort by the range
+  value (numbers zero-padded so text order is number order), and two events with the same range
+  value stay two items. The source key (the stream record's ``Keys``) makes the query key a
+  function of the source item, so a redelivered record rewrites the same item (idempotent).
+  A MODIFY that moved the item to another query key (``OldImage`` present) deletes the old one.
+* REMOVE: deletes the query item of the ``OldImage`` (stream view ``NEW_AND_OLD_IMAGES``), except
+  a TTL expiry (:func:`.ttl.is_ttl_expiry`): the query table's own TTL ages its items out.
+  Without an ``OldImage`` the query key is unknown: the record is skipped, counted and logged.
+* An image without the hash or range attribute (or of the wrong type, or a range value that
+  cannot be ordered as text: a negative number) is skipped and counted (``skipped``), not poison.
+* Requests go out with BatchWriteItem (25 per call, up to ``MAX_WRITE_CONCURRENCY`` calls at
+  once); only the last request of each query key in a batch is sent (BatchWriteItem refuses two
+  requests for one key, and the last one is the state to keep). UnprocessedItems, throttling and
+  5xx errors are retried with backoff while time allows, then reported; an item DynamoDB rejects
+  (over 400 KB with the sort key added) is poison and goes to ``DEAD_LETTER_QUEUE_URL``.
+* With ``TTL_DAYS`` set, each query item's ``TTL_ATTRIBUTE`` is the event's arrival time + that
+  many days. The arrival time is read back from the source item's own expiry (its
+  ``TTL_ATTRIBUTE`` minus ``SOURCE_TTL_DAYS`` days) when the source table has TTL, else it is
+  the stream record's ``ApproximateCreationDateTime``.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import environment, faults, runtime
+from .batches import BATCH_WRITE_MAX_ITEMS, chunked
+from .exceptions import ConfigError, PoisonRecordError
+from .retry import TimeBudget
+from .ttl import DAY_SECONDS, is_ttl_expiry
+
+SERVICE = "query-writer"
+#: Default name of the query table's range key attribute.
+DEFAULT_SORT_KEY_ATTRIBUTE = "eventKey"
+#: Separates the range value from the source key in the sort key.
+SEPARATOR = "#"
+#: Integer digits numbers are padded to, so that their text sorts as they do: a nanosecond epoch
+#: timestamp has 19; DynamoDB numbers have at most 38 significant digits.
+NUMBER_WIDTH = 20
+HASH_TYPES = ("S", "N")
+
+
+@dataclass(frozen=True)
+class QueryWriterConfig:
+    """The query writer's view of its environment (see ``handlers/__init__.py``)."""
+
+    table: str
+    hash_attribute: str
+    hash_type: str
+    range_attribute: str
+    sort_key_attribute: str
+    ttl_attribute: str | None
+    ttl_days: int
+    source_ttl_days: int
+    dead_letter_queue_url: str | None
+    concurrency: int
+    safety_margin_ms: int
+
+    @classmethod
+    def from_env(cls) -> QueryWriterConfig:
+        hash_type = environment.env_str(environment.QUERY_HASH_TYPE, "S")
+        if hash_type not in HASH_TYPES:
+            raise ConfigError(
+                f"environment variable {environment.QUERY_HASH_TYPE}={hash_type!r} must be one "
+                f"of {HASH_TYPES}"
+            )
+        ttl_days = environment.env_int(environment.TTL_DAYS, 0, minimum=0)
+        ttl_attribute = environment.env_opt(environment.TTL_ATTRIBUTE)
+        if ttl_days and not ttl_attribute:
+            raise ConfigError(
+                f"environment variable {environment.TTL_ATTRIBUTE} is required when "
+                f"{environment.TTL_DAYS} is set"
+            )
+        return cls(
+            table=environment.env_str(environment.QUERY_TABLE_NAME),
+            hash_attribute=environment.env_str(environment.QUERY_HASH_ATTRIBUTE),
+            hash_type=hash_type,
+            range_attribute=environment.env_str(environment.QUERY_RANGE_ATTRIBUTE),
+            sort_key_attribute=environment.env_str(
+                environment.QUERY_SORT_KEY_ATTRIBUTE, DEFAULT_SORT_KEY_ATTRIBUTE
+            ),
+            ttl_attribute=ttl_attribute,
+            ttl_days=ttl_days,
+            source_ttl_days=environment.env_int(environment.SOURCE_TTL_DAYS, 0, minimum=0),
+            dead_letter_queue_url=environment.env_opt(environment.DEAD_LETTER_QUEUE_URL),
+            concurrency=environment.env_int(environment.MAX_WRITE_CONCURRENCY, 4),
+            safety_margin_ms=environment.env_int(
+                environment.RETRY_SAFETY_MARGIN_MS, runtime.DEFAULT_SAFETY_MARGIN_MS, minimum=0
+            ),
+        )
+
+
+# --------------------------------------------------------------------------- keys and items
+
+
+class SkipRecord(Exception):
+    """The image lacks what the query key needs; ``reason`` is counted and logged."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def sortable_number(text: str) -> str:
+    """A non-negative DynamoDB number as text that sorts as the number does: the integer part
+    zero-padded to :data:`NUMBER_WIDTH` digits, the fraction without trailing zeros.
+    Raises :class:`SkipRecord` for a negative number or one with more integer digits."""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise SkipRecord(f"range value {text!r} is not a number") from None
+    if not number.is_finite() or number < 0:
+        raise SkipRecord(f"range value {text} is negative: its text would not sort as it does")
+    plain = format(number, "f")
+    whole, _, fraction = plain.partition(".")
+    fraction = fraction.rstrip("0")
+    if len(whole) > NUMBER_WIDTH:
+        raise SkipRecord(f"range value {text} has more than {NUMBER_WIDTH} integer digits")
+    return whole.zfill(NUMBER_WIDTH) + (f".{fraction}" if fraction else "")
+
+
+def _key_text(value: dict[str, Any]) -> str:
+    ((kind, inner),) = value.items()
+    if kind == "N":
+        return sortable_number(str(inner))
+    if kind == "S":
+        return str(inner)
+    if kind == "B":
+        return inner if isinstance(inner, str) else base64.b64encode(inner).decode("ascii")
+    raise SkipRecord(f"key value of type {kind} cannot be part of the sort key")
+
+
+def source_key_text(keys: dict[str, dict[str, Any]]) -> str:
+    """The stream record's ``Keys`` as text: each key attribute's value, ordered by name."""
+    if not keys:
+        raise PoisonRecordError("stream record has no Keys")
+    parts = []
+    for name in sorted(keys):
+        ((kind, inner),) = keys[name].items()
+        parts.append(str(inner) if kind in ("S", "N") else _key_text(keys[name]))
+    return SEPARATOR.join(parts)
+
+
+def query_key(
+    image: dict[str, dict[str, Any]], keys: dict[str, dict[str, Any]], config: QueryWriterConfig
+) -> dict[str, dict[str, Any]]:
+    """The query table key of a source image; :class:`SkipRecord` when it has none."""
+    hash_value = image.get(config.hash_attribute)
+    if not hash_value or config.hash_type not in hash_value:
+        raise SkipRecord(f"no {config.hash_type} attribute {config.hash_attribute!r}")
+    if config.hash_type == "S" and not hash_value["S"]:
+        raise SkipRecord(f"attribute {config.hash_attribute!r} is empty")
+    range_value = image.get(config.range_attribute)
+    if not range_value:
+        raise SkipRecord(f"no attribute {config.range_attribute!r}")
+    ((kind, _),) = range_value.items()
+    if kind not in ("S", "N"):
+        raise SkipRecord(f"attribute {config.range_attribute!r} is of type {kind}, not S or N")
+    range_text = _key_text(range_value)
+    if not range_text:
+        raise SkipRecord(f"attribute {config.range_attribute!r} is empty")
+    return {
+        config.hash_attribute: hash_value,
+        config.sort_key_attribute: {"S": f"{range_text}{SEPARATOR}{source_key_text(keys)}"},
+    }
+
+
+def from_wire(value: dict[str, Any]) -> dict[str, Any]:
+    """An attribute value from Lambda's JSON event (binary as base64 text) as a request value
+    (binary as bytes, which botocore encodes once)."""
+    ((kind, inner),) = value.items()
+    if kind == "B":
+        return {"B": base64.b64decode(inner) if isinstance(inner, str) else inner}
+    if kind == "BS":
+        return {"BS": [base64.b64decode(b) if isinstance(b, str) else b for b in inner]}
+    if kind == "M":
+        return {"M": {k: from_wire(v) for k, v in inner.items()}}
+    if kind == "L":
+        return {"L": [from_wire(v) for v in inner]}
+    return {kind: inner}
+
+
+def _number(value: dict[str, Any] | None) -> Decimal | None:
+    if not value or "N" not in value:
+        return None
+    try:
+        return Decimal(str(value["N"]))
+    except InvalidOperation:
+        return None
+
+
+def expiry(
+    image: dict[str, dict[str, Any]], stream: dict[str, Any], config: QueryWriterConfig
+) -> int:
+    """The query item's expiry, epoch seconds: the event's arrival + ``TTL_DAYS`` (see module)."""
+    arrival: Decimal | None = None
+    if config.ttl_attribute and config.source_ttl_days:
+        source_expiry = _number(image.get(config.ttl_attribute))
+        if source_expiry is not None:
+            arrival = source_expiry - config.source_ttl_days * DAY_SECONDS
+    if arrival is None:
+        created = stream.get("ApproximateCreationDateTime")
+        try:
+            arrival = Decimal(str(created)) if created is not None else None
+        except InvalidOperation:
+            arrival = None
+    if arrival is None:
+        raise PoisonRecordError("stream record has no ApproximateCreationDateTime for the expiry")
+    return int(arrival) + config.ttl_days * DAY_SECONDS
+
+
+@dataclass
+class _Request:
+    """One BatchWriteItem request and the stream record it comes from."""
+
+    sequence_number: str
+    key: tuple[tuple[str, str], ...]
+    put: dict[str, Any] | None = None
+    delete: dict[str, Any] | None = None
+
+    def body(self) -> dict[str, Any]:
+        if self.put is not None:
+            return {"PutRequest": {"Item": self.put}}
+        return {"DeleteRequest": {"Key": self.delete}}
+
+
+def _key_id(key: dict[str, dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((name, repr(value)) for name, value in key.items()))
+
+
+@dataclass
+class Plan:
+    """What one batch asks of the query table."""
+
+    requests: dict[tuple[tuple[str, str], ...], _Request] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    ttl_expiries: int = 0
+    poison: list[runtime.DeadLetter] = field(default_factory=list)
+
+    def add(self, request: _Request) -> None:
+        # The last request of a key wins; its position is the later record's.
+        self.requests.pop(request.key, None)
+        self.requests[request.key] = request
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+
+def _dead_letter_body(record: dict[str, Any], reason: str) -> dict[str, Any]:
+    stream = record.get("dynamodb") or {}
+    return {
+        "reason": reason,
+        "source": SERVICE,
+        "eventSourceARN": record.get("eventSourceARN"),
+        "eventID": record.get("eventID"),
+        "eventName": record.get("eventName"),
+        "sequenceNumber": stream.get("SequenceNumber"),
+        "approximateCreationDateTime": stream.get("ApproximateCreationDateTime"),
+        "keys": stream.get("Keys"),
+        "payload": stream.get("NewImage") or stream.get("OldImage"),
+    }
+
+
+def plan_batch(records: list[dict[str, Any]], config: QueryWriterConfig) -> Plan:
+    """The requests (last per query key), skips, TTL expiries and poison of a batch."""
+    plan = Plan()
+    for record in records:
+        stream = record.get("dynamodb") or {}
+        sequence_number = stream["SequenceNumber"]
+        name = record.get("eventName")
+        keys = stream.get("Keys") or {}
+        try:
+            if name == "REMOVE":
+                if is_ttl_expiry(record):
+                    plan.ttl_expiries += 1
+                    continue
+                old = stream.get("OldImage")
+                if old is None:
+                    plan.skip("REMOVE without OldImage")
+                    continue
+                key = query_key(old, keys, config)
+                plan.add(_Request(sequence_number, _key_id(key), delete=key))
+                continue
+            if name not in ("INSERT", "MODIFY"):
+                raise PoisonRecordError(f"unknown eventName {name!r}")
+            image = stream.get("NewImage")
+            if image is None:
+                raise PoisonRecordError(
+                    f"{name} record has no NewImage: the source table's stream view type must "
+                    "be NEW_IMAGE or NEW_AND_OLD_IMAGES"
+                )
+            old = stream.get("OldImage")
+            if old is not None:
+                try:
+                    old_key = query_key(old, keys, config)
+                except SkipRecord:
+                    old_key = None
+                if old_key is not None:
+                    plan.add(_Request(sequence_number, _key_id(old_key), delete=old_key))
+            key = query_key(image, keys, config)
+            item = {name: from_wire(value) for name, value in image.items()}
+            item.update(key)
+            if config.ttl_days and config.ttl_attribute:
+                item[config.ttl_attribute] = {"N": str(expiry(image, stream, config))}
+            plan.add(_Request(sequence_number, _key_id(key), put=item))
+        except SkipRecord as skip:
+            plan.skip(skip.reason)
+        except (PoisonRecordError, ValueError, TypeError) as exc:
+            reason = exc.reason if isinstance(exc, PoisonRecordError) else f"bad image: {exc!r}"
+            plan.poison.append(
+                runtime.DeadLetter(sequence_number, _dead_letter_body(record, reason))
+            )
+    return plan
+
+
+# --------------------------------------------------------------------------- writing
+
+
+@dataclass
+class _WriteOutcome:
+    written: int = 0
+    retried: int = 0
+    unwritten: list[_Request] = field(default_factory=list)
+    rejected: list[tuple[_Request, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def merge(self, other: _WriteOutcome) -> None:
+        self.written += other.written
+        self.retried += other.retried
+        self.unwritten += other.unwritten
+        self.rejected += other.rejected
+        self.errors += other.errors
+
+
+def _unprocessed_key(body: dict[str, Any], config: QueryWriterConfig) -> tuple[Any, ...]:
+    if "PutRequest" in body:
+        item = body["PutRequest"]["Item"]
+        key = {n: item[n] for n in (config.hash_attribute, config.sort_key_attribute)}
+    else:
+        key = body["DeleteRequest"]["Key"]
+    return _key_id(key)
+
+
+def write_chunk(
+    client: Any,
+    config: QueryWriterConfig,
+    chunk: list[_Request],
+    budget: TimeBudget,
+) -> _WriteOutcome:
+    """Write one chunk (≤ 25 requests), retrying what DynamoDB leaves unprocessed. A
+    ValidationException that blames an item's content (:func:`.faults.dynamodb_blames_item`)
+    is split in halves until the request DynamoDB rejects is alone; any other error (the
+    table's, the role's, a policy's) leaves the chunk unwritten, to be reported."""
+    outcome = _WriteOutcome()
+    by_key = {request.key: request for request in chunk}
+    pending = chunk
+    attempt = 0
+    while pending:
+        if not budget.claim_attempt():
+            outcome.unwritten += pending
+            break
+        retry: list[_Request]
+        try:
+            response = client.batch_write_item(
+                RequestItems={config.table: [request.body() for request in pending]}
+            )
+        except ClientError as exc:
+            if faults.dynamodb_blames_item(exc):
+                if len(pending) == 1:
+                    message = exc.response.get("Error", {}).get("Message", "")
+                    outcome.rejected.append((pending[0], f"DynamoDB rejected the item: {message}"))
+                else:
+                    middle = len(pending) // 2
+                    for half in (pending[:middle], pending[middle:]):
+                        outcome.merge(write_chunk(client, config, half, budget))
+                break
+            if not runtime.is_retryable(exc):
+                outcome.errors.append(f"BatchWriteItem on {config.table}: {exc}")
+                outcome.unwritten += pending
+                break
+            retry = pending
+        except BotoCoreError as exc:
+            if not runtime.is_retryable(exc):
+                outcome.errors.append(f"BatchWriteItem on {config.table}: {exc}")
+                outcome.unwritten += pending
+                break
+            retry = pending
+        else:
+            retry = [
+                by_key[_unprocessed_key(body, config)]
+                for bodies in response.get("UnprocessedItems", {}).values()
+                for body in bodies
+            ]
+            outcome.written += len(pending) - len(retry)
+        if retry:
+            attempt += 1
+            outcome.retried += len(retry)
+            if not runtime.wait_before_retry(attempt, budget):
+                outcome.unwritten += retry
+                break
+        pending = retry
+    return outcome
+
+
+def write_requests(
+    client: Any, config: QueryWriterConfig, requests: list[_Request], budget: TimeBudget
+) -> _WriteOutcome:
+    """Send ``requests`` in chunks of 25, up to ``config.concurrency`` chunks at once."""
+    chunks = list(chunked(requests, BATCH_WRITE_MAX_ITEMS))
+    outcome = _WriteOutcome()
+    if len(chunks) <= 1 or config.concurrency <= 1:
+        for chunk in chunks:
+            outcome.merge(write_chunk(client, config, chunk, budget))
+        return outcome
+    with ThreadPoolExecutor(max_workers=min(config.concurrency, len(chunks))) as pool:
+        for part in pool.map(lambda c: write_chunk(client, config, c, budget), chunks):
+            outcome.merge(part)
+    return outcome
+
+
+def query_client(config: QueryWriterConfig) -> Any:
+    """The DynamoDB client (own account and region), cached per execution environment."""
+    return runtime.own_client("dynamodb", pool=config.concurrency)
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Write a DynamoDB stream batch to the query table; return the sequence numbers not done."""
+    started = time.perf_counter()
+    log = runtime.get_logger(SERVICE)
+    config = QueryWriterConfig.from_env()
+    budget = TimeBudget(context, config.safety_margin_ms)
+    records: list[dict[str, Any]] = event.get("Records") or []
+    order = [r["dynamodb"]["SequenceNumber"] for r in records]
+    by_sequence = {r["dynamodb"]["SequenceNumber"]: r for r in records}
+
+    plan = plan_batch(records, config)
+    for reason, count in sorted(plan.skipped.items()):
+        log.warning("records skipped", extra={"reason": reason, "count": count})
+
+    failed: set[str] = set()
+    outcome = _WriteOutcome()
+    if plan.requests:
+        try:
+            client = query_client(config)
+        except (ClientError, BotoCoreError) as exc:
+            log.error("cannot create a DynamoDB client", extra={"error": str(exc)})
+            failed.update(r.sequence_number for r in plan.requests.values())
+        else:
+            outcome = write_requests(client, config, list(plan.requests.values()), budget)
+    failed.update(request.sequence_number for request in outcome.unwritten)
+    for error in sorted(set(outcome.errors)):
+        log.error("write failed; records reported for retry", extra={"error": error})
+    poison = list(plan.poison)
+    for request, reason in outcome.rejected:
+        record = by_sequence[request.sequence_number]
+        poison.append(
+            runtime.DeadLetter(request.sequence_number, _dead_letter_body(record, reason))
+        )
+
+    dead_lettered, undelivered = runtime.dispose_of_poison(
+        config.dead_letter_queue_url, poison, budget, "payload", log
+    )
+    failed.update(undelivered)
+
+    failures = runtime.in_order(failed, order)
+    counts = {
+        "records_in": len(records),
+        "written": outcome.written,
+        "retried": outcome.retried,
+        "skipped": sum(plan.skipped.values()),
+        "ttl_expiries": plan.ttl_expiries,
+        "poison": dead_lettered,
+        "failed": len(failures),
+    }
+    runtime.emit_metrics(SERVICE, counts)
+    log.info(
+        "batch written to the query table",
+        extra={**counts, "duration_ms": round((time.perf_counter() - started) * 1000, 1)},
+    )
+    return {"batchItemFailures": [{"itemIdentifier": seq} for seq in failures]}
