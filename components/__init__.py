@@ -6,6 +6,7 @@ Installed, this package is ``stream_replica.components``::
         CrossAccountStreamReplica, CrossAccountStreamReplicaArgs,   # both halves, two providers
         ReplicaTarget, ReplicaTargetArgs,                           # POC half: table + access
         ReplicaSource, ReplicaSourceArgs,                           # prod half: replicator
+        StreamReadGrant, StreamReadGrantArgs,                       # prod, target placement
         StreamToS3Archiver, StreamToS3ArchiverArgs,                 # table stream -> S3
     )
 
@@ -50,6 +51,7 @@ from .replica_target import (
     ReplicaTargetArgs,
     SecondaryIndex,
 )
+from .stream_grant import STREAM_READ_GRANT_DEFAULTS, StreamReadGrant, StreamReadGrantArgs
 from .stream_replica import CrossAccountStreamReplica, CrossAccountStreamReplicaArgs
 
 __all__ = [
@@ -65,6 +67,7 @@ __all__ = [
     "REPLICATOR_FUNCTION_DEFAULTS",
     "REPLICA_SOURCE_DEFAULTS",
     "REPLICA_TARGET_DEFAULTS",
+    "STREAM_READ_GRANT_DEFAULTS",
     "AlarmSettings",
     "ConfigError",
     "CrossAccountStreamReplica",
@@ -78,6 +81,8 @@ __all__ = [
     "ReplicaTargetArgs",
     "SecondaryIndex",
     "SettingError",
+    "StreamReadGrant",
+    "StreamReadGrantArgs",
     "StreamToS3Archiver",
     "StreamToS3ArchiverArgs",
     "assets",

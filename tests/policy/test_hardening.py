@@ -44,13 +44,16 @@ def test_created_source_stream_is_kms_encrypted() -> None:
 def test_queues_are_encrypted_and_log_groups_expire(variant: tuple[str, str, str | None]) -> None:
     view = render(*variant)
     queues = view.of_type("aws:sqs/queue:Queue")
-    assert len(queues) == 2
+    # two per function (dead letters, mapping failures); none in prod in target placement
+    functions = len(view.of_type("aws:lambda/function:Function"))
+    assert len(queues) == 2 * functions
     for queue in queues:
         assert queue.inputs.get("sqsManagedSseEnabled") is True or queue.inputs.get(
             "kmsMasterKeyId"
         ), queue.name
     groups = view.of_type("aws:cloudwatch/logGroup:LogGroup")
-    assert len(groups) == (1 if view.stack == "prod" else 2)
+    # one per function, and poc's Firehose delivery log group
+    assert len(groups) == functions + (0 if view.stack == "prod" else 1)
     for group in groups:
         assert group.inputs.get("retentionInDays", 0) > 0, group.name
 

@@ -101,7 +101,8 @@ def test_every_resource_of_both_stacks_was_created(clean_run: tuple[DemoResult, 
     assert counts["aws:lambda/function:Function"] == 2
     assert counts["aws:lambda/eventSourceMapping:EventSourceMapping"] == 2
     assert counts["aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"] == 1
-    assert counts["pulumi:pulumi:StackReference"] == 1
+    # prod reads poc's outputs; poc reads prod's placement (to refuse a mismatched pair)
+    assert counts["pulumi:pulumi:StackReference"] == 2
     # Both mappings really ran their functions.
     assert {name: stats["invocations"] > 0 for name, stats in result.mappings.items()} == {
         "ProdKinesisToPocDynamo": True,
