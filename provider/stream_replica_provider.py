@@ -29,6 +29,7 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [
     components.ReplicaTarget,
     components.ReplicaSource,
     components.StreamToS3Archiver,
+    components.StreamReadGrant,
 ]
 
 HERE = Path(__file__).resolve().parent

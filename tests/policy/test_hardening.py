@@ -91,7 +91,8 @@ def test_no_wildcard_actions_or_resources(variant: tuple[str, str, str | None]) 
     assert wildcard_action_problems(docs) == []
     exceptions = policies.ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS
     assert wildcard_resource_problems(docs, exceptions) == []
-    # The only wildcard actions are the TLS-only Denies of the bucket and the two queues.
+    # The only wildcard actions are the TLS-only Denies of the bucket and each consumer's two
+    # queues (the replicator's are in poc in target placement; prod then holds no queue).
     wildcards = sorted(
         (d.kind, s["Effect"], action)
         for d in docs
@@ -99,7 +100,7 @@ def test_no_wildcard_actions_or_resources(variant: tuple[str, str, str | None]) 
         for action in _actions(s)
         if "*" in action
     )
-    queues = [("resource", "Deny", "sqs:*")] * 2
+    queues = [("resource", "Deny", "sqs:*")] * _queue_count(variant)
     expected = queues if variant[0] == "prod" else [("resource", "Deny", "s3:*"), *queues]
     assert wildcards == expected
 
@@ -109,11 +110,21 @@ def test_both_queues_refuse_plain_http(variant: tuple[str, str, str | None]) -> 
     """The dead-letter queue keeps raw poison payloads for 14 days: TLS only, like the bucket."""
     view = render(*variant)
     queue_docs = [d for d in view.documents() if "sqs/queuePolicy" in d.source]
-    assert len(queue_docs) == 2
+    assert len(queue_docs) == _queue_count(variant)
+    assert len(queue_docs) == len(view.of_type("aws:sqs/queue:Queue"))
     for doc in queue_docs:
         (statement,) = doc.statements
         assert statement["Effect"] == "Deny" and statement["Principal"] == "*"
         assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def _queue_count(variant: tuple[str, ...]) -> int:
+    """Two queues per consumer function in the stack: prod runs the replicator in source
+    placement, poc the archiver and, in target placement, the replicator too."""
+    stack, placement = variant[0], variant[3]
+    if stack == "prod":
+        return 2 if placement == "source" else 0
+    return 4 if placement == "target" else 2
 
 
 def _actions(statement: dict) -> list[str]:
