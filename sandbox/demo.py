@@ -213,12 +213,16 @@ def pseudonymization_key(options: DemoOptions) -> str:
 
 def _precreate_key_parameter(emulator: Emulator, plan: StackPlan, options: DemoOptions) -> None:
     """Create the SecureString that holds the pseudonymisation key (in production it exists
-    before the stack; the replicator, in the prod account, reads it with its own role)."""
-    name = _get(plan.prod_config, plan.project, "pseudonymizationKeyParameter")
+    before the stack; the replicator reads it with its own role, in the account it runs in:
+    prod, or poc in target placement)."""
+    name = _get(plan.replicator_config, plan.project, "pseudonymizationKeyParameter")
     if not name:
         return
     name = str(name).split(":parameter", 1)[-1] if str(name).startswith("arn:") else str(name)
-    ssm = emulator.client("ssm", plan.prod_account, plan.prod_region)
+    if plan.target_placement:
+        ssm = emulator.client("ssm", plan.poc_account, plan.poc_region)
+    else:
+        ssm = emulator.client("ssm", plan.prod_account, plan.prod_region)
     ssm.put_parameter(
         Name=name, Value=pseudonymization_key(options), Type="SecureString", Overwrite=True
     )
@@ -329,6 +333,19 @@ def _clean(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if v is not None and v != ""}
 
 
+#: The replicator's stage settings (transform, redaction). They belong to the stack that runs
+#: the replicator: prod in source placement; in target placement the demo moves the prod stack
+#: file's values to poc (the key parameter then lives in the POC account), so both placements
+#: run the same stages and are checked against the same expectation.
+REPLICATOR_STAGE_KEYS = (
+    "transformModule",
+    "dropFields",
+    "pseudonymizeFields",
+    "pseudonymizationKeyParameter",
+    "pseudonymizationKeyKmsKeyArn",
+)
+
+
 @dataclass
 class StackPlan:
     """Where each stack goes, read from the stack files (plus the run's config overrides)."""
@@ -342,6 +359,16 @@ class StackPlan:
     prod_account: str
     poc_region: str
     prod_region: str
+
+    @property
+    def target_placement(self) -> bool:
+        """Whether the replicator runs in the POC account (``placement: target``)."""
+        return _get(self.prod_config, self.project, "placement", "source") == "target"
+
+    @property
+    def replicator_config(self) -> dict[str, Any]:
+        """The config of the stack that runs the replicator."""
+        return self.poc_config if self.target_placement else self.prod_config
 
     @classmethod
     def load(cls, options: DemoOptions) -> StackPlan:
@@ -371,9 +398,22 @@ class StackPlan:
         prod_config = load_stack_config(
             "prod", config_overrides=prod_overrides, project_dir=options.project_dir
         )
+        project = project_name(options.project_dir)
+        if _get(prod_config, project, "placement", "source") == "target":
+            for key in REPLICATOR_STAGE_KEYS:
+                value = _get(prod_config, project, key)
+                if value is not None and key not in poc_overrides:
+                    poc_overrides[key] = value
+                prod_overrides[key] = None  # prod holds only the grant
+            poc_config = load_stack_config(
+                "poc", config_overrides=poc_overrides, project_dir=options.project_dir
+            )
+            prod_config = load_stack_config(
+                "prod", config_overrides=prod_overrides, project_dir=options.project_dir
+            )
         prod_region = str(prod_config.get("aws:region") or "eu-west-1")
         return cls(
-            project=project_name(options.project_dir),
+            project=project,
             poc_overrides=poc_overrides,
             prod_overrides=prod_overrides,
             poc_config=poc_config,
@@ -500,7 +540,7 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         kinesis = emulator.client("kinesis", prod_account, region)
         gen_rng = random.Random(options.seed)
         kpl_rng = random.Random(options.seed + 1)
-        raw = RawValues(_get(plan.prod_config, plan.project, "pseudonymizeFields") or [])
+        raw = RawValues(_get(plan.replicator_config, plan.project, "pseudonymizeFields") or [])
         sample: dict[str, dict[str, Any]] = {}
         poison = poison_records() if options.poison else []
         pipeline_started = time.monotonic()
@@ -680,7 +720,8 @@ def _expectation(plan: StackPlan, options: DemoOptions) -> Callable[[dict[str, A
     import hmac
     import importlib.util
 
-    transform_path = _get(plan.prod_config, plan.project, "transformModule")
+    config = plan.replicator_config
+    transform_path = _get(config, plan.project, "transformModule")
     transform = None
     if transform_path:
         spec = importlib.util.spec_from_file_location(
@@ -691,10 +732,8 @@ def _expectation(plan: StackPlan, options: DemoOptions) -> Callable[[dict[str, A
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         transform = module.transform
-    drop = [p.split(".") for p in _get(plan.prod_config, plan.project, "dropFields") or []]
-    pseudo = [
-        p.split(".") for p in _get(plan.prod_config, plan.project, "pseudonymizeFields") or []
-    ]
+    drop = [p.split(".") for p in _get(config, plan.project, "dropFields") or []]
+    pseudo = [p.split(".") for p in _get(config, plan.project, "pseudonymizeFields") or []]
     key = pseudonymization_key(options).encode()
 
     def walk(node: Any, path: list[str], change: Callable[[dict[str, Any], str], None]) -> None:

@@ -244,6 +244,9 @@ def test_demo_in_target_placement_with_efo_matches_the_default_counts() -> None:
     assert (result.placement, result.consumer_mode) == ("target", "efo")
     assert result.prod_functions == 0
     assert result.crossaccount_allowed > 0 and result.crossaccount_denied == 0
+    # The same stages ran in the POC account: every archived line equals its payload with the
+    # transform and the pseudonymised e-mail, and no raw e-mail is in the table or the archive.
+    assert result.fidelity_checked == 60 and result.fidelity_mismatches == 0
     final = json.loads(out.getvalue().strip().splitlines()[-1])
     assert {key: final[key] for key in DEFAULT_RUN_COUNTS} == DEFAULT_RUN_COUNTS
 
@@ -257,5 +260,7 @@ DEFAULT_RUN_COUNTS = {
     "archived_lines": 60,
     "dead_lettered": 5,
     "replay_new_items": 0,
+    "raw_pii_in_target": 0,
+    "redriven": 0,
     "ok": True,
 }
