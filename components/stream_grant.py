@@ -177,19 +177,24 @@ class StreamReadGrant(pulumi.ComponentResource):
             "StreamReadGrantArgs", "reader_account_id", args.reader_account_id
         )
 
-        self.stream_policy = aws.kinesis.ResourcePolicy(
-            f"{name}-stream-policy",
-            resource_arn=stream_arn,
-            policy=policy_json(
-                lambda stream, reader, role: policies.stream_resource_policy(
-                    stream, reader, role, partition
+        def grant(
+            suffix: str, resource: pulumi.Output[str], build: Any
+        ) -> aws.kinesis.ResourcePolicy:
+            """``resource``'s policy: ``build(arn, reader account, role ARN, partition)``."""
+            return aws.kinesis.ResourcePolicy(
+                f"{name}-{suffix}",
+                resource_arn=resource,
+                policy=policy_json(
+                    lambda arn, reader, role: build(arn, reader, role, partition),
+                    arn=resource,
+                    reader=reader,
+                    role=role_arn,
                 ),
-                stream=stream_arn,
-                reader=reader,
-                role=role_arn,
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+                # A consumer's policy depends on the consumer through its ARN (an Output).
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+        self.stream_policy = grant("stream-policy", stream_arn, policies.stream_resource_policy)
         self.consumer: aws.kinesis.StreamConsumer | None = None
         self.consumer_policy: aws.kinesis.ResourcePolicy | None = None
         consumer_arn: pulumi.Output[str] | None = None
@@ -204,18 +209,8 @@ class StreamReadGrant(pulumi.ComponentResource):
             consumer_arn = self.consumer.arn
             # Kinesis accepts a consumer's policy once the consumer is ACTIVE; the provider's
             # create waits for ACTIVE (terraform-provider-aws, waitStreamConsumerCreated).
-            self.consumer_policy = aws.kinesis.ResourcePolicy(
-                f"{name}-consumer-policy",
-                resource_arn=consumer_arn,
-                policy=policy_json(
-                    lambda consumer, reader, role: policies.consumer_resource_policy(
-                        consumer, reader, role, partition
-                    ),
-                    consumer=consumer_arn,
-                    reader=reader,
-                    role=role_arn,
-                ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.consumer]),
+            self.consumer_policy = grant(
+                "consumer-policy", consumer_arn, policies.consumer_resource_policy
             )
 
         self.stream_arn = stream_arn

@@ -8,7 +8,7 @@ import pytest
 from stream_replica.components import policies
 
 from .checks import wildcard_action_problems, wildcard_resource_problems
-from .stacks import VARIANTS, StackView, render, variant_id
+from .stacks import VARIANTS, StackView, Variant, render, variant_id
 
 
 @functools.cache
@@ -41,7 +41,7 @@ def test_created_source_stream_is_kms_encrypted() -> None:
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=variant_id)
-def test_queues_are_encrypted_and_log_groups_expire(variant: tuple[str, str, str | None]) -> None:
+def test_queues_are_encrypted_and_log_groups_expire(variant: Variant) -> None:
     view = render(*variant)
     queues = view.of_type("aws:sqs/queue:Queue")
     # two per function (dead letters, mapping failures); none in prod in target placement
@@ -85,7 +85,7 @@ def test_bucket_and_delivery_stream_are_locked_down() -> None:
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=variant_id)
-def test_no_wildcard_actions_or_resources(variant: tuple[str, str, str | None]) -> None:
+def test_no_wildcard_actions_or_resources(variant: Variant) -> None:
     docs = render(*variant).documents()
     assert docs
     assert wildcard_action_problems(docs) == []
@@ -106,7 +106,7 @@ def test_no_wildcard_actions_or_resources(variant: tuple[str, str, str | None]) 
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=variant_id)
-def test_both_queues_refuse_plain_http(variant: tuple[str, str, str | None]) -> None:
+def test_both_queues_refuse_plain_http(variant: Variant) -> None:
     """The dead-letter queue keeps raw poison payloads for 14 days: TLS only, like the bucket."""
     view = render(*variant)
     queue_docs = [d for d in view.documents() if "sqs/queuePolicy" in d.source]
@@ -118,7 +118,7 @@ def test_both_queues_refuse_plain_http(variant: tuple[str, str, str | None]) -> 
         assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def _queue_count(variant: tuple[str, ...]) -> int:
+def _queue_count(variant: Variant) -> int:
     """Two queues per consumer function in the stack: prod runs the replicator in source
     placement, poc the archiver and, in target placement, the replicator too."""
     stack, placement = variant[0], variant[3]
