@@ -35,6 +35,19 @@ def provider(component: str) -> aws.Provider:
     )
 
 
+def export_replicator(replicator: ReplicaSource) -> None:
+    """The replicator's outputs, from whichever stack runs it (prod, or poc in target
+    placement)."""
+    pulumi.export("sourceStreamArn", replicator.source_stream_arn)
+    pulumi.export("streamConsumerArn", replicator.stream_consumer_arn)
+    pulumi.export("replicatorFunctionName", replicator.function_name)
+    pulumi.export("replicatorFunctionArn", replicator.function_arn)
+    pulumi.export("replicatorRoleArn", replicator.role_arn)
+    pulumi.export("eventSourceMappingId", replicator.event_source_mapping_id)
+    pulumi.export("replicatorDeadLetterQueueUrl", replicator.dead_letter_queue_url)
+    pulumi.export("replicatorFailureQueueUrl", replicator.failure_queue_url)
+
+
 if settings.side == "poc":
     target = ReplicaTarget(
         "replica-target",
@@ -63,14 +76,7 @@ if settings.side == "poc":
             stack_config.replicator_args(settings, target.table_name, target.table_arn),
             opts=pulumi.ResourceOptions(provider=provider("replica-source")),
         )
-        pulumi.export("replicatorRoleArn", replicator.role_arn)
-        pulumi.export("sourceStreamArn", replicator.source_stream_arn)
-        pulumi.export("streamConsumerArn", replicator.stream_consumer_arn)
-        pulumi.export("replicatorFunctionName", replicator.function_name)
-        pulumi.export("replicatorFunctionArn", replicator.function_arn)
-        pulumi.export("eventSourceMappingId", replicator.event_source_mapping_id)
-        pulumi.export("replicatorDeadLetterQueueUrl", replicator.dead_letter_queue_url)
-        pulumi.export("replicatorFailureQueueUrl", replicator.failure_queue_url)
+        export_replicator(replicator)
     else:
         stack_config.check_other_stack(settings)
         pulumi.export("replicatorRoleArn", target.replicator_role_arn)
@@ -107,11 +113,4 @@ else:
     pulumi.export("tableName", poc.table_name)
     pulumi.export("tableArn", poc.table_arn)
     pulumi.export("writerRoleArn", poc.writer_role_arn)
-    pulumi.export("sourceStreamArn", source.source_stream_arn)
-    pulumi.export("streamConsumerArn", source.stream_consumer_arn)
-    pulumi.export("replicatorFunctionName", source.function_name)
-    pulumi.export("replicatorFunctionArn", source.function_arn)
-    pulumi.export("replicatorRoleArn", source.role_arn)
-    pulumi.export("eventSourceMappingId", source.event_source_mapping_id)
-    pulumi.export("replicatorDeadLetterQueueUrl", source.dead_letter_queue_url)
-    pulumi.export("replicatorFailureQueueUrl", source.failure_queue_url)
+    export_replicator(source)
