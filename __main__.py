@@ -1,8 +1,14 @@
 """The stream replica's Pulumi program: one stack per account.
 
-``poc`` (deploy first, POC credentials): the replica table, the writer role (or the table's
-resource policy) and the archiver. ``prod`` (prod credentials): the replicator on the source
-stream, reading the poc stack's outputs. Config is read and checked in ``stack_config.py``.
+``placement: source`` (default): ``poc`` (deploy first, POC credentials) holds the replica
+table, the writer role (or the table's resource policy) and the archiver; ``prod`` (prod
+credentials) the replicator on the source stream, reading the poc stack's outputs.
+
+``placement: target``: ``prod`` (deploy first) holds only the stream's read grant (and the
+enhanced fan-out consumer in ``efo`` mode); ``poc`` holds the table, the archiver and the
+replicator on the prod stream, reading the prod stack's outputs.
+
+Config is read and checked in ``stack_config.py``.
 """
 
 import pulumi
@@ -11,6 +17,7 @@ from stream_replica.components import (
     ArchiveCatalog,
     ReplicaSource,
     ReplicaTarget,
+    StreamReadGrant,
     StreamToQueryTable,
     StreamToS3Archiver,
 )
@@ -28,6 +35,19 @@ def provider(component: str) -> aws.Provider:
         allowed_account_ids=settings.allowed_account_ids,
         default_tags=aws.ProviderDefaultTagsArgs(tags=settings.provider_tags(component)),
     )
+
+
+def export_replicator(replicator: ReplicaSource) -> None:
+    """The replicator's outputs, from whichever stack runs it (prod, or poc in target
+    placement)."""
+    pulumi.export("sourceStreamArn", replicator.source_stream_arn)
+    pulumi.export("streamConsumerArn", replicator.stream_consumer_arn)
+    pulumi.export("replicatorFunctionName", replicator.function_name)
+    pulumi.export("replicatorFunctionArn", replicator.function_arn)
+    pulumi.export("replicatorRoleArn", replicator.role_arn)
+    pulumi.export("eventSourceMappingId", replicator.event_source_mapping_id)
+    pulumi.export("replicatorDeadLetterQueueUrl", replicator.dead_letter_queue_url)
+    pulumi.export("replicatorFailureQueueUrl", replicator.failure_queue_url)
 
 
 if settings.side == "poc":
@@ -63,13 +83,24 @@ if settings.side == "poc":
     pulumi.export("ttlDays", target.args.ttl_days)
     # Not the value: prod checks that it uses the same externalId (stack_config.target_ref).
     pulumi.export("externalIdSha256", stack_config.external_id_digest(settings.external_id))
+    pulumi.export("placement", settings.placement)
+    pulumi.export("consumerMode", settings.consumer_mode)
     pulumi.export("tableName", target.table_name)
     pulumi.export("tableArn", target.table_arn)
     pulumi.export("tableStreamArn", target.table_stream_arn)
     pulumi.export("tableRegion", settings.region)
     pulumi.export("writerRoleArn", target.writer_role_arn)
     pulumi.export("writerRoleName", target.writer_role_name)
-    pulumi.export("replicatorRoleArn", target.replicator_role_arn)
+    if settings.placement == "target":
+        replicator = ReplicaSource(
+            "replica-source",
+            stack_config.replicator_args(settings, target.table_name, target.table_arn),
+            opts=pulumi.ResourceOptions(provider=provider("replica-source")),
+        )
+        export_replicator(replicator)
+    else:
+        stack_config.check_other_stack(settings)
+        pulumi.export("replicatorRoleArn", target.replicator_role_arn)
     pulumi.export("bucketName", archiver.bucket_name)
     pulumi.export("bucketArn", archiver.bucket_arn)
     pulumi.export("deliveryStreamName", archiver.delivery_stream_name)
@@ -77,6 +108,19 @@ if settings.side == "poc":
     pulumi.export("archiverFunctionName", archiver.function_name)
     pulumi.export("archiverDeadLetterQueueUrl", archiver.dead_letter_queue_url)
     pulumi.export("archiverFailureQueueUrl", archiver.failure_queue_url)
+elif settings.placement == "target":
+    stack_config.check_other_stack(settings)
+    grant = StreamReadGrant(
+        "stream-grant",
+        stack_config.grant_args(settings),
+        opts=pulumi.ResourceOptions(provider=provider("stream-grant")),
+    )
+    pulumi.export("accessMode", settings.access_mode)
+    pulumi.export("placement", settings.placement)
+    pulumi.export("consumerMode", settings.consumer_mode)
+    pulumi.export("sourceStreamArn", grant.stream_arn)
+    pulumi.export("streamConsumerArn", grant.consumer_arn)
+    pulumi.export("replicatorRoleArn", grant.replicator_role_arn)
 else:
     poc = stack_config.target_ref(settings)
     source = ReplicaSource(
@@ -85,13 +129,9 @@ else:
         opts=pulumi.ResourceOptions(provider=provider("replica-source")),
     )
     pulumi.export("accessMode", settings.access_mode)
+    pulumi.export("placement", settings.placement)
+    pulumi.export("consumerMode", settings.consumer_mode)
     pulumi.export("tableName", poc.table_name)
     pulumi.export("tableArn", poc.table_arn)
     pulumi.export("writerRoleArn", poc.writer_role_arn)
-    pulumi.export("sourceStreamArn", source.source_stream_arn)
-    pulumi.export("replicatorFunctionName", source.function_name)
-    pulumi.export("replicatorFunctionArn", source.function_arn)
-    pulumi.export("replicatorRoleArn", source.role_arn)
-    pulumi.export("eventSourceMappingId", source.event_source_mapping_id)
-    pulumi.export("replicatorDeadLetterQueueUrl", source.dead_letter_queue_url)
-    pulumi.export("replicatorFailureQueueUrl", source.failure_queue_url)
+    export_replicator(source)

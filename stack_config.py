@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,6 +40,7 @@ from stream_replica.components import (
     ReplicaSourceArgs,
     ReplicaTargetArgs,
     SecondaryIndex,
+    StreamReadGrantArgs,
     StreamToQueryTableArgs,
     StreamToS3ArchiverArgs,
 )
@@ -149,17 +150,18 @@ class StackConfig:
                 )
             self.get(key)  # type check, also for keys only the other side reads
 
-    def check_side(self, side: str) -> None:
+    def check_side(self, side: str, read_here: Collection[str] = ()) -> None:
         """Refuse a key set in this stack that only the other stack reads: it would be set but
         ignored (a value meant for the other stack, or a file copied from it). The CLI hands the
         program ``Pulumi.yaml``'s defaults as if they were set, so a value equal to the key's
-        default counts as not set."""
+        default counts as not set. ``read_here``: the other side's keys this stack reads too
+        (the replicator's keys in the poc stack in target placement)."""
         prefix = f"{self.project}:"
         other = "prod" if side == "poc" else "poc"
         for full in sorted(_present_keys()):
             key = full[len(prefix) :] if full.startswith(prefix) else ""
             spec = self.schema.get(key)
-            if spec is None or key_side(spec) != other:
+            if spec is None or key_side(spec) != other or key in read_here:
                 continue
             if "default" not in spec or self.get(key) != spec["default"]:
                 raise self.error(
@@ -319,6 +321,7 @@ TARGET_KEYS = {
     "writerRoleName": "writer_role_name",
     "ttlDays": "ttl_days",
     "ttlAttribute": "ttl_attribute",
+    "placement": "placement",
 }
 #: poc: the archiver (``StreamToS3ArchiverArgs``).
 ARCHIVER_KEYS = {
@@ -387,6 +390,23 @@ SOURCE_KEYS = {
     "pseudonymizeFields": "pseudonymize_fields",
     "pseudonymizationKeyParameter": "pseudonymization_key_parameter",
     "pseudonymizationKeyKmsKeyArn": "pseudonymization_key_kms_key_arn",
+    "placement": "placement",
+    "consumerMode": "consumer_mode",
+}
+#: poc in target placement: the replicator next to the table (``ReplicaSourceArgs``); the stream
+#: (and consumer) come from the prod stack (``source_ref``).
+REPLICATOR_KEYS = {
+    key: field
+    for key, field in SOURCE_KEYS.items()
+    if key
+    not in ("sourceStreamName", "sourceStreamArn", "createSourceStream", "sourceStreamShardCount")
+}
+#: prod in target placement: the stream's read grant (``StreamReadGrantArgs``).
+GRANT_KEYS = {
+    "consumerMode": "consumer_mode",
+    "sourceStreamName": "source_stream_name",
+    "sourceStreamArn": "source_stream_arn",
+    "replicatorRoleName": "replicator_role_name",
 }
 #: Keys whose value must be an ARN of this service (checked here: the components take any
 #: string, and a wrong ARN would only fail in AWS).
@@ -396,6 +416,7 @@ ARN_KEYS = {
     "sourceStreamArn": "kinesis",
     "sourceStreamKmsKeyArn": "kms",
     "pseudonymizationKeyKmsKeyArn": "kms",
+    "streamConsumerArn": "kinesis",
 }
 
 A = TypeVar("A")
@@ -451,6 +472,10 @@ class Settings:
     replicator_role_name: str
     tags: dict[str, str]
     config: StackConfig
+    #: ``source`` or ``target`` (where the replicator runs); the args check the value.
+    placement: str = "source"
+    #: ``shared`` or ``efo``; the args check the value.
+    consumer_mode: str = "shared"
 
     @property
     def account_id(self) -> str:
@@ -512,7 +537,8 @@ def load(stack: str | None = None, project_file: Path = PROJECT_FILE) -> Setting
             "aws:allowedAccountIds",
             f"must contain the {side} account {own} this stack deploys into, got {allowed}",
         )
-    cfg.check_side(side)
+    target_placement = cfg.string("placement") == "target"
+    cfg.check_side(side, REPLICATOR_KEYS if side == "poc" and target_placement else ())
     settings = Settings(
         stack=cfg.stack,
         project=cfg.project,
@@ -526,13 +552,22 @@ def load(stack: str | None = None, project_file: Path = PROJECT_FILE) -> Setting
         replicator_role_name=cfg.string("replicatorRoleName"),
         tags=_tags(cfg),
         config=cfg,
+        placement=cfg.string("placement"),
+        consumer_mode=cfg.string("consumerMode"),
     )
     # Every args of this side, checked now (the values come back when __main__ builds them).
+    target = settings.placement == "target"
     if side == "poc":
         target_args(settings)
         archiver_args(settings, "")
         query_table_args(settings, "")
         catalog_args(settings, "")
+        if target:
+            stream = f"arn:aws:kinesis:{region}:{prod_account_id}:stream/s"
+            consumer = f"{stream}/consumer/c:1" if settings.consumer_mode == "efo" else None
+            _replicator_args(settings, SourceRef(stream, consumer), "", "")
+    elif target:
+        grant_args(settings)
     else:
         source_args(settings, TargetRef("", "", "", region))
     return settings
@@ -725,24 +760,36 @@ REFERENCE_FORMS = (
 )
 
 
-def _missing_output(settings: Settings, reference: str, output_name: str) -> ConfigError:
+def _missing_output(
+    settings: Settings, reference: str, output_name: str, other: str = "poc"
+) -> ConfigError:
     return settings.config.error(
-        "pocStackReference",
-        f"the stack {reference!r} has no output {output_name!r}: deploy the poc stack first "
-        f"(pulumi up -s poc) with this version of the program, and check the name's form: "
+        f"{other}StackReference",
+        f"the stack {reference!r} has no output {output_name!r}: deploy the {other} stack first "
+        f"(pulumi up -s {other}) with this version of the program, and check the name's form: "
         f"{REFERENCE_FORMS}",
     )
 
 
 def _must_match(
-    settings: Settings, reference: str, key: str, output_name: str, expected: Any
+    settings: Settings,
+    reference: str,
+    key: str,
+    output_name: str,
+    expected: Any,
+    other: str = "poc",
+    missing_ok: bool = False,
 ) -> Any:
-    """Check a poc stack output against this stack's config, at deployment time; a missing
-    agreement output is an error too (an older poc stack: deploy it again)."""
+    """Check the other stack's output against this stack's config, at deployment time; a
+    missing agreement output is an error too (an older stack: deploy it again), unless
+    ``missing_ok`` (``placement``: a stack from before placements is in source placement, and a
+    stack not deployed yet has no outputs)."""
 
     def check(value: Any) -> Any:
         if value is None:
-            raise _missing_output(settings, reference, output_name)
+            if missing_ok:
+                return value
+            raise _missing_output(settings, reference, output_name, other)
         if value != expected and output_name == "externalIdSha256":
             raise settings.config.error(
                 key,
@@ -752,33 +799,77 @@ def _must_match(
         if value != expected:
             raise settings.config.error(
                 key,
-                f"is {expected!r} here but the poc stack's {output_name} output is {value!r}; "
-                "both stacks must agree",
+                f"is {expected!r} here but the {other} stack's {output_name} output is "
+                f"{value!r}; both stacks must agree",
             )
         return value
 
     return check
 
 
-def _referenced(
-    settings: Settings, poc: pulumi.StackReference, reference: str, output_name: str
-) -> pulumi.Output[Any]:
-    """A poc stack output that must exist and, if it is an ARN, be in the POC account."""
+def _agreement(
+    settings: Settings,
+    ref: pulumi.StackReference,
+    reference: str,
+    other: str,
+    checks: list[tuple[str, str, Any]],
+) -> pulumi.Output[bool]:
+    """Check the other stack's ``placement`` and then ``checks`` — (config key, output,
+    expected) — in this order, in one output of its own: the first mismatch is the error (a
+    stack in the other placement also disagrees on, or lacks, what the rest compare, which would
+    only hide the cause). Returns whether every check passes, for :func:`_referenced`."""
+    every = [("placement", "placement", settings.placement), *checks]
+    values = pulumi.Output.all(*(ref.get_output(o) for _, o, _ in every))
 
-    def check(value: Any) -> Any:
+    def check_all(found: list[Any]) -> bool:
+        for (key, output, expected), value in zip(every, found, strict=True):
+            _must_match(
+                settings, reference, key, output, expected, other, missing_ok=key == "placement"
+            )(value)
+        return True
+
+    def all_agree(found: list[Any]) -> bool:
+        return all(
+            value == expected or (value is None and key == "placement")
+            for (key, _, expected), value in zip(every, found, strict=True)
+        )
+
+    values.apply(check_all)
+    return values.apply(all_agree)
+
+
+def _referenced(
+    settings: Settings,
+    ref: pulumi.StackReference,
+    reference: str,
+    output_name: str,
+    agrees: pulumi.Output[bool],
+    other: str = "poc",
+) -> pulumi.Output[Any]:
+    """An output of the other stack that must exist and, if it is an ARN, be in that stack's
+    account. While the stacks disagree (which :func:`_agreement` reports) the resources get a
+    stand-in, so that the disagreement is the deployment's one error."""
+    account = settings.poc_account_id if other == "poc" else settings.prod_account_id
+    account_key = f"{other}AccountId"
+    label = "POC" if other == "poc" else "prod"
+
+    def check(pair: list[Any]) -> Any:
+        agreed, value = pair
+        if not agreed:  # the agreement check fails the deployment; don't add a second error
+            return value or f"<no {output_name} in the {other} stack>"
         if value is None or value == "":
-            raise _missing_output(settings, reference, output_name)
+            raise _missing_output(settings, reference, output_name, other)
         if isinstance(value, str) and value.startswith("arn:"):
-            account = value.split(":")[4] if value.count(":") >= 5 else ""
-            if account != settings.poc_account_id:
+            owner = value.split(":")[4] if value.count(":") >= 5 else ""
+            if owner != account:
                 raise settings.config.error(
-                    "pocStackReference",
+                    f"{other}StackReference",
                     f"the stack {reference!r} exports {output_name} {value!r}, which is not in "
-                    f"the POC account {settings.poc_account_id} (pocAccountId)",
+                    f"the {label} account {account} ({account_key})",
                 )
         return value
 
-    return poc.get_output(output_name).apply(check)
+    return pulumi.Output.all(agrees, ref.get_output(output_name)).apply(check)
 
 
 def target_ref(settings: Settings) -> TargetRef:
@@ -801,38 +892,32 @@ def target_ref(settings: Settings) -> TargetRef:
                 "empty pocStackReference to use the explicit keys)",
             )
         poc = pulumi.StackReference(reference)
-        poc.get_output("accessMode").apply(
-            _must_match(settings, reference, "accessMode", "accessMode", settings.access_mode)
-        )
         expected_role = (
             f"arn:aws:iam::{settings.prod_account_id}:role/{settings.replicator_role_name}"
         )
-        poc.get_output("ttlDays").apply(
-            _must_match(settings, reference, "ttlDays", "ttlDays", cfg.value("ttlDays") or 0)
+        agrees = _agreement(
+            settings,
+            poc,
+            reference,
+            "poc",
+            [
+                ("accessMode", "accessMode", settings.access_mode),
+                ("replicatorRoleName", "replicatorRoleArn", expected_role),
+                ("externalId", "externalIdSha256", external_id_digest(settings.external_id)),
+                ("ttlDays", "ttlDays", cfg.value("ttlDays") or 0),
+            ],
         )
-        poc.get_output("replicatorRoleArn").apply(
-            _must_match(
-                settings, reference, "replicatorRoleName", "replicatorRoleArn", expected_role
-            )
-        )
-        poc.get_output("externalIdSha256").apply(
-            _must_match(
-                settings,
-                reference,
-                "externalId",
-                "externalIdSha256",
-                external_id_digest(settings.external_id),
-            )
-        )
+
+        def read(output: str) -> pulumi.Output[Any]:
+            return _referenced(settings, poc, reference, output, agrees)
+
         return TargetRef(
-            table_name=_referenced(settings, poc, reference, "tableName"),
-            table_arn=_referenced(settings, poc, reference, "tableArn"),
+            table_name=read("tableName"),
+            table_arn=read("tableArn"),
             writer_role_arn=(
-                _referenced(settings, poc, reference, "writerRoleArn")
-                if settings.access_mode == "assume-role"
-                else None
+                read("writerRoleArn") if settings.access_mode == "assume-role" else None
             ),
-            table_region=_referenced(settings, poc, reference, "tableRegion"),
+            table_region=read("tableRegion"),
         )
     table_name = cfg.optional("tableName")
     if not table_name:
@@ -903,3 +988,157 @@ def _validate_source(cfg: StackConfig, args: ReplicaSourceArgs) -> None:
                 problem = re.sub(rf"(?<![\w.]){re.escape(path)}(?![\w.])", key, problem)
             raise cfg.error(TARGET_FIELD_KEYS[exc.field], problem) from None
         raise
+
+
+# --- target placement -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """What poc needs to know about the prod side in target placement."""
+
+    stream_arn: pulumi.Input[str]
+    consumer_arn: pulumi.Input[str] | None
+
+
+def _reference(settings: Settings, key: str) -> pulumi.StackReference | None:
+    """The other stack, if ``key`` names it (checked to be organization/project/stack)."""
+    cfg = settings.config
+    reference = cfg.optional(key)
+    if not reference:
+        return None
+    if reference.count("/") != 2:
+        raise cfg.error(key, f"must be <organization>/<project>/<stack>, got {reference!r}")
+    return pulumi.StackReference(reference)
+
+
+def check_other_stack(settings: Settings) -> None:
+    """The stack deployed first in its placement (poc in source placement, prod in target
+    placement) reads the other stack's ``placement`` output too, when the other stack is
+    configured (``prodStackReference`` / ``pocStackReference``) and already deployed: a pair of
+    stacks that each think they deploy first would otherwise never meet."""
+    other = "prod" if settings.side == "poc" else "poc"
+    key = f"{other}StackReference"
+    ref = _reference(settings, key)
+    if ref is not None:
+        reference = str(settings.config.optional(key))
+        ref.get_output("placement").apply(
+            _must_match(
+                settings,
+                reference,
+                "placement",
+                "placement",
+                settings.placement,
+                other,
+                missing_ok=True,
+            )
+        )
+
+
+def source_ref(settings: Settings) -> SourceRef:
+    """Target placement, poc: the prod stream (and consumer) from the prod stack's outputs
+    (``prodStackReference``) or from explicit config."""
+    cfg = settings.config
+    prod = _reference(settings, "prodStackReference")
+    efo = settings.consumer_mode == "efo"
+    if prod is not None:
+        reference = str(cfg.optional("prodStackReference"))
+        expected_role = (
+            f"arn:aws:iam::{settings.poc_account_id}:role/{settings.replicator_role_name}"
+        )
+        agrees = _agreement(
+            settings,
+            prod,
+            reference,
+            "prod",
+            [
+                ("consumerMode", "consumerMode", settings.consumer_mode),
+                ("replicatorRoleName", "replicatorRoleArn", expected_role),
+            ],
+        )
+        return SourceRef(
+            stream_arn=_referenced(settings, prod, reference, "sourceStreamArn", agrees, "prod"),
+            consumer_arn=(
+                _referenced(settings, prod, reference, "streamConsumerArn", agrees, "prod")
+                if efo
+                else None
+            ),
+        )
+    stream_arn = cfg.arn("sourceStreamArn", "kinesis")
+    if not stream_arn:
+        stream_name = cfg.optional("sourceStreamName")
+        if not stream_name:
+            raise cfg.error(
+                "sourceStreamArn",
+                "is required on poc in target placement without prodStackReference",
+            )
+        stream_arn = (
+            f"arn:aws:kinesis:{settings.region}:{settings.prod_account_id}:stream/{stream_name}"
+        )
+    if stream_arn.split(":")[4] != settings.prod_account_id:
+        raise cfg.error("sourceStreamArn", f"is not in the prod account {settings.prod_account_id}")
+    consumer_arn = cfg.arn("streamConsumerArn", "kinesis")
+    if efo and not consumer_arn:
+        raise cfg.error(
+            "streamConsumerArn",
+            "is required on poc in target placement with consumerMode efo when "
+            "prodStackReference is not set (the prod stack's streamConsumerArn output)",
+        )
+    if consumer_arn and not consumer_arn.startswith(f"{stream_arn}/consumer/"):
+        raise cfg.error("streamConsumerArn", f"is not a consumer of {stream_arn}: {consumer_arn}")
+    return SourceRef(stream_arn=stream_arn, consumer_arn=consumer_arn if efo else None)
+
+
+def _replicator_args(
+    settings: Settings,
+    source: SourceRef,
+    table_name: pulumi.Input[str],
+    table_arn: pulumi.Input[str],
+) -> ReplicaSourceArgs:
+    cfg = settings.config
+    return build_args(
+        cfg,
+        ReplicaSourceArgs,
+        REPLICATOR_KEYS,
+        {
+            "account_id": settings.poc_account_id,
+            "stream_account_id": settings.prod_account_id,
+            "region": settings.region,
+            "table_name": table_name,
+            "table_arn": table_arn,
+            "target_region": settings.region,
+            "source_stream_arn": source.stream_arn,
+            "stream_consumer_arn": source.consumer_arn,
+        },
+        ReplicaSourceArgs.validate,
+    )
+
+
+def replicator_args(
+    settings: Settings, table_name: pulumi.Input[str], table_arn: pulumi.Input[str]
+) -> ReplicaSourceArgs:
+    """Target placement, poc: the replicator next to the table, on the prod stream (or its
+    consumer) from the prod stack's outputs or explicit config."""
+    return _replicator_args(settings, source_ref(settings), table_name, table_arn)
+
+
+def grant_args(settings: Settings) -> StreamReadGrantArgs:
+    """Target placement, prod: the stream's read grant for the replicator role in poc."""
+    cfg = settings.config
+    if cfg.boolean("createSourceStream"):
+        raise cfg.error(
+            "createSourceStream",
+            "target placement shares an existing stream: create it first (or deploy once in "
+            "source placement)",
+        )
+    return build_args(
+        cfg,
+        StreamReadGrantArgs,
+        GRANT_KEYS,
+        {
+            "stream_account_id": settings.prod_account_id,
+            "reader_account_id": settings.poc_account_id,
+            "region": settings.region,
+        },
+        StreamReadGrantArgs.validate,
+    )

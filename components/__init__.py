@@ -6,6 +6,7 @@ Installed, this package is ``stream_replica.components``::
         CrossAccountStreamReplica, CrossAccountStreamReplicaArgs,   # both halves, two providers
         ReplicaTarget, ReplicaTargetArgs,                           # POC half: table + access
         ReplicaSource, ReplicaSourceArgs,                           # prod half: replicator
+        StreamReadGrant, StreamReadGrantArgs,                       # prod, target placement
         StreamToS3Archiver, StreamToS3ArchiverArgs,                 # table stream -> S3
         StreamToQueryTable, StreamToQueryTableArgs,                 # table stream -> by user
         ArchiveCatalog, ArchiveCatalogArgs,                         # Glue table over the archive
@@ -65,6 +66,7 @@ from .replica_target import (
     ReplicaTargetArgs,
     SecondaryIndex,
 )
+from .stream_grant import STREAM_READ_GRANT_DEFAULTS, StreamReadGrant, StreamReadGrantArgs
 from .stream_replica import CrossAccountStreamReplica, CrossAccountStreamReplicaArgs
 
 __all__ = [
@@ -84,6 +86,7 @@ __all__ = [
     "REPLICATOR_FUNCTION_DEFAULTS",
     "REPLICA_SOURCE_DEFAULTS",
     "REPLICA_TARGET_DEFAULTS",
+    "STREAM_READ_GRANT_DEFAULTS",
     "AlarmSettings",
     "ArchiveCatalog",
     "ArchiveCatalogArgs",
@@ -100,6 +103,8 @@ __all__ = [
     "ReplicaTargetArgs",
     "SecondaryIndex",
     "SettingError",
+    "StreamReadGrant",
+    "StreamReadGrantArgs",
     "StreamToQueryTable",
     "StreamToQueryTableArgs",
     "StreamToS3Archiver",

@@ -120,6 +120,39 @@ def consumer_alarms(
     ]
 
 
+def shared_read_alarms(
+    parent: pulumi.Resource,
+    name: str,
+    *,
+    stream_name: pulumi.Input[str],
+    settings: AlarmSettings,
+    tags: Mapping[str, str] | None = None,
+) -> list[aws.cloudwatch.MetricAlarm]:
+    """``shared`` consumer mode: reads of the stream throttled.
+
+    A shard serves 5 ``GetRecords`` calls/s and 2 MB/s to all its readers together (Kinesis
+    Data Streams quotas); ``ReadProvisionedThroughputExceeded`` counts the calls it refused, the
+    production applications' included. In ``efo`` mode the replicator's reads have their own
+    throughput and don't count here, so there is no such alarm; Lambda's ``IteratorAge`` (in
+    :func:`consumer_alarms`) covers both modes. The metric lives in the stream's account, so
+    this alarm exists only where the replicator runs next to the stream (source placement).
+    """
+    return [
+        _alarm(
+            parent,
+            f"{name}-read-throttled-alarm",
+            "Reads of the source stream are throttled: the replicator and the stream's other "
+            "readers compete for each shard's 5 reads/s and 2 MB/s (consumerMode efo gives the "
+            "replicator its own throughput).",
+            ("AWS/Kinesis", "ReadProvisionedThroughputExceeded", {"StreamName": stream_name}),
+            "Sum",
+            settings=settings,
+            tags=tags,
+            evaluation_periods=settings.evaluation_periods or 1,
+        )
+    ]
+
+
 def firehose_alarms(
     parent: pulumi.Resource,
     name: str,

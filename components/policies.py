@@ -8,9 +8,11 @@ each role's permissions can be read in one place:
 ========================  ================================================================
 principal                 documents
 ========================  ================================================================
-replicator role (prod)    :func:`lambda_trust_policy`, :func:`replicator_policy`
+replicator role           :func:`lambda_trust_policy`, :func:`replicator_policy`
 writer role (POC)         :func:`writer_trust_policy`, :func:`writer_policy`
 table (resource-policy)   :func:`table_resource_policy`
+stream (target placement) :func:`stream_resource_policy`
+EFO consumer (target)     :func:`consumer_resource_policy`
 archiver role (POC)       :func:`lambda_trust_policy`, :func:`archiver_policy`
 query writer role (POC)   :func:`lambda_trust_policy`, :func:`query_writer_policy`
 Firehose role (POC)       :func:`firehose_trust_policy`, :func:`firehose_delivery_policy`
@@ -59,6 +61,25 @@ KINESIS_SOURCE_READ_ACTIONS: tuple[str, ...] = (
     "kinesis:GetShardIterator",
     "kinesis:ListShards",
 )
+
+#: What an event source mapping on an enhanced fan-out consumer needs on the *consumer* ARN, on
+#: top of :data:`KINESIS_SOURCE_READ_ACTIONS` on its stream: Lambda describes the consumer
+#: (``DescribeStreamConsumer``) and pushes records through ``SubscribeToShard``. Lambda guide,
+#: "Process Amazon Kinesis Data Streams records with Lambda" (services-kinesis-create), lists
+#: ``SubscribeToShard`` with the stream actions; the Kinesis guide's "Share access using
+#: resource-based policies" grants these two on a shared consumer.
+KINESIS_CONSUMER_READ_ACTIONS: tuple[str, ...] = (
+    "kinesis:DescribeStreamConsumer",
+    "kinesis:SubscribeToShard",
+)
+
+#: Where the replicator runs: ``source`` (the stream's account; writes the table across the
+#: boundary) or ``target`` (the table's account; reads the stream across the boundary through
+#: the stream's, and in ``efo`` mode the consumer's, resource policy).
+PLACEMENTS: tuple[str, ...] = ("source", "target")
+#: How the mapping reads the stream: ``shared`` (GetRecords on the stream, sharing each shard's
+#: 2 MB/s and 5 reads/s) or ``efo`` (an enhanced fan-out consumer with its own 2 MB/s per shard).
+CONSUMER_MODES: tuple[str, ...] = ("shared", "efo")
 
 #: What Lambda checks (and calls) for a DynamoDB Streams event source mapping, on the stream.
 DYNAMODB_STREAM_READ_ACTIONS: tuple[str, ...] = (
@@ -253,6 +274,11 @@ def kinesis_read_statement(stream_arn: str) -> Statement:
     return allow("ReadSourceStream", KINESIS_SOURCE_READ_ACTIONS, [stream_arn])
 
 
+def kinesis_consumer_read_statement(consumer_arn: str) -> Statement:
+    """Read one enhanced fan-out consumer of the stream (``efo`` mode)."""
+    return allow("ReadStreamConsumer", KINESIS_CONSUMER_READ_ACTIONS, [consumer_arn])
+
+
 def kms_decrypt_statement(sid: str, key_arn: str, via_service: str) -> Statement:
     """Decrypt with one customer-managed key, only when ``via_service`` asks on our behalf."""
     condition = {"StringEquals": {"kms:ViaService": via_service}}
@@ -316,23 +342,44 @@ def replicator_policy(
     region: str = "",
     key_parameter_arn: str | None = None,
     key_parameter_kms_key_arn: str | None = None,
+    placement: str = "source",
+    consumer_arn: str | None = None,
 ) -> PolicyDocument:
     """The replicator execution role's inline policy.
 
-    Reads exactly the source stream, writes its own logs, sends to its two queues, and either
-    assumes exactly the writer role (``assume-role``) or writes exactly the target table
-    (``resource-policy``; the table's resource policy must also allow it). With redaction,
-    ``ssm:GetParameter`` on exactly the key parameter, and ``kms:Decrypt`` on its customer key
-    (only through SSM) when one is named; the default key ``alias/aws/ssm`` needs no grant.
+    Reads exactly the source stream (and, with ``consumer_arn`` — ``efo`` mode — exactly that
+    enhanced fan-out consumer), writes its own logs, sends to its two queues, and writes the
+    table:
+
+    * ``placement="source"``: either assumes exactly the writer role (``assume-role``) or writes
+      exactly the target table (``resource-policy``; the table's resource policy must also
+      allow it);
+    * ``placement="target"``: the function runs in the table's account and writes exactly the
+      table (``access_mode`` is not used); the stream's (and consumer's) resource policy must
+      allow the reads (:func:`stream_resource_policy`, :func:`consumer_resource_policy`).
+
+    With redaction, ``ssm:GetParameter`` on exactly the key parameter, and ``kms:Decrypt`` on
+    its customer key (only through SSM) when one is named; the default key ``alias/aws/ssm``
+    needs no grant.
+
+    :raises ValueError: an unknown placement or access mode, or an ARN the choice needs missing.
     """
     statements = [kinesis_read_statement(source_stream_arn)]
+    if consumer_arn:
+        statements.append(kinesis_consumer_read_statement(consumer_arn))
     if source_stream_kms_key_arn:
         statements.append(
             kms_decrypt_statement(
                 "DecryptSourceStream", source_stream_kms_key_arn, f"kinesis.{region}.amazonaws.com"
             )
         )
-    if access_mode == "assume-role":
+    if placement == "target":
+        if not table_arn:
+            raise ValueError("target placement needs table_arn")
+        statements.append(table_write_statement(table_arn))
+    elif placement != "source":
+        raise ValueError(f"unknown placement {placement!r}; one of {PLACEMENTS}")
+    elif access_mode == "assume-role":
         if not writer_role_arn:
             raise ValueError("assume-role mode needs writer_role_arn")
         statements.append(assume_writer_statement(writer_role_arn))
@@ -383,6 +430,74 @@ def table_resource_policy(
             "Resource": table_arn,
             "Condition": {"ArnEquals": {"aws:PrincipalArn": replicator_role_arn}},
         }
+    )
+
+
+def _pinned_grant(
+    sid: str,
+    actions: Sequence[str],
+    resource_arn: str,
+    reader_account_id: str,
+    replicator_role_arn: str,
+    partition: str,
+) -> PolicyDocument:
+    return document(
+        {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"AWS": account_root_arn(reader_account_id, partition)},
+            "Action": sorted(actions),
+            "Resource": resource_arn,
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": replicator_role_arn}},
+        }
+    )
+
+
+def stream_resource_policy(
+    stream_arn: str,
+    reader_account_id: str,
+    replicator_role_arn: str,
+    partition: str = "aws",
+) -> PolicyDocument:
+    """The source stream's resource policy in ``target`` placement.
+
+    Grants exactly the reads a Kinesis event source mapping needs
+    (:data:`KINESIS_SOURCE_READ_ACTIONS`, in both consumer modes: Lambda lists the stream's
+    shards even when it reads through a consumer) to the reader account's principal,
+    restricted by ``ArnEquals aws:PrincipalArn`` to the replicator's execution role. The
+    account principal with the condition, not the role ARN itself, because the prod stack
+    (and this policy) is deployed before the role exists. Kinesis guide, "Share access using
+    resource-based policies" (resource-based-policy-examples).
+    """
+    return _pinned_grant(
+        "ReplicatorReadsStream",
+        KINESIS_SOURCE_READ_ACTIONS,
+        stream_arn,
+        reader_account_id,
+        replicator_role_arn,
+        partition,
+    )
+
+
+def consumer_resource_policy(
+    consumer_arn: str,
+    reader_account_id: str,
+    replicator_role_arn: str,
+    partition: str = "aws",
+) -> PolicyDocument:
+    """The enhanced fan-out consumer's resource policy in ``target`` placement, ``efo`` mode.
+
+    Exactly :data:`KINESIS_CONSUMER_READ_ACTIONS` on the consumer, for the replicator's
+    execution role only (pinned as in :func:`stream_resource_policy`). Kinesis accepts a
+    consumer's policy only once the consumer is ACTIVE.
+    """
+    return _pinned_grant(
+        "ReplicatorReadsConsumer",
+        KINESIS_CONSUMER_READ_ACTIONS,
+        consumer_arn,
+        reader_account_id,
+        replicator_role_arn,
+        partition,
     )
 
 

@@ -1,4 +1,9 @@
-"""The source half of the replica (prod account): the replicator function and what feeds it."""
+"""The replicator half of the replica: the replicator function and what feeds it.
+
+It runs in the stream's account (``placement="source"``, the default: prod) or in the table's
+account (``placement="target"``: the analytics account, reading the prod stream through the
+stream's resource policy; see :mod:`.stream_grant` for the prod side of that placement).
+"""
 
 import json
 import re
@@ -9,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 from stream_replica.handlers import environment as env
 
-from . import assets, policies
+from . import alarms, assets, policies
 from .common import (
     ACCESS_MODES,
     ALARM_DEFAULTS,
@@ -34,6 +39,7 @@ from .common import (
     create_consumer_base,
     create_consumer_function,
     fill_defaults,
+    is_output,
     lift,
     merge_settings,
     must,
@@ -45,6 +51,7 @@ from .common import (
     warn_weakened,
 )
 from .exceptions import SettingError
+from .stream_grant import KINESIS_CONSUMER_NAME
 
 #: An SSM parameter name (letters, digits, ``_.-``, ``/`` for a hierarchy) or its ARN.
 #: A Kinesis stream ARN (Kinesis API reference, StreamARN; stream names 1..128 of these).
@@ -82,6 +89,8 @@ REPLICA_SOURCE_DEFAULTS: dict[str, Any] = {
     "mapping": MAPPING_DEFAULTS,
     "alarms": ALARM_DEFAULTS,
     "tags": {},
+    "placement": "source",
+    "consumer_mode": "shared",
 }
 
 
@@ -169,6 +178,27 @@ class ReplicaSourceArgs:
     tags: dict[str, str] | None = None
     """Tags for every taggable resource of the component (merged with the provider's default
     tags). Default: none."""
+    placement: str | None = None
+    """Where the replicator runs: ``source`` (``account_id`` is the stream's account; the
+    function writes the table in another account by ``access_mode``) or ``target``
+    (``account_id`` is the table's account; the function reads the stream in
+    ``stream_account_id`` through the stream's resource policy and writes its own account's
+    table with its own credentials: no STS, no table resource policy). Default: ``source``."""
+    stream_account_id: pulumi.Input[str] | None = None
+    """Account of the stream, 12 digits; required in ``target`` placement (where it differs from
+    ``account_id``). Default: ``account_id``."""
+    consumer_mode: str | None = None
+    """``shared`` (the mapping polls the stream with GetRecords, sharing each shard's 5 reads/s
+    and 2 MB/s with every other reader) or ``efo`` (the mapping reads an enhanced fan-out
+    consumer with its own 2 MB/s per shard, billed per consumer-shard hour; Kinesis guide, "Read
+    data from Amazon Kinesis Data Streams"). Default: ``shared``."""
+    stream_consumer_arn: pulumi.Input[str] | None = None
+    """``efo``: an existing consumer of the stream to read; required in ``target`` placement
+    (the stream's account registers and grants it). Default: none — in ``source`` placement the
+    component registers one named ``consumer_name``."""
+    consumer_name: str | None = None
+    """Name of the consumer the component registers (``efo``, ``source`` placement), 1..128 of
+    ``[a-zA-Z0-9_.-]`` (Kinesis RegisterStreamConsumer). Default: the component's name."""
 
     def __post_init__(self) -> None:
         fill_defaults(self, REPLICA_SOURCE_DEFAULTS)
@@ -183,7 +213,12 @@ class ReplicaSourceArgs:
             raise SettingError(owner, "table_name", "is required")
         if self.table_arn is None:
             raise SettingError(owner, "table_arn", "is required")
-        if self.access_mode == "assume-role" and self.writer_role_arn is None:
+        self._validate_placement(owner)
+        if (
+            self.placement == "source"
+            and self.access_mode == "assume-role"
+            and self.writer_role_arn is None
+        ):
             raise SettingError(owner, "writer_role_arn", "is required in assume-role mode")
         check_region(owner, "target_region", self.target_region)
         check_external_id(owner, "external_id", self.external_id, self.access_mode)
@@ -286,11 +321,53 @@ class ReplicaSourceArgs:
                 f"is in region {region}, not the stack's region {self.region}: an event source "
                 "mapping reads a stream in its own region",
             )
-        if isinstance(self.account_id, str) and account != self.account_id:
+        stream_account = self.stream_account_id or self.account_id
+        if isinstance(stream_account, str) and account != stream_account:
             raise SettingError(
                 owner,
                 "source_stream_arn",
-                f"is in account {account}, not the stream's account {self.account_id}",
+                f"is in account {account}, not the stream's account {stream_account}",
+            )
+
+    def _validate_placement(self, owner: str) -> None:
+        check_choice(owner, "placement", self.placement, policies.PLACEMENTS)
+        check_choice(owner, "consumer_mode", self.consumer_mode, policies.CONSUMER_MODES)
+        check_name(owner, "consumer_name", self.consumer_name, KINESIS_CONSUMER_NAME)
+        if self.stream_consumer_arn is not None and self.consumer_mode != "efo":
+            raise SettingError(owner, "stream_consumer_arn", "is read only in consumer_mode efo")
+        if self.placement == "source":
+            if (
+                self.stream_account_id is not None
+                and not is_output(self.account_id)
+                and self.stream_account_id != self.account_id
+            ):
+                raise SettingError(
+                    owner,
+                    "stream_account_id",
+                    "must be account_id in source placement (the replicator runs in the "
+                    "stream's account); use placement target to read another account's stream",
+                )
+            return
+        check_account_id(owner, "stream_account_id", self.stream_account_id)
+        if not is_output(self.account_id) and self.stream_account_id == self.account_id:
+            raise SettingError(
+                owner,
+                "stream_account_id",
+                "must differ from account_id in target placement (the replicator runs in the "
+                "table's account and reads the other account's stream)",
+            )
+        if self.create_source_stream:
+            raise SettingError(
+                owner,
+                "create_source_stream",
+                "must be false in target placement: the stream belongs to the other account",
+            )
+        if self.consumer_mode == "efo" and self.stream_consumer_arn is None:
+            raise SettingError(
+                owner,
+                "stream_consumer_arn",
+                "is required in target placement with consumer_mode efo (the stream's account "
+                "registers the consumer and grants it: StreamReadGrant)",
             )
 
     def replicator_role_name(self, component_name: str) -> str:
@@ -314,10 +391,15 @@ class ReplicaSourceArgs:
 
 
 class ReplicaSource(pulumi.ComponentResource):
-    """Kinesis stream → replicator function → (AssumeRole) → target table.
+    """Kinesis stream (or its enhanced fan-out consumer) → replicator function → (AssumeRole) →
+    target table.
+
+    Runs in the stream's account (``placement="source"``) or in the table's account reading the
+    stream across accounts (``placement="target"``).
 
     Outputs: ``function_name``, ``function_arn``, ``role_arn``, ``role_name``,
-    ``source_stream_arn``, ``event_source_mapping_id``, ``dead_letter_queue_url``,
+    ``source_stream_arn``, ``stream_consumer_arn`` (``None`` in shared mode),
+    ``event_source_mapping_id``, ``dead_letter_queue_url``,
     ``dead_letter_queue_arn``, ``failure_queue_url``, ``failure_queue_arn``, ``log_group_name``.
     """
 
@@ -331,6 +413,9 @@ class ReplicaSource(pulumi.ComponentResource):
     """Name of the replicator's execution role."""
     source_stream_arn: pulumi.Output[str]
     """ARN of the Kinesis stream replicated."""
+    stream_consumer_arn: pulumi.Output[str] | None
+    """ARN of the enhanced fan-out consumer the mapping reads (``efo``); ``None`` in ``shared``
+    mode."""
     event_source_mapping_id: pulumi.Output[str]
     """UUID of the Kinesis event source mapping."""
     dead_letter_queue_url: pulumi.Output[str]
@@ -396,6 +481,13 @@ class ReplicaSource(pulumi.ComponentResource):
         elif args.source_stream_arn:
             stream_arn = pulumi.Output.from_input(args.source_stream_arn)
         else:
+            stream_account = (
+                account_id
+                if args.stream_account_id is None
+                else checked_account_id(
+                    "ReplicaSourceArgs", "stream_account_id", args.stream_account_id
+                )
+            )
             stream_arn = pulumi.Output.from_input(
                 lift(
                     lambda region, account: (
@@ -403,9 +495,25 @@ class ReplicaSource(pulumi.ComponentResource):
                         f"stream/{args.source_stream_name}"
                     ),
                     args.region,
-                    account_id,
+                    stream_account,
                 )
             )
+
+        # efo: the mapping reads an enhanced fan-out consumer of the stream instead.
+        self.consumer: aws.kinesis.StreamConsumer | None = None
+        consumer_arn: pulumi.Output[str] | None = None
+        if args.consumer_mode == "efo":
+            if args.stream_consumer_arn is not None:
+                consumer_arn = pulumi.Output.from_input(args.stream_consumer_arn)
+            else:
+                self.consumer = aws.kinesis.StreamConsumer(
+                    f"{name}-consumer",
+                    name=args.consumer_name or physical_name(name, "", 128, r"\w.-"),
+                    stream_arn=stream_arn,
+                    tags=tags,
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+                consumer_arn = self.consumer.arn
 
         base = create_consumer_base(self, name, function, account_id, tags)
         arns: dict[str, pulumi.Input[str]] = {
@@ -414,41 +522,56 @@ class ReplicaSource(pulumi.ComponentResource):
             "dlq": base.dead_letter_queue.arn,
             "failures": base.failure_queue.arn,
         }
-        # Only the ARN the access mode's statement names (validate() checked it is given).
-        if args.access_mode == "assume-role":
+        # Only the ARN the access mode's statement names (validate() checked it is given);
+        # target placement always writes the table (no writer role).
+        if args.placement == "source" and args.access_mode == "assume-role":
             arns["writer"] = cast(pulumi.Input[str], args.writer_role_arn)
         else:
             arns["table"] = cast(pulumi.Input[str], args.table_arn)
-        policy = policy_json(
-            lambda stream, log_group, dlq, failures, region, account, table=None, writer=None: (
-                policies.replicator_policy(
-                    source_stream_arn=stream,
-                    log_group_arn=log_group,
-                    queue_arns=[dlq, failures],
-                    access_mode=str(args.access_mode),
-                    writer_role_arn=writer,
-                    table_arn=table,
-                    source_stream_kms_key_arn=args.source_stream_kms_key_arn,
-                    region=region,
-                    key_parameter_arn=(
-                        policies.ssm_parameter_arn(
-                            args.pseudonymization_key_parameter,
-                            region,
-                            account,
-                            str(args.partition),
-                        )
-                        if args.pseudonymization_key_parameter
-                        else None
-                    ),
-                    key_parameter_kms_key_arn=args.pseudonymization_key_kms_key_arn,
-                )
-            ),
-            **arns,
-            region=args.region,
-            account=account_id,
-        )
+        if consumer_arn is not None:
+            arns["consumer"] = consumer_arn
+
+        def render(
+            stream: str,
+            log_group: str,
+            dlq: str,
+            failures: str,
+            region: str,
+            account: str,
+            table: str | None = None,
+            writer: str | None = None,
+            consumer: str | None = None,
+        ) -> policies.PolicyDocument:
+            return policies.replicator_policy(
+                source_stream_arn=stream,
+                log_group_arn=log_group,
+                queue_arns=[dlq, failures],
+                access_mode=str(args.access_mode),
+                writer_role_arn=writer,
+                table_arn=table,
+                source_stream_kms_key_arn=args.source_stream_kms_key_arn,
+                region=region,
+                key_parameter_arn=(
+                    policies.ssm_parameter_arn(
+                        args.pseudonymization_key_parameter,
+                        region,
+                        account,
+                        str(args.partition),
+                    )
+                    if args.pseudonymization_key_parameter
+                    else None
+                ),
+                key_parameter_kms_key_arn=args.pseudonymization_key_kms_key_arn,
+                placement=str(args.placement),
+                consumer_arn=consumer,
+            )
+
+        policy = policy_json(render, **arns, region=args.region, account=account_id)
+        # target placement writes its own account's table with the execution role's own
+        # credentials, addressed by ARN: the handler's resource-policy path (no STS).
+        access_mode = "resource-policy" if args.placement == "target" else str(args.access_mode)
         environment: dict[str, pulumi.Input[str]] = {
-            env.ACCESS_MODE: str(args.access_mode),
+            env.ACCESS_MODE: access_mode,
             env.TABLE_NAME: args.table_name,  # type: ignore[dict-item]
             env.TABLE_ARN: args.table_arn,  # type: ignore[dict-item]
             env.TARGET_REGION: (
@@ -465,7 +588,7 @@ class ReplicaSource(pulumi.ComponentResource):
             environment[env.PSEUDONYMIZE_FIELDS] = json.dumps(args.pseudonymize_fields)
         if args.pseudonymization_key_parameter:
             environment[env.PSEUDONYMIZATION_KEY_PARAMETER] = args.pseudonymization_key_parameter
-        if args.access_mode == "assume-role":
+        if access_mode == "assume-role":
             environment[env.WRITER_ROLE_ARN] = args.writer_role_arn  # type: ignore[assignment]
             environment[env.WRITER_ROLE_SESSION_NAME] = str(args.session_name)
             if args.external_id:
@@ -481,10 +604,18 @@ class ReplicaSource(pulumi.ComponentResource):
             region=args.region,
             handler=assets.REPLICATOR_HANDLER,
             environment=environment,
-            event_source_arn=stream_arn,
+            event_source_arn=consumer_arn if consumer_arn is not None else stream_arn,
             tags=tags,
             transform_module=args.transform_module,
         )
+        if alarm_settings.enabled and args.consumer_mode == "shared" and args.placement == "source":
+            consumer.alarms += alarms.shared_read_alarms(
+                self,
+                name,
+                stream_name=stream_arn.apply(lambda arn: arn.rsplit("/", 1)[-1]),
+                settings=alarm_settings,
+                tags=tags,
+            )
         self.role = base.role
         self.role_policy = consumer.role_policy
         self.log_group = base.log_group
@@ -499,6 +630,7 @@ class ReplicaSource(pulumi.ComponentResource):
         self.role_arn = self.role.arn
         self.role_name = self.role.name
         self.source_stream_arn = stream_arn
+        self.stream_consumer_arn = consumer_arn
         self.event_source_mapping_id = self.mapping.uuid
         self.dead_letter_queue_url = self.dead_letter_queue.url
         self.dead_letter_queue_arn = self.dead_letter_queue.arn
@@ -512,6 +644,7 @@ class ReplicaSource(pulumi.ComponentResource):
                 "role_arn": self.role_arn,
                 "role_name": self.role_name,
                 "source_stream_arn": self.source_stream_arn,
+                "stream_consumer_arn": self.stream_consumer_arn,
                 "event_source_mapping_id": self.event_source_mapping_id,
                 "dead_letter_queue_url": self.dead_letter_queue_url,
                 "dead_letter_queue_arn": self.dead_letter_queue_arn,

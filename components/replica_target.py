@@ -83,6 +83,7 @@ REPLICA_TARGET_DEFAULTS: dict[str, Any] = {
     "ttl_days": 0,
     "ttl_attribute": "expiresAt",
     "tags": {},
+    "placement": "source",
 }
 
 
@@ -149,6 +150,11 @@ class ReplicaTargetArgs:
     tags: dict[str, str] | None = None
     """Tags for every taggable resource of the component (merged with the provider's default
     tags). Default: none."""
+    placement: str | None = None
+    """Where the replicator runs: ``source`` (in ``source_account_id``: this component creates
+    the writer role or the table's resource policy for it) or ``target`` (in this table's own
+    account: nothing crosses the boundary here, so no writer role, no table policy, and
+    ``replicator_role_name`` is not needed). Default: ``source``."""
 
     def __post_init__(self) -> None:
         fill_defaults(self, REPLICA_TARGET_DEFAULTS)
@@ -164,8 +170,9 @@ class ReplicaTargetArgs:
             raise SettingError(owner, "source_account_id", "is required")
         check_tags(owner, "tags", self.tags)
         check_account_id(owner, "source_account_id", self.source_account_id)
-        if not self.replicator_role_name:
-            raise SettingError(owner, "replicator_role_name", "is required")
+        check_choice(owner, "placement", self.placement, policies.PLACEMENTS)
+        if not self.replicator_role_name and self.placement == "source":
+            raise SettingError(owner, "replicator_role_name", "is required in source placement")
         check_name(owner, "replicator_role_name", self.replicator_role_name, IAM_ROLE_NAME)
         check_name(owner, "writer_role_name", self.writer_role_name, IAM_ROLE_NAME)
         check_name(owner, "table_name", self.table_name, DYNAMODB_NAME)
@@ -187,7 +194,11 @@ class ReplicaTargetArgs:
         )
         if self.table_encryption is not None:
             check_choice(owner, "table_encryption", self.table_encryption, TABLE_ENCRYPTIONS)
-        if self.access_mode == "resource-policy" and self.table_encryption == "AWS_MANAGED":
+        if (
+            self.placement == "source"
+            and self.access_mode == "resource-policy"
+            and self.table_encryption == "AWS_MANAGED"
+        ):
             raise SettingError(
                 owner,
                 "table_encryption",
@@ -233,7 +244,9 @@ class ReplicaTargetArgs:
         """The table encryption in effect."""
         if self.table_encryption:
             return self.table_encryption
-        return "AWS_MANAGED" if self.access_mode == "assume-role" else "AWS_OWNED"
+        if self.placement == "target" or self.access_mode == "assume-role":
+            return "AWS_MANAGED"
+        return "AWS_OWNED"
 
     @property
     def replicator_role_arn(self) -> pulumi.Input[str]:
@@ -251,11 +264,12 @@ class ReplicaTargetArgs:
 
 
 class ReplicaTarget(pulumi.ComponentResource):
-    """The replica table (stream on) and the replicator's write access to it.
+    """The replica table (stream on) and the replicator's write access to it (none in
+    ``target`` placement, where the replicator runs in this account).
 
     Outputs: ``table_name``, ``table_arn``, ``table_stream_arn``, ``writer_role_arn`` /
     ``writer_role_name`` (``None`` in resource-policy mode), ``replicator_role_arn`` (the role
-    this side trusts).
+    this side trusts; ``None`` in target placement).
     """
 
     table_name: pulumi.Output[str]
@@ -268,9 +282,9 @@ class ReplicaTarget(pulumi.ComponentResource):
     """ARN of the writer role the replicator assumes; unset in ``resource-policy`` mode."""
     writer_role_name: pulumi.Output[str] | None
     """Name of the writer role; unset in ``resource-policy`` mode."""
-    replicator_role_arn: pulumi.Output[str]
+    replicator_role_arn: pulumi.Output[str] | None
     """ARN of the replicator's execution role in the source account, the one this side
-    trusts."""
+    trusts; unset in ``target`` placement (the replicator runs in this account)."""
 
     def __init__(
         self,
@@ -356,11 +370,14 @@ class ReplicaTarget(pulumi.ComponentResource):
             ),
         )
 
-        replicator_role_arn = args.replicator_role_arn
+        target = args.placement == "target"  # the replicator runs in this account
+        replicator_role_arn = "" if target else args.replicator_role_arn
         self.writer_role: aws.iam.Role | None = None
         self.writer_policy: aws.iam.RolePolicy | None = None
         self.resource_policy: aws.dynamodb.ResourcePolicy | None = None
-        if args.access_mode == "assume-role":
+        if target:
+            pass  # nothing to grant across accounts: the replicator writes with its own role
+        elif args.access_mode == "assume-role":
             self.writer_role = aws.iam.Role(
                 f"{name}-writer-role",
                 name=args.writer_role_name,
@@ -406,7 +423,7 @@ class ReplicaTarget(pulumi.ComponentResource):
         self.table_stream_arn = self.table.stream_arn
         self.writer_role_arn = self.writer_role.arn if self.writer_role else None
         self.writer_role_name = self.writer_role.name if self.writer_role else None
-        self.replicator_role_arn = pulumi.Output.from_input(replicator_role_arn)
+        self.replicator_role_arn = None if target else pulumi.Output.from_input(replicator_role_arn)
         self.register_outputs(
             {
                 "table_name": self.table_name,

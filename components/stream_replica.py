@@ -5,10 +5,11 @@ from typing import Any
 
 import pulumi
 
-from .common import must
+from .common import check_account_id, must
 from .exceptions import SettingError
 from .replica_source import ReplicaSource, ReplicaSourceArgs
 from .replica_target import ReplicaTarget, ReplicaTargetArgs
+from .stream_grant import StreamReadGrant, StreamReadGrantArgs
 
 
 @dataclass
@@ -17,9 +18,13 @@ class CrossAccountStreamReplicaArgs:
 
     The source half is the authority for what both halves must agree on: the target half's
     ``source_account_id``, ``replicator_role_name``/``_path``, ``access_mode``,
-    ``external_id``, ``partition`` and ``ttl_days``/``ttl_attribute`` are taken from
-    ``source``; the source half's ``table_name``, ``table_arn`` and ``writer_role_arn`` from
+    ``external_id``, ``partition``, ``ttl_days``/``ttl_attribute`` and ``placement`` are taken
+    from ``source``; the source half's ``table_name``, ``table_arn`` and ``writer_role_arn`` from
     the target half's outputs.
+
+    With ``source.placement == "target"`` the replicator (``source``, its ``account_id`` still
+    the stream's) is created in ``target_account_id`` with ``target_provider``, and the stream's
+    account gets only a :class:`StreamReadGrant` (``source_provider``).
     """
 
     source: ReplicaSourceArgs
@@ -40,6 +45,9 @@ class CrossAccountStreamReplicaArgs:
     tags: dict[str, str] | None = None
     """Tags for every taggable resource of both halves (a half's own ``tags`` win on the same
     key). Default: none."""
+    target_account_id: str | None = None
+    """The target (table's) account, 12 digits: where the replicator runs in ``target``
+    placement. Required there; unused in ``source`` placement."""
 
 
 class CrossAccountStreamReplica(pulumi.ComponentResource):
@@ -93,8 +101,10 @@ class CrossAccountStreamReplica(pulumi.ComponentResource):
             function=replace(function, role_name=role_name),
             tags={**tags, **(source_args.tags or {})},
         )
+        placement = source_args.placement
         target_args = replace(
             target,
+            placement=placement,
             source_account_id=source_args.account_id,
             replicator_role_name=role_name,
             replicator_role_path=function.role_path,
@@ -120,15 +130,52 @@ class CrossAccountStreamReplica(pulumi.ComponentResource):
                 args.target_region if args.target_region is not None else source_args.target_region
             ),
         )
+        self.grant: StreamReadGrant | None = None
+        replicator_provider = source_provider
+        depends_on: list[pulumi.Resource] = [self.target]
+        if placement == "target":
+            owner = "CrossAccountStreamReplicaArgs"
+            if args.target_account_id is None:
+                raise SettingError(owner, "target_account_id", "is required in target placement")
+            check_account_id(owner, "target_account_id", args.target_account_id)
+            self.grant = StreamReadGrant(
+                f"{name}-grant",
+                StreamReadGrantArgs(
+                    stream_account_id=source_args.account_id,
+                    reader_account_id=args.target_account_id,
+                    region=source_args.region,
+                    replicator_role_name=role_name,
+                    source_stream_name=source_args.source_stream_name,
+                    source_stream_arn=source_args.source_stream_arn,
+                    consumer_mode=source_args.consumer_mode,
+                    consumer_name=source_args.consumer_name,
+                    replicator_role_path=function.role_path,
+                    partition=source_args.partition,
+                    tags=source_args.tags,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, provider=source_provider),
+            )
+            # The replicator moves to the table's account and reads the stream (or consumer)
+            # through the grant, which must exist before Lambda creates the mapping.
+            source_args = replace(
+                source_args,
+                account_id=args.target_account_id,
+                stream_account_id=source_args.account_id,
+                source_stream_name=None,
+                source_stream_arn=self.grant.stream_arn,  # type: ignore[arg-type]
+                stream_consumer_arn=self.grant.consumer_arn,
+            )
+            replicator_provider = target_provider
+            depends_on.append(self.grant)
         self.source: ReplicaSource = ReplicaSource(
             f"{name}-source",
             source_args,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                provider=source_provider,
-                # The writer's policy (or the table's resource policy) must be in place
-                # before the replicator starts writing.
-                depends_on=[self.target],
+                provider=replicator_provider,
+                # The writer's policy (or the table's resource policy, or the stream's grant)
+                # must be in place before the replicator starts.
+                depends_on=depends_on,
             ),
         )
         self.table_name = self.target.table_name

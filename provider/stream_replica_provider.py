@@ -31,6 +31,7 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [
     components.StreamToS3Archiver,
     components.StreamToQueryTable,
     components.ArchiveCatalog,
+    components.StreamReadGrant,
 ]
 
 HERE = Path(__file__).resolve().parent

@@ -33,6 +33,16 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
         help="override the stacks' accessMode config",
     )
     parser.add_argument(
+        "--placement",
+        choices=("source", "target"),
+        help="override the stacks' placement config: where the replicator runs",
+    )
+    parser.add_argument(
+        "--consumer-mode",
+        choices=("shared", "efo"),
+        help="override the stacks' consumerMode config: shared reads or enhanced fan-out",
+    )
+    parser.add_argument(
         "--throttle-writes",
         type=_fraction,
         default=0.0,
@@ -104,6 +114,8 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
         poison=not args.no_poison,
         shards=args.shards,
         access_mode=args.access_mode,
+        placement=args.placement,
+        consumer_mode=args.consumer_mode,
         throttle_writes=args.throttle_writes,
         fail_firehose=args.fail_firehose,
         crash_invocations=args.crash_invocations,

@@ -12,7 +12,13 @@ Principal by ARN, account or ``*``, ``String*``/``Arn*`` conditions on ``aws:Pri
 * a DynamoDB call that addresses a table in another account by ARN (resource-policy mode): the
   caller's identity policy and the table's resource policy must both allow it. moto files a
   request under the caller's own account, so the hook also routes it to the table's account
-  (moto's ``x-moto-account-id`` header).
+  (moto's ``x-moto-account-id`` header);
+* a Kinesis call that addresses a stream or an enhanced fan-out consumer in another account by
+  ARN (target placement: the replicator reads the prod stream from the POC account): the
+  caller's identity policy and the stream's (or the consumer's) resource policy must both allow
+  ``kinesis:<Operation>`` on that ARN; the call is then routed to the stream's account.
+  :func:`authorize` takes the same decision for a call the sandbox cannot make through moto
+  (``SubscribeToShard``, an HTTP/2 event stream).
 
 A denied call fails with ``AccessDenied``/``AccessDeniedException``, as in AWS.
 """
@@ -161,7 +167,7 @@ def evaluate(
         if statement.get("Effect") == "Deny" and _matches(
             statement, action, resource, context, principal_required=True
         ):
-            return False, "explicit deny in the table's resource policy"
+            return False, "explicit deny in the resource's policy"
     if not any(
         s.get("Effect") == "Allow"
         and _matches(s, action, resource, context, principal_required=False)
@@ -296,8 +302,171 @@ def _before_sign_assume_role(request: Any, request_signer: Any, **_: Any) -> Non
         )
 
 
+#: What Lambda checks on the execution role when it creates a Kinesis event source mapping,
+#: written out here (not imported from the program) so the sandbox catches a policy that is too
+#: narrow. Lambda guide, "Process Amazon Kinesis Data Streams records with Lambda": the stream
+#: actions; on a consumer, also what reading through it needs (Kinesis guide, "Share access
+#: using resource-based policies").
+LAMBDA_KINESIS_STREAM_CHECK = (
+    "DescribeStream",
+    "DescribeStreamSummary",
+    "GetRecords",
+    "GetShardIterator",
+    "ListShards",
+)
+LAMBDA_KINESIS_CONSUMER_CHECK = ("DescribeStreamConsumer", "SubscribeToShard")
+
+
+def check_kinesis_mapping(role_arn: str, function_account: str, source_arn: str) -> None:
+    """Lambda's check when it creates a Kinesis event source mapping for a function whose
+    execution role is ``role_arn``: each action of the check on the stream (and on the consumer,
+    when ``source_arn`` is one), by the role's identity policy and — when the stream is in another
+    account — by the stream's and the consumer's resource policy. Raises the
+    ``InvalidParameterValueException`` Lambda answers with."""
+    stream_arn = source_arn.split("/consumer/", 1)[0]
+    checks = [(a, stream_arn) for a in LAMBDA_KINESIS_STREAM_CHECK]
+    if source_arn != stream_arn:
+        checks += [(a, source_arn) for a in LAMBDA_KINESIS_CONSUMER_CHECK]
+    identity = _identity_documents(role_arn, function_account)
+    foreign = stream_arn.split(":")[4] != function_account
+    for operation, arn in checks:
+        action = f"kinesis:{operation}"
+        if foreign:
+            allowed, why = evaluate(
+                action, arn, role_arn, function_account, identity, _kinesis_resource_policy(arn)
+            )
+        else:
+            allowed = any(
+                s.get("Effect") == "Allow"
+                and _matches(
+                    s,
+                    action,
+                    arn,
+                    {"aws:principalarn": role_arn, "aws:principalaccount": function_account},
+                    principal_required=False,
+                )
+                for d in identity
+                for s in _as_list(d.get("Statement"))
+            )
+            why = "no identity-based policy allows it"
+        with _LOCK:
+            decisions["allowed" if allowed else "denied"] += 1
+        if not allowed:
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "InvalidParameterValueException",
+                        "Message": f"Cannot access stream {arn}. Please ensure the role can "
+                        f"perform the {action} action on your event source ({why}; role "
+                        f"{role_arn})",
+                    }
+                },
+                "CreateEventSourceMapping",
+            )
+
+
+#: The request fields of the Kinesis API that address a stream or a consumer by ARN.
+_KINESIS_ARN_FIELDS = ("ConsumerARN", "StreamARN", "ResourceARN")
+
+
+def _kinesis_target(body: bytes | str | None) -> str | None:
+    """The ARN a Kinesis request addresses (a consumer before its stream), if any."""
+    if not body:
+        return None
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    for name in _KINESIS_ARN_FIELDS:
+        value = payload.get(name)
+        if isinstance(value, str) and value.startswith("arn:aws:kinesis:"):
+            return value
+    return None
+
+
+def _kinesis_resource_policy(arn: str) -> dict[str, Any] | None:
+    """The resource policy Kinesis holds for a stream or consumer ARN (``None`` if none)."""
+    from moto.kinesis.models import kinesis_backends
+
+    account, region = arn.split(":")[4], arn.split(":")[3]
+    try:
+        raw = kinesis_backends[account][region].resource_policies.get(arn)
+    except Exception:
+        return None
+    if not raw:
+        return None
+    policy = json.loads(raw)
+    return policy if policy else None
+
+
+def _deny(action: str, resource: str, principal_arn: str, why: str, operation: str) -> ClientError:
+    return ClientError(
+        {
+            "Error": {
+                "Code": "AccessDeniedException",
+                "Message": f"User: {principal_arn} is not authorized to perform: "
+                f"{action} on resource: {resource} ({why})",
+            }
+        },
+        operation,
+    )
+
+
+def authorize(
+    operation: str, resource_arn: str, access_key: str, secret: str, token: str | None
+) -> None:
+    """Raise ``AccessDeniedException`` unless the caller with these credentials may perform the
+    Kinesis ``operation`` on ``resource_arn`` in another account (same account: no check).
+
+    Used for ``SubscribeToShard``, which the poller emulates instead of calling moto.
+    """
+    from moto.iam.models import get_account_id_from
+
+    owner = resource_arn.split(":")[4]
+    if get_account_id_from(access_key) == owner:
+        return
+    principal_arn, caller_account = _caller(access_key, secret, token)
+    _check_kinesis(operation, resource_arn, principal_arn, caller_account)
+
+
+def _check_kinesis(operation: str, arn: str, principal_arn: str, caller_account: str) -> None:
+    action = f"kinesis:{operation}"
+    policy = _kinesis_resource_policy(arn)
+    allowed, why = evaluate(
+        action,
+        arn,
+        principal_arn,
+        caller_account,
+        _identity_documents(principal_arn, caller_account),
+        policy,
+    )
+    with _LOCK:
+        decisions["allowed" if allowed else "denied"] += 1
+    if not allowed:
+        raise _deny(action, arn, principal_arn, why, operation)
+
+
+def _before_sign_kinesis(request: Any, operation_name: str, request_signer: Any, **_: Any) -> None:
+    arn = _kinesis_target(request.body)
+    credentials = request_signer._credentials
+    if arn is None or credentials is None:
+        return
+    from moto.iam.models import get_account_id_from
+
+    frozen = credentials.get_frozen_credentials()
+    owner = arn.split(":")[4]
+    if get_account_id_from(frozen.access_key) == owner:
+        return
+    principal_arn, caller_account = _caller(frozen.access_key, frozen.secret_key, frozen.token)
+    _check_kinesis(operation_name, arn, principal_arn, caller_account)
+    request.headers["x-moto-account-id"] = owner
+
+
 _HOOKS = [
     ("before-sign.dynamodb", _before_sign),
+    ("before-sign.kinesis", _before_sign_kinesis),
     ("before-sign.sts.AssumeRole", _before_sign_assume_role),
 ]
 

@@ -54,6 +54,10 @@ class DemoOptions:
     poison: bool = True
     shards: int = 2
     access_mode: str | None = None
+    #: ``source`` or ``target``: where the replicator runs (config ``placement``, both stacks)
+    placement: str | None = None
+    #: ``shared`` or ``efo``: how its mapping reads the stream (config ``consumerMode``)
+    consumer_mode: str | None = None
     #: config values set after the stack files (``--config key=value``); a key ``poc.<key>`` or
     #: ``prod.<key>`` applies to that stack only
     config_overrides: dict[str, object] = field(default_factory=dict)
@@ -120,6 +124,11 @@ class DemoResult:
     replay_stream_records_dropped: int = 0
     #: (seqNumbershardIdHash, sequenceNumber) of every archived line
     archived_keys: set[tuple[str, str]] = field(default_factory=set, repr=False)
+    #: Where the Kinesis mapping really is (``source``: the stream's account) and what it reads
+    #: (``efo``: a consumer ARN), read back from the emulator; and the prod account's functions.
+    placement: str = ""
+    consumer_mode: str = ""
+    prod_functions: int = 0
     pipeline_seconds: float = 0.0
     records_per_second: float = 0.0
     deploy_seconds: float = 0.0
@@ -217,12 +226,16 @@ def pseudonymization_key(options: DemoOptions) -> str:
 
 def _precreate_key_parameter(emulator: Emulator, plan: StackPlan, options: DemoOptions) -> None:
     """Create the SecureString that holds the pseudonymisation key (in production it exists
-    before the stack; the replicator, in the prod account, reads it with its own role)."""
-    name = _get(plan.prod_config, plan.project, "pseudonymizationKeyParameter")
+    before the stack; the replicator reads it with its own role, in the account it runs in:
+    prod, or poc in target placement)."""
+    name = _get(plan.replicator_config, plan.project, "pseudonymizationKeyParameter")
     if not name:
         return
     name = str(name).split(":parameter", 1)[-1] if str(name).startswith("arn:") else str(name)
-    ssm = emulator.client("ssm", plan.prod_account, plan.prod_region)
+    if plan.target_placement:
+        ssm = emulator.client("ssm", plan.poc_account, plan.poc_region)
+    else:
+        ssm = emulator.client("ssm", plan.prod_account, plan.prod_region)
     ssm.put_parameter(
         Name=name, Value=pseudonymization_key(options), Type="SecureString", Overwrite=True
     )
@@ -285,6 +298,12 @@ def _unchanged_writes_dropper(
     return drop
 
 
+def _count_functions(emulator: Emulator, account: str, region: str) -> int:
+    """Lambda functions the account holds (target placement: none in prod)."""
+    pages = emulator.client("lambda", account, region).get_paginator("list_functions").paginate()
+    return sum(len(page["Functions"]) for page in pages)
+
+
 def _count_items(account: str, region: str, table: str) -> int:
     from moto.dynamodb.models import dynamodb_backends
 
@@ -327,6 +346,19 @@ def _clean(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if v is not None and v != ""}
 
 
+#: The replicator's stage settings (transform, redaction). They belong to the stack that runs
+#: the replicator: prod in source placement; in target placement the demo moves the prod stack
+#: file's values to poc (the key parameter then lives in the POC account), so both placements
+#: run the same stages and are checked against the same expectation.
+REPLICATOR_STAGE_KEYS = (
+    "transformModule",
+    "dropFields",
+    "pseudonymizeFields",
+    "pseudonymizationKeyParameter",
+    "pseudonymizationKeyKmsKeyArn",
+)
+
+
 @dataclass
 class StackPlan:
     """Where each stack goes, read from the stack files (plus the run's config overrides)."""
@@ -340,6 +372,16 @@ class StackPlan:
     prod_account: str
     poc_region: str
     prod_region: str
+
+    @property
+    def target_placement(self) -> bool:
+        """Whether the replicator runs in the POC account (``placement: target``)."""
+        return _get(self.prod_config, self.project, "placement", "source") == "target"
+
+    @property
+    def replicator_config(self) -> dict[str, Any]:
+        """The config of the stack that runs the replicator."""
+        return self.poc_config if self.target_placement else self.prod_config
 
     @classmethod
     def load(cls, options: DemoOptions) -> StackPlan:
@@ -357,6 +399,10 @@ class StackPlan:
                 shared[key] = value
         if options.access_mode:
             shared["accessMode"] = options.access_mode
+        if options.placement:
+            shared["placement"] = options.placement
+        if options.consumer_mode:
+            shared["consumerMode"] = options.consumer_mode
         poc_overrides = {**shared, **per_stack["poc"]}
         prod_overrides = {**shared, **per_stack["prod"]}
         if options.transform and "transformModule" not in prod_overrides:
@@ -369,9 +415,22 @@ class StackPlan:
         prod_config = load_stack_config(
             "prod", config_overrides=prod_overrides, project_dir=options.project_dir
         )
+        project = project_name(options.project_dir)
+        if _get(prod_config, project, "placement", "source") == "target":
+            for key in REPLICATOR_STAGE_KEYS:
+                value = _get(prod_config, project, key)
+                if value is not None and key not in poc_overrides:
+                    poc_overrides[key] = value
+                prod_overrides[key] = None  # prod holds only the grant
+            poc_config = load_stack_config(
+                "poc", config_overrides=poc_overrides, project_dir=options.project_dir
+            )
+            prod_config = load_stack_config(
+                "prod", config_overrides=prod_overrides, project_dir=options.project_dir
+            )
         prod_region = str(prod_config.get("aws:region") or "eu-west-1")
         return cls(
-            project=project_name(options.project_dir),
+            project=project,
             poc_overrides=poc_overrides,
             prod_overrides=prod_overrides,
             poc_config=poc_config,
@@ -393,29 +452,34 @@ def deploy_stacks(
         emulator, plan.prod_config, plan.project, plan.prod_account, options.shards
     )
     _precreate_key_parameter(emulator, plan, options)
-    show("deploying stack poc ...", force=True)
-    poc = _deploy(
-        emulator,
-        "poc",
-        plan.poc_account,
-        plan.poc_region,
-        plan.poc_config,
-        plan.poc_overrides,
-        options.project_dir,
-        {},
-    )
-    reference = str(_get(plan.prod_config, plan.project, "pocStackReference") or "poc")
-    show("deploying stack prod ...", force=True)
-    prod = _deploy(
-        emulator,
-        "prod",
-        plan.prod_account,
-        plan.prod_region,
-        plan.prod_config,
-        plan.prod_overrides,
-        options.project_dir,
-        {reference: poc.outputs, "poc": poc.outputs},
-    )
+    poc_reference = str(_get(plan.prod_config, plan.project, "pocStackReference") or "poc")
+    prod_reference = str(_get(plan.poc_config, plan.project, "prodStackReference") or "prod")
+    # ``pulumi stack init`` leaves a stack without outputs: what the stack deployed first sees.
+    not_yet: dict[str, dict[str, Any]] = {
+        name: {} for name in (poc_reference, "poc", prod_reference, "prod")
+    }
+
+    def deploy(stack: str, references: dict[str, dict[str, Any]]) -> Deployment:
+        show(f"deploying stack {stack} ...", force=True)
+        config = plan.poc_config if stack == "poc" else plan.prod_config
+        return _deploy(
+            emulator,
+            stack,
+            plan.poc_account if stack == "poc" else plan.prod_account,
+            plan.poc_region if stack == "poc" else plan.prod_region,
+            config,
+            plan.poc_overrides if stack == "poc" else plan.prod_overrides,
+            options.project_dir,
+            references,
+        )
+
+    if _get(plan.prod_config, plan.project, "placement", "source") == "target":
+        # The grant must exist before the mapping: prod first, then poc reads prod's outputs.
+        prod = deploy("prod", not_yet)
+        poc = deploy("poc", {**not_yet, prod_reference: prod.outputs, "prod": prod.outputs})
+    else:
+        poc = deploy("poc", not_yet)
+        prod = deploy("prod", {**not_yet, poc_reference: poc.outputs, "poc": poc.outputs})
     return poc, prod
 
 
@@ -481,18 +545,23 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
             )
         replicator_poller, archiver_poller = kinesis_pollers[0], table_pollers[0]
         query_poller = query_pollers[0] if query_pollers else None
-        source_arn = replicator_poller.settings.source_arn
+        source_arn = replicator_poller.settings.stream_arn  # the stream (also under EFO)
         table_arn = archiver_poller.settings.source_arn.split("/stream/")[0]
         table_name = table_arn.rsplit("/", 1)[-1]
         table_account = table_arn.split(":")[4]
         replicator = replicator_poller.runtime
         archiver = archiver_poller.runtime
+        stream_account = replicator_poller.settings.stream_arn.split(":")[4]
+        mapping_account = replicator.function.account_id
+        result.placement = "source" if mapping_account == stream_account else "target"
+        result.consumer_mode = "efo" if replicator_poller.settings.consumer_arn else "shared"
+        result.prod_functions = _count_functions(emulator, prod_account, region)
 
         # -- produce and pump ------------------------------------------------------------------
         kinesis = emulator.client("kinesis", prod_account, region)
         gen_rng = random.Random(options.seed)
         kpl_rng = random.Random(options.seed + 1)
-        raw = RawValues(_get(plan.prod_config, plan.project, "pseudonymizeFields") or [])
+        raw = RawValues(_get(plan.replicator_config, plan.project, "pseudonymizeFields") or [])
         sample: dict[str, dict[str, Any]] = {}
         #: what the analyst's queries are checked against: every produced event as archived
         #: (after the configured stages), in brief
@@ -593,7 +662,7 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
             result.replay_new_items = _count_items(table_account, poc_region, table_name) - before
         result.crossaccount_denied = crossaccount.decisions["denied"]
         result.crossaccount_allowed = crossaccount.decisions["allowed"]
-        _decide(result)
+        _decide(result, options)
         _print_summary(result, out, options)
         if options.serve and options.hold:
             _serve_forever(
@@ -697,7 +766,8 @@ def _expectation(plan: StackPlan, options: DemoOptions) -> Callable[[dict[str, A
     import hmac
     import importlib.util
 
-    transform_path = _get(plan.prod_config, plan.project, "transformModule")
+    config = plan.replicator_config
+    transform_path = _get(config, plan.project, "transformModule")
     transform = None
     if transform_path:
         spec = importlib.util.spec_from_file_location(
@@ -708,10 +778,8 @@ def _expectation(plan: StackPlan, options: DemoOptions) -> Callable[[dict[str, A
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         transform = module.transform
-    drop = [p.split(".") for p in _get(plan.prod_config, plan.project, "dropFields") or []]
-    pseudo = [
-        p.split(".") for p in _get(plan.prod_config, plan.project, "pseudonymizeFields") or []
-    ]
+    drop = [p.split(".") for p in _get(config, plan.project, "dropFields") or []]
+    pseudo = [p.split(".") for p in _get(config, plan.project, "pseudonymizeFields") or []]
     key = pseudonymization_key(options).encode()
 
     def walk(node: Any, path: list[str], change: Callable[[dict[str, Any], str], None]) -> None:
@@ -929,8 +997,20 @@ def _check_queues(
         result.on_failure_records += _queue_depth(sqs, url)
 
 
-def _decide(result: DemoResult) -> None:
+def _decide(result: DemoResult, options: DemoOptions | None = None) -> None:
+    wanted = options.placement if options and options.placement else result.placement
     checks = [
+        (result.placement == wanted, f"the replicator runs in {wanted} placement"),
+        (
+            result.placement == "source" or result.prod_functions == 0,
+            "in target placement the prod account holds no Lambda function",
+        ),
+        (
+            not options
+            or not options.consumer_mode
+            or result.consumer_mode == options.consumer_mode,
+            "the mapping reads the stream in the requested consumer mode",
+        ),
         (result.replicated_items == result.produced, "every produced record is an item"),
         (result.duplicate_items == 0, "no event is stored twice"),
         (result.dead_lettered == result.poison, "every poison record is dead-lettered"),
@@ -995,6 +1075,11 @@ def _print_summary(result: DemoResult, out: TextIO, options: DemoOptions) -> Non
             "cross-account calls allowed / denied (IAM checked)",
             f"{result.crossaccount_allowed} / {result.crossaccount_denied}",
         ),
+        (
+            "replicator placement / consumer mode (as deployed)",
+            f"{result.placement} / {result.consumer_mode}",
+        ),
+        ("Lambda functions in the prod account", result.prod_functions),
         ("resources deployed (both stacks)", sum(result.resources.values())),
         ("deploy time (both stacks)", f"{result.deploy_seconds:.1f} s"),
         ("pipeline time", f"{result.pipeline_seconds:.1f} s"),

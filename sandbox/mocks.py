@@ -528,7 +528,13 @@ def _event_source_mapping(ctx: _Context) -> tuple[str, dict]:
     if i.get("filterCriteria"):
         request["FilterCriteria"] = _to_api_shape(i["filterCriteria"])
     lam = ctx.client("lambda")
-    mapping = lam.create_event_source_mapping(**request)
+    source = str(i["eventSourceArn"])
+    if source.split(":")[2] == "kinesis" and (
+        "/consumer/" in source or source.split(":")[4] != ctx.account
+    ):
+        mapping = _foreign_kinesis_mapping(ctx, request)
+    else:
+        mapping = lam.create_event_source_mapping(**request)
     _detach_moto_delivery(ctx.account, ctx.region, mapping["EventSourceArn"])
     uuid = mapping["UUID"]
     ctx.mocks.deployment.mappings.append((ctx.account, ctx.region, uuid))
@@ -539,6 +545,40 @@ def _event_source_mapping(ctx: _Context) -> tuple[str, dict]:
         "state": mapping.get("State", "Enabled"),
         "lastModified": str(mapping.get("LastModified", "")),
     }
+
+
+def _foreign_kinesis_mapping(ctx: _Context, request: dict[str, Any]) -> dict[str, Any]:
+    """A Kinesis mapping moto refuses: on an enhanced fan-out consumer, or on a stream in another
+    account (moto accepts only a stream ARN of the function's own account).
+
+    Lambda checks the execution role when it creates the mapping; here that check is
+    :func:`sandbox.crossaccount.check_kinesis_mapping` (identity policy, and across accounts the
+    stream's and consumer's resource policies). Then the mapping is registered in moto's Lambda
+    backend directly, so ``GetEventSourceMapping`` returns it like any other."""
+    from moto.awslambda.models import EventSourceMapping, lambda_backends
+
+    from . import crossaccount
+
+    source = str(request["EventSourceArn"])
+    stream_arn = source.split("/consumer/", 1)[0]
+    owner, region = stream_arn.split(":")[4], stream_arn.split(":")[3]
+    kinesis = ctx.mocks.emulator.client("kinesis", owner, region)
+    kinesis.describe_stream_summary(StreamARN=stream_arn)  # ResourceNotFound if there is none
+    if source != stream_arn:
+        kinesis.describe_stream_consumer(ConsumerARN=source)
+    lam = ctx.client("lambda")
+    function = lam.get_function(FunctionName=request["FunctionName"])["Configuration"]
+    crossaccount.check_kinesis_mapping(function["Role"], ctx.account, source)
+    backend = lambda_backends[ctx.account][ctx.region]
+    spec = {
+        **request,
+        "FunctionArn": function["FunctionArn"],
+        "RegionName": ctx.region,
+        "AccountId": ctx.account,
+    }
+    esm = EventSourceMapping(spec)  # type: ignore[abstract]  # moto instantiates it the same way
+    backend._event_source_mappings[esm.uuid] = esm
+    return dict(lam.get_event_source_mapping(UUID=esm.uuid))
 
 
 def _detach_moto_delivery(account: str, region: str, source_arn: str) -> None:
@@ -714,6 +754,25 @@ def _kinesis_stream(ctx: _Context) -> tuple[str, dict]:
     if tags:
         kinesis.add_tags_to_stream(StreamName=name, Tags=tags)
     return arn, {"name": name, "arn": arn, "tagsAll": tags}
+
+
+def _stream_consumer(ctx: _Context) -> tuple[str, dict]:
+    name = ctx.physical_name(limit=128)
+    stream_arn = str(ctx.inputs["streamArn"])
+    consumer = ctx.client("kinesis").register_stream_consumer(
+        StreamARN=stream_arn, ConsumerName=name
+    )["Consumer"]
+    arn = consumer["ConsumerARN"]
+    created = consumer["ConsumerCreationTimestamp"]
+    return arn, {"name": name, "arn": arn, "creationTimestamp": str(created)}
+
+
+def _kinesis_resource_policy(ctx: _Context) -> tuple[str, dict]:
+    arn = str(ctx.inputs["resourceArn"])
+    ctx.client("kinesis").put_resource_policy(
+        ResourceARN=arn, Policy=_json_value(ctx.inputs["policy"])
+    )
+    return arn, {}
 
 
 def _firehose(ctx: _Context) -> tuple[str, dict]:
@@ -918,6 +977,8 @@ _CREATORS = {
     "aws:sqs/queue:Queue": _queue,
     "aws:sqs/queuePolicy:QueuePolicy": _queue_policy,
     "aws:kinesis/stream:Stream": _kinesis_stream,
+    "aws:kinesis/streamConsumer:StreamConsumer": _stream_consumer,
+    "aws:kinesis/resourcePolicy:ResourcePolicy": _kinesis_resource_policy,
     "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": _firehose,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _bucket_public_access_block,

@@ -14,9 +14,18 @@ the settings the program deployed (read back from the emulator, not from the pro
   metadata goes to the ``DestinationConfig.OnFailure`` destination (an SQS queue or SNS topic)
   in Lambda's invocation-record format; then the shard moves on.
 
+A Kinesis mapping on an enhanced fan-out consumer (``EventSourceArn`` = the consumer's ARN)
+describes the consumer (``DescribeStreamConsumer``, which must report it ACTIVE), lists the
+stream's shards, and subscribes to each shard: moto has no ``SubscribeToShard`` (an HTTP/2 event
+stream), so the subscription is the same authorisation decision (``kinesis:SubscribeToShard`` on
+the consumer, :func:`sandbox.crossaccount.authorize`) followed by reading the shard's records
+from moto's store — never ``GetRecords``, which an EFO consumer doesn't call.
+
 Reading the source and writing the failure destination use the function's execution role, as
-Lambda does. Events are built in AWS's formats (base64 ``kinesis.data``; DynamoDB images in
-attribute-value JSON with binary base64-encoded, ``ApproximateCreationDateTime`` in epoch seconds).
+Lambda does — in the function's account, so a mapping in another account than its stream reads
+across the boundary and must pass the stream's (and the consumer's) resource policy. Events are
+built in AWS's formats (base64 ``kinesis.data``; DynamoDB images in attribute-value JSON with
+binary base64-encoded, ``ApproximateCreationDateTime`` in epoch seconds).
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from typing import Any
 
 from stream_replica.redrive.streams import wire_attribute
 
+from . import crossaccount
 from .emulator import Emulator
 from .lambda_runtime import FunctionError, FunctionRuntime
 
@@ -95,6 +105,16 @@ class MappingSettings:
     def kind(self) -> str:
         return "kinesis" if self.source_arn.split(":")[2] == "kinesis" else "dynamodb"
 
+    @property
+    def consumer_arn(self) -> str | None:
+        """The enhanced fan-out consumer the mapping reads through, if any."""
+        return self.source_arn if "/consumer/" in self.source_arn else None
+
+    @property
+    def stream_arn(self) -> str:
+        """The stream the mapping reads (a consumer's ARN starts with its stream's)."""
+        return self.source_arn.split("/consumer/", 1)[0]
+
 
 @dataclass
 class MappingStats:
@@ -114,7 +134,8 @@ class _Shard:
     iterator: str | None
     buffer: deque[dict[str, Any]] = field(default_factory=deque)
     closed: bool = False
-    #: index into moto's shard (direct DynamoDB stream reads only)
+    #: index into moto's shard (direct DynamoDB stream reads only); for an enhanced fan-out
+    #: subscription, the last sequence number delivered
     position: int | None = None
 
 
@@ -160,11 +181,19 @@ class StreamPoller:
         self._held_from: int | None = None
         if self._direct:
             _DIRECT_READERS.setdefault(self.settings.source_arn, weakref.WeakSet()).add(self)
+        #: enhanced fan-out: shards are subscribed through the consumer (module docstring)
+        self._efo = self.settings.consumer_arn is not None
 
     # -- reading ------------------------------------------------------------------------------
     def _list_shard_ids(self) -> list[str]:
+        if self._efo:
+            consumer = self._source.describe_stream_consumer(
+                ConsumerARN=self.settings.consumer_arn
+            )["ConsumerDescription"]
+            if consumer["ConsumerStatus"] != "ACTIVE":
+                return []
         if self.settings.kind == "kinesis":
-            shards = self._source.list_shards(StreamARN=self.settings.source_arn)["Shards"]
+            shards = self._source.list_shards(StreamARN=self.settings.stream_arn)["Shards"]
         else:
             shards = self._source.describe_stream(StreamArn=self.settings.source_arn)[
                 "StreamDescription"
@@ -195,7 +224,7 @@ class StreamPoller:
             if shard_id not in self._shards:
                 iterator = (
                     None
-                    if self._direct
+                    if self._direct or self._efo
                     else self._iterator(shard_id, self.settings.starting_position)
                 )
                 self._shards[shard_id] = _Shard(shard_id, iterator)
@@ -204,6 +233,9 @@ class StreamPoller:
         """Read until the buffer holds a batch or the shard has nothing more right now."""
         if self._direct:
             self._fill_direct(shard)
+            return
+        if self._efo:
+            self._fill_subscribed(shard)
             return
         while len(shard.buffer) < self.settings.batch_size and shard.iterator:
             args: dict[str, Any] = {
@@ -220,6 +252,39 @@ class StreamPoller:
                 shard.closed = True
             if not records:
                 break
+
+    def _subscribe(self, shard: _Shard) -> Any:
+        """``SubscribeToShard`` through the consumer: the authorisation Kinesis applies, then
+        moto's shard (the records the subscription pushes)."""
+        from moto.kinesis.models import kinesis_backends
+
+        consumer_arn = str(self.settings.consumer_arn)
+        frozen = self._session.get_credentials().get_frozen_credentials()
+        crossaccount.authorize(
+            "SubscribeToShard", consumer_arn, frozen.access_key, frozen.secret_key, frozen.token
+        )
+        _, _, _, region, account, resource = self.settings.stream_arn.split(":", 5)
+        stream = kinesis_backends[account][region].streams[resource.split("/", 1)[1]]
+        return stream.shards[shard.shard_id]
+
+    def _fill_subscribed(self, shard: _Shard) -> None:
+        moto_shard = self._subscribe(shard)
+        if shard.position is None:
+            first = self.settings.starting_position
+            if first == "TRIM_HORIZON":
+                shard.position = 0
+            elif first == "LATEST":
+                shard.position = moto_shard.get_max_sequence_number()
+            else:
+                stamp = self.settings.starting_position_timestamp
+                epoch = stamp.timestamp() if isinstance(stamp, datetime) else float(stamp)
+                shard.position = moto_shard.get_sequence_number_at(epoch)
+        wanted = self.settings.batch_size - len(shard.buffer)
+        if wanted <= 0:
+            return
+        records, last, _ = moto_shard.get_records(str(shard.position), wanted)
+        shard.position = last
+        shard.buffer.extend(r.to_json() for r in records)
 
     def _fill_direct(self, shard: _Shard) -> None:
         from moto.dynamodb.models import dynamodb_backends
@@ -435,7 +500,7 @@ class StreamPoller:
                 "approximateArrivalOfFirstRecord": _iso(self._arrival(first)),
                 "approximateArrivalOfLastRecord": _iso(self._arrival(last)),
                 "batchSize": len(batch),
-                "streamArn": self.settings.source_arn,
+                "streamArn": self.settings.stream_arn,
             },
         }
         body = json.dumps(record)

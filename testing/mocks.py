@@ -70,6 +70,7 @@ POLICY_FIELDS: Mapping[str, tuple[str, ...]] = {
     "aws:iam/policy:Policy": ("policy",),
     "aws:s3/bucketPolicy:BucketPolicy": ("policy",),
     "aws:dynamodb/resourcePolicy:ResourcePolicy": ("policy",),
+    "aws:kinesis/resourcePolicy:ResourcePolicy": ("policy",),
     "aws:sqs/queuePolicy:QueuePolicy": ("policy",),
     "aws:sqs/queue:Queue": ("policy",),
     "aws:sns/topicPolicy:TopicPolicy": ("policy",),
@@ -297,6 +298,13 @@ def _computed(
     if typ == "aws:kinesis/stream:Stream":
         state.update(name=name, arn=f"arn:aws:kinesis:{prefix}:stream/{name}")
         return state["arn"], state
+    if typ == "aws:kinesis/streamConsumer:StreamConsumer":
+        # A consumer's ARN is its stream's, /consumer/<name>:<creation epoch seconds>.
+        arn = f"{inputs.get('streamArn')}/consumer/{name}:1767225600"
+        state.update(name=name, arn=arn, creationTimestamp="2026-01-01T00:00:00Z")
+        return arn, state
+    if typ == "aws:kinesis/resourcePolicy:ResourcePolicy":
+        return str(inputs.get("resourceArn")), state
     if typ == "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
         state.update(name=name, arn=f"arn:aws:firehose:{prefix}:deliverystream/{name}")
         return state["arn"], state

@@ -6,7 +6,9 @@ recording mocks of :mod:`stream_replica.testing`.
     ``None`` values delete a key) under :class:`RecordingMocks`. For ``prod`` with a
     ``pocStackReference``, the poc stack is run first (with the overrides of the keys both stacks
     share) and its outputs become the StackReference's outputs, unless ``stack_outputs``
-    (reference name -> outputs) is given.
+    (reference name -> outputs) is given. In ``target`` placement the order flips: for ``poc``
+    with a ``prodStackReference`` the prod stack runs first. The stack deployed first sees the
+    other one not deployed yet (a reference with no outputs).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from sandbox.pulumi_runner import REPO_ROOT, load_stack_config, project_name, ru
 #: Config keys both stacks must agree on; run_stack passes their overrides to the poc run too.
 SHARED_KEYS = (
     "accessMode",
+    "placement",
+    "consumerMode",
     "externalId",
     "replicatorRoleName",
     "ttlDays",
@@ -54,12 +58,26 @@ def run_stack(
 ) -> RenderedStack:
     """Run ``__main__.py`` for ``stack`` under :class:`RecordingMocks` (see module docstring)."""
     if stack_outputs is None:
-        stack_outputs = {}
         project = project_name(project_dir)
+        shared = {k: v for k, v in (overrides or {}).items() if k in SHARED_KEYS}
+
+        def reference_of(name: str, settings: Mapping[str, object] | None) -> str | None:
+            key = "prodStackReference" if name == "poc" else "pocStackReference"
+            config = load_stack_config(name, config_overrides=settings, project_dir=project_dir)
+            value = config.get(f"{project}:{key}")
+            return str(value) if value else None
+
         config = load_stack_config(stack, config_overrides=overrides, project_dir=project_dir)
-        reference = config.get(f"{project}:pocStackReference")
-        if reference:
-            shared = {k: v for k, v in (overrides or {}).items() if k in SHARED_KEYS}
-            poc = _run("poc", RecordingMocks(), shared, project_dir)
-            stack_outputs = {str(reference): poc.outputs}
+        target = config.get(f"{project}:placement") == "target"
+        other = "prod" if stack == "poc" else "poc"
+        reference = reference_of(stack, overrides)
+        stack_outputs = {}
+        # The stack deployed second reads the first one's outputs (poc first in source
+        # placement, prod first in target placement); the first sees the second not deployed.
+        if reference and (stack == "poc") == target:
+            back = reference_of(other, shared)
+            first = _run(other, RecordingMocks({back: {}} if back else {}), shared, project_dir)
+            stack_outputs = {reference: first.outputs}
+        elif reference:
+            stack_outputs = {reference: {}}
     return _run(stack, RecordingMocks(stack_outputs), overrides, project_dir)

@@ -208,7 +208,8 @@ def test_source_defaults_use_the_named_stream() -> None:
     assert policy["ReadSourceStream"][1] == [expected_stream]
     assert policy["AssumeWriterRole"] == (["sts:AssumeRole"], [WRITER_ARN])
     assert "DecryptSourceStream" not in policy
-    assert len(stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) == 5
+    # five per consumer, plus the shared-read throttling alarm (consumer mode shared)
+    assert len(stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) == 6
 
 
 def test_source_by_arn_with_a_customer_key_and_every_function_option() -> None:

@@ -41,8 +41,14 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
+#: The prod stack as the poc stack sees it in source placement: not deployed yet (no outputs).
+PROD_REFERENCE = "organization/kinesis-crossaccount-replica/prod"
+
+
 def run(stack: str, overrides: dict[str, object]) -> RenderedStack:
-    return run_stack(stack, overrides, stack_outputs={POC_REFERENCE: POC_OUTPUTS})
+    return run_stack(
+        stack, overrides, stack_outputs={POC_REFERENCE: POC_OUTPUTS, PROD_REFERENCE: {}}
+    )
 
 
 # --- the schema and the stack files ---------------------------------------------------------

@@ -6,6 +6,7 @@ import importlib.util
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from stream_replica.testing import render
 from stream_replica.testing.mocks import run_components
@@ -106,15 +107,53 @@ def test_outputs_table_lists_each_components_registered_outputs() -> None:
     rendered = render(lambda: exec(compile(example, "README.md", "exec"), {}))
     # The example has every component but ReplicaTarget/ReplicaSource on their own: they are
     # the halves of the CrossAccountStreamReplica.
-    registered = {
-        r.type.rsplit(":", 1)[-1]: set(r.outputs)
-        for r in rendered.resources
-        if r.type.startswith("stream-replica:index:")
-    }
+    registered: dict[str, set[str]] = {}
+    for r in [*rendered.resources, *_efo_components().resources]:
+        if r.type.startswith("stream-replica:index:"):
+            registered.setdefault(r.type.rsplit(":", 1)[-1], set()).update(r.outputs)
     assert set(registered) == {
         "ReplicaTarget",
         "ReplicaSource",
         "CrossAccountStreamReplica",
         "StreamToS3Archiver",
+        "StreamReadGrant",
     }
     assert listed == registered
+
+
+def _efo_components() -> Any:
+    """What the example doesn't show: a replicator reading an enhanced fan-out consumer (its
+    ``stream_consumer_arn`` is registered only in ``efo`` mode) and a ``StreamReadGrant``."""
+    from stream_replica.components import (
+        ReplicaSource,
+        ReplicaSourceArgs,
+        StreamReadGrant,
+        StreamReadGrantArgs,
+    )
+
+    def program() -> None:
+        ReplicaSource(
+            "efo-replica",
+            ReplicaSourceArgs(
+                account_id="111111111111",
+                region="eu-west-1",
+                table_name="t",
+                table_arn="arn:aws:dynamodb:eu-west-1:999999999999:table/t",
+                writer_role_arn="arn:aws:iam::999999999999:role/w",
+                source_stream_name="web-analytics",
+                consumer_mode="efo",
+            ),
+        )
+        StreamReadGrant(
+            "grant",
+            StreamReadGrantArgs(
+                stream_account_id="111111111111",
+                reader_account_id="999999999999",
+                region="eu-west-1",
+                replicator_role_name="replicator",
+                source_stream_name="web-analytics",
+                consumer_mode="efo",
+            ),
+        )
+
+    return render(program)

@@ -23,6 +23,8 @@ TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{POC_ACCOUNT}:table/{TABLE}"
 WRITER_ROLE_ARN = f"arn:aws:iam::{POC_ACCOUNT}:role/DynamoDB-ProdAnalyticsWrite-role"
 REPLICATOR_ROLE_ARN = f"arn:aws:iam::{PROD_ACCOUNT}:role/ProdKinesisToPocDynamo-role"
 SOURCE_STREAM_ARN = f"arn:aws:kinesis:{REGION}:{PROD_ACCOUNT}:stream/web-analytics"
+#: The example prod stack reads through an enhanced fan-out consumer (consumerMode efo).
+CONSUMER_ARN = f"{SOURCE_STREAM_ARN}/consumer/replica-source:1767225600"
 POC_REFERENCE = "organization/kinesis-crossaccount-replica/poc"
 POWERTOOLS_ARM = (
     f"arn:aws:lambda:{REGION}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:27"
@@ -364,6 +366,8 @@ def test_poc_outputs(poc: RenderedStack) -> None:
     bucket = poc.one("aws:s3/bucket:Bucket")
     assert poc.outputs == {
         "accessMode": "assume-role",
+        "placement": "source",
+        "consumerMode": "efo",
         "tableName": TABLE,
         "tableArn": TABLE_ARN,
         "tableStreamArn": poc.one("aws:dynamodb/table:Table", "replica-target-table").state[
@@ -477,6 +481,10 @@ def test_prod_replicator_policy_is_exact(prod: RenderedStack) -> None:
             ],
             [SOURCE_STREAM_ARN],
         ),
+        "ReadStreamConsumer": (
+            ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"],
+            [CONSUMER_ARN],
+        ),
         "AssumeWriterRole": (["sts:AssumeRole"], [WRITER_ROLE_ARN]),
         "ReadPseudonymizationKey": (
             ["ssm:GetParameter"],
@@ -495,7 +503,7 @@ def test_prod_mapping_on_the_existing_stream(prod: RenderedStack) -> None:
     mapping = prod.one(MAPPING)
     expect_mapping(
         mapping,
-        source_arn=SOURCE_STREAM_ARN,
+        source_arn=CONSUMER_ARN,
         failure_queue_arn=prod.one(QUEUE, "replica-source-mapping-failures").state["arn"],
         function_arn=prod.one(FUNCTION).state["arn"],
     )
@@ -515,7 +523,9 @@ def test_prod_creates_the_stream_when_asked() -> None:
     assert stream.inputs["shardCount"] == 2
     assert stream.inputs["encryptionType"] == "KMS"
     assert stream.inputs["kmsKeyId"] == "alias/aws/kinesis"
-    assert stack.one(MAPPING).inputs["eventSourceArn"] == stream.state["arn"]
+    consumer = stack.one("aws:kinesis/streamConsumer:StreamConsumer")
+    assert consumer.inputs["streamArn"] == stream.state["arn"]
+    assert stack.one(MAPPING).inputs["eventSourceArn"] == consumer.state["arn"]
     assert stack.outputs["sourceStreamArn"] == stream.state["arn"]
     # createSourceStream: true, later false, must not delete the stream with its data: the
     # created stream is retained on delete (handed over to be used by name).
@@ -525,6 +535,9 @@ def test_prod_creates_the_stream_when_asked() -> None:
 def test_prod_outputs(prod: RenderedStack) -> None:
     assert prod.outputs == {
         "accessMode": "assume-role",
+        "placement": "source",
+        "consumerMode": "efo",
+        "streamConsumerArn": CONSUMER_ARN,
         "tableName": TABLE,
         "tableArn": TABLE_ARN,
         "writerRoleArn": WRITER_ROLE_ARN,

@@ -207,8 +207,9 @@ def test_nested_settings_are_object_types_with_described_fields(schema: dict[str
     [
         (
             "ReplicaTarget",
-            {"tableName", "tableArn", "tableStreamArn", "replicatorRoleArn"},
-            {"writerRoleArn", "writerRoleName"},
+            {"tableName", "tableArn", "tableStreamArn"},
+            # replicatorRoleArn: none in target placement (the replicator runs in this account)
+            {"writerRoleArn", "writerRoleName", "replicatorRoleArn"},
         ),
         (
             "ReplicaSource",
@@ -225,7 +226,12 @@ def test_nested_settings_are_object_types_with_described_fields(schema: dict[str
                 "failureQueueArn",
                 "logGroupName",
             },
-            set(),
+            {"streamConsumerArn"},  # efo mode only
+        ),
+        (
+            "StreamReadGrant",
+            {"streamArn", "replicatorRoleArn"},
+            {"consumerArn"},  # efo mode only
         ),
         (
             "StreamToS3Archiver",

@@ -13,12 +13,18 @@ Render the README-ready Markdown with ``venv/bin/python tests/policy/expected_pe
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 ASSUME_ROLE = "assume-role"
 RESOURCE_POLICY = "resource-policy"
 BOTH_MODES = frozenset({ASSUME_ROLE, RESOURCE_POLICY})
+SOURCE = "source"
+TARGET = "target"
+BOTH_PLACEMENTS = frozenset({SOURCE, TARGET})
+SHARED = "shared"
+EFO = "efo"
+BOTH_CONSUMER_MODES = frozenset({SHARED, EFO})
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,10 @@ class Grant:
     """Access modes in which the stacks render this grant."""
     stack: str = ""
     """``poc`` or ``prod``: the stack that renders it."""
+    placements: frozenset[str] = BOTH_PLACEMENTS
+    """Placements (where the replicator runs) in which the stacks render this grant."""
+    consumer_modes: frozenset[str] = BOTH_CONSUMER_MODES
+    """Consumer modes (``shared`` or ``efo`` reads) in which the stacks render this grant."""
 
 
 KINESIS_READ = (
@@ -53,22 +63,74 @@ TABLE_STREAM_READ = (
     "dynamodb:GetRecords",
     "dynamodb:GetShardIterator",
 )
+CONSUMER_READ = ("kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard")
 LOGS = ("logs:CreateLogStream", "logs:PutLogEvents")
 LAMBDA = {"Service": "lambda.amazonaws.com"}
 PROD_ACCOUNT_PRINCIPAL = {"AWS": "arn:aws:iam::<prod account>:root"}
+POC_ACCOUNT_PRINCIPAL = {"AWS": "arn:aws:iam::<poc account>:root"}
 ONLY_THE_REPLICATOR = {"ArnEquals": {"aws:PrincipalArn": "<replicator role>"}}
+ONLY_SOURCE = frozenset({SOURCE})
+ONLY_TARGET = frozenset({TARGET})
+ONLY_EFO = frozenset({EFO})
+
+
+def _replicator_role(stack: str, placement: frozenset[str], account: str) -> tuple[Grant, ...]:
+    """The replicator's execution role, in whichever stack runs it (the table's writes differ
+    by placement and are listed with the rows that use them)."""
+    return (
+        Grant(
+            "replicator role",
+            "trust",
+            ("sts:AssumeRole",),
+            principal=LAMBDA,
+            condition={"StringEquals": {"aws:SourceAccount": f"<{account} account>"}},
+            stack=stack,
+            placements=placement,
+        ),
+        Grant(
+            "replicator role",
+            "identity",
+            KINESIS_READ,
+            ("<source stream>",),
+            stack=stack,
+            placements=placement,
+        ),
+        Grant(
+            "replicator role",
+            "identity",
+            CONSUMER_READ,
+            ("<stream consumer>",),
+            stack=stack,
+            placements=placement,
+            consumer_modes=ONLY_EFO,
+        ),
+    )
+
+
+def _replicator_queues_and_logs(stack: str, placement: frozenset[str]) -> tuple[Grant, ...]:
+    return (
+        Grant(
+            "replicator role",
+            "identity",
+            ("sqs:SendMessage",),
+            ("<replicator dead-letter queue>", "<replicator on-failure queue>"),
+            stack=stack,
+            placements=placement,
+        ),
+        Grant(
+            "replicator role",
+            "identity",
+            LOGS,
+            ("<replicator log group>:*",),
+            stack=stack,
+            placements=placement,
+        ),
+    )
+
 
 EXPECTED: tuple[Grant, ...] = (
-    # --- prod stack: the replicator's execution role ---------------------------------------
-    Grant(
-        "replicator role",
-        "trust",
-        ("sts:AssumeRole",),
-        principal=LAMBDA,
-        condition={"StringEquals": {"aws:SourceAccount": "<prod account>"}},
-        stack="prod",
-    ),
-    Grant("replicator role", "identity", KINESIS_READ, ("<source stream>",), stack="prod"),
+    # --- source placement, prod stack: the replicator's execution role -----------------------
+    *_replicator_role("prod", ONLY_SOURCE, "prod"),
     Grant(
         "replicator role",
         "identity",
@@ -76,6 +138,7 @@ EXPECTED: tuple[Grant, ...] = (
         ("<writer role>",),
         modes=frozenset({ASSUME_ROLE}),
         stack="prod",
+        placements=ONLY_SOURCE,
     ),
     Grant(
         "replicator role",
@@ -84,21 +147,16 @@ EXPECTED: tuple[Grant, ...] = (
         ("<table>",),
         modes=frozenset({RESOURCE_POLICY}),
         stack="prod",
+        placements=ONLY_SOURCE,
     ),
-    Grant(
-        "replicator role",
-        "identity",
-        ("sqs:SendMessage",),
-        ("<replicator dead-letter queue>", "<replicator on-failure queue>"),
-        stack="prod",
-    ),
-    Grant("replicator role", "identity", LOGS, ("<replicator log group>:*",), stack="prod"),
+    *_replicator_queues_and_logs("prod", ONLY_SOURCE),
     Grant(
         "replicator role",
         "identity",
         ("ssm:GetParameter",),
         ("<pseudonymization key parameter>",),
         stack="prod",
+        placements=ONLY_SOURCE,
     ),
     # --- poc stack: the writer role (assume-role mode) ---------------------------------------
     Grant(
@@ -109,6 +167,7 @@ EXPECTED: tuple[Grant, ...] = (
         condition=ONLY_THE_REPLICATOR,
         modes=frozenset({ASSUME_ROLE}),
         stack="poc",
+        placements=ONLY_SOURCE,
     ),
     Grant(
         "writer role",
@@ -117,6 +176,7 @@ EXPECTED: tuple[Grant, ...] = (
         ("<table>",),
         modes=frozenset({ASSUME_ROLE}),
         stack="poc",
+        placements=ONLY_SOURCE,
     ),
     # --- poc stack: the table's resource policy (resource-policy mode) -------------------------
     Grant(
@@ -128,7 +188,41 @@ EXPECTED: tuple[Grant, ...] = (
         condition=ONLY_THE_REPLICATOR,
         modes=frozenset({RESOURCE_POLICY}),
         stack="poc",
+        placements=ONLY_SOURCE,
     ),
+    # --- target placement, prod stack: only the grants on the stream (and its consumer) -------
+    Grant(
+        "stream",
+        "resource",
+        KINESIS_READ,
+        ("<source stream>",),
+        principal=POC_ACCOUNT_PRINCIPAL,
+        condition=ONLY_THE_REPLICATOR,
+        stack="prod",
+        placements=ONLY_TARGET,
+    ),
+    Grant(
+        "stream consumer",
+        "resource",
+        CONSUMER_READ,
+        ("<stream consumer>",),
+        principal=POC_ACCOUNT_PRINCIPAL,
+        condition=ONLY_THE_REPLICATOR,
+        stack="prod",
+        placements=ONLY_TARGET,
+        consumer_modes=ONLY_EFO,
+    ),
+    # --- target placement, poc stack: the replicator's execution role, writing its own table ---
+    *_replicator_role("poc", ONLY_TARGET, "poc"),
+    Grant(
+        "replicator role",
+        "identity",
+        ("dynamodb:BatchWriteItem",),
+        ("<table>",),
+        stack="poc",
+        placements=ONLY_TARGET,
+    ),
+    *_replicator_queues_and_logs("poc", ONLY_TARGET),
     # --- poc stack: the archiver's execution role -----------------------------------------------
     Grant(
         "archiver role",
@@ -219,7 +313,8 @@ EXPECTED: tuple[Grant, ...] = (
         condition={"Bool": {"aws:SecureTransport": "false"}},
         stack="poc",
     ),
-    # --- both stacks: the queues' TLS-only policies (dead letters hold raw payloads) ----------
+    # --- both stacks: the queues' TLS-only policies (dead letters hold raw payloads); the
+    # replicator's queues are where it runs: prod in source placement, poc in target placement
     *(
         Grant(
             f"{who} {kind} queue",
@@ -230,8 +325,14 @@ EXPECTED: tuple[Grant, ...] = (
             principal="*",
             condition={"Bool": {"aws:SecureTransport": "false"}},
             stack=stack,
+            placements=placements,
         )
-        for who, stack in (("replicator", "prod"), ("archiver", "poc"), ("query writer", "poc"))
+        for who, stack, placements in (
+            ("replicator", "prod", ONLY_SOURCE),
+            ("replicator", "poc", ONLY_TARGET),
+            ("archiver", "poc", BOTH_PLACEMENTS),
+            ("query writer", "poc", BOTH_PLACEMENTS),
+        )
         for kind in ("dead-letter", "on-failure")
     ),
 )
@@ -242,23 +343,27 @@ EXPECTED: tuple[Grant, ...] = (
 EXTERNAL_ID_CONDITION = {"StringEquals": {"sts:ExternalId": "<external id>"}}
 
 
-def expected_for(stack: str, mode: str, external_id: str | None = None) -> list[Grant]:
-    """The grants ``stack`` renders in ``mode`` (placeholders unresolved)."""
-    grants = [g for g in EXPECTED if g.stack == stack and mode in g.modes]
+def expected_for(
+    stack: str,
+    mode: str,
+    external_id: str | None = None,
+    placement: str = SOURCE,
+    consumer_mode: str = SHARED,
+) -> list[Grant]:
+    """The grants ``stack`` renders in access ``mode``, ``placement`` and ``consumer_mode``
+    (placeholders unresolved)."""
+    grants = [
+        g
+        for g in EXPECTED
+        if g.stack == stack
+        and mode in g.modes
+        and placement in g.placements
+        and consumer_mode in g.consumer_modes
+    ]
     if not external_id:
         return grants
     return [
-        Grant(
-            g.owner,
-            g.kind,
-            g.actions,
-            g.resources,
-            g.effect,
-            g.principal,
-            {**g.condition, **EXTERNAL_ID_CONDITION},
-            g.modes,
-            g.stack,
-        )
+        replace(g, condition={**g.condition, **EXTERNAL_ID_CONDITION})
         if (g.owner, g.kind) == ("writer role", "trust")
         else g
         for g in grants
@@ -282,16 +387,11 @@ def _fill(value: Any, names: Mapping[str, str]) -> Any:
 def resolve(grants: Iterable[Grant], names: Mapping[str, str]) -> list[Grant]:
     """The grants with every ``<placeholder>`` replaced by the stack's concrete value."""
     return [
-        Grant(
-            owner=g.owner,
-            kind=g.kind,
-            actions=g.actions,
+        replace(
+            g,
             resources=tuple(_fill(r, names) for r in g.resources),
-            effect=g.effect,
             principal=_fill(g.principal, names),
             condition=_fill(g.condition, names),
-            modes=g.modes,
-            stack=g.stack,
         )
         for g in grants
     ]
@@ -317,15 +417,16 @@ def _condition_text(condition: Mapping[str, Mapping[str, Any]]) -> str:
     return "; ".join(parts) or "—"
 
 
-def _modes_text(modes: frozenset[str]) -> str:
-    return "both" if modes == BOTH_MODES else next(iter(modes))
+def _modes_text(modes: frozenset[str], every: frozenset[str]) -> str:
+    return "all" if modes == every else ", ".join(sorted(modes))
 
 
 def markdown_table() -> str:
     """The table as Markdown, in the order above (docs/policy.md embeds it verbatim)."""
     lines = [
-        "| Stack | Who | Policy | Effect | Actions | Resources / principal | Condition | Mode |",
-        "|---|---|---|---|---|---|---|---|",
+        "| Stack | Who | Policy | Effect | Actions | Resources / principal | Condition "
+        "| Access mode | Placement | Consumer mode |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for g in EXPECTED:
         actions = "<br>".join(f"`{a}`" for a in g.actions)
@@ -337,7 +438,9 @@ def markdown_table() -> str:
             condition += f"; with `externalId` set also {_condition_text(EXTERNAL_ID_CONDITION)}"
         lines.append(
             f"| {g.stack} | {g.owner} | {g.kind} | {g.effect} | {actions} | {target} "
-            f"| {condition} | {_modes_text(g.modes)} |"
+            f"| {condition} | {_modes_text(g.modes, BOTH_MODES)} "
+            f"| {_modes_text(g.placements, BOTH_PLACEMENTS)} "
+            f"| {_modes_text(g.consumer_modes, BOTH_CONSUMER_MODES)} |"
         )
     return "\n".join(lines)
 

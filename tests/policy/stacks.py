@@ -1,8 +1,9 @@
 """The rendered stacks, seen by the policy tests: documents by owner, and the placeholder values.
 
-``render(stack, mode, external_id)`` runs ``__main__.py`` under the recording mocks of
-``stream_replica.testing`` and caches the result (rendering is deterministic, and the mocks are
-process-global, so each variant is rendered once per test session).
+``render(stack, mode, external_id, placement, consumer_mode)`` runs ``__main__.py`` under the
+recording mocks of ``stream_replica.testing`` and caches the result (rendering is
+deterministic, and the mocks are process-global, so each variant is rendered once per test
+session).
 
 ``StackView.placeholders()`` resolves the ``<names>`` of ``expected_permissions.py`` from the
 *other* inputs of the stack — the event source mappings' source ARNs, the functions'
@@ -27,6 +28,8 @@ if str(REPO_ROOT) not in sys.path:
 
 MODES = ("assume-role", "resource-policy")
 STACKS = ("poc", "prod")
+PLACEMENTS = ("source", "target")
+CONSUMER_MODES = ("shared", "efo")
 EXTERNAL_ID = "replica-external-id-7f3a"
 
 FUNCTION = "aws:lambda/function:Function"
@@ -36,6 +39,7 @@ LOG_STREAM = "aws:cloudwatch/logStream:LogStream"
 DELIVERY_STREAM = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 TABLE = "aws:dynamodb/table:Table"
+STREAM_CONSUMER = "aws:kinesis/streamConsumer:StreamConsumer"
 
 
 def _harness() -> Any:
@@ -71,6 +75,8 @@ class StackView:
     external_id: str | None
     resources: tuple[Any, ...]
     outputs: Mapping[str, Any]
+    placement: str = "source"
+    consumer_mode: str = "shared"
 
     # --- finding resources -----------------------------------------------------------------
 
@@ -109,7 +115,8 @@ class StackView:
         if logical_name.startswith("query-table-"):
             return "query writer role"
         if logical_name.endswith("-role"):
-            return "replicator role" if self.stack == "prod" else "archiver role"
+            # The replicator runs in prod (source placement) or in poc (target placement).
+            return "archiver role" if logical_name.startswith("archiver") else "replicator role"
         raise LookupError(f"{self.stack}: no table name for role {logical_name!r}")
 
     def owner_label(self, doc: IamDocument) -> str:
@@ -120,16 +127,20 @@ class StackView:
         if "dynamodb/resourcePolicy" in doc.source:
             return "table"
         if "sqs/queuePolicy" in doc.source:
-            # The policy's logical name is "<component>-<queue>-tls-only" (QueuePolicy child).
-            policy_name = doc.source.rsplit(" ", 1)[-1]
-            if policy_name.startswith("query-table-"):
-                who, prefix = "query writer", "query-table"
-            else:
-                who = "replicator" if self.stack == "prod" else "archiver"
-                prefix = "replica-source" if self.stack == "prod" else "archiver"
-            env = self.one(FUNCTION, f"{prefix}-function").inputs["environment"]["variables"]
-            kind = "dead-letter" if doc.owner == env["DEAD_LETTER_QUEUE_URL"] else "on-failure"
-            return f"{who} {kind} queue"
+            # Which consumer's queue (both run in poc in target placement): the dead-letter
+            # queue is in its function's environment, the on-failure queue in its mapping.
+            queue_name = doc.owner.rsplit("/", 1)[-1]
+            for fn in self.of_type(FUNCTION):
+                who = _consumer_of(fn.name)
+                if doc.owner == fn.inputs["environment"]["variables"]["DEAD_LETTER_QUEUE_URL"]:
+                    return f"{who} dead-letter queue"
+            for mapping in self.of_type(MAPPING):
+                who = _consumer_of(mapping.name)
+                arn = str(mapping.inputs["destinationConfig"]["onFailure"]["destinationArn"])
+                if arn.rsplit(":", 1)[-1] == queue_name:
+                    return f"{who} on-failure queue"
+        if "kinesis/resourcePolicy" in doc.source:
+            return "stream consumer" if "/consumer/" in doc.owner else "stream"
         raise LookupError(f"{self.stack}: no table name for {doc.where()}")
 
     def documents(self) -> list[IamDocument]:
@@ -162,9 +173,9 @@ class StackView:
     def _log_group_arn(self, name: str) -> str:
         return f"arn:aws:logs:{self.region}:{self.account}:log-group:{name}"
 
-    def _consumer(self, who: str, name_contains: str = "") -> dict[str, str]:
-        fn = self.one(FUNCTION, name_contains)
-        mapping = self.one(MAPPING, name_contains)
+    def _consumer(self, who: str, logical: str) -> dict[str, str]:
+        fn = self.one(FUNCTION, logical)
+        mapping = self.one(MAPPING, logical)
         env = fn.inputs["environment"]["variables"]
         log_group = fn.inputs["loggingConfig"]["logGroup"]
         return {
@@ -175,6 +186,37 @@ class StackView:
             f"<{who} log group>": self._log_group_arn(log_group),
         }
 
+    def _replicator(self, names: dict[str, str]) -> None:
+        """The replicator's placeholders, from its function and mapping (either stack)."""
+        fn = self.one(FUNCTION, "replica-source")
+        env = fn.inputs["environment"]["variables"]
+        source = str(self.one(MAPPING, "replica-source").inputs["eventSourceArn"])
+        names["<replicator role>"] = self.role_arn("replicator role")
+        names["<source stream>"] = source.split("/consumer/", 1)[0]
+        if "/consumer/" in source:
+            names["<stream consumer>"] = source
+        names["<table>"] = env["TABLE_ARN"]
+        if self.placement == "source" and self.mode == "assume-role":
+            names["<writer role>"] = env["WRITER_ROLE_ARN"]
+        if "PSEUDONYMIZATION_KEY_PARAMETER" in env:
+            parameter = env["PSEUDONYMIZATION_KEY_PARAMETER"].lstrip("/")
+            names["<pseudonymization key parameter>"] = (
+                f"arn:aws:ssm:{self.region}:{self.account}:parameter/{parameter}"
+            )
+        names.update(self._consumer("replicator", "replica-source"))
+
+    def _grant(self, names: dict[str, str]) -> None:
+        """Target placement, prod: the stream, its consumer and the role granted, from the
+        stack's config and the consumer resource (not from the documents under test)."""
+        names["<source stream>"] = (
+            f"arn:aws:kinesis:{self.region}:{self.account}:stream/{self.config('sourceStreamName')}"
+        )
+        names["<replicator role>"] = (
+            f"arn:aws:iam::{self.config('pocAccountId')}:role/{self.config('replicatorRoleName')}"
+        )
+        for consumer in self.of_type(STREAM_CONSUMER):
+            names["<stream consumer>"] = str(consumer.state["arn"])
+
     def placeholders(self) -> dict[str, str]:
         names = {
             "<prod account>": str(self.config("prodAccountId")),
@@ -183,27 +225,21 @@ class StackView:
         if self.external_id:
             names["<external id>"] = self.external_id
         if self.stack == "prod":
-            fn = self.one(FUNCTION)
-            env = fn.inputs["environment"]["variables"]
-            names["<replicator role>"] = self.role_arn("replicator role")
-            names["<source stream>"] = self.one(MAPPING).inputs["eventSourceArn"]
-            names["<table>"] = env["TABLE_ARN"]
-            if self.mode == "assume-role":
-                names["<writer role>"] = env["WRITER_ROLE_ARN"]
-            if "PSEUDONYMIZATION_KEY_PARAMETER" in env:
-                parameter = env["PSEUDONYMIZATION_KEY_PARAMETER"].lstrip("/")
-                names["<pseudonymization key parameter>"] = (
-                    f"arn:aws:ssm:{self.region}:{self.account}:parameter/{parameter}"
-                )
-            names.update(self._consumer("replicator"))
+            if self.placement == "target":
+                self._grant(names)
+            else:
+                self._replicator(names)
             return names
+        if self.placement == "target":
+            self._replicator(names)
         table = self.one(TABLE, "replica-target")
         names["<table>"] = (
             f"arn:aws:dynamodb:{self.region}:{self.account}:table/{table.inputs['name']}"
         )
-        names["<replicator role>"] = str(self.outputs["replicatorRoleArn"])
-        if self.mode == "assume-role":
-            names["<writer role>"] = self.role_arn("writer role")
+        if self.placement == "source":
+            names["<replicator role>"] = str(self.outputs["replicatorRoleArn"])
+            if self.mode == "assume-role":
+                names["<writer role>"] = self.role_arn("writer role")
         names["<table stream>"] = self.one(MAPPING, "archiver").inputs["eventSourceArn"]
         names["<delivery role>"] = self.role_arn("delivery role")
         names["<archiver role>"] = self.role_arn("archiver role")
@@ -232,33 +268,78 @@ class StackView:
         return names
 
 
+def _consumer_of(logical_name: str) -> str:
+    """Which consumer a function or mapping belongs to, from its logical name."""
+    if logical_name.startswith("archiver"):
+        return "archiver"
+    if logical_name.startswith("query-table"):
+        return "query writer"
+    return "replicator"
+
+
 @functools.cache
-def render(stack: str, mode: str = "assume-role", external_id: str | None = None) -> StackView:
-    overrides: dict[str, Any] = {"accessMode": mode}
+def render(
+    stack: str,
+    mode: str = "assume-role",
+    external_id: str | None = None,
+    placement: str = "source",
+    consumer_mode: str = "shared",
+) -> StackView:
+    overrides: dict[str, Any] = {
+        "accessMode": mode,
+        "placement": placement,
+        "consumerMode": consumer_mode,
+    }
     if external_id:
         overrides["externalId"] = external_id
     harness = _harness()
-    stack_outputs = None
-    if stack == "prod":
-        # The prod stack reads the poc stack's outputs: reuse the cached poc render (same mode
-        # and ExternalId) instead of letting the harness run poc again.
-        poc = render("poc", mode, external_id)
-        reference = stack_file_value("prod", "pocStackReference")
-        stack_outputs = {str(reference): dict(poc.outputs)}
-    rendered = harness.run_stack(stack, overrides, stack_outputs=stack_outputs)
-    return StackView(stack, mode, external_id, tuple(rendered.resources), dict(rendered.outputs))
+    # The stack deployed second reads the first one's outputs (cached render, same settings);
+    # the first one sees the second not deployed yet (no outputs).
+    second = "poc" if placement == "target" else "prod"
+    first = "prod" if second == "poc" else "poc"
+    key = "prodStackReference" if stack == "poc" else "pocStackReference"
+    reference = str(stack_file_value(stack, key))
+    if stack == second:
+        outputs = dict(render(first, mode, external_id, placement, consumer_mode).outputs)
+    else:
+        outputs = {}
+    rendered = harness.run_stack(stack, overrides, stack_outputs={reference: outputs})
+    return StackView(
+        stack,
+        mode,
+        external_id,
+        tuple(rendered.resources),
+        dict(rendered.outputs),
+        placement,
+        consumer_mode,
+    )
 
 
-#: Both stacks in both modes, plus both stacks with an ExternalId in assume-role mode.
-VARIANTS: tuple[tuple[str, str, str | None], ...] = (
-    *((stack, mode, None) for stack in STACKS for mode in MODES),
-    *((stack, "assume-role", EXTERNAL_ID) for stack in STACKS),
+Variant = tuple[str, str, str | None, str, str]
+
+#: Both stacks in both modes, both stacks with an ExternalId in assume-role mode, and both
+#: stacks in each other placement / consumer mode.
+VARIANTS: tuple[Variant, ...] = (
+    *((stack, mode, None, "source", "shared") for stack in STACKS for mode in MODES),
+    *((stack, "assume-role", EXTERNAL_ID, "source", "shared") for stack in STACKS),
+    *(
+        (stack, "assume-role", None, placement, consumer)
+        for stack in STACKS
+        for placement in PLACEMENTS
+        for consumer in CONSUMER_MODES
+        if (placement, consumer) != ("source", "shared")
+    ),
 )
 
 
-def variant_id(variant: tuple[str, str, str | None]) -> str:
-    stack, mode, external_id = variant
-    return f"{stack}-{mode}" + ("-external-id" if external_id else "")
+def variant_id(variant: Variant) -> str:
+    stack, mode, external_id, placement, consumer = variant
+    name = f"{stack}-{mode}" + ("-external-id" if external_id else "")
+    if placement != "source":
+        name += f"-{placement}"
+    if consumer != "shared":
+        name += f"-{consumer}"
+    return name
 
 
 def all_views() -> list[StackView]:
@@ -266,8 +347,12 @@ def all_views() -> list[StackView]:
 
 
 def example_placeholders() -> dict[str, str]:
-    """Placeholder values of the example stack files (both modes), for the docs' legend."""
+    """Placeholder values of the example stack files (both modes, both placements, both
+    consumer modes), for the docs' legend."""
     names: dict[str, str] = {}
     for view in (render(s, m) for s in STACKS for m in MODES):
         names.update(view.placeholders())
+    for view in (render(s, "assume-role", None, "target", "efo") for s in STACKS):
+        for name, value in view.placeholders().items():
+            names.setdefault(name, value)  # the replicator role: the default placement's
     return names

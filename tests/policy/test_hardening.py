@@ -8,7 +8,7 @@ import pytest
 from stream_replica.components import policies
 
 from .checks import wildcard_action_problems, wildcard_resource_problems
-from .stacks import VARIANTS, StackView, render, variant_id
+from .stacks import VARIANTS, StackView, Variant, render, variant_id
 
 
 @functools.cache
@@ -41,17 +41,19 @@ def test_created_source_stream_is_kms_encrypted() -> None:
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=variant_id)
-def test_queues_are_encrypted_and_log_groups_expire(variant: tuple[str, str, str | None]) -> None:
+def test_queues_are_encrypted_and_log_groups_expire(variant: Variant) -> None:
     view = render(*variant)
     queues = view.of_type("aws:sqs/queue:Queue")
-    # Two per stream consumer: replicator (prod); archiver and query writer (poc).
-    assert len(queues) == (2 if view.stack == "prod" else 4)
+    # two per function (dead letters, mapping failures); none in prod in target placement
+    functions = len(view.of_type("aws:lambda/function:Function"))
+    assert len(queues) == 2 * functions
     for queue in queues:
         assert queue.inputs.get("sqsManagedSseEnabled") is True or queue.inputs.get(
             "kmsMasterKeyId"
         ), queue.name
     groups = view.of_type("aws:cloudwatch/logGroup:LogGroup")
-    assert len(groups) == (1 if view.stack == "prod" else 3)
+    # one per function, and poc's Firehose delivery log group
+    assert len(groups) == functions + (0 if view.stack == "prod" else 1)
     for group in groups:
         assert group.inputs.get("retentionInDays", 0) > 0, group.name
 
@@ -91,14 +93,14 @@ def test_bucket_and_delivery_stream_are_locked_down() -> None:
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=variant_id)
-def test_no_wildcard_actions_or_resources(variant: tuple[str, str, str | None]) -> None:
+def test_no_wildcard_actions_or_resources(variant: Variant) -> None:
     docs = render(*variant).documents()
     assert docs
     assert wildcard_action_problems(docs) == []
     exceptions = policies.ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS
     assert wildcard_resource_problems(docs, exceptions) == []
-    # The only wildcard actions are the TLS-only Denies of the bucket and the queues (two per
-    # consumer: the replicator in prod; the archiver and the query writer in poc).
+    # The only wildcard actions are the TLS-only Denies of the bucket and each consumer's two
+    # queues (the replicator's are in poc in target placement; prod then holds no queue).
     wildcards = sorted(
         (d.kind, s["Effect"], action)
         for d in docs
@@ -106,27 +108,32 @@ def test_no_wildcard_actions_or_resources(variant: tuple[str, str, str | None]) 
         for action in _actions(s)
         if "*" in action
     )
-    queues = [("resource", "Deny", "sqs:*")] * _queue_count(variant[0])
+    queues = [("resource", "Deny", "sqs:*")] * _queue_count(variant)
     expected = queues if variant[0] == "prod" else [("resource", "Deny", "s3:*"), *queues]
     assert wildcards == expected
 
 
-def _queue_count(stack: str) -> int:
-    """Dead-letter + on-failure queue per consumer: replicator (prod); archiver and query
-    writer (poc)."""
-    return 2 if stack == "prod" else 4
-
-
 @pytest.mark.parametrize("variant", VARIANTS, ids=variant_id)
-def test_both_queues_refuse_plain_http(variant: tuple[str, str, str | None]) -> None:
+def test_both_queues_refuse_plain_http(variant: Variant) -> None:
     """The dead-letter queue keeps raw poison payloads for 14 days: TLS only, like the bucket."""
     view = render(*variant)
     queue_docs = [d for d in view.documents() if "sqs/queuePolicy" in d.source]
-    assert len(queue_docs) == _queue_count(variant[0])
+    assert len(queue_docs) == _queue_count(variant)
+    assert len(queue_docs) == len(view.of_type("aws:sqs/queue:Queue"))
     for doc in queue_docs:
         (statement,) = doc.statements
         assert statement["Effect"] == "Deny" and statement["Principal"] == "*"
         assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def _queue_count(variant: Variant) -> int:
+    """Two queues per consumer function in the stack: prod runs the replicator in source
+    placement, poc the archiver, the query writer and, in target placement, the replicator."""
+    stack, placement = variant[0], variant[3]
+    if stack == "prod":
+        return 2 if placement == "source" else 0
+    # the archiver and the query writer, and the replicator in target placement
+    return 6 if placement == "target" else 4
 
 
 def _actions(statement: dict) -> list[str]:

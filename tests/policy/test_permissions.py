@@ -1,6 +1,7 @@
 """Every rendered IAM document against the expected permission table, exactly.
 
-Both stacks, both access modes, and assume-role with an ExternalId. A failure lists each grant
+Both stacks, both access modes, assume-role with an ExternalId, and each placement and consumer
+mode. A failure lists each grant
 the stack renders beyond the table (``+``) and each grant of the table it lacks (``-``).
 """
 
@@ -10,7 +11,7 @@ import pytest
 
 from .checks import Atom, atoms_of_document, atoms_of_grants, permission_diff
 from .expected_permissions import expected_for, resolve
-from .stacks import VARIANTS, StackView, all_views, render, variant_id
+from .stacks import VARIANTS, StackView, Variant, all_views, render, variant_id
 
 
 def rendered_atoms(view: StackView) -> set[Atom]:
@@ -21,15 +22,18 @@ def rendered_atoms(view: StackView) -> set[Atom]:
 
 
 def expected_atoms(view: StackView) -> set[Atom]:
-    grants = resolve(expected_for(view.stack, view.mode, view.external_id), view.placeholders())
+    grants = resolve(
+        expected_for(view.stack, view.mode, view.external_id, view.placement, view.consumer_mode),
+        view.placeholders(),
+    )
     return atoms_of_grants(grants)
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=variant_id)
-def test_rendered_documents_match_the_table_exactly(variant: tuple[str, str, str | None]) -> None:
+def test_rendered_documents_match_the_table_exactly(variant: Variant) -> None:
     view = render(*variant)
     diff = permission_diff(rendered_atoms(view), expected_atoms(view))
-    assert not diff, f"{view.stack}/{view.mode}: permissions differ from the table:\n" + "\n".join(
+    assert not diff, f"{variant_id(variant)}: permissions differ from the table:\n" + "\n".join(
         diff
     )
 
@@ -39,7 +43,12 @@ def test_every_role_and_resource_policy_is_in_the_table() -> None:
     # table covers each owner the stacks render, per stack.
     for view in all_views():
         owners = {view.owner_label(d) for d in view.documents()}
-        expected = {g.owner for g in expected_for(view.stack, view.mode, view.external_id)}
+        expected = {
+            g.owner
+            for g in expected_for(
+                view.stack, view.mode, view.external_id, view.placement, view.consumer_mode
+            )
+        }
         assert owners == expected, (view.stack, view.mode, owners ^ expected)
 
 

@@ -51,7 +51,10 @@ def test_service_roles_trust_only_their_service(variant: tuple[str, str, str | N
                 pin=pin,
             )
             assert not problems, f"{label}: " + "\n".join(problems)
-    assert checked == (1 if view.stack == "prod" else 2)
+    # source placement: the replicator in prod, archiver + delivery in poc; target placement:
+    # no role in prod, all three in poc
+    expected = {"prod": 1, "poc": 2} if view.placement == "source" else {"prod": 0, "poc": 3}
+    assert checked == expected[view.stack]
 
 
 def test_resource_policy_mode_has_no_writer_role_and_pins_the_table_policy() -> None:

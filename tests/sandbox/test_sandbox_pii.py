@@ -31,6 +31,20 @@ def test_raw_values_are_found_nested_and_inside_text():
     assert not RawValues([]).holds_raw({"userEmail": "ana@example.com"})
 
 
+def test_a_long_poison_payload_is_scanned_in_linear_time():
+    """The 420 KB poison record sits in the replicator's dead-letter queue in the target
+    account in target placement; the e-mail search used to rescan its run of word characters
+    from every start position (minutes). A raw value after such a run is still found."""
+    import time
+
+    raw = raw_values()
+    started = time.monotonic()
+    assert not raw.holds_raw({"blob": "x" * 420_000})
+    assert raw.holds_raw({"blob": "x" * 420_000 + " ana@example.com"})
+    assert raw.holds_raw("x" * 420_000 + "@" + "y" * 1_000 + " ana@example.com")
+    assert time.monotonic() - started < 2.0
+
+
 def test_the_target_scan_counts_items_and_messages_with_raw_values():
     with Emulator(REGION) as emulator:
         ddb = emulator.client("dynamodb", ACCOUNT, REGION)
