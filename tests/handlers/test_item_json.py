@@ -82,7 +82,7 @@ def fallbacks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 # --------------------------------------------------------------------------- equality (property)
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_payload_text())
 def test_one_pass_equals_the_exact_path_on_any_json_text(text):
     """Adversarial JSON text (numbers at and past DynamoDB's edges, every escape, surrogates,
@@ -95,7 +95,7 @@ def test_one_pass_equals_the_exact_path_on_any_json_text(text):
     event(f"{'one pass' if took_one_pass(data) else 'exact path'}: {expected[0]}")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(
     st.dictionaries(st.text(min_size=1, max_size=8), _JSON_VALUES, max_size=8),
     st.booleans(),
@@ -122,7 +122,7 @@ _NUMBERS = st.one_of(
 )
 
 
-@settings(max_examples=500, deadline=None)
+@settings(deadline=None)
 @given(st.lists(_NUMBERS, min_size=1, max_size=5))
 def test_number_text_is_typeserializers_at_every_edge(numbers):
     """JSON numbers of 1 to 41 digits, plain and scientific, with any run of zeros after the
