@@ -23,10 +23,9 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
-# Every test plus the slow ones (-m slow), property tests at 1000 examples (README: Running the
-# tests).
+# Every test, the Hypothesis property tests at 1000 examples each (README: Running the tests).
 test-thorough: lint
-	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest -m "slow or not slow"
+	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest
 
 # The sandbox (docs/sandbox.md): both stacks deployed into moto, the pipeline run end to end.
 # ARGS="--records 100000", "--throttle-writes 0.2 --fail-firehose 0.1", "--access-mode resource-policy" ...
