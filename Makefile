@@ -6,7 +6,7 @@ VENV := venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint demo bench serve schema redrive clean
+.PHONY: test test-thorough lint demo bench serve schema redrive clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# Every test, the Hypothesis property tests at 1000 examples each (README: Running the tests).
+test-thorough: lint
+	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest
 
 # The sandbox (docs/sandbox.md): both stacks deployed into moto, the pipeline run end to end.
 # ARGS="--records 100000", "--throttle-writes 0.2 --fail-firehose 0.1", "--access-mode resource-policy" ...

@@ -48,11 +48,13 @@ print(json.dumps({
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def installed(tmp_path_factory: pytest.TempPathFactory, build_backend: Path) -> Path:
     """``pip install --no-deps --target`` of a clean copy of the project.
 
-    A real wheel build in pip's isolated build environment (as a consumer's ``pip install``
-    does it), from a copy so the repository gets no ``build/`` or ``*.egg-info`` of it.
+    A real wheel build by the project's build backend (``[build-system] requires``, from the
+    ``build_backend`` fixture: the environment a consumer's ``pip install`` builds in, without
+    fetching it from the index each time), from a copy so the repository gets no ``build/`` or
+    ``*.egg-info`` of it.
     """
     work = tmp_path_factory.mktemp("pkg")
     source = work / "src"
@@ -77,6 +79,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "install",
             "--quiet",
             "--no-deps",
+            "--no-build-isolation",
             "--disable-pip-version-check",
             "--target",
             str(target),
@@ -85,6 +88,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True,
         capture_output=True,
         cwd=work,
+        env={**os.environ, "PYTHONPATH": str(build_backend)},
     )
     return target
 
@@ -167,44 +171,64 @@ ignore_missing_imports = True
 """
 
 
-def _mypy(program: Path, site: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
-    """mypy on ``program`` with ``site`` (a pip ``--target``) on the search path, as the
-    consumer's site-packages: mypy reads our annotations only because of ``py.typed``."""
+#: mypy's cache, kept between runs (ignored, like the repository's own): the standard library
+#: and our installed modules are read again only when they change.
+MYPY_CACHE = REPO / ".mypy_cache" / "consumer-programs"
+
+
+@pytest.fixture(scope="module")
+def mypy_on_consumers(
+    installed: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[int, dict[str, list[str]], str]:
+    """One mypy run over two consumer programs, ``misspelt.py`` (``CONSUMER``) and
+    ``spelt_right.py`` (the same with ``table_name``), with the pip ``--target`` on the search
+    path as the consumer's site-packages: mypy reads our annotations only because of
+    ``py.typed``. Returns the status, each program's error lines and the whole output."""
     from mypy import api
 
-    # Second on sys.path: mypy drops the first entry (the script's own folder).
-    monkeypatch.setattr(sys, "path", [sys.path[0], str(site), *sys.path[1:]])
-    config = program.parent / "mypy.ini"
+    folder = tmp_path_factory.mktemp("consumers")
+    programs = {
+        "misspelt.py": CONSUMER,
+        "spelt_right.py": CONSUMER.replace("tabel_name", "table_name"),
+    }
+    for name, text in programs.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    config = folder / "mypy.ini"
     config.write_text(MYPY_CONFIG, encoding="utf-8")
-    stdout, stderr, status = api.run(
-        [
-            "--config-file",
-            str(config),
-            "--no-incremental",
-            "--cache-dir",
-            str(program.parent / ".mypy_cache"),
-            str(program),
-        ]
-    )
-    return status, stdout + stderr
+    # Second on sys.path: mypy drops the first entry (the script's own folder).
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(sys, "path", [sys.path[0], str(installed), *sys.path[1:]])
+        stdout, stderr, status = api.run(
+            [
+                "--config-file",
+                str(config),
+                "--cache-dir",
+                str(MYPY_CACHE),
+                *(str(folder / name) for name in programs),
+            ]
+        )
+    output = stdout + stderr
+    errors = {
+        name: [line for line in output.splitlines() if ": error:" in line and name in line]
+        for name in programs
+    }
+    return status, errors, output
 
 
 def test_mypy_reports_a_misspelt_args_field_in_a_consumer_program(
-    installed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mypy_on_consumers: tuple[int, dict[str, list[str]], str],
 ) -> None:
-    program = tmp_path / "consumer.py"
-    program.write_text(CONSUMER, encoding="utf-8")
-    status, output = _mypy(program, installed, monkeypatch)
+    status, errors, output = mypy_on_consumers
     assert status == 1, output
-    assert 'Unexpected keyword argument "tabel_name" for "ReplicaTargetArgs"' in output, output
-    # Only the misspelling: the rest of the program type-checks against our annotations.
+    (error,) = errors["misspelt.py"]  # only the misspelling: the rest type-checks
+    assert 'Unexpected keyword argument "tabel_name" for "ReplicaTargetArgs"' in error, output
+    # No other error anywhere (our installed modules included).
     assert len([line for line in output.splitlines() if ": error:" in line]) == 1, output
 
 
 def test_the_same_consumer_program_spelt_right_type_checks(
-    installed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mypy_on_consumers: tuple[int, dict[str, list[str]], str],
 ) -> None:
-    program = tmp_path / "consumer.py"
-    program.write_text(CONSUMER.replace("tabel_name", "table_name"), encoding="utf-8")
-    status, output = _mypy(program, installed, monkeypatch)
-    assert status == 0, output
+    _, errors, output = mypy_on_consumers
+    assert errors["spelt_right.py"] == [], output
+    assert "spelt_right.py" not in output, output

@@ -83,7 +83,7 @@ def _lambda_form(typed: Any) -> Any:
     return typed
 
 
-@settings(max_examples=400, deadline=None)
+@settings(deadline=None)
 @given(st.dictionaries(st.text(max_size=8), _VALUES, max_size=8), st.booleans())
 def test_one_pass_line_is_the_exact_line(item, lambda_form):
     try:
@@ -119,7 +119,7 @@ _TYPED_JUNK = st.recursive(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(deadline=None)
 @given(st.dictionaries(st.text(max_size=4), _TYPED_JUNK, max_size=4))
 def test_malformed_images_get_the_exact_paths_reason(image):
     assert line(image) == reference(image)

@@ -83,7 +83,7 @@ def fallbacks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 # --------------------------------------------------------------------------- equality (property)
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_payload_text())
 def test_one_pass_equals_the_exact_path_on_any_json_text(text):
     """Adversarial JSON text (numbers at and past DynamoDB's edges, every escape, surrogates,
@@ -103,7 +103,7 @@ def _with_extra(call: Any) -> tuple[str, Any]:
         return "poison", exc.reason
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     _payload_text(),
     st.sampled_from(["expiresAt", "ttl", "n", "é" * 3, "sequenceNumber"]),
@@ -160,7 +160,7 @@ def test_with_the_ttl_expiry_items_at_400_kb(slack):
     assert got == expected
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(
     st.dictionaries(st.text(min_size=1, max_size=8), _JSON_VALUES, max_size=8),
     st.booleans(),
@@ -187,7 +187,7 @@ _NUMBERS = st.one_of(
 )
 
 
-@settings(max_examples=500, deadline=None)
+@settings(deadline=None)
 @given(st.lists(_NUMBERS, min_size=1, max_size=5))
 def test_number_text_is_typeserializers_at_every_edge(numbers):
     """JSON numbers of 1 to 41 digits, plain and scientific, with any run of zeros after the

@@ -187,7 +187,7 @@ def _payload_text() -> st.SearchStrategy[str]:
     )
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_payload_text())
 def test_fast_path_decides_every_payload_as_the_exact_walk(text):
     data = b64(text)
@@ -223,7 +223,7 @@ _JSON_VALUES = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(deadline=None)
 @given(
     st.dictionaries(st.text(min_size=1, max_size=8), _JSON_VALUES, max_size=8),
     st.booleans(),

@@ -70,12 +70,13 @@ def repo_pack() -> Iterator[Stub]:
 
 
 @pytest.fixture(scope="module")
-def team_pack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stub]:
+def team_pack(tmp_path_factory: pytest.TempPathFactory, build_backend: Path) -> Iterator[Stub]:
     """A team's pack: ``template/`` copied elsewhere, the package pip-installed for it.
 
-    ``pip install --no-deps --target`` of a clean copy of ``policy_pack/`` (a real wheel build in
-    pip's isolated build environment, as ``pip install -r requirements.txt`` does it with the git
-    URL); the pack process sees only that install, not this repository.
+    ``pip install --no-deps --target`` of a clean copy of ``policy_pack/`` (a real wheel build by
+    its build backend, from the ``build_backend`` fixture: what ``pip install -r
+    requirements.txt`` builds in with the git URL); the pack process sees only that install,
+    not this repository.
     """
     work = tmp_path_factory.mktemp("team")
     source = work / "src"
@@ -95,6 +96,7 @@ def team_pack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stub]:
             "install",
             "--quiet",
             "--no-deps",
+            "--no-build-isolation",
             "--disable-pip-version-check",
             "--target",
             str(site),
@@ -103,6 +105,7 @@ def team_pack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stub]:
         check=True,
         capture_output=True,
         timeout=300,
+        env={**os.environ, "PYTHONPATH": str(build_backend)},
     )
     assert (site / "stream_replica_policy" / "rules.py").is_file()
     team = work / "team-policy"
