@@ -38,7 +38,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import environment, faults, runtime
+from . import chunk_writes, environment, runtime
 from .batches import BATCH_WRITE_MAX_ITEMS, chunked
 from .exceptions import ConfigError, PoisonRecordError
 from .retry import TimeBudget
@@ -331,20 +331,7 @@ def plan_batch(records: list[dict[str, Any]], config: QueryWriterConfig) -> Plan
 # --------------------------------------------------------------------------- writing
 
 
-@dataclass
-class _WriteOutcome:
-    written: int = 0
-    retried: int = 0
-    unwritten: list[_Request] = field(default_factory=list)
-    rejected: list[tuple[_Request, str]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def merge(self, other: _WriteOutcome) -> None:
-        self.written += other.written
-        self.retried += other.retried
-        self.unwritten += other.unwritten
-        self.rejected += other.rejected
-        self.errors += other.errors
+_WriteOutcome = chunk_writes.WriteOutcome
 
 
 def _unprocessed_key(body: dict[str, Any], config: QueryWriterConfig) -> tuple[Any, ...]:
@@ -356,79 +343,29 @@ def _unprocessed_key(body: dict[str, Any], config: QueryWriterConfig) -> tuple[A
     return _key_id(key)
 
 
-def write_chunk(
-    client: Any,
-    config: QueryWriterConfig,
-    chunk: list[_Request],
-    budget: TimeBudget,
-) -> _WriteOutcome:
-    """Write one chunk (≤ 25 requests), retrying what DynamoDB leaves unprocessed. A
-    ValidationException that blames an item's content (:func:`.faults.dynamodb_blames_item`)
-    is split in halves until the request DynamoDB rejects is alone; any other error (the
-    table's, the role's, a policy's) leaves the chunk unwritten, to be reported."""
-    outcome = _WriteOutcome()
-    by_key = {request.key: request for request in chunk}
-    pending = chunk
-    attempt = 0
-    while pending:
-        if not budget.claim_attempt():
-            outcome.unwritten += pending
-            break
-        retry: list[_Request]
-        try:
-            response = client.batch_write_item(
-                RequestItems={config.table: [request.body() for request in pending]}
-            )
-        except ClientError as exc:
-            if faults.dynamodb_blames_item(exc):
-                if len(pending) == 1:
-                    message = exc.response.get("Error", {}).get("Message", "")
-                    outcome.rejected.append((pending[0], f"DynamoDB rejected the item: {message}"))
-                else:
-                    middle = len(pending) // 2
-                    for half in (pending[:middle], pending[middle:]):
-                        outcome.merge(write_chunk(client, config, half, budget))
-                break
-            if not runtime.is_retryable(exc):
-                outcome.errors.append(f"BatchWriteItem on {config.table}: {exc}")
-                outcome.unwritten += pending
-                break
-            retry = pending
-        except BotoCoreError as exc:
-            if not runtime.is_retryable(exc):
-                outcome.errors.append(f"BatchWriteItem on {config.table}: {exc}")
-                outcome.unwritten += pending
-                break
-            retry = pending
-        else:
-            retry = [
-                by_key[_unprocessed_key(body, config)]
-                for bodies in response.get("UnprocessedItems", {}).values()
-                for body in bodies
-            ]
-            outcome.written += len(pending) - len(retry)
-        if retry:
-            attempt += 1
-            outcome.retried += len(retry)
-            if not runtime.wait_before_retry(attempt, budget):
-                outcome.unwritten += retry
-                break
-        pending = retry
-    return outcome
+def _chunk_table(config: QueryWriterConfig) -> chunk_writes.ChunkTable[_Request]:
+    """The query table as :func:`.chunk_writes.write_chunk` writes it (Put and Delete requests)."""
+    return chunk_writes.ChunkTable(
+        config.table,
+        _Request.body,
+        lambda request: request.key,
+        lambda unprocessed: _unprocessed_key(unprocessed, config),
+    )
 
 
 def write_requests(
     client: Any, config: QueryWriterConfig, requests: list[_Request], budget: TimeBudget
-) -> _WriteOutcome:
+) -> _WriteOutcome[_Request]:
     """Send ``requests`` in chunks of 25, up to ``config.concurrency`` chunks at once."""
     chunks = list(chunked(requests, BATCH_WRITE_MAX_ITEMS))
-    outcome = _WriteOutcome()
+    outcome: _WriteOutcome[_Request] = _WriteOutcome()
+    table = _chunk_table(config)
     if len(chunks) <= 1 or config.concurrency <= 1:
         for chunk in chunks:
-            outcome.merge(write_chunk(client, config, chunk, budget))
+            outcome.merge(chunk_writes.write_chunk(client, table, chunk, budget))
         return outcome
     with ThreadPoolExecutor(max_workers=min(config.concurrency, len(chunks))) as pool:
-        for part in pool.map(lambda c: write_chunk(client, config, c, budget), chunks):
+        for part in pool.map(lambda c: chunk_writes.write_chunk(client, table, c, budget), chunks):
             outcome.merge(part)
     return outcome
 
@@ -453,7 +390,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         log.warning("records skipped", extra={"reason": reason, "count": count})
 
     failed: set[str] = set()
-    outcome = _WriteOutcome()
+    outcome: _WriteOutcome[_Request] = _WriteOutcome()
     if plan.requests:
         try:
             client = query_client(config)

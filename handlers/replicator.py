@@ -32,7 +32,7 @@ from botocore.credentials import (
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import parse_timestamp
 
-from . import environment, faults, item_json, runtime, write_requests
+from . import chunk_writes, environment, item_json, runtime, write_requests
 from .batches import BATCH_WRITE_MAX_ITEMS
 from .exceptions import ConfigError, PoisonRecordError, RedactionKeyError
 from .records import (
@@ -287,85 +287,22 @@ class _Entry:
         return write_requests.PutRequest(key, self.item_json)
 
 
-@dataclass
-class _WriteOutcome:
-    written: int = 0
-    retried: int = 0
-    unwritten: list[_Entry] = field(default_factory=list)
-    rejected: list[tuple[_Entry, str]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def merge(self, other: _WriteOutcome) -> None:
-        self.written += other.written
-        self.retried += other.retried
-        self.unwritten += other.unwritten
-        self.rejected += other.rejected
-        self.errors += other.errors
+_WriteOutcome = chunk_writes.WriteOutcome
 
 
 def _key_of(item: dict[str, Any]) -> tuple[str, str]:
     return item[HASH_KEY]["S"], item[RANGE_KEY]["S"]
 
 
-def _write_chunk(client: Any, table: str, chunk: list[_Entry], budget: TimeBudget) -> _WriteOutcome:
-    """Write one chunk (≤ 25 items), retrying what DynamoDB leaves unprocessed.
-
-    A ValidationException that blames an item's content (:func:`.faults.dynamodb_blames_item`)
-    splits the chunk in halves until the item DynamoDB rejects is alone; that one is poison, the
-    rest are written. Any other error (the table's, the role's, a policy's, a key's) leaves the
-    chunk unwritten, to be reported.
-    """
-    outcome = _WriteOutcome()
-    by_key = {entry.key: entry for entry in chunk}
-    pending = chunk
-    attempt = 0
-    while pending:
-        if not budget.claim_attempt():
-            outcome.unwritten += pending
-            break
-        retry: list[_Entry]
-        try:
-            # The body is written from each entry's item text (write_requests), not serialised
-            # by botocore from typed items.
-            response = client.batch_write_item(
-                RequestItems={table: [e.put_request() for e in pending]}
-            )
-        except ClientError as exc:
-            if faults.dynamodb_blames_item(exc):
-                if len(pending) == 1:
-                    message = exc.response.get("Error", {}).get("Message", "")
-                    outcome.rejected.append((pending[0], f"DynamoDB rejected the item: {message}"))
-                else:
-                    middle = len(pending) // 2
-                    for half in (pending[:middle], pending[middle:]):
-                        outcome.merge(_write_chunk(client, table, half, budget))
-                break
-            if not runtime.is_retryable(exc):
-                outcome.errors.append(f"BatchWriteItem on {table}: {exc}")
-                outcome.unwritten += pending
-                break
-            retry = pending
-        except BotoCoreError as exc:
-            if not runtime.is_retryable(exc):
-                outcome.errors.append(f"BatchWriteItem on {table}: {exc}")
-                outcome.unwritten += pending
-                break
-            retry = pending
-        else:
-            retry = [
-                by_key[_key_of(request["PutRequest"]["Item"])]
-                for requests in response.get("UnprocessedItems", {}).values()
-                for request in requests
-            ]
-            outcome.written += len(pending) - len(retry)
-        if retry:
-            attempt += 1
-            outcome.retried += len(retry)
-            if not runtime.wait_before_retry(attempt, budget):
-                outcome.unwritten += retry
-                break
-        pending = retry
-    return outcome
+def _chunk_table(table: str) -> chunk_writes.ChunkTable[_Entry]:
+    """The replica table as :func:`.chunk_writes.write_chunk` writes it: each entry's body is
+    written from its item text (:mod:`.write_requests`), not serialised by botocore."""
+    return chunk_writes.ChunkTable(
+        table,
+        _Entry.put_request,
+        lambda entry: entry.key,
+        lambda unprocessed: _key_of(unprocessed["PutRequest"]["Item"]),
+    )
 
 
 class ChunkWriter:
@@ -377,10 +314,11 @@ class ChunkWriter:
 
     def __init__(self, config: ReplicatorConfig, budget: TimeBudget, log: Any) -> None:
         self._config = config
+        self._table = _chunk_table(config.table)
         self._budget = budget
         self._log = log
         self._pending: list[_Entry] = []
-        self._futures: list[Future[_WriteOutcome]] = []
+        self._futures: list[Future[_WriteOutcome[_Entry]]] = []
         self._pool: ThreadPoolExecutor | None = None
         self._client: Any = None
         self._not_sent: list[_Entry] = []
@@ -414,13 +352,15 @@ class ChunkWriter:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self._config.concurrency)
         self._futures.append(
-            self._pool.submit(_write_chunk, self._client, self._config.table, chunk, self._budget)
+            self._pool.submit(
+                chunk_writes.write_chunk, self._client, self._table, chunk, self._budget
+            )
         )
 
-    def finish(self) -> _WriteOutcome:
+    def finish(self) -> _WriteOutcome[_Entry]:
         """Send what is left, wait for every chunk, and return the combined outcome."""
         self._submit()
-        outcome = _WriteOutcome(unwritten=list(self._not_sent))
+        outcome: _WriteOutcome[_Entry] = _WriteOutcome(unwritten=list(self._not_sent))
         try:
             for future in self._futures:
                 outcome.merge(future.result())

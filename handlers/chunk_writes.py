@@ -1,0 +1,113 @@
+"""One BatchWriteItem chunk (≤ 25 requests) with the retry rules both table writers share: the
+replicator (replica table) and the query writer (query table). No clients of its own, no
+environment.
+
+* Items DynamoDB leaves in ``UnprocessedItems`` are sent again after a backoff, within the
+  invocation's time budget (:mod:`.runtime`, :class:`.retry.TimeBudget`); the first call is
+  always made (:meth:`TimeBudget.claim_attempt`).
+* A ValidationException that blames an item's content (:func:`.faults.dynamodb_blames_item`)
+  splits the chunk in halves until the request DynamoDB rejects is alone: that one is poison,
+  the rest are written.
+* Any other error (the table's, the role's, a policy's, a key's) leaves the chunk unwritten, to
+  be reported for retry, never treated as a bad record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import faults, runtime
+from .retry import TimeBudget
+
+R = TypeVar("R")
+
+
+@dataclass
+class WriteOutcome(Generic[R]):
+    """What became of a chunk's requests (``R``: the writer's own request type)."""
+
+    written: int = 0
+    retried: int = 0
+    unwritten: list[R] = field(default_factory=list)
+    rejected: list[tuple[R, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def merge(self, other: WriteOutcome[R]) -> None:
+        self.written += other.written
+        self.retried += other.retried
+        self.unwritten += other.unwritten
+        self.rejected += other.rejected
+        self.errors += other.errors
+
+
+@dataclass(frozen=True)
+class ChunkTable(Generic[R]):
+    """The table a writer writes and how its requests look on the wire: ``body(request)`` is
+    the request's entry in ``RequestItems`` (a PutRequest or DeleteRequest), ``key(request)``
+    identifies it, and ``unprocessed_key(entry)`` identifies an ``UnprocessedItems`` entry the
+    same way."""
+
+    name: str
+    body: Callable[[R], Any]
+    key: Callable[[R], Hashable]
+    unprocessed_key: Callable[[dict[str, Any]], Hashable]
+
+
+def write_chunk(
+    client: Any, table: ChunkTable[R], chunk: list[R], budget: TimeBudget
+) -> WriteOutcome[R]:
+    """Write one chunk (≤ 25 requests) with BatchWriteItem under the rules in the module
+    docstring; never raises for an AWS error (they are in the outcome)."""
+    outcome: WriteOutcome[R] = WriteOutcome()
+    by_key = {table.key(request): request for request in chunk}
+    pending = chunk
+    attempt = 0
+    while pending:
+        if not budget.claim_attempt():
+            outcome.unwritten += pending
+            break
+        retry: list[R]
+        try:
+            response = client.batch_write_item(
+                RequestItems={table.name: [table.body(request) for request in pending]}
+            )
+        except ClientError as exc:
+            if faults.dynamodb_blames_item(exc):
+                if len(pending) == 1:
+                    message = exc.response.get("Error", {}).get("Message", "")
+                    outcome.rejected.append((pending[0], f"DynamoDB rejected the item: {message}"))
+                else:
+                    middle = len(pending) // 2
+                    for half in (pending[:middle], pending[middle:]):
+                        outcome.merge(write_chunk(client, table, half, budget))
+                break
+            if not runtime.is_retryable(exc):
+                outcome.errors.append(f"BatchWriteItem on {table.name}: {exc}")
+                outcome.unwritten += pending
+                break
+            retry = pending
+        except BotoCoreError as exc:
+            if not runtime.is_retryable(exc):
+                outcome.errors.append(f"BatchWriteItem on {table.name}: {exc}")
+                outcome.unwritten += pending
+                break
+            retry = pending
+        else:
+            retry = [
+                by_key[table.unprocessed_key(entry)]
+                for entries in response.get("UnprocessedItems", {}).values()
+                for entry in entries
+            ]
+            outcome.written += len(pending) - len(retry)
+        if retry:
+            attempt += 1
+            outcome.retried += len(retry)
+            if not runtime.wait_before_retry(attempt, budget):
+                outcome.unwritten += retry
+                break
+        pending = retry
+    return outcome
