@@ -170,6 +170,20 @@ class StackConfig:
                     f"side {side}); move it to Pulumi.<{other} stack>.yaml or remove it",
                 )
 
+    def check_moved(self, keys: Collection[str], why: str) -> None:
+        """Refuse any of ``keys`` set here (not at its default): ``why`` they belong in the
+        other stack. Silently ignoring them would drop a setting such as the redaction, which
+        must not be lost on the way."""
+        for key in keys:
+            spec = self.schema[key]
+            if self._config.get(key) is not None and self.get(key) != spec.get("default"):
+                raise self.error(
+                    key,
+                    f"is set but ignored: {why} and its stages (transform, dropped and "
+                    "pseudonymised fields, the key parameter); move it to the poc stack's file "
+                    "(the parameter then lives in the POC account)",
+                )
+
     def _raw(self, key: str) -> tuple[str | None, dict[str, Any]]:
         spec = self.schema.get(key)
         if spec is None:  # a programming error, not a user's
@@ -393,6 +407,14 @@ SOURCE_KEYS = {
     "placement": "placement",
     "consumerMode": "consumer_mode",
 }
+#: The replicator's stages: in target placement they run in poc, so prod refuses them.
+STAGE_KEYS = (
+    "transformModule",
+    "dropFields",
+    "pseudonymizeFields",
+    "pseudonymizationKeyParameter",
+    "pseudonymizationKeyKmsKeyArn",
+)
 #: poc in target placement: the replicator next to the table (``ReplicaSourceArgs``); the stream
 #: (and consumer) come from the prod stack (``source_ref``).
 REPLICATOR_KEYS = {
@@ -539,6 +561,8 @@ def load(stack: str | None = None, project_file: Path = PROJECT_FILE) -> Setting
         )
     target_placement = cfg.string("placement") == "target"
     cfg.check_side(side, REPLICATOR_KEYS if side == "poc" and target_placement else ())
+    if side == "prod" and target_placement:
+        cfg.check_moved(STAGE_KEYS, "in target placement the poc stack runs the replicator")
     settings = Settings(
         stack=cfg.stack,
         project=cfg.project,

@@ -350,13 +350,7 @@ def _clean(payload: dict[str, Any]) -> dict[str, Any]:
 #: the replicator: prod in source placement; in target placement the demo moves the prod stack
 #: file's values to poc (the key parameter then lives in the POC account), so both placements
 #: run the same stages and are checked against the same expectation.
-REPLICATOR_STAGE_KEYS = (
-    "transformModule",
-    "dropFields",
-    "pseudonymizeFields",
-    "pseudonymizationKeyParameter",
-    "pseudonymizationKeyKmsKeyArn",
-)
+REPLICATOR_STAGE_KEYS = stack_config.STAGE_KEYS
 
 
 @dataclass

@@ -16,6 +16,8 @@ from stream_replica.components import (
 from stream_replica.testing import RenderedStack
 from stream_replica.testing.mocks import run_components
 
+import stack_config
+
 PROD = "111111111111"
 POC = "222222222222"
 REGION = "eu-west-1"
@@ -140,10 +142,27 @@ def _target(consumer_mode: str, **overrides: Any) -> dict[str, Any]:
     return {"placement": "target", "consumerMode": consumer_mode, **overrides}
 
 
+#: The example prod stack's redaction keys, moved out of prod as target placement requires.
+MOVED = dict.fromkeys(stack_config.STAGE_KEYS)
+
+
 def _prod_target(consumer_mode: str) -> RenderedStack:
     from tests.stack_runs import run_stack
 
-    return run_stack("prod", _target(consumer_mode), stack_outputs={POC_REFERENCE: {}})
+    return run_stack("prod", _target(consumer_mode, **MOVED), stack_outputs={POC_REFERENCE: {}})
+
+
+def test_prod_in_target_placement_refuses_the_replicators_redaction() -> None:
+    """Left in prod, the redaction would be silently dropped and raw values would reach the
+    analytics account: refused, naming the key and where it goes."""
+    from tests.stack_runs import run_stack
+
+    with pytest.raises(stack_config.ConfigError) as raised:
+        run_stack("prod", _target("shared"), stack_outputs={POC_REFERENCE: {}})
+    text = str(raised.value)
+    assert text.startswith("Pulumi.prod.yaml: kinesis-crossaccount-replica:pseudonymizeFields:")
+    assert "in target placement the poc stack runs the replicator" in text
+    assert "move it to the poc stack's file" in text
 
 
 def _poc_target(consumer_mode: str, prod: RenderedStack, **overrides: Any) -> RenderedStack:
@@ -271,7 +290,7 @@ def test_prod_in_target_placement_refuses_a_deployed_poc_stack_in_source_placeme
 
     poc = run_stack("poc")
     with pytest.raises(ValueError, match=r"Pulumi\.prod\.yaml: .*:placement: .*both stacks"):
-        run_stack("prod", _target("shared"), stack_outputs={POC_REFERENCE: poc.outputs})
+        run_stack("prod", _target("shared", **MOVED), stack_outputs={POC_REFERENCE: poc.outputs})
 
 
 def test_poc_in_target_placement_from_explicit_config() -> None:
