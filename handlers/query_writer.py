@@ -119,18 +119,19 @@ class SkipRecord(Exception):
 def sortable_number(text: str) -> str:
     """A non-negative DynamoDB number as text that sorts as the number does: the integer part
     zero-padded to :data:`NUMBER_WIDTH` digits, the fraction without trailing zeros.
-    Raises :class:`SkipRecord` for a negative number or one with more integer digits."""
+    Raises :class:`SkipRecord` for a negative number or one with more integer digits; the
+    reason (logged, counted per reason) never holds the value."""
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise SkipRecord(f"range value {text!r} is not a number") from None
+        raise SkipRecord("range value is not a number") from None
     if not number.is_finite() or number < 0:
-        raise SkipRecord(f"range value {text} is negative: its text would not sort as it does")
+        raise SkipRecord("range value is negative or not finite: its text would not sort as it does")
     plain = format(number, "f")
     whole, _, fraction = plain.partition(".")
     fraction = fraction.rstrip("0")
     if len(whole) > NUMBER_WIDTH:
-        raise SkipRecord(f"range value {text} has more than {NUMBER_WIDTH} integer digits")
+        raise SkipRecord(f"range value has more than {NUMBER_WIDTH} integer digits")
     return whole.zfill(NUMBER_WIDTH) + (f".{fraction}" if fraction else "")
 
 

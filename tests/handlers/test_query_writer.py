@@ -364,3 +364,15 @@ def test_binary_attributes_are_written_as_bytes_once(world: Any, query: Query) -
     assert item["raw"]["B"] == b"\x00\x01\xff"
     assert item["nested"]["M"]["blobs"]["BS"] == [b"\x01"]
     assert Decimal(item["timestamp"]["N"]) == 1
+
+
+@pytest.mark.parametrize("text", ["4111-1111", "-31415926", "9" * 40, "NaN"])
+def test_skip_reasons_never_hold_the_value(text: str) -> None:
+    """Skip reasons are logged, one line per distinct reason: a value in them would leak it
+    (and make a line per value)."""
+    from stream_replica.handlers.query_writer import SkipRecord, sortable_number
+
+    with pytest.raises(SkipRecord) as skipped:
+        sortable_number(text)
+    assert text.lstrip("-") not in skipped.value.reason
+    assert "range value" in skipped.value.reason
