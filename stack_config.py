@@ -703,6 +703,12 @@ def query_table_args(
     for key in ("queryTableHashAttribute", "queryTableRangeAttribute"):
         if not cfg.optional(key):
             raise cfg.error(key, "is required when queryTableEnabled is true")
+    query_table_name = cfg.optional("queryTableName")
+    if query_table_name and query_table_name == cfg.optional("tableName"):
+        raise cfg.error(
+            "queryTableName",
+            f"must differ from tableName ({query_table_name!r}): both tables are in this account",
+        )
     return build_args(
         cfg,
         StreamToQueryTableArgs,

@@ -174,8 +174,17 @@ class StreamToQueryTableArgs:
                 "must differ from hash_attribute and range_attribute (it holds "
                 "'<range value>#<source key>')",
             )
-        if self.ttl_attribute in (self.hash_attribute, self.sort_key_attribute):
-            raise SettingError(owner, "ttl_attribute", "must not be a key attribute")
+        if self.ttl_attribute in (
+            self.hash_attribute,
+            self.range_attribute,
+            self.sort_key_attribute,
+        ):
+            raise SettingError(
+                owner,
+                "ttl_attribute",
+                f"must not be {self.ttl_attribute!r}, a key or range attribute: the expiry would "
+                "overwrite the event's value",
+            )
         check_choice(owner, "hash_attribute_type", self.hash_attribute_type, HASH_TYPES)
         check_choice(owner, "billing_mode", self.billing_mode, BILLING_MODES)
         check_choice(owner, "table_encryption", self.table_encryption, TABLE_ENCRYPTIONS)

@@ -126,7 +126,7 @@ def sortable_number(text: str) -> str:
     except InvalidOperation:
         raise SkipRecord("range value is not a number") from None
     if not number.is_finite() or number < 0:
-        raise SkipRecord("range value is negative or not finite: its text would not sort as it does")
+        raise SkipRecord("range value is negative or not finite: its text would not sort")
     plain = format(number, "f")
     whole, _, fraction = plain.partition(".")
     fraction = fraction.rstrip("0")

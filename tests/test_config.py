@@ -327,6 +327,12 @@ BAD_VALUES: list[tuple[str, dict[str, object], str]] = [
         {"powertoolsLayerArn": "arn:aws:lambda:eu-west-1:017000801446:layer"},
         "powertoolsLayerArn: must be a Lambda layer version ARN",
     ),
+    ("poc", {"ttlAttribute": "timestamp"}, "ttlAttribute: must not be 'timestamp', a key or range"),
+    (
+        "poc",
+        {"queryTableName": "events", "tableName": "events"},
+        "queryTableName: must differ from tableName",
+    ),
     # a key only the other stack reads, set to something other than its default
     ("poc", {"createSourceStream": True}, "createSourceStream: is set but ignored: only the prod"),
     ("poc", {"transformModule": "t.py"}, "transformModule: is set but ignored: only the prod"),
