@@ -619,7 +619,11 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         # -- check -----------------------------------------------------------------------------
         poc_ddb = emulator.client("dynamodb", table_account, poc_region)
         _check_table(result, poc_ddb, table_account, poc_region, table_name)
-        _check_archive(result, emulator, poc, sample, expected, raw)
+        # With a hot window the replicator adds the expiry attribute to every item (and line).
+        ttl_on = int(_get(plan.replicator_config, plan.project, "ttlDays", 0) or 0) > 0
+        ttl_attribute = str(_get(plan.replicator_config, plan.project, "ttlAttribute", "expiresAt"))
+        added = (ttl_attribute,) if ttl_on else ()
+        _check_archive(result, emulator, poc, sample, expected, raw, added)
         _check_queues(result, emulator, replicator, archiver, pollers)
         if query_poller is not None:
             _check_query_table(result, emulator, poc, table_name, query_poller.runtime)
@@ -830,6 +834,7 @@ def _check_archive(
     sample: dict[str, dict[str, Any]],
     expected: Callable[[dict[str, Any]], Any] = _clean,
     raw: RawValues | None = None,
+    replicator_adds: tuple[str, ...] = (),
 ) -> None:
     s3 = emulator.client("s3", poc.account_id, poc.region)
     buckets = [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
@@ -858,7 +863,7 @@ def _check_archive(
                     original = sample.get(line.get("eventId"))
                     if original is not None:
                         result.fidelity_checked += 1
-                        added = (*KEY_ATTRIBUTES, SUB_SEQUENCE_ATTRIBUTE)
+                        added = (*KEY_ATTRIBUTES, SUB_SEQUENCE_ATTRIBUTE, *replicator_adds)
                         payload = {k: v for k, v in line.items() if k not in added}
                         if payload != expected(original):
                             result.fidelity_mismatches += 1

@@ -226,3 +226,11 @@ def test_serve_mode_runs_the_pipeline_over_http() -> None:
     assert result.replicated_items == 10
     assert result.archived_distinct == 10
     assert result.ok
+
+
+def test_a_hot_window_run_checks_the_archive_with_the_expiry_attribute() -> None:
+    """With ``ttlDays`` every item and archived line carries the expiry attribute; the archive
+    check allows for it (it used to fail every line) and the run ends ok."""
+    result, _ = _run(records=40, replay=False, redrive=False, config_overrides={"ttlDays": 7})
+    assert result.ok, result.failures
+    assert result.archived_lines == result.replicated_items == 40
