@@ -81,6 +81,7 @@ if settings.side == "poc":
         pulumi.export("glueTableName", catalog.table_name)
     pulumi.export("accessMode", settings.access_mode)
     pulumi.export("ttlDays", target.args.ttl_days)
+    pulumi.export("ttlAttribute", target.args.ttl_attribute)
     # Not the value: prod checks that it uses the same externalId (stack_config.target_ref).
     pulumi.export("externalIdSha256", stack_config.external_id_digest(settings.external_id))
     pulumi.export("placement", settings.placement)

@@ -775,7 +775,13 @@ class TargetRef:
 
 
 #: Outputs of the poc stack prod checks its own config against (agreement checks).
-AGREEMENT_OUTPUTS = ("accessMode", "replicatorRoleArn", "externalIdSha256", "ttlDays")
+AGREEMENT_OUTPUTS = (
+    "accessMode",
+    "replicatorRoleArn",
+    "externalIdSha256",
+    "ttlDays",
+    "ttlAttribute",
+)
 #: prod keys the poc stack's outputs replace when ``pocStackReference`` is set.
 REFERENCE_REPLACES = {
     "tableName": "tableName",
@@ -935,6 +941,7 @@ def target_ref(settings: Settings) -> TargetRef:
                 ("replicatorRoleName", "replicatorRoleArn", expected_role),
                 ("externalId", "externalIdSha256", external_id_digest(settings.external_id)),
                 ("ttlDays", "ttlDays", cfg.value("ttlDays") or 0),
+                ("ttlAttribute", "ttlAttribute", cfg.get("ttlAttribute")),
             ],
         )
 

@@ -30,6 +30,7 @@ POC_OUTPUTS: dict[str, Any] = {
     "replicatorRoleArn": "arn:aws:iam::111111111111:role/ProdKinesisToPocDynamo-role",
     "externalIdSha256": stack_config.external_id_digest(None),
     "ttlDays": 0,
+    "ttlAttribute": "expiresAt",
 }
 TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
 
@@ -403,12 +404,18 @@ def test_a_missing_output_names_the_reference_and_the_output() -> None:
     assert "self-managed backend" in text and "Pulumi Cloud" in text
 
 
-@pytest.mark.parametrize(
-    "output", ["accessMode", "replicatorRoleArn", "externalIdSha256", "ttlDays"]
-)
+@pytest.mark.parametrize("output", stack_config.AGREEMENT_OUTPUTS)
 def test_agreement_outputs_are_required(output: str) -> None:
     outputs = {k: v for k, v in POC_OUTPUTS.items() if k != output}
     assert f"has no output {output!r}" in _refused(outputs)
+
+
+def test_a_ttl_attribute_that_differs_between_the_stacks_is_refused() -> None:
+    """The replicator would set one attribute and the table expire on another: nothing would
+    ever expire, silently."""
+    text = _refused(POC_OUTPUTS, {"ttlAttribute": "ttl"})
+    assert "Pulumi.prod.yaml: kinesis-crossaccount-replica:ttlAttribute: is 'ttl' here" in text
+    assert "'expiresAt'" in text
 
 
 def test_an_external_id_that_differs_between_the_stacks_is_refused() -> None:

@@ -390,6 +390,7 @@ def test_poc_outputs(poc: RenderedStack) -> None:
         "queryTableName": poc.one("aws:dynamodb/table:Table", "query-table-table").state["name"],
         "queryWriterFunctionName": poc.one(FUNCTION, "query-table-function").state["name"],
         "ttlDays": 0,
+        "ttlAttribute": "expiresAt",
         "glueDatabaseName": "archive_catalog",
         "glueTableName": "events",
     }
