@@ -472,6 +472,54 @@ def check_bucket_name(owner: str, field_name: str, value: Any) -> None:
         )
 
 
+#: Kinesis stream names: 1..128 of these (Kinesis API reference, ``CreateStream`` StreamName).
+KINESIS_STREAM_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+#: A Kinesis stream ARN (Kinesis API reference, StreamARN).
+_STREAM_ARN = re.compile(
+    r"arn:aws[a-z-]*:kinesis:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"stream/(?P<name>[A-Za-z0-9_.-]{1,128})"
+)
+
+
+def check_stream(owner: str, name: Any, arn: Any, region: Any, account: Any) -> None:
+    """:class:`SettingError` for a ``source_stream_name`` Kinesis refuses, or a
+    ``source_stream_arn`` that is not a Kinesis stream ARN, names another stream than
+    ``source_stream_name``, or is in another ``region`` (an event source mapping reads a stream
+    of its own region) or ``account`` than the stream's. Outputs are not known yet: skipped."""
+    check_name(owner, "source_stream_name", name or None, KINESIS_STREAM_NAME)
+    if not isinstance(arn, str):
+        return
+    match = _STREAM_ARN.fullmatch(arn)
+    if not match:
+        raise SettingError(
+            owner,
+            "source_stream_arn",
+            f"must be a Kinesis stream ARN (arn:aws:kinesis:<region>:<account>:stream/<name>), "
+            f"got {arn!r}",
+        )
+    arn_region, arn_account, arn_name = match.group("region", "account", "name")
+    if name and arn_name != name:
+        raise SettingError(
+            owner,
+            "source_stream_arn",
+            f"names stream {arn_name!r}, but source_stream_name is {name!r}: give one of them, "
+            "or the same stream in both",
+        )
+    if isinstance(region, str) and arn_region != region:
+        raise SettingError(
+            owner,
+            "source_stream_arn",
+            f"is in region {arn_region}, not the stack's region {region}: an event source "
+            "mapping reads a stream in its own region",
+        )
+    if isinstance(account, str) and arn_account != account:
+        raise SettingError(
+            owner,
+            "source_stream_arn",
+            f"is in account {arn_account}, not the stream's account {account}",
+        )
+
+
 #: IAM role names: 1..64 of these (IAM quotas, "IAM name requirements").
 IAM_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
 #: Lambda function names: 1..64 of these (Lambda ``CreateFunction`` FunctionName).

@@ -33,6 +33,7 @@ from .common import (
     check_name,
     check_range,
     check_region,
+    check_stream,
     check_tags,
     check_transform_module,
     checked_account_id,
@@ -54,11 +55,6 @@ from .exceptions import SettingError
 from .stream_grant import KINESIS_CONSUMER_NAME
 
 #: An SSM parameter name (letters, digits, ``_.-``, ``/`` for a hierarchy) or its ARN.
-#: A Kinesis stream ARN (Kinesis API reference, StreamARN; stream names 1..128 of these).
-_STREAM_ARN = re.compile(
-    r"arn:aws[a-z-]*:kinesis:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
-    r"stream/(?P<name>[A-Za-z0-9_.-]{1,128})"
-)
 _SSM_PARAMETER = re.compile(r"(arn:[\w-]+:ssm:[\w-]+:\d{12}:parameter/)?[\w.\-/]{1,1011}")
 
 #: The replicator is CPU-bound (decode, serialise); at 256 MB one invocation per shard keeps
@@ -292,42 +288,15 @@ class ReplicaSourceArgs:
         validate_alarms(must(self.alarms, owner, "alarms"), owner)
 
     def _check_stream_arn(self, owner: str) -> None:
-        """``source_stream_arn`` must be a Kinesis stream ARN in ``account_id`` and ``region``
-        (an event source mapping reads a stream of its own region), and name the same stream
-        as ``source_stream_name`` when both are given."""
-        arn = self.source_stream_arn
-        if not isinstance(arn, str):
-            return
-        match = _STREAM_ARN.fullmatch(arn)
-        if not match:
-            raise SettingError(
-                owner,
-                "source_stream_arn",
-                "must be a Kinesis stream ARN "
-                f"(arn:aws:kinesis:<region>:<account>:stream/<name>), got {arn!r}",
-            )
-        region, account, name = match.group("region", "account", "name")
-        if self.source_stream_name and name != self.source_stream_name:
-            raise SettingError(
-                owner,
-                "source_stream_arn",
-                f"names stream {name!r}, but source_stream_name is {self.source_stream_name!r}: "
-                "give one of them, or the same stream in both",
-            )
-        if isinstance(self.region, str) and region != self.region:
-            raise SettingError(
-                owner,
-                "source_stream_arn",
-                f"is in region {region}, not the stack's region {self.region}: an event source "
-                "mapping reads a stream in its own region",
-            )
-        stream_account = self.stream_account_id or self.account_id
-        if isinstance(stream_account, str) and account != stream_account:
-            raise SettingError(
-                owner,
-                "source_stream_arn",
-                f"is in account {account}, not the stream's account {stream_account}",
-            )
+        """The stream's name and ARN (:func:`.common.check_stream`), against the account the
+        stream is in (``stream_account_id`` in target placement, else ``account_id``)."""
+        check_stream(
+            owner,
+            self.source_stream_name,
+            self.source_stream_arn,
+            self.region,
+            self.stream_account_id or self.account_id,
+        )
 
     def _validate_placement(self, owner: str) -> None:
         check_choice(owner, "placement", self.placement, policies.PLACEMENTS)

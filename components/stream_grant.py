@@ -23,6 +23,8 @@ from .common import (
     check_account_id,
     check_choice,
     check_name,
+    check_region,
+    check_stream,
     check_tags,
     checked_account_id,
     fill_defaults,
@@ -101,6 +103,14 @@ class StreamReadGrantArgs:
         check_name(owner, "consumer_name", self.consumer_name, KINESIS_CONSUMER_NAME)
         if not (self.source_stream_name or self.source_stream_arn):
             raise SettingError(owner, "source_stream_name", "is required (or source_stream_arn)")
+        check_region(owner, "region", self.region)
+        check_stream(
+            owner,
+            self.source_stream_name,
+            self.source_stream_arn,
+            self.region,
+            self.stream_account_id,
+        )
         try:
             policies.role_arn(
                 "123456789012",

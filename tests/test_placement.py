@@ -100,6 +100,20 @@ def test_grant_by_stream_arn_and_role_path() -> None:
     ("kwargs", "message"),
     [
         ({"reader_account_id": PROD}, r"\.reader_account_id must differ"),
+        ({"region": "nowhere"}, r"\.region is not an AWS region"),
+        ({"source_stream_name": "bad name!"}, r"\.source_stream_name must match"),
+        (
+            {"source_stream_arn": f"arn:aws:sqs:{REGION}:{PROD}:q"},
+            r"\.source_stream_arn must be a Kinesis stream ARN",
+        ),
+        (
+            {"source_stream_arn": f"arn:aws:kinesis:{REGION}:999999999999:stream/web-analytics"},
+            r"\.source_stream_arn is in account 999999999999, not the stream's account",
+        ),
+        (
+            {"source_stream_arn": f"arn:aws:kinesis:{REGION}:{PROD}:stream/other"},
+            r"\.source_stream_arn names stream 'other', but source_stream_name is",
+        ),
         ({"reader_account_id": "12"}, r"\.reader_account_id must be a 12-digit"),
         ({"consumer_mode": "enhanced"}, r"\.consumer_mode must be one of shared, efo"),
         ({"source_stream_name": None}, r"\.source_stream_name is required"),
