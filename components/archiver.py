@@ -36,6 +36,7 @@ from .common import (
     check_tags,
     check_transform_module,
     checked_account_id,
+    consumer_settings,
     create_consumer_base,
     create_consumer_function,
     fill_defaults,
@@ -47,7 +48,6 @@ from .common import (
     validate_alarms,
     validate_function,
     validate_mapping,
-    warn_weakened,
 )
 from .exceptions import SettingError
 
@@ -391,18 +391,10 @@ class StreamToS3Archiver(pulumi.ComponentResource):
         self.args = args
         owner = "StreamToS3ArchiverArgs"
         account_id = checked_account_id(owner, "account_id", args.account_id)
-        function = merge_settings(
-            merge_settings(
-                must(args.function, owner, "function"),
-                FunctionSettings(service_name=physical_name(name, "", 128, r"\w.-")),
-            ),
-            args.function,
+        function, mapping, alarm_settings, tags = consumer_settings(
+            self, "StreamToS3Archiver", name, args
         )
-        mapping = must(args.mapping, owner, "mapping")
-        alarm_settings = must(args.alarms, owner, "alarms")
-        tags = dict(args.tags or {})
         self._tags = tags
-        warn_weakened(self, f"StreamToS3Archiver {name}", mapping)
         if args.protect is False and not args.existing_bucket_name:
             pulumi.log.warn(
                 f"StreamToS3Archiver {name}: protect is off: a destroy or replacement deletes "

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, TypeVar, cast, get_args
+from typing import Any, Literal, NamedTuple, TypeVar, cast, get_args
 
 import pulumi
 import pulumi_aws as aws
@@ -674,6 +674,38 @@ def warn_weakened(resource: pulumi.Resource, what: str, mapping: MappingSettings
             f"default {default_retries}: a failing batch blocks its shard for longer",
             resource,
         )
+
+
+class ConsumerSettings(NamedTuple):
+    """A stream consumer component's settings, defaults filled (:func:`consumer_settings`)."""
+
+    function: FunctionSettings
+    mapping: MappingSettings
+    alarms: AlarmSettings
+    tags: dict[str, str]
+
+
+def consumer_settings(
+    resource: pulumi.Resource, kind: str, name: str, args: Any, **derived: Any
+) -> ConsumerSettings:
+    """The settings of a component that consumes a stream with its own function (``kind`` and
+    ``name`` name it in messages; ``args`` has ``function``, ``mapping``, ``alarms``, ``tags``):
+    the function's defaults derived from the component (its Powertools service name from
+    ``name``, plus ``derived`` fields) yield to what the caller set; a weakened mapping safety
+    default warns (:func:`warn_weakened`). Raises :class:`SettingError` for a missing one."""
+    owner = f"{kind}Args"
+    component_defaults = FunctionSettings(
+        service_name=physical_name(name, "", 128, r"\w.-"), **derived
+    )
+    function = merge_settings(
+        merge_settings(must(args.function, owner, "function"), component_defaults),
+        args.function,
+    )
+    mapping = must(args.mapping, owner, "mapping")
+    warn_weakened(resource, f"{kind} {name}", mapping)
+    return ConsumerSettings(
+        function, mapping, must(args.alarms, owner, "alarms"), dict(args.tags or {})
+    )
 
 
 def policy_json(

@@ -31,17 +31,16 @@ from .common import (
     check_region,
     check_tags,
     checked_account_id,
+    consumer_settings,
     create_consumer_base,
     create_consumer_function,
     fill_defaults,
     merge_settings,
     must,
-    physical_name,
     policy_json,
     validate_alarms,
     validate_function,
     validate_mapping,
-    warn_weakened,
 )
 from .exceptions import SettingError
 
@@ -236,18 +235,9 @@ class StreamToQueryTable(pulumi.ComponentResource):
             args = StreamToQueryTableArgs(**args)
         args.validate()
         self.args = args
-        owner = "StreamToQueryTableArgs"
-        function = merge_settings(
-            merge_settings(
-                must(args.function, owner, "function"),
-                FunctionSettings(service_name=physical_name(name, "", 128, r"\w.-")),
-            ),
-            args.function,
+        function, mapping, alarm_settings, tags = consumer_settings(
+            self, "StreamToQueryTable", name, args
         )
-        mapping = must(args.mapping, owner, "mapping")
-        alarm_settings = must(args.alarms, owner, "alarms")
-        tags = dict(args.tags or {})
-        warn_weakened(self, f"StreamToQueryTable {name}", mapping)
         for weakened, what in (
             (args.point_in_time_recovery is False, "point_in_time_recovery is off"),
             (args.deletion_protection is False, "deletion_protection is off"),
@@ -292,7 +282,7 @@ class StreamToQueryTable(pulumi.ComponentResource):
             ),
         )
 
-        account_id = checked_account_id(owner, "account_id", args.account_id)
+        account_id = checked_account_id("StreamToQueryTableArgs", "account_id", args.account_id)
         base = create_consumer_base(self, name, function, account_id, tags)
         policy = policy_json(
             lambda stream, table, log_group, dlq, failures: policies.query_writer_policy(

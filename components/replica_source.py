@@ -37,6 +37,7 @@ from .common import (
     check_tags,
     check_transform_module,
     checked_account_id,
+    consumer_settings,
     create_consumer_base,
     create_consumer_function,
     fill_defaults,
@@ -49,7 +50,6 @@ from .common import (
     validate_alarms,
     validate_function,
     validate_mapping,
-    warn_weakened,
 )
 from .exceptions import SettingError
 from .stream_grant import KINESIS_CONSUMER_NAME
@@ -410,19 +410,9 @@ class ReplicaSource(pulumi.ComponentResource):
         args.validate()
         self.args = args
         account_id = checked_account_id("ReplicaSourceArgs", "account_id", args.account_id)
-        function = merge_settings(
-            must(args.function, "ReplicaSourceArgs", "function"),
-            FunctionSettings(
-                role_name=args.replicator_role_name(name),
-                service_name=physical_name(name, "", 128, r"\w.-"),
-            ),
+        function, mapping, alarm_settings, tags = consumer_settings(
+            self, "ReplicaSource", name, args, role_name=args.replicator_role_name(name)
         )
-        # The component-derived defaults yield to what the caller set.
-        function = merge_settings(function, args.function)
-        mapping = must(args.mapping, "ReplicaSourceArgs", "mapping")
-        alarm_settings = must(args.alarms, "ReplicaSourceArgs", "alarms")
-        tags = dict(args.tags or {})
-        warn_weakened(self, f"ReplicaSource {name}", mapping)
 
         self.source_stream: aws.kinesis.Stream | None = None
         if args.create_source_stream:
