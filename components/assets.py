@@ -14,6 +14,7 @@ whatever happens to be in its working folder.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 from pathlib import Path
@@ -70,11 +71,12 @@ def handler_files(folder: Path | None = None, handler: str | None = None) -> dic
 _RELATIVE_IMPORT = re.compile(r"^\s*from\s+\.(\w*)\s+import\s+(\([^)]*\)|[^\n#]*)", re.M)
 
 
-def module_closure(folder: Path, module: str) -> set[str]:
+@functools.cache
+def module_closure(folder: Path, module: str) -> frozenset[str]:
     """``module`` and every module of the package in ``folder`` it imports with a relative
     import (``from . import x``, ``from .x import y``), transitively, wherever the import
-    statement is (imports deferred into a function count too). Raises ``FileNotFoundError`` when
-    ``module`` is not in ``folder``."""
+    statement is (imports deferred into a function count too); read once per process. Raises
+    ``FileNotFoundError`` when ``module`` is not in ``folder``."""
     if not (folder / f"{module}.py").is_file():
         raise FileNotFoundError(f"{folder} holds no {module}.py")
     seen: set[str] = set()
@@ -91,7 +93,7 @@ def module_closure(folder: Path, module: str) -> set[str]:
             else:
                 targets = [n.split()[0] for n in names.strip("() \n").split(",") if n.strip()]
             pending.extend(t for t in targets if (folder / f"{t}.py").is_file())
-    return seen
+    return frozenset(seen)
 
 
 #: Folder of the user's transform module inside the asset (``transform/<file>.py``).

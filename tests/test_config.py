@@ -360,7 +360,9 @@ def test_bad_value_names_the_stack_file_and_key(
 def test_a_key_of_the_other_stack_at_its_default_is_not_refused() -> None:
     """The CLI hands the program Pulumi.yaml's defaults as if set, so a key of the other stack
     at its default value cannot be told from an unset one, and is accepted."""
-    run("poc", {"createSourceStream": False, "transformModule": ""})
+    poc = run("poc", {"createSourceStream": False, "transformModule": ""})
+    assert poc.of_type("aws:dynamodb/table:Table")  # the poc stack rendered in full
+    assert poc.of_type("aws:kinesis/stream:Stream") == []  # and the prod key had no effect
 
 
 def test_each_side_only_key_is_read_by_its_side() -> None:
