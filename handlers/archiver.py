@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from . import environment, faults, runtime
 from .batches import PUT_RECORD_BATCH_MAX_BYTES, PUT_RECORD_BATCH_MAX_RECORDS, chunked
 from .exceptions import PoisonRecordError
-from .images import image_to_json_line, image_to_object, object_to_json_line
+from .images import image_to_json_line, image_to_object, new_image, object_to_json_line
 from .retry import TimeBudget
 from .ttl import is_ttl_expiry
 
@@ -82,15 +82,7 @@ def record_line(record: dict[str, Any], archive_removes: bool) -> bytes | None:
         if not keys:
             raise PoisonRecordError("REMOVE record has no Keys")
         return image_to_json_line(keys, {TOMBSTONE_MARKER: True})
-    if name not in ("INSERT", "MODIFY"):
-        raise PoisonRecordError(f"unknown eventName {name!r}")
-    image = stream.get("NewImage")
-    if image is None:
-        raise PoisonRecordError(
-            f"{name} record has no NewImage: the table's stream view type must be "
-            "NEW_IMAGE or NEW_AND_OLD_IMAGES"
-        )
-    return image_to_json_line(image)
+    return image_to_json_line(new_image(record))
 
 
 def transformed_lines(

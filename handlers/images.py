@@ -21,6 +21,22 @@ from .exceptions import PoisonRecordError
 MAX_FIREHOSE_RECORD_BYTES = 1000 * 1024
 
 
+def new_image(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``NewImage`` of an INSERT or MODIFY DynamoDB stream record (Lambda's event format).
+    Raises :class:`PoisonRecordError` for another ``eventName`` or a record without one (the
+    table's stream view type must then be NEW_IMAGE or NEW_AND_OLD_IMAGES)."""
+    name = record.get("eventName")
+    if name not in ("INSERT", "MODIFY"):
+        raise PoisonRecordError(f"unknown eventName {name!r}")
+    image = (record.get("dynamodb") or {}).get("NewImage")
+    if image is None:
+        raise PoisonRecordError(
+            f"{name} record has no NewImage: the table's stream view type must be "
+            "NEW_IMAGE or NEW_AND_OLD_IMAGES"
+        )
+    return image
+
+
 class StreamImageDeserializer(TypeDeserializer):
     """boto3's TypeDeserializer, also accepting binary as base64 text.
 

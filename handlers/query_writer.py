@@ -41,6 +41,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from . import chunk_writes, environment, runtime
 from .batches import BATCH_WRITE_MAX_ITEMS, chunked
 from .exceptions import ConfigError, PoisonRecordError
+from .images import new_image
 from .retry import TimeBudget
 from .ttl import DAY_SECONDS, is_ttl_expiry
 
@@ -297,14 +298,7 @@ def plan_batch(records: list[dict[str, Any]], config: QueryWriterConfig) -> Plan
                 key = query_key(old, keys, config)
                 plan.add(_Request(sequence_number, _key_id(key), delete=key))
                 continue
-            if name not in ("INSERT", "MODIFY"):
-                raise PoisonRecordError(f"unknown eventName {name!r}")
-            image = stream.get("NewImage")
-            if image is None:
-                raise PoisonRecordError(
-                    f"{name} record has no NewImage: the source table's stream view type must "
-                    "be NEW_IMAGE or NEW_AND_OLD_IMAGES"
-                )
+            image = new_image(record)
             old = stream.get("OldImage")
             if old is not None:
                 try:
