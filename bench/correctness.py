@@ -24,6 +24,7 @@ from stream_replica.testing.events import (
     clickstream,
     kinesis_event,
 )
+from stream_replica.testing.tables import create_replica_table
 
 from .emulation import emulation
 from .harness import call
@@ -89,19 +90,7 @@ def _setup(poc: boto3.Session, prod: boto3.Session) -> str:
     """Create the POC account's table (with stream), bucket and delivery stream and both dead-
     letter queues; return the table's stream ARN."""
     ddb = poc.client("dynamodb")
-    table = ddb.create_table(
-        TableName=TABLE_NAME,
-        KeySchema=[
-            {"AttributeName": "seqNumbershardIdHash", "KeyType": "HASH"},
-            {"AttributeName": "sequenceNumber", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "seqNumbershardIdHash", "AttributeType": "S"},
-            {"AttributeName": "sequenceNumber", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )
+    table = create_replica_table(ddb, TABLE_NAME, stream_view_type="NEW_IMAGE")
     poc.client("s3").create_bucket(
         Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
     )
@@ -116,7 +105,7 @@ def _setup(poc: boto3.Session, prod: boto3.Session) -> str:
     )
     poc.client("sqs").create_queue(QueueName=ARCHIVER_DLQ.rsplit("/", 1)[1])
     prod.client("sqs").create_queue(QueueName=REPLICATOR_DLQ.rsplit("/", 1)[1])
-    return str(table["TableDescription"]["LatestStreamArn"])
+    return str(table["LatestStreamArn"])
 
 
 def _item_count(poc: boto3.Session) -> int:

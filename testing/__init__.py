@@ -8,8 +8,9 @@ Installed with the components (``pip install crossaccount-stream-replica``)::
   computed outputs: ARNs in each provider's account and region, queue URLs, stream ARNs,
   mapping UUIDs, autonames) and :func:`render`, which runs a program under them and returns
   every registered resource with its resolved inputs and IAM documents.
-* :mod:`.events`, :mod:`.clickstream`, :mod:`.contexts` — Lambda events, a web-analytics
-  clickstream and fake Lambda contexts for the handlers (these need ``boto3``).
+* :mod:`.events`, :mod:`.clickstream`, :mod:`.contexts`, :mod:`.tables` — Lambda events, a
+  web-analytics clickstream, fake Lambda contexts and the replica table's key schema (for moto)
+  for the handlers (these need ``boto3``).
 
 Importing this package imports only Pulumi; the handler fixtures are separate modules.
 """

@@ -19,6 +19,7 @@ import boto3
 import botocore.session
 from botocore.awsrequest import AWSResponse
 from stream_replica.testing.contexts import LambdaContext
+from stream_replica.testing.tables import create_replica_table
 
 REGION = "eu-west-1"
 PROD_ACCOUNT = "111111111111"
@@ -186,19 +187,7 @@ class Target:
     def __init__(self, creds: Credentials) -> None:
         self.creds = creds
         self.dynamodb = creds.client("dynamodb")
-        self.dynamodb.create_table(
-            TableName=TABLE_NAME,
-            KeySchema=[
-                {"AttributeName": "seqNumbershardIdHash", "KeyType": "HASH"},
-                {"AttributeName": "sequenceNumber", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "seqNumbershardIdHash", "AttributeType": "S"},
-                {"AttributeName": "sequenceNumber", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-        )
+        create_replica_table(self.dynamodb, TABLE_NAME, stream_view_type="NEW_IMAGE")
         table = self.dynamodb.describe_table(TableName=TABLE_NAME)["Table"]
         self.table_arn = table["TableArn"]
         self.stream_arn = table["LatestStreamArn"]

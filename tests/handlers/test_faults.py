@@ -20,6 +20,7 @@ from handler_support import (
     failures,
 )
 from stream_replica.handlers import faults, runtime
+from stream_replica.testing.tables import create_replica_table
 
 
 def sequence_numbers(event: dict[str, Any]) -> list[str]:
@@ -35,18 +36,7 @@ def test_a_table_whose_range_key_is_a_number_is_a_fault_not_poison(world):
     actual: S". Before the fix every record went to the dead-letter queue."""
     dynamodb = world.target.dynamodb
     dynamodb.delete_table(TableName=TABLE_NAME)
-    dynamodb.create_table(
-        TableName=TABLE_NAME,
-        KeySchema=[
-            {"AttributeName": "seqNumbershardIdHash", "KeyType": "HASH"},
-            {"AttributeName": "sequenceNumber", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "seqNumbershardIdHash", "AttributeType": "S"},
-            {"AttributeName": "sequenceNumber", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_replica_table(dynamodb, TABLE_NAME, range_key_type="N")
     world.source.put(blob({"n": i}) for i in range(30))
     event = world.source.event()
 

@@ -22,6 +22,7 @@ from stream_replica.redrive import (
     redrive_queue,
 )
 from stream_replica.redrive.__main__ import parse_args
+from stream_replica.testing.tables import create_replica_table
 
 from sandbox.emulator import moto_one_request_at_a_time
 
@@ -389,18 +390,7 @@ def test_the_replicator_writes_a_redriven_range_once(
 ) -> None:
     stream = Stream(aws, 12)
     ddb = aws.client("dynamodb")
-    table_arn = ddb.create_table(
-        TableName=TABLE,
-        KeySchema=[
-            {"AttributeName": "seqNumbershardIdHash", "KeyType": "HASH"},
-            {"AttributeName": "sequenceNumber", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "seqNumbershardIdHash", "AttributeType": "S"},
-            {"AttributeName": "sequenceNumber", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )["TableDescription"]["TableArn"]
+    table_arn = create_replica_table(ddb, TABLE)["TableArn"]
     sqs, url = _queue(aws, stream.message(0, 5), stream.message(0, 5))  # sent twice
     dlq = sqs.create_queue(QueueName="dead-letters")["QueueUrl"]
     invoker = HandlerInvoker(monkeypatch, table_arn, dlq)
