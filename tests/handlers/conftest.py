@@ -27,28 +27,16 @@ from handler_support import (
     Target,
     assume,
 )
-from moto import mock_aws
 from stream_replica.handlers import archiver, replicator, runtime
 
-from sandbox.emulator import moto_one_request_at_a_time
+from tests.moto_accounts import moto_accounts
 
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto, with dummy base credentials and the endpoint mode moto's DynamoDB Streams needs."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "POWERTOOLS_SERVICE_NAME"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
-    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
-    with mock_aws(), moto_one_request_at_a_time():
-        runtime.reset_clients()
+    with moto_accounts(monkeypatch, REGION):
         yield
-        runtime.clear_event_hooks()
-        runtime.reset_clients()
 
 
 @dataclass

@@ -12,8 +12,7 @@ from typing import Any
 import boto3
 import botocore.session
 import pytest
-from moto import mock_aws
-from stream_replica.handlers import replicator, runtime
+from stream_replica.handlers import replicator
 from stream_replica.redrive import (
     FunctionFailed,
     RedriveOptions,
@@ -24,7 +23,7 @@ from stream_replica.redrive import (
 from stream_replica.redrive.__main__ import parse_args
 from stream_replica.testing.tables import create_replica_table
 
-from sandbox.emulator import moto_one_request_at_a_time
+from tests.moto_accounts import moto_accounts
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -38,18 +37,8 @@ def _session() -> boto3.Session:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
-    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
-    with mock_aws(), moto_one_request_at_a_time():
-        runtime.reset_clients()
+    with moto_accounts(monkeypatch, REGION):
         yield _session()
-        runtime.reset_clients()
 
 
 def _invocation_record(
