@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.local_install import pip_install_target
+
 REPO = Path(__file__).resolve().parent.parent
 
 #: Runs in a fresh interpreter, from a folder that holds a decoy ``handlers/`` package.
@@ -71,25 +73,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory, build_backend: Path) -> 
             REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__")
         )
     target = work / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--disable-pip-version-check",
-            "--target",
-            str(target),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-        cwd=work,
-        env={**os.environ, "PYTHONPATH": str(build_backend)},
-    )
+    pip_install_target(source, target, build_backend)
     return target
 
 

@@ -31,6 +31,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from policy_pack.stream_replica_policy import pack as replica_pack
 from policy_pack.stream_replica_policy import rules
+from tests.local_install import pip_install_target
 
 from . import foreign_program
 from .pack_protocol import analyze, configure
@@ -88,25 +89,7 @@ def team_pack(tmp_path_factory: pytest.TempPathFactory, build_backend: Path) -> 
         ignore=shutil.ignore_patterns("__pycache__"),
     )
     site = work / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--disable-pip-version-check",
-            "--target",
-            str(site),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-        env={**os.environ, "PYTHONPATH": str(build_backend)},
-    )
+    pip_install_target(source, site, build_backend)
     assert (site / "stream_replica_policy" / "rules.py").is_file()
     team = work / "team-policy"
     shutil.copytree(PACK_DIR / "template", team, ignore=shutil.ignore_patterns("__pycache__"))
