@@ -351,3 +351,24 @@ def test_malformed_event_records_are_isolated_and_the_rest_flow(world):
     kept = {x["eventID"]: x for x in letters}
     assert kept[no_stream["eventID"]]["event"] == no_stream
     assert kept[no_sequence["eventID"]]["payload"] == no_sequence["dynamodb"]["NewImage"]
+
+
+def test_a_record_that_is_not_an_object_is_isolated_and_the_rest_flow(world):
+    event = stream_from_replicated(world, 3)
+    event["Records"].insert(1, "not a record")
+
+    assert failures(world.archive(event)) == []
+
+    assert archived_sequence_numbers(world) == ["1", "2", "3"]
+    (letter,) = dead_letters(world.poc.client("sqs"), world.archiver_dlq)
+    assert letter["reason"] == "event record has no dynamodb.SequenceNumber"
+    assert letter["event"] == "not a record"
+
+
+def test_a_poison_record_without_sequence_number_that_cannot_be_kept_retries_the_batch(world):
+    event = stream_from_replicated(world, 3)
+    event["Records"].insert(1, {"eventID": "x"})  # nothing usable at all
+
+    response = world.archive(event, DEAD_LETTER_QUEUE_URL="")
+
+    assert failures(response) == [event["Records"][0]["dynamodb"]["SequenceNumber"]]

@@ -600,3 +600,17 @@ def test_a_poison_record_without_sequence_number_that_cannot_be_kept_retries_the
     response = world.replicate(event, DEAD_LETTER_QUEUE_URL="")
 
     assert failures(response) == [event["Records"][0]["kinesis"]["sequenceNumber"]]
+
+
+def test_a_record_that_is_not_an_object_is_isolated_and_the_rest_flow(world):
+    world.source.put(blob(p) for p in clickstream(3))
+    event = world.source.event()
+    seqs = sequence_numbers(event)
+    event["Records"].insert(1, "not a record")
+
+    assert failures(world.replicate(event)) == []
+
+    assert stored_sequence_numbers(world) == seqs
+    (letter,) = dead_letters(world.prod.client("sqs"), world.replicator_dlq)
+    assert letter["reason"] == "event record has no 'kinesis' object"
+    assert letter["event"] == "not a record"
