@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from handler_support import FakeContext, blob, dead_letters, failures
-from stream_replica.handlers import query_writer, records, runtime
+from stream_replica.handlers import clients, query_writer, records
 from stream_replica.handlers.ttl import DAY_SECONDS, TTL_PRINCIPAL
 
 QUERY_TABLE = "clicks-by-user"
@@ -260,11 +260,11 @@ def test_throttled_writes_are_retried_and_then_reported(world: Any, query: Query
             "BatchWriteItem",
         )
 
-    runtime.add_event_hook("before-call.dynamodb.BatchWriteItem", throttle)
+    clients.add_event_hook("before-call.dynamodb.BatchWriteItem", throttle)
     # Time runs out after the second call (the margin is 10 s of the context's remaining time).
     context = FakeContext(remaining=lambda: 120_000 if seen["calls"] < 2 else 5_000)
     response = query.write(stream_event, context)
-    runtime.clear_event_hooks()
+    clients.clear_event_hooks()
 
     sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in stream_event["Records"]]
     assert failures(response) == sequence_numbers  # nothing written: all reported, in order
@@ -326,11 +326,11 @@ def test_a_validation_error_that_is_the_tables_fault_is_reported_not_dead_letter
             "BatchWriteItem",
         )
 
-    runtime.add_event_hook("before-call.dynamodb.BatchWriteItem", mismatch)
+    clients.add_event_hook("before-call.dynamodb.BatchWriteItem", mismatch)
     try:
         response = query.write(stream_event)
     finally:
-        runtime.clear_event_hooks()
+        clients.clear_event_hooks()
     assert failures(response) == [stream_event["Records"][0]["dynamodb"]["SequenceNumber"]]
     assert dead_letters(world.poc.client("sqs"), query.dlq) == []
 
