@@ -2,7 +2,7 @@
 
 ``handler(event, context)`` takes a DynamoDB Streams event source mapping batch and returns
 ``{"batchItemFailures": [{"itemIdentifier": <dynamodb.SequenceNumber>}, ...]}``. See
-``docs/query-table.md``; in short:
+``docs/analytics.md`` and ``docs/handlers.md``; in short:
 
 * INSERT/MODIFY: the ``NewImage`` is written whole to the query table, keyed by the image's
   ``QUERY_HASH_ATTRIBUTE`` (hash; e.g. the user's e-mail) and ``QUERY_SORT_KEY_ATTRIBUTE``

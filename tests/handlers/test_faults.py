@@ -1,4 +1,4 @@
-"""Target faults wait; only a record's own faults are poison (issue 11, section 5).
+"""Target faults wait; only a record's own faults are poison.
 
 Every error a change of table, role, policy, key or parameter would fix is reported as batch
 item failures (the mapping retries, the iterator-age alarm fires) and nothing is dead-lettered;
