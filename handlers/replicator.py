@@ -58,7 +58,8 @@ DEFAULT_WRITE_CONCURRENCY = 4
 
 @dataclass(frozen=True)
 class ReplicatorConfig:
-    """The replicator's view of its environment (see ``handlers/__init__.py``)."""
+    """The replicator's view of its environment (see ``handlers/__init__.py``); also the
+    :class:`.writer_role.WriterSettings` its writer client is built from."""
 
     access_mode: str
     table: str  # what BatchWriteItem's RequestItems is keyed by: the name, or the ARN
