@@ -10,7 +10,7 @@ serialisation of BatchWriteItem;
 archiver: TypeDeserializer → JSON text → botocore's PutRecordBatch serialisation.
 
 The "experiment" re-runs our handler with botocore's ``parameter_validation`` flipped from what
-the handlers ship (patched into ``runtime.client_config`` in this process only), to show the
+the handlers ship (patched into ``clients.client_config`` in this process only), to show the
 effect of that setting with evidence rather than a guess.
 """
 
@@ -40,9 +40,9 @@ class Stage:
 
 def shipped_validation() -> bool:
     """Whether the handlers' botocore clients validate parameters (botocore's default: yes)."""
-    from stream_replica.handlers import runtime
+    from stream_replica.handlers import clients
 
-    return bool(runtime.client_config().parameter_validation)
+    return bool(clients.client_config().parameter_validation)
 
 
 def _best_us(fn: Callable[[], Any], n: int, passes: int = 5) -> float:
@@ -199,19 +199,19 @@ def archiver_stages(event: dict[str, Any]) -> list[Stage]:
 @contextmanager
 def flipped_parameter_validation() -> Iterator[None]:
     """Flip ``parameter_validation`` in the handlers' client config, in this process only."""
-    from stream_replica.handlers import runtime
+    from stream_replica.handlers import clients
 
-    original = runtime.client_config
+    original = clients.client_config
     flipped = not shipped_validation()
 
     def patched(*args: Any, **kwargs: Any) -> Config:
         return original(*args, **kwargs).merge(Config(parameter_validation=flipped))
 
-    runtime.client_config = patched
+    clients.client_config = patched
     try:
         yield
     finally:
-        runtime.client_config = original
+        clients.client_config = original
 
 
 def experiment(

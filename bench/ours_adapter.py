@@ -1,8 +1,9 @@
 """Where the benchmark finds the pieces of our handlers it needs besides ``handler``: the way to
-forget cached clients (``runtime.reset_clients``) and each handler's transform without I/O."""
+forget cached clients (``clients.reset_clients``) and each handler's transform without I/O."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -11,9 +12,10 @@ Event = dict[str, Any]
 
 
 def reset(module: ModuleType) -> Callable[[], None]:
-    """``handlers.runtime.reset_clients``: the next invocation is the first of a new execution
-    environment (new clients, and in assume-role mode a new AssumeRole)."""
-    return module.runtime.reset_clients
+    """``reset_clients`` of the ``clients`` module beside the handler ``module``: the next
+    invocation is the first of a new execution environment (new clients, and in assume-role
+    mode a new AssumeRole)."""
+    return importlib.import_module(f"{module.__package__}.clients").reset_clients
 
 
 def replicator_transform(module: ModuleType) -> Callable[[Event], Any]:

@@ -11,8 +11,9 @@
 * lines go out with PutRecordBatch (≤ 500 records, ≤ 4 MiB per call, up to
   ``MAX_PUT_CONCURRENCY`` calls at once); entries Firehose marks failed are resent with backoff
   while time allows, the rest reported;
-* a line over Firehose's 1,000 KiB record limit, or a record without a usable image, is poison:
-  it goes to ``DEAD_LETTER_QUEUE_URL`` instead of being reported.
+* a line over Firehose's 1,000 KiB record limit, a record without a usable image, or a
+  malformed event record (no ``dynamodb.SequenceNumber``: :mod:`.table_stream`) is poison: it
+  goes to ``DEAD_LETTER_QUEUE_URL`` instead of being reported (:mod:`.batch_close`).
 """
 
 from __future__ import annotations
@@ -24,11 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import environment, faults, runtime
+from . import environment, faults, table_stream
+from .batch_close import BatchClose
 from .batches import PUT_RECORD_BATCH_MAX_BYTES, PUT_RECORD_BATCH_MAX_RECORDS, chunked
+from .clients import own_client
 from .exceptions import PoisonRecordError
 from .images import image_to_json_line, image_to_object, new_image, object_to_json_line
-from .retry import TimeBudget
+from .retry import DEFAULT_SAFETY_MARGIN_MS, TimeBudget, is_retryable, wait_before_retry
+from .telemetry import get_logger
 from .ttl import is_ttl_expiry
 
 if TYPE_CHECKING:  # the transforms module is imported only when TRANSFORM_MODULE is set
@@ -59,14 +63,14 @@ class ArchiverConfig:
             dead_letter_queue_url=environment.env_opt(environment.DEAD_LETTER_QUEUE_URL),
             concurrency=environment.env_int(environment.MAX_PUT_CONCURRENCY, 4),
             safety_margin_ms=environment.env_int(
-                environment.RETRY_SAFETY_MARGIN_MS, runtime.DEFAULT_SAFETY_MARGIN_MS, minimum=0
+                environment.RETRY_SAFETY_MARGIN_MS, DEFAULT_SAFETY_MARGIN_MS, minimum=0
             ),
         )
 
 
 def firehose_client(config: ArchiverConfig) -> Any:
     """The Firehose client (own account, own region), cached per execution environment."""
-    return runtime.own_client("firehose", pool=config.concurrency)
+    return own_client("firehose", pool=config.concurrency)
 
 
 def record_line(record: dict[str, Any], archive_removes: bool) -> bytes | None:
@@ -148,7 +152,7 @@ def _put_chunk(
                 DeliveryStreamName=stream, Records=[{"Data": line} for _, line in pending]
             )
         except (ClientError, BotoCoreError) as exc:
-            if not runtime.is_retryable(exc):
+            if not is_retryable(exc):
                 outcome.errors.append(f"PutRecordBatch on {stream}: {exc}")
                 outcome.unsent += [seq for seq, _ in pending]
                 break
@@ -171,7 +175,7 @@ def _put_chunk(
         if retry:
             attempt += 1
             outcome.retried += len(retry)
-            if not runtime.wait_before_retry(attempt, budget):
+            if not wait_before_retry(attempt, budget):
                 outcome.unsent += [seq for seq, _ in retry]
                 break
         pending = retry
@@ -205,57 +209,26 @@ def put_lines(
     return outcome
 
 
-def _sequence_number(record: Any) -> str | None:
-    """The record's ``dynamodb.SequenceNumber``, or None for a malformed event record."""
-    stream = record.get("dynamodb") if isinstance(record, dict) else None
-    sequence_number = stream.get("SequenceNumber") if isinstance(stream, dict) else None
-    return sequence_number if isinstance(sequence_number, str) and sequence_number else None
-
-
-def _dead_letter_body(record: Any, reason: str) -> dict[str, Any]:
-    if not isinstance(record, dict):
-        return {"reason": reason, "source": "archiver", "payload": None, "event": record}
-    stream = record.get("dynamodb")
-    if not isinstance(stream, dict):
-        # Nothing to take the image from: the whole event record is kept instead.
-        return {**_dead_letter_body({**record, "dynamodb": {}}, reason), "event": record}
-    return {
-        "reason": reason,
-        "source": "archiver",
-        "eventSourceARN": record.get("eventSourceARN"),
-        "eventID": record.get("eventID"),
-        "eventName": record.get("eventName"),
-        "sequenceNumber": stream.get("SequenceNumber"),
-        "approximateCreationDateTime": stream.get("ApproximateCreationDateTime"),
-        "keys": stream.get("Keys"),
-        "payload": stream.get("NewImage"),
-    }
-
-
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Archive a DynamoDB stream batch; return the sequence numbers not yet sent."""
     started = time.perf_counter()
-    log = runtime.get_logger(SERVICE)
+    log = get_logger(SERVICE)
     config = ArchiverConfig.from_env()
     budget = TimeBudget(context, config.safety_margin_ms)
     records: list[Any] = event.get("Records") or []
-    sequences = [_sequence_number(record) for record in records]
-    order = [seq for seq in sequences if seq is not None]
+    # Malformed records are isolated as poison (with the whole event record); the rest flow on.
+    good, malformed = table_stream.well_formed(records, SERVICE)
+    order = [seq for seq, _ in good]
+    batch = BatchClose(SERVICE, log, len(records), order, started=started, poison=malformed)
 
     lines: list[tuple[str, bytes]] = []
-    poison: list[runtime.DeadLetter] = []
     skipped = filtered = 0
     transform = None
     if config.transform_module:
         from .transforms import load_transform
 
         transform = load_transform(config.transform_module)
-    for record, sequence_number in zip(records, sequences, strict=True):
-        if sequence_number is None:
-            # Malformed: isolated as poison (with the whole event record), the rest flow on.
-            reason = "event record has no dynamodb.SequenceNumber"
-            poison.append(runtime.DeadLetter("", _dead_letter_body(record, reason)))
-            continue
+    for sequence_number, record in good:
         try:
             if transform is None:
                 line = record_line(record, config.archive_removes)
@@ -263,9 +236,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             else:
                 produced = transformed_lines(record, config.archive_removes, transform)
         except PoisonRecordError as exc:
-            poison.append(
-                runtime.DeadLetter(sequence_number, _dead_letter_body(record, exc.reason))
-            )
+            body = table_stream.dead_letter_body(record, exc.reason, SERVICE)
+            batch.dead_letter(sequence_number, body)
             continue
         if not produced:
             if transform is not None and record.get("eventName") in ("INSERT", "MODIFY"):
@@ -274,37 +246,21 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 skipped += 1
         lines += [(sequence_number, part) for part in produced]
 
-    failed: set[str] = set()
     outcome = _PutOutcome()
     if lines:
         outcome = put_lines(
             firehose_client(config), config.delivery_stream, lines, budget, config.concurrency
         )
-        failed.update(outcome.unsent)
-        for error in sorted(set(outcome.errors)):
-            log.error("Firehose put failed; records reported for retry", extra={"error": error})
+        batch.report(outcome.unsent)
+        batch.log_errors(outcome.errors, "Firehose put failed; records reported for retry")
 
-    dead_lettered, undelivered = runtime.dispose_of_poison(
-        config.dead_letter_queue_url, poison, budget, "payload", log
+    return batch.respond(
+        dead_letter_queue_url=config.dead_letter_queue_url,
+        budget=budget,
+        payload_field="payload",
+        written=outcome.sent,
+        retried=outcome.retried,
+        message="batch archived",
+        skipped=skipped,
+        filtered=filtered,
     )
-    failed.update(undelivered)
-
-    failures = runtime.in_order(failed, order)
-    if "" in undelivered:
-        # A poison record without a sequence number could not be kept: retry the whole batch.
-        failures = order[:1] or [""]
-    counts = {
-        "records_in": len(records),
-        "written": outcome.sent,
-        "retried": outcome.retried,
-        "poison": dead_lettered,
-        "failed": len(failures),
-        "skipped": skipped,
-        "filtered": filtered,
-    }
-    runtime.emit_metrics(SERVICE, counts)
-    log.info(
-        "batch archived",
-        extra={**counts, "duration_ms": round((time.perf_counter() - started) * 1000, 1)},
-    )
-    return {"batchItemFailures": [{"itemIdentifier": seq} for seq in failures]}

@@ -3,7 +3,7 @@ replicator (replica table) and the query writer (query table). No clients of its
 environment.
 
 * Items DynamoDB leaves in ``UnprocessedItems`` are sent again after a backoff, within the
-  invocation's time budget (:mod:`.runtime`, :class:`.retry.TimeBudget`); the first call is
+  invocation's time budget (:class:`.retry.TimeBudget`); the first call is
   always made (:meth:`TimeBudget.claim_attempt`).
 * A ValidationException that blames an item's content (:func:`.faults.dynamodb_blames_item`)
   splits the chunk in halves until the request DynamoDB rejects is alone: that one is poison,
@@ -20,8 +20,8 @@ from typing import Any, Generic, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import faults, runtime
-from .retry import TimeBudget
+from . import faults
+from .retry import TimeBudget, is_retryable, wait_before_retry
 
 R = TypeVar("R")
 
@@ -85,13 +85,13 @@ def write_chunk(
                     for half in (pending[:middle], pending[middle:]):
                         outcome.merge(write_chunk(client, table, half, budget))
                 break
-            if not runtime.is_retryable(exc):
+            if not is_retryable(exc):
                 outcome.errors.append(f"BatchWriteItem on {table.name}: {exc}")
                 outcome.unwritten += pending
                 break
             retry = pending
         except BotoCoreError as exc:
-            if not runtime.is_retryable(exc):
+            if not is_retryable(exc):
                 outcome.errors.append(f"BatchWriteItem on {table.name}: {exc}")
                 outcome.unwritten += pending
                 break
@@ -106,7 +106,7 @@ def write_chunk(
         if retry:
             attempt += 1
             outcome.retried += len(retry)
-            if not runtime.wait_before_retry(attempt, budget):
+            if not wait_before_retry(attempt, budget):
                 outcome.unwritten += retry
                 break
         pending = retry

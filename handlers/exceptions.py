@@ -2,8 +2,8 @@
 
 * :class:`PoisonRecordError` — a record that can never be written as it is (its own content is
   wrong); it goes to the dead-letter queue with its reason.
-* :class:`ConfigError` — an environment variable of the handler's contract is missing or
-  malformed: a deployment fault, never a record's.
+* :class:`ConfigError` — the handler's environment is misconfigured: a deployment fault, never a
+  record's.
 * :class:`RedactionKeyError` — the pseudonymisation key could not be read (a
   :class:`ConfigError`; :mod:`.redaction` raises it).
 """
@@ -18,7 +18,12 @@ class PoisonRecordError(ValueError):
 
 
 class ConfigError(RuntimeError):
-    """An environment variable of the handler's contract is missing or malformed."""
+    """A handler's environment is misconfigured: an environment variable of its contract is
+    missing or malformed, or what one names cannot be used (the ``TRANSFORM_MODULE`` file, the
+    pseudonymization key), or the environment holds no credentials to assume the writer role
+    with; the message says which. Raised inside an invocation, never by the Pulumi program: the
+    invocation fails (or, where the handler catches it, reports every record it holds), so Lambda
+    retries the batch and no record is lost."""
 
 
 class RedactionKeyError(ConfigError):

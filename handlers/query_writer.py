@@ -2,7 +2,7 @@
 
 ``handler(event, context)`` takes a DynamoDB Streams event source mapping batch and returns
 ``{"batchItemFailures": [{"itemIdentifier": <dynamodb.SequenceNumber>}, ...]}``. See
-``docs/query-table.md``; in short:
+``docs/analytics.md`` and ``docs/handlers.md``; in short:
 
 * INSERT/MODIFY: the ``NewImage`` is written whole to the query table, keyed by the image's
   ``QUERY_HASH_ATTRIBUTE`` (hash; e.g. the user's e-mail) and ``QUERY_SORT_KEY_ATTRIBUTE``
@@ -20,7 +20,9 @@
   once); only the last request of each query key in a batch is sent (BatchWriteItem refuses two
   requests for one key, and the last one is the state to keep). UnprocessedItems, throttling and
   5xx errors are retried with backoff while time allows, then reported; an item DynamoDB rejects
-  (over 400 KB with the sort key added) is poison and goes to ``DEAD_LETTER_QUEUE_URL``.
+  (over 400 KB with the sort key added) is poison and goes to ``DEAD_LETTER_QUEUE_URL``, as does
+  a record whose image is not valid DynamoDB JSON and a malformed event record (no
+  ``dynamodb.SequenceNumber``: :mod:`.table_stream`); the rest of the batch flows on.
 * With ``TTL_DAYS`` set, each query item's ``TTL_ATTRIBUTE`` is the event's arrival time + that
   many days. The arrival time is read back from the source item's own expiry (its
   ``TTL_ATTRIBUTE`` minus ``SOURCE_TTL_DAYS`` days) when the source table has TTL, else it is
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -38,11 +41,15 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import chunk_writes, environment, runtime
+from . import chunk_writes, environment, table_stream
+from .batch_close import BatchClose
 from .batches import BATCH_WRITE_MAX_ITEMS, chunked
+from .clients import own_client
+from .dead_letters import DeadLetter
 from .exceptions import ConfigError, PoisonRecordError
 from .images import new_image
-from .retry import TimeBudget
+from .retry import DEFAULT_SAFETY_MARGIN_MS, TimeBudget
+from .telemetry import get_logger
 from .ttl import DAY_SECONDS, is_ttl_expiry
 
 SERVICE = "query-writer"
@@ -101,7 +108,7 @@ class QueryWriterConfig:
             dead_letter_queue_url=environment.env_opt(environment.DEAD_LETTER_QUEUE_URL),
             concurrency=environment.env_int(environment.MAX_WRITE_CONCURRENCY, 4),
             safety_margin_ms=environment.env_int(
-                environment.RETRY_SAFETY_MARGIN_MS, runtime.DEFAULT_SAFETY_MARGIN_MS, minimum=0
+                environment.RETRY_SAFETY_MARGIN_MS, DEFAULT_SAFETY_MARGIN_MS, minimum=0
             ),
         )
 
@@ -252,7 +259,7 @@ class Plan:
     requests: dict[tuple[tuple[str, str], ...], _Request] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     ttl_expiries: int = 0
-    poison: list[runtime.DeadLetter] = field(default_factory=list)
+    poison: list[DeadLetter] = field(default_factory=list)
 
     def add(self, request: _Request) -> None:
         # The last request of a key wins; its position is the later record's.
@@ -263,27 +270,16 @@ class Plan:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
 
-def _dead_letter_body(record: dict[str, Any], reason: str) -> dict[str, Any]:
-    stream = record.get("dynamodb") or {}
-    return {
-        "reason": reason,
-        "source": SERVICE,
-        "eventSourceARN": record.get("eventSourceARN"),
-        "eventID": record.get("eventID"),
-        "eventName": record.get("eventName"),
-        "sequenceNumber": stream.get("SequenceNumber"),
-        "approximateCreationDateTime": stream.get("ApproximateCreationDateTime"),
-        "keys": stream.get("Keys"),
-        "payload": stream.get("NewImage") or stream.get("OldImage"),
-    }
+def _dead_letter_body(record: Any, reason: str) -> dict[str, Any]:
+    return table_stream.dead_letter_body(record, reason, SERVICE, old_image=True)
 
 
-def plan_batch(records: list[dict[str, Any]], config: QueryWriterConfig) -> Plan:
-    """The requests (last per query key), skips, TTL expiries and poison of a batch."""
+def plan_batch(records: Sequence[tuple[str, dict[str, Any]]], config: QueryWriterConfig) -> Plan:
+    """The requests (last per query key), skips, TTL expiries and poison of a batch of
+    well-formed records (``(sequence number, record)``: :func:`.table_stream.well_formed`)."""
     plan = Plan()
-    for record in records:
-        stream = record.get("dynamodb") or {}
-        sequence_number = stream["SequenceNumber"]
+    for sequence_number, record in records:
+        stream = record["dynamodb"]
         name = record.get("eventName")
         keys = stream.get("Keys") or {}
         try:
@@ -315,11 +311,10 @@ def plan_batch(records: list[dict[str, Any]], config: QueryWriterConfig) -> Plan
             plan.add(_Request(sequence_number, _key_id(key), put=item))
         except SkipRecord as skip:
             plan.skip(skip.reason)
-        except (PoisonRecordError, ValueError, TypeError) as exc:
+        except (PoisonRecordError, ValueError, TypeError, AttributeError) as exc:
+            # AttributeError: an image or key value that is not a map of attributes.
             reason = exc.reason if isinstance(exc, PoisonRecordError) else f"bad image: {exc!r}"
-            plan.poison.append(
-                runtime.DeadLetter(sequence_number, _dead_letter_body(record, reason))
-            )
+            plan.poison.append(DeadLetter(sequence_number, _dead_letter_body(record, reason)))
     return plan
 
 
@@ -367,61 +362,49 @@ def write_requests(
 
 def query_client(config: QueryWriterConfig) -> Any:
     """The DynamoDB client (own account and region), cached per execution environment."""
-    return runtime.own_client("dynamodb", pool=config.concurrency)
+    return own_client("dynamodb", pool=config.concurrency)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Write a DynamoDB stream batch to the query table; return the sequence numbers not done."""
     started = time.perf_counter()
-    log = runtime.get_logger(SERVICE)
+    log = get_logger(SERVICE)
     config = QueryWriterConfig.from_env()
     budget = TimeBudget(context, config.safety_margin_ms)
-    records: list[dict[str, Any]] = event.get("Records") or []
-    order = [r["dynamodb"]["SequenceNumber"] for r in records]
-    by_sequence = {r["dynamodb"]["SequenceNumber"]: r for r in records}
+    records: list[Any] = event.get("Records") or []
+    # Malformed records are isolated as poison (with the whole event record); the rest flow on.
+    good, malformed = table_stream.well_formed(records, SERVICE, old_image=True)
+    order = [seq for seq, _ in good]
+    batch = BatchClose(SERVICE, log, len(records), order, started=started, poison=malformed)
 
-    plan = plan_batch(records, config)
+    plan = plan_batch(good, config)
     for reason, count in sorted(plan.skipped.items()):
         log.warning("records skipped", extra={"reason": reason, "count": count})
 
-    failed: set[str] = set()
     outcome: _WriteOutcome[_Request] = _WriteOutcome()
     if plan.requests:
         try:
             client = query_client(config)
         except (ClientError, BotoCoreError) as exc:
             log.error("cannot create a DynamoDB client", extra={"error": str(exc)})
-            failed.update(r.sequence_number for r in plan.requests.values())
+            batch.report(r.sequence_number for r in plan.requests.values())
         else:
             outcome = write_requests(client, config, list(plan.requests.values()), budget)
-    failed.update(request.sequence_number for request in outcome.unwritten)
-    for error in sorted(set(outcome.errors)):
-        log.error("write failed; records reported for retry", extra={"error": error})
-    poison = list(plan.poison)
+    batch.report(request.sequence_number for request in outcome.unwritten)
+    batch.log_errors(outcome.errors, "write failed; records reported for retry")
+    batch.poison.extend(plan.poison)
+    by_sequence = dict(good)
     for request, reason in outcome.rejected:
         record = by_sequence[request.sequence_number]
-        poison.append(
-            runtime.DeadLetter(request.sequence_number, _dead_letter_body(record, reason))
-        )
+        batch.dead_letter(request.sequence_number, _dead_letter_body(record, reason))
 
-    dead_lettered, undelivered = runtime.dispose_of_poison(
-        config.dead_letter_queue_url, poison, budget, "payload", log
+    return batch.respond(
+        dead_letter_queue_url=config.dead_letter_queue_url,
+        budget=budget,
+        payload_field="payload",
+        written=outcome.written,
+        retried=outcome.retried,
+        message="batch written to the query table",
+        skipped=sum(plan.skipped.values()),
+        ttl_expiries=plan.ttl_expiries,
     )
-    failed.update(undelivered)
-
-    failures = runtime.in_order(failed, order)
-    counts = {
-        "records_in": len(records),
-        "written": outcome.written,
-        "retried": outcome.retried,
-        "skipped": sum(plan.skipped.values()),
-        "ttl_expiries": plan.ttl_expiries,
-        "poison": dead_lettered,
-        "failed": len(failures),
-    }
-    runtime.emit_metrics(SERVICE, counts)
-    log.info(
-        "batch written to the query table",
-        extra={**counts, "duration_ms": round((time.perf_counter() - started) * 1000, 1)},
-    )
-    return {"batchItemFailures": [{"itemIdentifier": seq} for seq in failures]}

@@ -186,15 +186,15 @@ def key_from_parameter(parameter: str, region: str | None = None) -> bytes:
     execution environment and credentials."""
     from botocore.config import Config
 
-    from . import runtime
+    from . import clients
 
     def factory() -> Any:
-        config = runtime.client_config().merge(Config(retries={"mode": "standard"}))
-        return runtime.new_botocore_session().create_client(
+        config = clients.client_config().merge(Config(retries={"mode": "standard"}))
+        return clients.new_botocore_session().create_client(
             "ssm", region_name=region or own_region(), config=config
         )
 
-    ssm = runtime.cached_client(("ssm-key", region), factory)
+    ssm = clients.cached_client(("ssm-key", region), factory)
     return read_key(parameter, ssm, (region, id(ssm)))
 
 

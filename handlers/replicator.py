@@ -15,25 +15,18 @@ ReportBatchItemFailures on). See ``docs/handlers.md`` for the behaviour in full;
 
 from __future__ import annotations
 
-import datetime
 import re
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from botocore.config import Config
-from botocore.credentials import (
-    AssumeRoleCredentialFetcher,
-    CredentialProvider,
-    CredentialResolver,
-    RefreshableCredentials,
-)
 from botocore.exceptions import BotoCoreError, ClientError
-from botocore.utils import parse_timestamp
 
-from . import chunk_writes, environment, item_json, runtime, write_requests
+from . import chunk_writes, environment, item_json, write_requests
+from .batch_close import BatchClose
 from .batches import BATCH_WRITE_MAX_ITEMS
+from .dead_letters import DeadLetter
 from .exceptions import ConfigError, PoisonRecordError, RedactionKeyError
 from .records import (
     HASH_KEY,
@@ -43,8 +36,10 @@ from .records import (
     record_item_json,
     shard_id_of,
 )
-from .retry import TimeBudget
+from .retry import DEFAULT_SAFETY_MARGIN_MS, TimeBudget
+from .telemetry import get_logger
 from .ttl import expiry_attribute
+from .writer_role import ASSUME_ROLE, MAX_CHAINED_SESSION_SECONDS, RESOURCE_POLICY, writer_client
 
 #: A DynamoDB table ARN (DynamoDB API reference: table names 3..255 of ``[a-zA-Z0-9_.-]``).
 _TABLE_ARN = re.compile(r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[A-Za-z0-9_.-]{3,255}")
@@ -59,19 +54,12 @@ SERVICE = "replicator"
 #: busy. ``make bench`` compares 4/8/16 writers; on the shared bench machine the runs did not
 #: separate them. The component sets the variable from its own default.
 DEFAULT_WRITE_CONCURRENCY = 4
-ASSUME_ROLE = "assume-role"
-RESOURCE_POLICY = "resource-policy"
-#: Role chaining (a Lambda role assuming another role) caps sessions at one hour.
-MAX_CHAINED_SESSION_SECONDS = 3600
-#: Assumed-role credentials are refreshed when less than this is left (botocore refreshes them
-#: in the background from 5 minutes and blocks from 2 minutes before expiry).
-REFRESH_ADVISORY_SECONDS = 5 * 60
-REFRESH_MANDATORY_SECONDS = 2 * 60
 
 
 @dataclass(frozen=True)
 class ReplicatorConfig:
-    """The replicator's view of its environment (see ``handlers/__init__.py``)."""
+    """The replicator's view of its environment (see ``handlers/__init__.py``); also the
+    :class:`.writer_role.WriterSettings` its writer client is built from."""
 
     access_mode: str
     table: str  # what BatchWriteItem's RequestItems is keyed by: the name, or the ARN
@@ -142,7 +130,7 @@ class ReplicatorConfig:
                 environment.MAX_WRITE_CONCURRENCY, DEFAULT_WRITE_CONCURRENCY
             ),
             safety_margin_ms=environment.env_int(
-                environment.RETRY_SAFETY_MARGIN_MS, runtime.DEFAULT_SAFETY_MARGIN_MS, minimum=0
+                environment.RETRY_SAFETY_MARGIN_MS, DEFAULT_SAFETY_MARGIN_MS, minimum=0
             ),
             ttl=_ttl_from_env(),
         )
@@ -153,119 +141,6 @@ def _ttl_from_env() -> tuple[str, int] | None:
     if not days:
         return None
     return environment.env_str(environment.TTL_ATTRIBUTE, "expiresAt"), days
-
-
-# --------------------------------------------------------------------------- the writer client
-
-
-class _AssumedRoleProvider(CredentialProvider):
-    """Hands botocore the refreshable assumed-role credentials."""
-
-    METHOD = "assume-role"
-    CANONICAL_NAME = "stream-replica-writer-role"
-
-    def __init__(self, credentials: RefreshableCredentials) -> None:
-        super().__init__()
-        self._credentials = credentials
-
-    def load(self) -> RefreshableCredentials:
-        return self._credentials
-
-
-def _now() -> datetime.datetime:
-    """The clock the credential refresh reads (a module function, so tests can move time)."""
-    return datetime.datetime.now(datetime.UTC)
-
-
-class _NoCache(dict[str, Any]):
-    """The fetcher's cache, always empty: the refreshable credentials are the only cache, so a
-    refresh they ask for always reaches STS."""
-
-    def __contains__(self, key: object) -> bool:
-        return False
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        return None
-
-
-def _assume_writer_role(config: ReplicatorConfig) -> RefreshableCredentials:
-    """AssumeRole once (now) and return credentials that botocore refreshes by calling it again
-    shortly before they expire; the source credentials are the execution role's (from env)."""
-    source = runtime.new_botocore_session()
-    source_credentials = source.get_credentials()
-    if source_credentials is None:
-        raise ConfigError("no AWS credentials in the environment to call AssumeRole with")
-    region = environment.own_region() or config.region
-
-    def sts_client(service: str, **kwargs: Any) -> Any:
-        # AssumeRole runs about once an hour: botocore's standard retries (3 attempts) are
-        # cheaper than failing the batch on a throttled or dropped STS call.
-        config = runtime.client_config().merge(Config(retries={"mode": "standard"}))
-        client = source.create_client(service, region_name=region, config=config, **kwargs)
-        return runtime.apply_hooks(client)
-
-    extra: dict[str, Any] = {
-        "RoleSessionName": config.session_name,
-        "DurationSeconds": config.session_seconds,
-    }
-    if config.external_id:
-        extra["ExternalId"] = config.external_id
-    fetcher = AssumeRoleCredentialFetcher(
-        client_creator=sts_client,
-        source_credentials=source_credentials,
-        role_arn=config.role_arn,
-        extra_args=extra,
-        cache=_NoCache(),
-    )
-    first = fetcher.fetch_credentials()  # the AssumeRole call; raises if STS refuses
-    return RefreshableCredentials(
-        access_key=first["access_key"],
-        secret_key=first["secret_key"],
-        token=first["token"],
-        expiry_time=parse_timestamp(first["expiry_time"]),
-        refresh_using=fetcher.fetch_credentials,
-        method=_AssumedRoleProvider.METHOD,
-        time_fetcher=lambda: _now(),
-        advisory_timeout=REFRESH_ADVISORY_SECONDS,
-        mandatory_timeout=REFRESH_MANDATORY_SECONDS,
-    )
-
-
-def writer_client(config: ReplicatorConfig) -> Any:
-    """The DynamoDB client that writes the target table, cached per execution environment.
-
-    assume-role mode: its credentials come from one AssumeRole of ``WRITER_ROLE_ARN`` (refreshed
-    by botocore before expiry). resource-policy mode: the execution role's own credentials.
-    Raises the STS error if AssumeRole fails (nothing is cached then; the next call tries again).
-    """
-    if config.access_mode == RESOURCE_POLICY:
-        client = runtime.own_client("dynamodb", region=config.region, pool=config.concurrency)
-        return write_requests.install(client)
-
-    def factory() -> Any:
-        credentials = _assume_writer_role(config)
-        target = runtime.new_botocore_session()
-        target.register_component(
-            "credential_provider", CredentialResolver([_AssumedRoleProvider(credentials)])
-        )
-        return write_requests.install(
-            target.create_client(
-                "dynamodb",
-                region_name=config.region,
-                config=runtime.client_config(config.concurrency),
-            )
-        )
-
-    key = (
-        "writer",
-        config.role_arn,
-        config.session_name,
-        config.external_id,
-        config.session_seconds,
-        config.region,
-        config.concurrency,
-    )
-    return runtime.cached_client(key, factory)
 
 
 # --------------------------------------------------------------------------- writing
@@ -486,24 +361,22 @@ def _accept(
     meta: _Metadata,
     decoded: _Decoded,
     writer: ChunkWriter,
-    poison: list[runtime.DeadLetter],
+    poison: list[DeadLetter],
 ) -> int:
     """Hand ``decoded``'s items to ``writer`` and its poison user records to ``poison``;
     returns how many the transform filtered out."""
     sequence_number = str(meta.sequence_number)
     for sub, reason in decoded.poison:
         body = _dead_letter_body(record, meta.shard_id, reason, sub)
-        poison.append(runtime.DeadLetter(sequence_number, body))
+        poison.append(DeadLetter(sequence_number, body))
     for key, text in decoded.items:
         writer.add(_Entry(sequence_number, key, str(meta.shard_id), text))
     return decoded.filtered
 
 
-def _poison(record: Any, meta: _Metadata, exc: Exception) -> runtime.DeadLetter:
+def _poison(record: Any, meta: _Metadata, exc: Exception) -> DeadLetter:
     reason = exc.reason if isinstance(exc, PoisonRecordError) else str(exc)
-    return runtime.DeadLetter(
-        meta.sequence_number or "", _dead_letter_body(record, meta.shard_id, reason)
-    )
+    return DeadLetter(meta.sequence_number or "", _dead_letter_body(record, meta.shard_id, reason))
 
 
 def _prepare(
@@ -511,7 +384,7 @@ def _prepare(
     metas: list[_Metadata],
     repeated: set[tuple[str, str]],
     writer: ChunkWriter,
-    poison: list[runtime.DeadLetter],
+    poison: list[DeadLetter],
     stages: pipeline.Stages | None = None,
     ttl: tuple[str, int] | None = None,
 ) -> int:
@@ -581,7 +454,7 @@ def _stages() -> pipeline.Stages | None:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Replicate a Kinesis batch; return the sequence numbers not yet written."""
     started = time.perf_counter()
-    log = runtime.get_logger(SERVICE)
+    log = get_logger(SERVICE)
     config = ReplicatorConfig.from_env()
     budget = TimeBudget(context, config.safety_margin_ms)
     records: list[Any] = event.get("Records") or []
@@ -593,19 +466,18 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     by_sequence = {
         m.sequence_number: r for m, r in zip(metas, records, strict=True) if m.sequence_number
     }
-    poison: list[runtime.DeadLetter] = []
-    reported: set[str] = set()
+    batch = BatchClose(SERVICE, log, len(records), order, started=started)
     for record, meta in zip(records, metas, strict=True):
         if meta.problem is None:
             continue
         if meta.report and meta.sequence_number is not None:
-            reported.add(meta.sequence_number)
+            batch.report([meta.sequence_number])
             log.error(
                 "malformed event record; reported for retry",
                 extra={"reason": meta.problem, "sequence_number": meta.sequence_number},
             )
         else:
-            poison.append(_poison(record, meta, PoisonRecordError(str(meta.problem))))
+            batch.poison.append(_poison(record, meta, PoisonRecordError(str(meta.problem))))
 
     # A record delivered twice in one batch has the same key twice, which BatchWriteItem refuses
     # ("Provided list of item keys contains duplicates"): such keys are decided after the rest.
@@ -624,43 +496,27 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except RedactionKeyError as exc:
         # A configuration fault: nothing is written (never raw), every record is reported.
         log.error("cannot read the pseudonymization key; batch reported", extra={"error": str(exc)})
-        runtime.emit_metrics(SERVICE, {"records_in": len(records), "failed": len(order)})
-        return {"batchItemFailures": [{"itemIdentifier": seq} for seq in dict.fromkeys(order)]}
+        return batch.report_all()
 
     writer = ChunkWriter(config, budget, log)
     try:
-        filtered = _prepare(records, metas, repeated, writer, poison, stages, config.ttl)
+        filtered = _prepare(records, metas, repeated, writer, batch.poison, stages, config.ttl)
     except BaseException:
         writer.finish()  # let the chunks in flight end before the invocation fails
         raise
     outcome = writer.finish()
-    failed: set[str] = {entry.sequence_number for entry in outcome.unwritten} | reported
-    for error in sorted(set(outcome.errors)):
-        log.error("write failed; records reported for retry", extra={"error": error})
+    batch.report(entry.sequence_number for entry in outcome.unwritten)
+    batch.log_errors(outcome.errors, "write failed; records reported for retry")
     for entry, reason in outcome.rejected:
         body = _dead_letter_body(by_sequence[entry.sequence_number], entry.shard_id, reason)
-        poison.append(runtime.DeadLetter(entry.sequence_number, body))
+        batch.dead_letter(entry.sequence_number, body)
 
-    dead_lettered, undelivered = runtime.dispose_of_poison(
-        config.dead_letter_queue_url, poison, budget, "data", log
+    return batch.respond(
+        dead_letter_queue_url=config.dead_letter_queue_url,
+        budget=budget,
+        payload_field="data",
+        written=outcome.written,
+        retried=outcome.retried,
+        message="batch replicated",
+        filtered=filtered,
     )
-    failed.update(undelivered)
-
-    failures = runtime.in_order(failed, order)
-    if "" in undelivered:
-        # A poison record without a sequence number could not be kept: retry the whole batch.
-        failures = order[:1] or [""]
-    counts = {
-        "records_in": len(records),
-        "written": outcome.written,
-        "retried": outcome.retried,
-        "poison": dead_lettered,
-        "failed": len(failures),
-        "filtered": filtered,
-    }
-    runtime.emit_metrics(SERVICE, counts)
-    log.info(
-        "batch replicated",
-        extra={**counts, "duration_ms": round((time.perf_counter() - started) * 1000, 1)},
-    )
-    return {"batchItemFailures": [{"itemIdentifier": seq} for seq in failures]}

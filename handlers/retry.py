@@ -1,4 +1,5 @@
-"""The invocation's time budget and the backoff schedule of in-invocation retries."""
+"""In-invocation retries: the invocation's time budget, the backoff schedule, and which errors
+are worth another attempt (throttling, 5xx, transport errors)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,47 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
+
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+#: Default milliseconds kept back from the Lambda timeout for the call in flight and the response
+#: (``RETRY_SAFETY_MARGIN_MS``).
+DEFAULT_SAFETY_MARGIN_MS = 10_000
+
+#: Error codes that mean "try again later" on DynamoDB, Firehose, SQS and STS.
+RETRYABLE_ERROR_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalServerError",
+        "InternalFailure",
+        "InternalError",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "ExpiredTokenException",
+        "IDPCommunicationError",
+    }
+)
+_RETRYABLE_TRANSPORT_ERRORS = (
+    EndpointConnectionError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+)
 
 
 def full_jitter_delay(
@@ -79,3 +121,30 @@ class TimeBudget:
         with self._lock:
             first, self._attempted = not self._attempted, True
         return first or self.allows()
+
+
+def _error_code(exc: BaseException) -> str:
+    """The AWS error code of a :class:`ClientError` (``"Unknown"`` if it has none), else the
+    exception's class name."""
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", "Unknown"))
+    return type(exc).__name__
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Throttling, 5xx and transport errors are worth another attempt; the rest are not."""
+    if isinstance(exc, ClientError):
+        if _error_code(exc) in RETRYABLE_ERROR_CODES:
+            return True
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return int(status) >= 500 or int(status) == 429
+    return isinstance(exc, _RETRYABLE_TRANSPORT_ERRORS)
+
+
+def wait_before_retry(attempt: int, budget: TimeBudget) -> bool:
+    """Sleep the backoff for ``attempt`` if the budget allows it and one more call; else False."""
+    delay = full_jitter_delay(attempt)
+    if not budget.allows(delay):
+        return False
+    time.sleep(delay)
+    return True

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import pytest
 from moto import mock_aws
-from stream_replica.handlers import runtime
+from stream_replica.handlers import clients
 
 from sandbox.emulator import moto_one_request_at_a_time
 
@@ -25,9 +25,9 @@ def moto_accounts(monkeypatch: pytest.MonkeyPatch, region: str) -> Iterator[None
     monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
     with mock_aws(), moto_one_request_at_a_time():
-        runtime.reset_clients()
+        clients.reset_clients()
         try:
             yield
         finally:
-            runtime.clear_event_hooks()
-            runtime.reset_clients()
+            clients.clear_event_hooks()
+            clients.reset_clients()

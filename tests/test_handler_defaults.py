@@ -7,7 +7,7 @@ import json
 import pytest
 from stream_replica.components import FUNCTION_DEFAULTS
 from stream_replica.handlers import environment as env
-from stream_replica.handlers import runtime
+from stream_replica.handlers import telemetry
 
 
 def test_metrics_go_to_the_components_default_namespace_without_the_variable(
@@ -15,7 +15,7 @@ def test_metrics_go_to_the_components_default_namespace_without_the_variable(
 ) -> None:
     monkeypatch.delenv(env.POWERTOOLS_METRICS_NAMESPACE, raising=False)
     monkeypatch.delenv(env.POWERTOOLS_SERVICE_NAME, raising=False)
-    runtime.emit_metrics("replicator", {"written": 3})
+    telemetry.emit_metrics("replicator", {"written": 3})
     document = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     (metrics,) = document["_aws"]["CloudWatchMetrics"]
     assert metrics["Namespace"] == FUNCTION_DEFAULTS.metrics_namespace == "StreamReplica"
@@ -28,7 +28,7 @@ def test_the_variable_wins_over_the_default(
 ) -> None:
     monkeypatch.setenv(env.POWERTOOLS_METRICS_NAMESPACE, "Clicks")
     monkeypatch.setenv(env.POWERTOOLS_SERVICE_NAME, "clicks-source")
-    runtime.emit_metrics("replicator", {"written": 1})
+    telemetry.emit_metrics("replicator", {"written": 1})
     document = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Clicks"
     assert document["service"] == "clicks-source"

@@ -18,6 +18,6 @@ def _restore_process_state() -> Iterator[None]:
     os.environ.clear()
     os.environ.update(saved)
     boto3.DEFAULT_SESSION = None
-    from stream_replica.handlers import runtime
+    from stream_replica.handlers import clients
 
-    runtime.reset_clients()
+    clients.reset_clients()

@@ -27,7 +27,7 @@ from handler_support import (
     Target,
     assume,
 )
-from stream_replica.handlers import archiver, replicator, runtime
+from stream_replica.handlers import archiver, clients, replicator
 
 from tests.moto_accounts import moto_accounts
 
@@ -105,7 +105,7 @@ def world(aws: None, monkeypatch: pytest.MonkeyPatch) -> World:
     prod = assume(EXECUTION_ROLE_ARN)
     poc = assume(ARCHIVER_ROLE_ARN)
     calls = CallCounter()
-    runtime.add_event_hook("before-call", calls)
+    clients.add_event_hook("before-call", calls)
     return World(
         monkeypatch=monkeypatch,
         prod=prod,

@@ -20,7 +20,7 @@ from handler_support import (
     failures,
     parse_line,
 )
-from stream_replica.handlers import runtime
+from stream_replica.handlers import clients
 
 RICH_PAYLOAD = {
     "userId": "u-42",
@@ -180,8 +180,8 @@ class FailSome:
         parsed["FailedPutCount"] = len(failed)
 
     def install(self) -> None:
-        runtime.add_event_hook("before-parameter-build.firehose.PutRecordBatch", self.before)
-        runtime.add_event_hook("after-call.firehose.PutRecordBatch", self.after)
+        clients.add_event_hook("before-parameter-build.firehose.PutRecordBatch", self.before)
+        clients.add_event_hook("after-call.firehose.PutRecordBatch", self.after)
 
 
 def stream_from_replicated(world, count: int) -> dict[str, Any]:
@@ -272,7 +272,7 @@ def test_firehose_throttling_is_retried(world):
             return error_response("ServiceUnavailableException", status=503)
         return None
 
-    runtime.add_event_hook("before-call.firehose.PutRecordBatch", throttle)
+    clients.add_event_hook("before-call.firehose.PutRecordBatch", throttle)
 
     assert failures(world.archive(event)) == []
     assert left["n"] == 0
@@ -322,7 +322,7 @@ def test_a_record_without_new_image_is_dead_lettered(world):
 def test_dead_letter_failure_is_reported(world):
     event = stream_from_replicated(world, 3)
     event["Records"][2]["eventName"] = "UPSERT"
-    runtime.add_event_hook(
+    clients.add_event_hook(
         "before-call.sqs.SendMessageBatch", lambda **_: error_response("AccessDenied", status=403)
     )
 
@@ -351,3 +351,24 @@ def test_malformed_event_records_are_isolated_and_the_rest_flow(world):
     kept = {x["eventID"]: x for x in letters}
     assert kept[no_stream["eventID"]]["event"] == no_stream
     assert kept[no_sequence["eventID"]]["payload"] == no_sequence["dynamodb"]["NewImage"]
+
+
+def test_a_record_that_is_not_an_object_is_isolated_and_the_rest_flow(world):
+    event = stream_from_replicated(world, 3)
+    event["Records"].insert(1, "not a record")
+
+    assert failures(world.archive(event)) == []
+
+    assert archived_sequence_numbers(world) == ["1", "2", "3"]
+    (letter,) = dead_letters(world.poc.client("sqs"), world.archiver_dlq)
+    assert letter["reason"] == "event record has no dynamodb.SequenceNumber"
+    assert letter["event"] == "not a record"
+
+
+def test_a_poison_record_without_sequence_number_that_cannot_be_kept_retries_the_batch(world):
+    event = stream_from_replicated(world, 3)
+    event["Records"].insert(1, {"eventID": "x"})  # nothing usable at all
+
+    response = world.archive(event, DEAD_LETTER_QUEUE_URL="")
+
+    assert failures(response) == [event["Records"][0]["dynamodb"]["SequenceNumber"]]

@@ -1,4 +1,4 @@
-"""Target faults wait; only a record's own faults are poison (issue 11, section 5).
+"""Target faults wait; only a record's own faults are poison.
 
 Every error a change of table, role, policy, key or parameter would fix is reported as batch
 item failures (the mapping retries, the iterator-age alarm fires) and nothing is dead-lettered;
@@ -19,7 +19,7 @@ from handler_support import (
     error_response,
     failures,
 )
-from stream_replica.handlers import faults, runtime
+from stream_replica.handlers import clients, faults
 from stream_replica.testing.tables import create_replica_table
 
 
@@ -92,8 +92,8 @@ def test_each_dynamodb_target_fault_is_reported_not_dead_lettered(world):
     """One world for every family (a moto world costs about a second to build)."""
     for code, message in DYNAMODB_FAULTS:
         assert not faults.dynamodb_blames_item(client_error(code, message)), message
-        runtime.clear_event_hooks()
-        runtime.add_event_hook(
+        clients.clear_event_hooks()
+        clients.add_event_hook(
             "before-call.dynamodb.BatchWriteItem",
             lambda code=code, message=message, **_: error_response(code, message=message),
         )
@@ -161,8 +161,8 @@ def test_each_firehose_fault_is_reported_not_dead_lettered(world):
     resent: no waiting for a key policy to change); never dead-lettered."""
     event = stream_event(world)
     for code, message in FIREHOSE_CALL_FAULTS:
-        runtime.clear_event_hooks()
-        runtime.add_event_hook(
+        clients.clear_event_hooks()
+        clients.add_event_hook(
             "before-call.firehose.PutRecordBatch",
             lambda code=code, message=message, **_: error_response(code, message=message),
         )
@@ -183,10 +183,10 @@ def test_each_firehose_fault_is_reported_not_dead_lettered(world):
                 entry.clear()
                 entry.update(ErrorCode=code, ErrorMessage="the delivery stream's key")
 
-        runtime.clear_event_hooks()
-        runtime.add_event_hook("after-call.firehose.PutRecordBatch", fail_entries)
+        clients.clear_event_hooks()
+        clients.add_event_hook("after-call.firehose.PutRecordBatch", fail_entries)
         world.calls.reset()
-        runtime.add_event_hook("before-call", world.calls)
+        clients.add_event_hook("before-call", world.calls)
         assert failures(world.archive(event)) == stream_sequence_numbers(event), code
         assert world.calls["firehose.PutRecordBatch"] == 1, code
         assert dead_letters(world.poc.client("sqs"), world.archiver_dlq) == [], code

@@ -11,7 +11,7 @@ import pytest
 from boto3.dynamodb.types import Binary
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from stream_replica.handlers import batches, environment, images, records, retry, runtime
+from stream_replica.handlers import batches, dead_letters, environment, images, records, retry
 from stream_replica.handlers.exceptions import ConfigError, PoisonRecordError
 
 
@@ -234,18 +234,21 @@ def test_time_budget_margin_scales_to_a_short_timeout_and_lets_one_call_through(
 def test_dead_letter_body_fits_sqs_by_compressing_then_truncating():
     import os
 
-    small = runtime.DeadLetter("1", {"reason": "r", "data": "abc"})
-    assert json.loads(runtime.dead_letter_body(small, "data")) == {"reason": "r", "data": "abc"}
+    small = dead_letters.DeadLetter("1", {"reason": "r", "data": "abc"})
+    assert json.loads(dead_letters.dead_letter_body(small, "data")) == {
+        "reason": "r",
+        "data": "abc",
+    }
 
-    compressible = runtime.DeadLetter("2", {"reason": "r", "data": "a" * 2_000_000})
-    body = json.loads(runtime.dead_letter_body(compressible, "data"))
+    compressible = dead_letters.DeadLetter("2", {"reason": "r", "data": "a" * 2_000_000})
+    body = json.loads(dead_letters.dead_letter_body(compressible, "data"))
     assert body["payloadEncoding"] == "gzip+base64" and "data" not in body
 
     random_text = base64.b64encode(os.urandom(1_500_000)).decode("ascii")
-    incompressible = runtime.DeadLetter("3", {"reason": "r", "data": random_text})
-    text = runtime.dead_letter_body(incompressible, "data")
+    incompressible = dead_letters.DeadLetter("3", {"reason": "r", "data": random_text})
+    text = dead_letters.dead_letter_body(incompressible, "data")
     body = json.loads(text)
-    assert len(text) <= runtime.SQS_MAX_BYTES
+    assert len(text) <= dead_letters.SQS_MAX_BYTES
     assert body["payloadTruncated"] is True
     assert body["payloadBytes"] == len(json.dumps(random_text))
     assert json.dumps(random_text).startswith(body["payloadPrefix"])

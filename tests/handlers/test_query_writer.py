@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from handler_support import FakeContext, blob, dead_letters, failures
-from stream_replica.handlers import query_writer, records, runtime
+from stream_replica.handlers import clients, query_writer, records
 from stream_replica.handlers.ttl import DAY_SECONDS, TTL_PRINCIPAL
 
 QUERY_TABLE = "clicks-by-user"
@@ -260,11 +260,11 @@ def test_throttled_writes_are_retried_and_then_reported(world: Any, query: Query
             "BatchWriteItem",
         )
 
-    runtime.add_event_hook("before-call.dynamodb.BatchWriteItem", throttle)
+    clients.add_event_hook("before-call.dynamodb.BatchWriteItem", throttle)
     # Time runs out after the second call (the margin is 10 s of the context's remaining time).
     context = FakeContext(remaining=lambda: 120_000 if seen["calls"] < 2 else 5_000)
     response = query.write(stream_event, context)
-    runtime.clear_event_hooks()
+    clients.clear_event_hooks()
 
     sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in stream_event["Records"]]
     assert failures(response) == sequence_numbers  # nothing written: all reported, in order
@@ -326,11 +326,11 @@ def test_a_validation_error_that_is_the_tables_fault_is_reported_not_dead_letter
             "BatchWriteItem",
         )
 
-    runtime.add_event_hook("before-call.dynamodb.BatchWriteItem", mismatch)
+    clients.add_event_hook("before-call.dynamodb.BatchWriteItem", mismatch)
     try:
         response = query.write(stream_event)
     finally:
-        runtime.clear_event_hooks()
+        clients.clear_event_hooks()
     assert failures(response) == [stream_event["Records"][0]["dynamodb"]["SequenceNumber"]]
     assert dead_letters(world.poc.client("sqs"), query.dlq) == []
 
@@ -376,3 +376,45 @@ def test_skip_reasons_never_hold_the_value(text: str) -> None:
         sortable_number(text)
     assert text.lstrip("-") not in skipped.value.reason
     assert "range value" in skipped.value.reason
+
+
+def test_malformed_event_records_are_isolated_and_the_rest_flow(world: Any, query: Query) -> None:
+    """A record without ``dynamodb`` or ``SequenceNumber``, or not an object at all, is poison
+    with the reason (the whole record kept when there is no ``dynamodb`` object), as in the
+    archiver; a record whose image is not a map is poison too; the others are written and
+    nothing is reported."""
+    stream_event = _replicated_stream_event(world, [_event(1, n, n) for n in range(5)])
+    records = stream_event["Records"]
+    no_stream = {k: v for k, v in records[0].items() if k != "dynamodb"}
+    no_sequence = copy.deepcopy(records[1])
+    del no_sequence["dynamodb"]["SequenceNumber"]
+    bad_image = copy.deepcopy(records[2])
+    bad_image["dynamodb"]["NewImage"] = "not a map"
+    event = {"Records": [no_stream, no_sequence, "not a record", bad_image, records[3], records[4]]}
+
+    assert failures(query.write(event)) == []
+
+    assert [i["eventId"]["S"] for i in query.user_events("user1@example.com")] == ["e-3", "e-4"]
+    letters = dead_letters(world.poc.client("sqs"), query.dlq)
+    missing = [x for x in letters if x["reason"] == "event record has no dynamodb.SequenceNumber"]
+    assert len(missing) == 3
+    assert all(x["source"] == "query-writer" for x in letters)
+    kept = {x.get("eventID"): x for x in missing}
+    assert kept[no_stream["eventID"]]["event"] == no_stream
+    assert kept[no_sequence["eventID"]]["payload"] == no_sequence["dynamodb"]["NewImage"]
+    assert kept[None]["event"] == "not a record"
+    (image_letter,) = [x for x in letters if x not in missing]
+    assert image_letter["sequenceNumber"] == bad_image["dynamodb"]["SequenceNumber"]
+    assert image_letter["reason"].startswith("bad image")
+
+
+def test_a_poison_record_without_sequence_number_that_cannot_be_kept_retries_the_batch(
+    world: Any, query: Query
+) -> None:
+    stream_event = _replicated_stream_event(world, [_event(1, n, n) for n in range(3)])
+    records = stream_event["Records"]
+    event = {"Records": [records[0], {"eventID": "x"}, records[1], records[2]]}
+
+    response = query.write(event, DEAD_LETTER_QUEUE_URL="")
+
+    assert failures(response) == [records[0]["dynamodb"]["SequenceNumber"]]

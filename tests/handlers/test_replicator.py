@@ -18,7 +18,7 @@ from handler_support import (
     failures,
     kinesis_record,
 )
-from stream_replica.handlers import runtime
+from stream_replica.handlers import clients
 from stream_replica.handlers.exceptions import ConfigError
 
 
@@ -128,7 +128,7 @@ def test_calls_per_300_record_batch(world):
 
 def test_assume_role_request_carries_session_settings(world):
     seen: list[dict[str, Any]] = []
-    runtime.add_event_hook(
+    clients.add_event_hook(
         "before-parameter-build.sts.AssumeRole", lambda params, **_: seen.append(dict(params))
     )
     world.source.put(blob(p) for p in clickstream(3))
@@ -149,7 +149,7 @@ def test_resource_policy_mode_uses_no_sts_and_addresses_the_table_by_arn(world):
     """moto cannot route a table ARN of another account, so this run holds POC credentials;
     what it shows is the mode's own behaviour: no STS call and RequestItems keyed by the ARN."""
     tables: list[str] = []
-    runtime.add_event_hook(
+    clients.add_event_hook(
         "before-parameter-build.dynamodb.BatchWriteItem",
         lambda params, **_: tables.extend(params["RequestItems"]),
     )
@@ -243,7 +243,7 @@ def test_an_item_dynamodb_rejects_is_isolated_and_dead_lettered(world):
             )
         return None
 
-    runtime.add_event_hook("before-call.dynamodb.BatchWriteItem", reject_marked)
+    clients.add_event_hook("before-call.dynamodb.BatchWriteItem", reject_marked)
     payloads = clickstream(25)
     payloads[17]["rejectMe"] = True
     world.source.put(blob(p) for p in payloads)
@@ -258,7 +258,7 @@ def test_an_item_dynamodb_rejects_is_isolated_and_dead_lettered(world):
 
 
 def test_poison_is_reported_when_the_dead_letter_send_fails(world):
-    runtime.add_event_hook(
+    clients.add_event_hook(
         "before-call.sqs.SendMessageBatch",
         lambda **_: error_response("AccessDenied", status=403),
     )
@@ -309,8 +309,8 @@ class DropHalf:
             parsed["UnprocessedItems"] = context["dropped"]
 
     def install(self) -> None:
-        runtime.add_event_hook("before-parameter-build.dynamodb.BatchWriteItem", self.before)
-        runtime.add_event_hook("after-call.dynamodb.BatchWriteItem", self.after)
+        clients.add_event_hook("before-parameter-build.dynamodb.BatchWriteItem", self.before)
+        clients.add_event_hook("after-call.dynamodb.BatchWriteItem", self.after)
 
 
 def test_unprocessed_items_are_retried_until_written(world):
@@ -333,7 +333,7 @@ def test_throttling_is_retried(world):
             return error_response("ProvisionedThroughputExceededException")
         return None
 
-    runtime.add_event_hook("before-call.dynamodb.BatchWriteItem", throttle)
+    clients.add_event_hook("before-call.dynamodb.BatchWriteItem", throttle)
     world.source.put(blob(p) for p in clickstream(50))
     event = world.source.event()
 
@@ -422,7 +422,7 @@ def test_unprocessed_items_that_never_clear_are_reported_then_written_on_redeliv
 
 
 def test_sts_failure_reports_the_whole_batch_then_recovers(world):
-    runtime.add_event_hook(
+    clients.add_event_hook(
         "before-call.sts.AssumeRole", lambda **_: error_response("AccessDenied", status=403)
     )
     world.source.put([blob(p) for p in clickstream(10)] + [b"not json"])
@@ -435,8 +435,8 @@ def test_sts_failure_reports_the_whole_batch_then_recovers(world):
     assert world.target.items() == []
     assert len(dead_letters(world.prod.client("sqs"), world.replicator_dlq)) == 1
 
-    runtime.clear_event_hooks()
-    runtime.add_event_hook("before-call", world.calls)
+    clients.clear_event_hooks()
+    clients.add_event_hook("before-call", world.calls)
     world.calls.reset()
     assert failures(world.replicate(event)) == []
     assert world.calls["sts.AssumeRole"] == 1
@@ -484,7 +484,7 @@ def test_writer_credentials_are_refreshed_five_minutes_before_expiry(world, monk
     is within 5 minutes of its end (botocore's refreshable credentials, moved in time here)."""
     import datetime
 
-    from stream_replica.handlers import replicator
+    from stream_replica.handlers import writer_role
 
     world.source.put(blob(p) for p in clickstream(3))
     event = world.source.event()
@@ -494,19 +494,19 @@ def test_writer_credentials_are_refreshed_five_minutes_before_expiry(world, monk
     assert failures(world.replicate(event)) == []
     assert world.calls["sts.AssumeRole"] == 1
 
-    monkeypatch.setattr(replicator, "_now", lambda: start + datetime.timedelta(minutes=50))
+    monkeypatch.setattr(writer_role, "_now", lambda: start + datetime.timedelta(minutes=50))
     assert failures(world.replicate(event)) == []
     assert world.calls["sts.AssumeRole"] == 1  # 10 minutes left: still valid
 
-    real_now = replicator._now
-    monkeypatch.setattr(replicator, "_now", lambda: start + datetime.timedelta(minutes=56))
+    real_now = writer_role._now
+    monkeypatch.setattr(writer_role, "_now", lambda: start + datetime.timedelta(minutes=56))
     assert failures(world.replicate(event)) == []
     # Under 5 minutes left: refreshed. (moto dates the new session from the real clock, so at
     # this faked time it too looks nearly expired, and botocore may refresh on each signing.)
     refreshed = world.calls["sts.AssumeRole"]
     assert refreshed > 1
 
-    monkeypatch.setattr(replicator, "_now", real_now)
+    monkeypatch.setattr(writer_role, "_now", real_now)
     assert failures(world.replicate(event)) == []
     assert world.calls["sts.AssumeRole"] == refreshed  # the new session is used, no more STS
     assert len(world.target.items()) == 3
@@ -529,8 +529,8 @@ def test_dead_letters_sqs_fails_without_sender_fault_are_resent(world):
                 {"Id": context["dropped"], "SenderFault": False, "Code": "InternalError"}
             )
 
-    runtime.add_event_hook("before-parameter-build.sqs.SendMessageBatch", drop_first)
-    runtime.add_event_hook("after-call.sqs.SendMessageBatch", report_dropped)
+    clients.add_event_hook("before-parameter-build.sqs.SendMessageBatch", drop_first)
+    clients.add_event_hook("after-call.sqs.SendMessageBatch", report_dropped)
     world.source.put([b"bad one", blob({"ok": 1}), b"bad two", b"[3]"])
     event = world.source.event()
 
@@ -600,3 +600,17 @@ def test_a_poison_record_without_sequence_number_that_cannot_be_kept_retries_the
     response = world.replicate(event, DEAD_LETTER_QUEUE_URL="")
 
     assert failures(response) == [event["Records"][0]["kinesis"]["sequenceNumber"]]
+
+
+def test_a_record_that_is_not_an_object_is_isolated_and_the_rest_flow(world):
+    world.source.put(blob(p) for p in clickstream(3))
+    event = world.source.event()
+    seqs = sequence_numbers(event)
+    event["Records"].insert(1, "not a record")
+
+    assert failures(world.replicate(event)) == []
+
+    assert stored_sequence_numbers(world) == seqs
+    (letter,) = dead_letters(world.prod.client("sqs"), world.replicator_dlq)
+    assert letter["reason"] == "event record has no 'kinesis' object"
+    assert letter["event"] == "not a record"

@@ -18,7 +18,7 @@ from botocore.awsrequest import AWSResponse
 from handler_support import blob, dead_letters, error_response, failures, kinesis_record
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from stream_replica.handlers import pipeline, records, runtime
+from stream_replica.handlers import clients, pipeline, records
 from stream_replica.handlers.redaction import forget_keys
 from stream_replica.handlers.transforms import forget_transforms
 
@@ -123,10 +123,10 @@ def test_one_unwritten_user_record_reports_the_kinesis_record_and_the_retry_comp
             return error_response("AccessDeniedException", message="not authorized")
         return None
 
-    runtime.add_event_hook("before-call.dynamodb.BatchWriteItem", throttle_the_second_chunk)
+    clients.add_event_hook("before-call.dynamodb.BatchWriteItem", throttle_the_second_chunk)
     assert failures(world.replicate(event)) == [sequence_number]
     assert 0 < len(world.target.items()) < 30
-    runtime.clear_event_hooks()
+    clients.clear_event_hooks()
     assert failures(world.replicate(event)) == []
     assert len(world.target.items()) == 30  # the whole aggregate, no duplicates
 
@@ -309,7 +309,7 @@ class FakeParameterStore:
     def __init__(self) -> None:
         self.values: dict[str, str] = {}
         self.requests: list[dict[str, Any]] = []
-        runtime.add_event_hook("before-call.ssm.GetParameter", self)
+        clients.add_event_hook("before-call.ssm.GetParameter", self)
 
     def __call__(self, params: dict[str, Any], **_: Any) -> Any:
         request = json.loads(params["body"])
@@ -389,7 +389,7 @@ def test_a_missing_key_parameter_reports_the_batch_and_writes_nothing(world):
     ],
 )
 def test_a_denied_key_read_reports_the_batch(world, code, message):
-    runtime.add_event_hook(
+    clients.add_event_hook(
         "before-call.ssm.GetParameter", lambda **_: error_response(code, message=message)
     )
     world.source.put([blob({"userEmail": "ana@example.com"})])
