@@ -75,6 +75,7 @@ class Pipeline:
                         runtime,
                         crash_rate=options.crash_invocations,
                         rng=rng,
+                        api_stream_reads=options.api_stream_reads,
                     )
                 )
         kinesis_pollers = [p for p in pollers if p.settings.kind == "kinesis"]
