@@ -19,7 +19,6 @@ OPS = {
     "replicator": ("sts:AssumeRole", "dynamodb:BatchWriteItem", "dynamodb:PutItem"),
     "archiver": ("firehose:PutRecordBatch", "firehose:PutRecord"),
 }
-FAKE = "fake"  # source tag: in-process fake behind botocore (bench/emulation.py)
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -212,7 +211,6 @@ def breakdown_section(res: Results) -> str:
 
 
 IMPLS = ("ours", "peer", "baseline")
-IMPL_NAMES = {"ours": "ours", "peer": "Powertools peer", "baseline": "seed design"}
 
 
 def _payload_bytes(shape: str) -> float:
