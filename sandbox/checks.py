@@ -297,6 +297,9 @@ def raw_pii_in_table_and_queues(
 
 
 def decide(result: DemoResult, options: DemoOptions | None = None) -> None:
+    """The verdict: every figure in ``result`` against what a correct run gives (the placement
+    and consumer mode ``options`` asked for, when given); a failed check is added to
+    ``result.failures``, and ``result.ok`` says whether there is none."""
     wanted = options.placement if options and options.placement else result.placement
     checks = [
         (result.placement == wanted, f"the replicator runs in {wanted} placement"),

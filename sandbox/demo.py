@@ -3,8 +3,8 @@ clickstream through the pipeline, check that nothing was lost or duplicated, rep
 
 Each phase has its module: :mod:`~sandbox.plan` (the options and where each stack goes),
 :mod:`~sandbox.deploy`, :mod:`~sandbox.drive` (the pollers, producing, draining, the redrive and
-the replay), :mod:`~sandbox.checks` and :mod:`~sandbox.report` (the progress line, the summary
-and the final JSON line).
+the replay), :mod:`~sandbox.checks`, :mod:`~sandbox.report` (the progress line, the summary
+and the final JSON line) and :mod:`~sandbox.serve` (``--serve``: the server left up).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""What an archived line must equal for a produced payload: the replicator's stages as the run
-configured them, computed independently of the handler's code."""
+"""The reference the archive is checked against (:func:`expectation`): the replicator's stages
+as the run configured them, computed here rather than by the handler's code."""
 
 from __future__ import annotations
 

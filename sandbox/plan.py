@@ -21,6 +21,9 @@ EXAMPLE_TRANSFORM = "examples/transform_day.py"
 
 @dataclass
 class DemoOptions:
+    """How the run goes: ``python -m sandbox``'s flags (``sandbox/__main__.py``) and a few
+    settings only tests change."""
+
     records: int = 3000
     poison: bool = True
     shards: int = 2

@@ -67,6 +67,8 @@ class DemoResult:
     endpoint_url: str | None = None
 
     def final_json(self) -> str:
+        """The last line of the run's output: the headline figures as one JSON object (the
+        fields and their order are documented in docs/sandbox.md)."""
         keys = (
             "produced",
             "poison",
