@@ -25,6 +25,7 @@ Assumptions, stated in the report:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 PRICE_PER_GB_S = {"arm64": 0.0000133334, "x86_64": 0.0000166667}
@@ -67,3 +68,9 @@ def estimate(batch: int, cpu_s: float, io_wait_s: float, memory_mb: int) -> Esti
         for arch, price in PRICE_PER_GB_S.items()
     }
     return Estimate(memory_mb, d_cpu, d_io, batch / d_io, cost)
+
+
+def io_wait_s(calls: dict[str, int], concurrency: int, latency_ms: float) -> float:
+    """I/O wait per batch: each operation's calls go out ``concurrency`` at a time, each round
+    waiting ``latency_ms`` (assumed not to overlap the CPU work: an upper bound)."""
+    return sum(math.ceil(c / concurrency) for c in calls.values()) * latency_ms / 1000

@@ -286,11 +286,6 @@ def _import_once(module: str, path: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def own_modules_import_s(module: str, path: str) -> float:
-    """:func:`importtime_split`'s second figure."""
-    return importtime_split(module, path)[1]
-
-
 def importtime_split(module: str, path: str) -> tuple[float, float]:
     """``(bare, own)``: seconds a bare ``import boto3`` takes by the sum of its
     ``-X importtime`` self times, and seconds spent importing the modules a handler adds to

@@ -24,10 +24,8 @@ from typing import Any, TextIO
 
 from .invoking import MAX_REQUEST_BYTES, FunctionFailed, Invoker
 from .messages import FailedRange, parse_invocation_record
+from .queue_messages import SQS_RECEIVE_MAX, release_messages
 from .streams import ClientFactory, RangeRead, read_range
-
-#: SQS ReceiveMessage returns at most 10 messages per call.
-SQS_RECEIVE_MAX = 10
 
 
 @dataclass
@@ -305,14 +303,7 @@ def redrive_queue(
                 bar.show(report.messages, report.found)
     finally:
         # What is left becomes visible again now, for the next run, not after the timeout.
-        for start in range(0, len(to_release), 10):
-            sqs.change_message_visibility_batch(
-                QueueUrl=queue_url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": 0}
-                    for i, handle in enumerate(to_release[start : start + 10])
-                ],
-            )
+        release_messages(sqs, queue_url, to_release)
     bar.show(report.messages, report.found, force=True)
     return report
 

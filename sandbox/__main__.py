@@ -7,7 +7,8 @@ import sys
 
 import yaml
 
-from .demo import EXAMPLE_TRANSFORM, DemoOptions, run
+from .demo import run
+from .plan import EXAMPLE_TRANSFORM, DemoOptions
 
 
 def _fraction(text: str) -> float:

@@ -993,5 +993,3 @@ _CREATORS = {
     "aws:glue/catalogDatabase:CatalogDatabase": _glue_database,
     "aws:glue/catalogTable:CatalogTable": _glue_table,
 }
-
-SUPPORTED_TYPES = tuple(sorted(_CREATORS))

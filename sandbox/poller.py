@@ -133,7 +133,6 @@ class _Shard:
     shard_id: str
     iterator: str | None
     buffer: deque[dict[str, Any]] = field(default_factory=deque)
-    closed: bool = False
     #: index into moto's shard (direct DynamoDB stream reads only); for an enhanced fan-out
     #: subscription, the last sequence number delivered
     position: int | None = None
@@ -248,8 +247,6 @@ class StreamPoller:
             shard.iterator = response.get("NextShardIterator")
             records = response.get("Records") or []
             shard.buffer.extend(records)
-            if shard.iterator is None:
-                shard.closed = True
             if not records:
                 break
 

@@ -160,7 +160,7 @@ def test_the_powertools_peer_batches_and_writes_the_same_items(subjects) -> None
 
 def test_side_by_side_report_states_the_ratios() -> None:
     """The side-by-side table divides the peer's and the seed's CPU per record by ours."""
-    from bench import report
+    from bench import report_performance
     from bench.run import Config, Results
 
     cfg = Config(
@@ -180,15 +180,15 @@ def test_side_by_side_report_states_the_ratios() -> None:
     res.side_by_side[("clickstream", "replicator", "ours", 1000, 0.0)] = run(0.030, 0.001)
     res.side_by_side[("clickstream", "replicator", "peer", 1000, 0.0)] = run(0.150, 0.010)
     res.side_by_side[("clickstream", "replicator", "baseline", 1000, 0.0)] = run(0.600, 0.0)
-    text = report.side_by_side_section(res)
+    text = report_performance.side_by_side_section(res)
     assert "| replicator | clickstream | 1,000 | 30.0 (1.0) | 150.0 (10.0) | 600.0 (0.0) |" in text
     assert "| 5.0x | 20.0x |" in text
 
 
-def test_issue16_targets_table_states_every_row_with_its_verdict() -> None:
-    """Each row of issue 16's Targets table is reported from the side-by-side runs, judged
+def test_performance_targets_table_states_every_row_with_its_verdict() -> None:
+    """Each row of the performance targets table is reported from the side-by-side runs, judged
     against its target; a figure the run did not take is a failure, not a pass."""
-    from bench import report
+    from bench import report_targets
     from bench.run import Config, Results
 
     cfg = Config(
@@ -221,12 +221,12 @@ def test_issue16_targets_table_states_every_row_with_its_verdict() -> None:
         "archiver": [0.125],
         "archiver: modules beyond boto3's": [0.010],
     }
-    text = report.issue16_targets_section(res)
+    text = report_targets.performance_targets_section(res)
     lines = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines()}
-    for metric, target in report.ISSUE_16_TARGETS:
+    for metric, target in report_targets.PERFORMANCE_TARGETS:
         assert metric in lines, metric
         assert f"| {target} |" in lines[metric]
-    got = {metric: lines[metric] for metric, _ in report.ISSUE_16_TARGETS}
+    got = {metric: lines[metric] for metric, _ in report_targets.PERFORMANCE_TARGETS}
     first, nested, growth, rate, seed, peer, archiver, imports, mbs = got.values()
     assert "| 30.0 | **pass** |" in first
     assert "| 70.0 | **FAIL** |" in nested

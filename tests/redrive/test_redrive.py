@@ -21,6 +21,7 @@ from stream_replica.redrive import (
     redrive_queue,
 )
 from stream_replica.redrive.__main__ import parse_args
+from stream_replica.redrive.queue_messages import read_all_messages
 from stream_replica.testing.tables import create_replica_table
 
 from tests.moto_accounts import moto_accounts
@@ -334,6 +335,18 @@ def test_dry_run_counts_and_changes_nothing(aws: boto3.Session) -> None:
     assert f"EXPIRED: 2 of {stream.arn} {stream.shard}" in lines
     assert "not JSON" in lines
     assert _depth(sqs, url) == 2
+
+
+def test_reading_a_whole_queue_leaves_every_message_visible(aws: boto3.Session) -> None:
+    """More messages than one receive call returns, and than one visibility batch takes: each
+    read once, and all of them receivable again at once."""
+    bodies = [f"message {i}" for i in range(23)]
+    sqs, url = _queue(aws, *bodies)
+    read = read_all_messages(sqs, url)
+    assert sorted(m["Body"] for m in read) == sorted(bodies)
+    assert len({m["MessageId"] for m in read}) == len(bodies)
+    assert _depth(sqs, url) == len(bodies)
+    assert sorted(m["Body"] for m in read_all_messages(sqs, url)) == sorted(bodies)
 
 
 def test_expired_records_keep_their_message_unless_forgotten(aws: boto3.Session) -> None:

@@ -10,7 +10,9 @@ import re
 
 import pytest
 
-from sandbox.demo import DemoOptions, DemoResult, run
+from sandbox.demo import run
+from sandbox.plan import DemoOptions
+from sandbox.report import DemoResult
 
 RECORDS = 60
 POISON_KINDS = 5

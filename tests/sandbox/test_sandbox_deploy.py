@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from sandbox.demo import DemoOptions, StackPlan, deploy_stacks
+from sandbox.deploy import deploy_stacks
 from sandbox.emulator import Emulator
+from sandbox.plan import DemoOptions, StackPlan
 
 PROD, POC = "111111111111", "999999999999"
 

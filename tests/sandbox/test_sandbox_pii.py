@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from sandbox.demo import _raw_pii_in_table_and_queues
+from sandbox.checks import raw_pii_in_table_and_queues
 from sandbox.emulator import Emulator
 from sandbox.pii import RawValues
 
@@ -64,4 +64,4 @@ def test_the_target_scan_counts_items_and_messages_with_raw_values():
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"payload": {"id": "d-42"}}))
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"payload": {"id": "d-43"}}))
 
-        assert _raw_pii_in_table_and_queues(emulator, ACCOUNT, REGION, "replica", raw_values()) == 2
+        assert raw_pii_in_table_and_queues(emulator, ACCOUNT, REGION, "replica", raw_values()) == 2

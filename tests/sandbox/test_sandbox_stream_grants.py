@@ -234,7 +234,8 @@ def test_demo_in_target_placement_with_efo_matches_the_default_counts() -> None:
     replicator in the POC account reading the prod stream's consumer."""
     import io
 
-    from sandbox.demo import DemoOptions, run
+    from sandbox.demo import run
+    from sandbox.plan import DemoOptions
 
     out = io.StringIO()
     result = run(

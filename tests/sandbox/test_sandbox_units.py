@@ -104,7 +104,7 @@ def test_command_line_options_map_to_the_run() -> None:
 def test_a_config_value_goes_to_the_stacks_that_read_it() -> None:
     """A key only one stack reads is set on that stack alone (the other refuses it as set but
     ignored); a key both read goes to both; ``poc.``/``prod.`` pick one explicitly."""
-    from sandbox.demo import DemoOptions, StackPlan
+    from sandbox.plan import DemoOptions, StackPlan
 
     plan = StackPlan.load(
         DemoOptions(
@@ -145,7 +145,7 @@ def test_the_documented_final_json_lines_have_the_real_fields() -> None:
     import re
     from pathlib import Path
 
-    from sandbox.demo import DemoResult
+    from sandbox.report import DemoResult
 
     repo = Path(__file__).resolve().parents[2]
     real = list(json.loads(DemoResult().final_json()))
@@ -164,7 +164,7 @@ def test_the_documented_final_json_lines_have_the_real_fields() -> None:
 def test_a_skipped_step_is_null_in_the_final_json() -> None:
     import json
 
-    from sandbox.demo import DemoResult
+    from sandbox.report import DemoResult
 
     skipped = json.loads(DemoResult(produced=3).final_json())
     assert (skipped["replay_new_items"], skipped["redriven"]) == (None, None)

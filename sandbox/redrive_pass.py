@@ -30,6 +30,7 @@ from stream_replica.redrive import (
     redrive_queue,
 )
 from stream_replica.redrive.messages import KINESIS
+from stream_replica.redrive.queue_messages import read_all_messages
 
 from .emulator import Emulator
 from .lambda_runtime import FunctionError, FunctionRuntime
@@ -100,25 +101,9 @@ def range_snapshot(emulator: Emulator, poller: StreamPoller) -> RangeSnapshot:
     """The ranges in ``poller``'s on-failure queue (the messages stay in it), and for a table
     stream the item keys of the records they name, read from the emulator's stream."""
     sqs, url = _queue_of(emulator, poller)
-    snapshot = RangeSnapshot()
-    handles: list[str] = []
-    while True:
-        messages = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300, WaitTimeSeconds=0
-        ).get("Messages", [])
-        if not messages:
-            break
-        for message in messages:
-            handles.append(message["ReceiptHandle"])
-            snapshot.ranges.append(parse_invocation_record(message["Body"]))
-    for start in range(0, len(handles), 10):
-        sqs.change_message_visibility_batch(
-            QueueUrl=url,
-            Entries=[
-                {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": 0}
-                for i, handle in enumerate(handles[start : start + 10])
-            ],
-        )
+    snapshot = RangeSnapshot(
+        ranges=[parse_invocation_record(m["Body"]) for m in read_all_messages(sqs, url)]
+    )
     stream_ranges = [r for r in snapshot.ranges if r.kind != KINESIS]
     if stream_ranges:
         from moto.dynamodb.models import dynamodb_backends
@@ -183,10 +168,8 @@ def count_redriven(
 
 def dead_letter_bodies(emulator: Emulator, runtime: FunctionRuntime) -> list[dict[str, Any]]:
     """The bodies in ``runtime``'s dead-letter queue (left in it)."""
-    from .demo import _read_all_messages
-
     url = runtime.env_vars.get("DEAD_LETTER_QUEUE_URL")
     if not url:
         return []
     sqs = emulator.client("sqs", runtime.function.account_id, runtime.function.region)
-    return [json.loads(m["Body"]) for m in _read_all_messages(sqs, url)]
+    return [json.loads(m["Body"]) for m in read_all_messages(sqs, url)]

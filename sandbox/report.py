@@ -1,0 +1,195 @@
+"""What the run tells its user: the progress line while it runs, the summary table and the
+final JSON line (:meth:`DemoResult.final_json`) at the end."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from . import analyst
+
+
+@dataclass
+class DemoResult:
+    """The run's figures: the fields of the final JSON line, then the details of the summary
+    table; ``failures`` says what went wrong, ``ok`` whether nothing did."""
+
+    produced: int = 0
+    poison: int = 0
+    replicated_items: int = 0
+    duplicate_items: int = 0
+    archived_lines: int = 0
+    dead_lettered: int = 0
+    #: None when the replay was skipped (``--no-replay``): not run is not "added nothing"
+    replay_new_items: int | None = None
+    query_table_items: int = 0
+    analyst_query_ok: bool = False
+    raw_pii_in_target: int = 0
+    #: None when the redrive pass was skipped (``--no-redrive``)
+    redriven: int | None = None
+    ok: bool = False
+    # Details for the table (not in the final JSON line).
+    archived_distinct: int = 0
+    fidelity_checked: int = 0
+    aggregated_items: int = 0
+    fidelity_mismatches: int = 0
+    on_failure_records: int = 0
+    #: on-failure messages the redrive pass found / records they named / expired from the stream
+    redrive_messages: int = 0
+    redrive_range_records: int = 0
+    redrive_expired: int = 0
+    redrive_invocations: int = 0
+    dead_letter_reasons: dict[str, int] = field(default_factory=dict)
+    throttled_items: int = 0
+    failed_firehose_records: int = 0
+    crossaccount_denied: int = 0
+    crossaccount_allowed: int = 0
+    dead_letter_messages: int = 0
+    query_table_deployed: bool = False
+    query_users_checked: int = 0
+    analyst: analyst.AnalystResult | None = None
+    replay_stream_records_dropped: int = 0
+    #: (seqNumbershardIdHash, sequenceNumber) of every archived line
+    archived_keys: set[tuple[str, str]] = field(default_factory=set, repr=False)
+    #: Where the Kinesis mapping really is (``source``: the stream's account) and what it reads
+    #: (``efo``: a consumer ARN), read back from the emulator; and the prod account's functions.
+    placement: str = ""
+    consumer_mode: str = ""
+    prod_functions: int = 0
+    pipeline_seconds: float = 0.0
+    records_per_second: float = 0.0
+    deploy_seconds: float = 0.0
+    resources: dict[str, int] = field(default_factory=dict)
+    mappings: dict[str, dict[str, int]] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    endpoint_url: str | None = None
+
+    def final_json(self) -> str:
+        """The last line of the run's output: the headline figures as one JSON object (the
+        fields and their order are documented in docs/sandbox.md)."""
+        keys = (
+            "produced",
+            "poison",
+            "replicated_items",
+            "duplicate_items",
+            "archived_lines",
+            "dead_lettered",
+            "replay_new_items",
+            "query_table_items",
+            "analyst_query_ok",
+            "raw_pii_in_target",
+            "redriven",
+            "ok",
+        )
+        return json.dumps({k: getattr(self, k) for k in keys})
+
+
+class Progress:
+    """The progress line on ``stream`` (stderr): rewritten in place on a terminal, else a line
+    every 2 s (or when ``force``d); nothing when not ``enabled``."""
+
+    def __init__(self, enabled: bool, stream: TextIO) -> None:
+        self.enabled = enabled
+        self.stream = stream
+        self.tty = enabled and stream.isatty()
+        self._last = 0.0
+
+    def show(self, text: str, *, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if self.tty:
+            self.stream.write(f"\r\033[K{text}")
+            self.stream.flush()
+        elif force or now - self._last >= 2.0:
+            self.stream.write(text + "\n")
+            self._last = now
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _or_skipped(value: int | None) -> int | str:
+    return "skipped" if value is None else value
+
+
+def print_summary(result: DemoResult, out: TextIO) -> None:
+    """The summary table, the dead-letter reasons, the analyst's view, every failure and the
+    final JSON line, on ``out``."""
+    rows = [
+        ("records produced", result.produced),
+        ("poison records produced", result.poison),
+        ("items in the replica table", result.replicated_items),
+        ("of which user records of KPL aggregates", result.aggregated_items),
+        ("duplicate items", result.duplicate_items),
+        ("lines archived to S3 (Firehose)", result.archived_lines),
+        ("distinct items archived", result.archived_distinct),
+        ("archived lines compared with their payload", result.fidelity_checked),
+        ("dead-lettered (poison) records", result.dead_lettered),
+        ("dead-letter messages (with redeliveries)", result.dead_letter_messages),
+        ("on-failure messages redriven", result.redrive_messages),
+        (
+            "records named by them / redriven (counted in table, S3, dead letters)",
+            f"{result.redrive_range_records} / {_or_skipped(result.redriven)}",
+        ),
+        ("records expired before the redrive", result.redrive_expired),
+        ("batches left in on-failure queues", result.on_failure_records),
+        ("items added by the replay from TRIM_HORIZON", _or_skipped(result.replay_new_items)),
+        ("items in the query table (by user, time order)", result.query_table_items),
+        ("users whose Query matches the replica, in order", result.query_users_checked),
+        ("places in the target account holding raw PII", result.raw_pii_in_target),
+        (
+            "table-stream records of the replay's unchanged writes (dropped)",
+            result.replay_stream_records_dropped,
+        ),
+        ("writes throttled (injected)", result.throttled_items),
+        ("Firehose records failed (injected)", result.failed_firehose_records),
+        (
+            "cross-account calls allowed / denied (IAM checked)",
+            f"{result.crossaccount_allowed} / {result.crossaccount_denied}",
+        ),
+        (
+            "replicator placement / consumer mode (as deployed)",
+            f"{result.placement} / {result.consumer_mode}",
+        ),
+        ("Lambda functions in the prod account", result.prod_functions),
+        ("resources deployed (both stacks)", sum(result.resources.values())),
+        ("deploy time (both stacks)", f"{result.deploy_seconds:.1f} s"),
+        ("pipeline time", f"{result.pipeline_seconds:.1f} s"),
+        ("throughput", f"{result.records_per_second:,.0f} records/s"),
+    ]
+    for name, stats in result.mappings.items():
+        rows.append(
+            (
+                f"{name}: invocations / errors / retries / bisections",
+                f"{stats['invocations']} / {stats['function_errors']} / {stats['retries']} / "
+                f"{stats['bisections']}",
+            )
+        )
+    width = max(len(r[0]) for r in rows)
+    print(f"{'check':<{width}}  value", file=out)
+    print(f"{'-' * width}  {'-' * 12}", file=out)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}", file=out)
+    if result.dead_letter_reasons:
+        reasons = ", ".join(f"{k} x{v}" for k, v in sorted(result.dead_letter_reasons.items()))
+        print(f"dead-letter reasons: {reasons}", file=out)
+    if result.analyst is not None:
+        a = result.analyst
+        print(
+            f"\nthe analyst's view: DuckDB over {a.objects} archived objects "
+            f"({a.rows} lines, {a.distinct_rows} distinct items), read with the Glue table's "
+            "partition layout:",
+            file=out,
+        )
+        for line in a.report:
+            print(line, file=out)
+        print(f"analyst queries agree with the produced events: {a.ok}\n", file=out)
+    for failure in result.failures:
+        print(f"FAILED: {failure}", file=out)
+    print(result.final_json(), file=out)
+    out.flush()
