@@ -14,8 +14,14 @@ Installed, this package is ``stream_replica.components``::
 
 Every args field with a default is optional: left ``None`` it takes the component's named
 defaults (``REPLICA_SOURCE_DEFAULTS``, ``REPLICATOR_FUNCTION_DEFAULTS``, ``MAPPING_DEFAULTS``,
-…), and a partial settings object merges over them field by field. ``policies`` holds the IAM
-documents as pure functions; ``assets`` the handler code asset.
+…), and a partial settings object merges over them field by field.
+
+The modules besides the components: ``settings`` (the settings objects, their named defaults
+and the merge), ``validation`` (argument checks against AWS's rules, :class:`SettingError`),
+``consumer`` (what the three stream consumers share: role, log group, queues, function, mapping,
+alarms), ``policies`` (the IAM documents, as pure functions) and ``iam_actions`` (the actions
+they grant), ``outputs`` (plain-or-Output helpers), ``alarms``, ``assets`` (the handler code
+asset), ``archive_bucket`` (the archiver's bucket) and ``exceptions``.
 """
 
 from . import assets, policies
