@@ -44,8 +44,10 @@ from stream_replica.components import (
     StreamToQueryTableArgs,
     StreamToS3ArchiverArgs,
 )
-from stream_replica.components.common import ACCESS_MODES, ALWAYS_SET_TAGS, check_tags
-from stream_replica.components.exceptions import ConfigError, SettingError
+from stream_replica.components.exceptions import SettingError
+from stream_replica.components.exceptions import StackConfigError as ConfigError
+from stream_replica.components.settings import ACCESS_MODES
+from stream_replica.components.validation import ALWAYS_SET_TAGS, check_tags
 
 PROJECT_FILE = Path(__file__).resolve().parent / "Pulumi.yaml"
 SIDES = ("poc", "prod")

@@ -14,11 +14,18 @@ Installed, this package is ``stream_replica.components``::
 
 Every args field with a default is optional: left ``None`` it takes the component's named
 defaults (``REPLICA_SOURCE_DEFAULTS``, ``REPLICATOR_FUNCTION_DEFAULTS``, ``MAPPING_DEFAULTS``,
-…), and a partial settings object merges over them field by field. ``policies`` holds the IAM
-documents as pure functions; ``assets`` the handler code asset.
+…), and a partial settings object merges over them field by field.
+
+The modules besides the components: ``settings`` (the settings objects, their named defaults
+and the merge), ``validation`` (argument checks against AWS's rules, :class:`SettingError`),
+``consumer`` (what the three stream consumers share: role, log group, queues, function, mapping,
+alarms), ``policies`` (the IAM documents, as pure functions) and ``iam_actions`` (the actions
+they grant), ``outputs`` (plain-or-Output helpers), ``alarms``, ``assets`` (the handler code
+asset), ``archive_bucket`` (the archiver's bucket) and ``exceptions``.
 """
 
 from . import assets, policies
+from .archive_bucket import HOUSEKEEPING_RULE, LifecycleRule
 from .archive_catalog import (
     ARCHIVE_CATALOG_DEFAULTS,
     CLICKSTREAM_COLUMNS,
@@ -29,22 +36,10 @@ from .archive_catalog import (
 from .archiver import (
     ARCHIVER_DEFAULTS,
     ARCHIVER_FUNCTION_DEFAULTS,
-    HOUSEKEEPING_RULE,
-    LifecycleRule,
     StreamToS3Archiver,
     StreamToS3ArchiverArgs,
 )
-from .common import (
-    ALARM_DEFAULTS,
-    FUNCTION_DEFAULTS,
-    MAPPING_DEFAULTS,
-    AlarmSettings,
-    FunctionSettings,
-    MappingSettings,
-    merge_settings,
-    powertools_layer_arn,
-)
-from .exceptions import ConfigError, SettingError
+from .exceptions import SettingError, StackConfigError
 from .query_table import (
     QUERY_TABLE_DEFAULTS,
     QUERY_WRITER_FUNCTION_DEFAULTS,
@@ -58,13 +53,22 @@ from .replica_source import (
     ReplicaSourceArgs,
 )
 from .replica_target import (
-    DEFAULT_REPLICATOR_ROLE_NAME,
     HASH_KEY,
     RANGE_KEY,
     REPLICA_TARGET_DEFAULTS,
     ReplicaTarget,
     ReplicaTargetArgs,
     SecondaryIndex,
+)
+from .settings import (
+    ALARM_DEFAULTS,
+    FUNCTION_DEFAULTS,
+    MAPPING_DEFAULTS,
+    AlarmSettings,
+    FunctionSettings,
+    MappingSettings,
+    merge_settings,
+    powertools_layer_arn,
 )
 from .stream_grant import STREAM_READ_GRANT_DEFAULTS, StreamReadGrant, StreamReadGrantArgs
 from .stream_replica import CrossAccountStreamReplica, CrossAccountStreamReplicaArgs
@@ -75,7 +79,6 @@ __all__ = [
     "ARCHIVER_FUNCTION_DEFAULTS",
     "ARCHIVE_CATALOG_DEFAULTS",
     "CLICKSTREAM_COLUMNS",
-    "DEFAULT_REPLICATOR_ROLE_NAME",
     "FUNCTION_DEFAULTS",
     "HASH_KEY",
     "HOUSEKEEPING_RULE",
@@ -91,7 +94,6 @@ __all__ = [
     "ArchiveCatalog",
     "ArchiveCatalogArgs",
     "ArchiveColumn",
-    "ConfigError",
     "CrossAccountStreamReplica",
     "CrossAccountStreamReplicaArgs",
     "FunctionSettings",
@@ -103,6 +105,7 @@ __all__ = [
     "ReplicaTargetArgs",
     "SecondaryIndex",
     "SettingError",
+    "StackConfigError",
     "StreamReadGrant",
     "StreamReadGrantArgs",
     "StreamToQueryTable",

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 if TYPE_CHECKING:
-    from .common import AlarmSettings
+    from .settings import AlarmSettings
 
 
 def _alarm(

@@ -30,8 +30,9 @@ import pulumi
 import pulumi_aws as aws
 
 from .archiver import COMPRESSIONS, PARTITIONS
-from .common import check_choice, check_range, check_tags, fill_defaults
 from .exceptions import SettingError
+from .settings import fill_defaults
+from .validation import check_choice, check_range, check_tags
 
 #: Glue database and table names: lower case letters, digits and underscores, at most 255
 #: characters (https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-catalog-tables.html;

@@ -13,21 +13,30 @@ from pulumi_aws.kinesis import (
 from pulumi_aws.kinesis import (
     FirehoseDeliveryStreamExtendedS3ConfigurationCloudwatchLoggingOptionsArgs as ExtendedS3Logging,
 )
-from pulumi_aws.s3 import (
-    BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs as SseDefault,
-)
 from stream_replica.handlers import environment as env
 
 from . import alarms, assets, policies
-from .common import (
+from .archive_bucket import HOUSEKEEPING_RULE, LifecycleRule, create_archive_bucket
+from .consumer import StreamConsumer
+from .exceptions import SettingError
+from .outputs import lift, policy_json
+from .settings import (
     ALARM_DEFAULTS,
-    DELIVERY_STREAM_NAME,
     FUNCTION_DEFAULTS,
-    LOG_RETENTION_DAYS,
     MAPPING_DEFAULTS,
     AlarmSettings,
     FunctionSettings,
     MappingSettings,
+    fill_defaults,
+    merge_settings,
+    physical_name,
+    validate_alarms,
+    validate_function,
+    validate_mapping,
+)
+from .validation import (
+    DELIVERY_STREAM_NAME,
+    LOG_RETENTION_DAYS,
     check_account_id,
     check_bucket_name,
     check_choice,
@@ -36,20 +45,8 @@ from .common import (
     check_tags,
     check_transform_module,
     checked_account_id,
-    consumer_settings,
-    create_consumer_base,
-    create_consumer_function,
-    fill_defaults,
-    lift,
-    merge_settings,
     must,
-    physical_name,
-    policy_json,
-    validate_alarms,
-    validate_function,
-    validate_mapping,
 )
-from .exceptions import SettingError
 
 #: Firehose's expression namespaces and the ``firehose`` namespace's values
 #: (https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html).
@@ -139,36 +136,6 @@ ERROR_OUTPUT_TYPE = "!{firehose:error-output-type}"
 #: ``None`` takes its value from here (300 s: a batch waits for Firehose's retries).
 ARCHIVER_FUNCTION_DEFAULTS = merge_settings(FUNCTION_DEFAULTS, FunctionSettings(timeout=300))
 
-
-@dataclass
-class LifecycleRule:
-    """One lifecycle rule of the archive bucket."""
-
-    id: str
-    """Rule id."""
-    prefix: str | None = None
-    """Objects it applies to. Default: ``""`` (the whole bucket)."""
-    transition_days: int | None = None
-    """Move objects to ``transition_storage_class`` after this many days. Default: never."""
-    transition_storage_class: str | None = None
-    """Storage class of the transition. Default: ``GLACIER_IR``."""
-    expiration_days: int | None = None
-    """Delete objects after this many days. Default: never."""
-    abort_incomplete_multipart_days: int | None = None
-    """Clean up abandoned multipart uploads after this many days. Default: 7 for the
-    ``housekeeping`` rule, never for others."""
-    noncurrent_version_expiration_days: int | None = None
-    """Delete overwritten/deleted object versions after this many days (versioning is on).
-    Default: 30 for the ``housekeeping`` rule, never for others."""
-
-    def __post_init__(self) -> None:
-        fill_defaults(self, {"prefix": "", "transition_storage_class": "GLACIER_IR"})
-
-
-#: The rule every created bucket gets unless the caller gives its own list.
-HOUSEKEEPING_RULE = LifecycleRule(
-    id="housekeeping", abort_incomplete_multipart_days=7, noncurrent_version_expiration_days=30
-)
 
 #: Defaults of :class:`StreamToS3ArchiverArgs`: a field left ``None`` takes its value from here.
 ARCHIVER_DEFAULTS: dict[str, Any] = {
@@ -347,7 +314,7 @@ class StreamToS3ArchiverArgs:
         return f"{self.error_prefix}{ERROR_OUTPUT_TYPE}/{DATE_PARTITION}"
 
 
-class StreamToS3Archiver(pulumi.ComponentResource):
+class StreamToS3Archiver(StreamConsumer[StreamToS3ArchiverArgs]):
     """Archive every image a DynamoDB stream carries as JSON lines in S3, through Firehose.
 
     Outputs: ``function_name``, ``function_arn``, ``role_arn``, ``delivery_stream_name``,
@@ -384,17 +351,11 @@ class StreamToS3Archiver(pulumi.ComponentResource):
         args: StreamToS3ArchiverArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("stream-replica:index:StreamToS3Archiver", name, None, opts)
-        if isinstance(args, dict):  # the multi-language provider passes a dict
-            args = StreamToS3ArchiverArgs(**args)
-        args.validate()
-        self.args = args
-        owner = "StreamToS3ArchiverArgs"
-        account_id = checked_account_id(owner, "account_id", args.account_id)
-        function, mapping, alarm_settings, tags = consumer_settings(
-            self, "StreamToS3Archiver", name, args
-        )
-        self._tags = tags
+        super().__init__("stream-replica:index:StreamToS3Archiver", name, opts)
+        args = self._accept(args, StreamToS3ArchiverArgs)
+        account_id = checked_account_id("StreamToS3ArchiverArgs", "account_id", args.account_id)
+        settings = self._settings(name)
+        tags = settings.tags
         if args.protect is False and not args.existing_bucket_name:
             pulumi.log.warn(
                 f"StreamToS3Archiver {name}: protect is off: a destroy or replacement deletes "
@@ -403,7 +364,7 @@ class StreamToS3Archiver(pulumi.ComponentResource):
             )
 
         self.bucket: aws.s3.Bucket | None = None
-        self._bucket_settings: list[pulumi.Resource] = []
+        bucket_settings: list[pulumi.Resource] = []
         if args.existing_bucket_name:
             pulumi.log.warn(
                 f"StreamToS3Archiver {name}: existing bucket {args.existing_bucket_name} is not "
@@ -417,7 +378,24 @@ class StreamToS3Archiver(pulumi.ComponentResource):
                 f"arn:{args.partition}:s3:::{args.existing_bucket_name}"
             )
         else:
-            bucket_name, bucket_arn = self._create_bucket(name, args)
+            archive = create_archive_bucket(
+                self,
+                name,
+                bucket_name=args.bucket_name or args.default_bucket_name(name),
+                kms_key_arn=args.bucket_kms_key_arn,
+                lifecycle_rules=args.lifecycle_rules or [],
+                protect=bool(args.protect),
+                tags=tags,
+            )
+            self.bucket = archive.bucket
+            self.public_access_block = archive.public_access_block
+            self.encryption = archive.encryption
+            self.versioning = archive.versioning
+            self.bucket_policy = archive.policy
+            self.ownership_controls = archive.ownership_controls
+            self.lifecycle = archive.lifecycle
+            bucket_settings = archive.settings
+            bucket_name, bucket_arn = archive.bucket.bucket, archive.bucket.arn
 
         # Firehose: its error log group/stream, its role, then the delivery stream.
         delivery_logs = aws.cloudwatch.LogGroup(
@@ -487,201 +465,44 @@ class StreamToS3Archiver(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[self.firehose_policy, *self._bucket_settings],
+                depends_on=[self.firehose_policy, *bucket_settings],
                 delete_before_replace=args.delivery_stream_name is not None,
             ),
         )
 
         # The archiver function on the table's stream.
-        base = create_consumer_base(self, name, function, account_id, tags)
-        policy = policy_json(
-            lambda stream, delivery, log_group, dlq, failures: policies.archiver_policy(
-                table_stream_arn=stream,
-                delivery_stream_arn=delivery,
-                log_group_arn=log_group,
-                queue_arns=[dlq, failures],
-            ),
-            stream=args.table_stream_arn,
-            delivery=self.delivery_stream.arn,
-            log_group=base.log_group.arn,
-            dlq=base.dead_letter_queue.arn,
-            failures=base.failure_queue.arn,
-        )
-        consumer = create_consumer_function(
-            self,
+        self._create_consumer(
             name,
-            base=base,
-            policy=policy,
-            function=function,
-            mapping=mapping,
-            alarm_settings=alarm_settings,
-            region=args.region,
+            settings,
+            account_id=account_id,
+            policy=policies.archiver_policy,
+            policy_inputs={
+                "table_stream_arn": args.table_stream_arn,
+                "delivery_stream_arn": self.delivery_stream.arn,
+            },
             handler=assets.ARCHIVER_HANDLER,
             environment={
                 env.DELIVERY_STREAM_NAME: self.delivery_stream.name,
                 env.ARCHIVE_REMOVES: "true" if args.archive_removes else "false",
             },
             event_source_arn=args.table_stream_arn,
-            tags=tags,
             transform_module=args.archive_transform_module,
         )
         self.delivery_alarms: list[aws.cloudwatch.MetricAlarm] = []
-        if alarm_settings.enabled:
+        if settings.alarms.enabled:
             self.delivery_alarms = alarms.firehose_alarms(
                 self,
                 name,
                 delivery_stream_name=self.delivery_stream.name,
                 buffering_interval_seconds=args.buffering_interval_seconds or 0,
-                settings=alarm_settings,
+                settings=settings.alarms,
                 tags=tags,
             )
-        self.role = base.role
-        self.role_policy = consumer.role_policy
-        self.log_group = base.log_group
-        self.dead_letter_queue = base.dead_letter_queue
-        self.failure_queue = base.failure_queue
-        self.function = consumer.function
-        self.mapping = consumer.mapping
-        self.alarms = [*consumer.alarms, *self.delivery_alarms]
-
-        self.function_name = self.function.name
-        self.function_arn = self.function.arn
-        self.role_arn = self.role.arn
-        self.delivery_stream_name = self.delivery_stream.name
-        self.delivery_stream_arn = self.delivery_stream.arn
-        self.firehose_role_arn = self.firehose_role.arn
-        self.bucket_name = bucket_name
-        self.bucket_arn = bucket_arn
-        self.dead_letter_queue_url = self.dead_letter_queue.url
-        self.failure_queue_url = self.failure_queue.url
-        self.event_source_mapping_id = self.mapping.uuid
-        self.register_outputs(
-            {
-                "function_name": self.function_name,
-                "function_arn": self.function_arn,
-                "role_arn": self.role_arn,
-                "delivery_stream_name": self.delivery_stream_name,
-                "delivery_stream_arn": self.delivery_stream_arn,
-                "firehose_role_arn": self.firehose_role_arn,
-                "bucket_name": self.bucket_name,
-                "bucket_arn": self.bucket_arn,
-                "dead_letter_queue_url": self.dead_letter_queue_url,
-                "failure_queue_url": self.failure_queue_url,
-                "event_source_mapping_id": self.event_source_mapping_id,
-            }
+        self.alarms = [*self.alarms, *self.delivery_alarms]
+        self._register_outputs(
+            delivery_stream_name=self.delivery_stream.name,
+            delivery_stream_arn=self.delivery_stream.arn,
+            firehose_role_arn=self.firehose_role.arn,
+            bucket_name=bucket_name,
+            bucket_arn=bucket_arn,
         )
-
-    def _create_bucket(
-        self, name: str, args: StreamToS3ArchiverArgs
-    ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
-        """The archive bucket, locked down: no public access, encrypted, TLS only, versioned."""
-        bucket = aws.s3.Bucket(
-            f"{name}-bucket",
-            bucket=args.bucket_name or args.default_bucket_name(name),
-            tags=self._tags,
-            force_destroy=False,
-            opts=pulumi.ResourceOptions(
-                parent=self, protect=bool(args.protect), retain_on_delete=bool(args.protect)
-            ),
-        )
-        self.bucket = bucket
-        self.public_access_block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-bucket-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        if args.bucket_kms_key_arn:
-            default = SseDefault(sse_algorithm="aws:kms", kms_master_key_id=args.bucket_kms_key_arn)
-        else:
-            default = SseDefault(sse_algorithm="AES256")
-        self.encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-bucket-encryption",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=default,
-                    bucket_key_enabled=bool(args.bucket_kms_key_arn),
-                )
-            ],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.versioning = aws.s3.BucketVersioning(
-            f"{name}-bucket-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
-                status="Enabled"
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        # S3 rejects concurrent changes to one bucket's subresources ("conflicting conditional
-        # operation"): chain the policy after the public access block.
-        self.bucket_policy = aws.s3.BucketPolicy(
-            f"{name}-bucket-policy",
-            bucket=bucket.id,
-            policy=policy_json(policies.tls_only_bucket_policy, bucket_arn=bucket.arn),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.public_access_block]),
-        )
-        # ACLs off: every object belongs to the bucket owner, whoever writes it.
-        self.ownership_controls = aws.s3.BucketOwnershipControls(
-            f"{name}-bucket-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket_policy]),
-        )
-        settings: list[pulumi.Resource] = [
-            self.public_access_block,
-            self.encryption,
-            self.bucket_policy,
-            self.ownership_controls,
-        ]
-        self.lifecycle: aws.s3.BucketLifecycleConfiguration | None = None
-        if args.lifecycle_rules:
-            self.lifecycle = aws.s3.BucketLifecycleConfiguration(
-                f"{name}-bucket-lifecycle",
-                bucket=bucket.id,
-                rules=[_lifecycle_rule(rule) for rule in args.lifecycle_rules or []],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning]),
-            )
-            settings.append(self.lifecycle)
-        self._bucket_settings = settings
-        return bucket.bucket, bucket.arn
-
-
-def _lifecycle_rule(rule: LifecycleRule) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
-    return aws.s3.BucketLifecycleConfigurationRuleArgs(
-        id=rule.id,
-        status="Enabled",
-        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=rule.prefix),
-        transitions=(
-            [
-                aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                    days=rule.transition_days, storage_class=str(rule.transition_storage_class)
-                )
-            ]
-            if rule.transition_days is not None
-            else None
-        ),
-        expiration=(
-            aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=rule.expiration_days)
-            if rule.expiration_days is not None
-            else None
-        ),
-        abort_incomplete_multipart_upload=(
-            aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                days_after_initiation=rule.abort_incomplete_multipart_days
-            )
-            if rule.abort_incomplete_multipart_days is not None
-            else None
-        ),
-        noncurrent_version_expiration=(
-            aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                noncurrent_days=rule.noncurrent_version_expiration_days
-            )
-            if rule.noncurrent_version_expiration_days is not None
-            else None
-        ),
-    )

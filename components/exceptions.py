@@ -2,8 +2,8 @@
 
 * :class:`SettingError` — a component argument AWS would reject (or that cannot work); raised
   by the args classes, naming the argument's path (``ReplicaSourceArgs.mapping.batch_size``).
-* :class:`ConfigError` — a stack config value is missing or wrong; ``stack_config.py`` raises
-  it with the stack file and the config key named, often from a :class:`SettingError`.
+* :class:`StackConfigError` — a stack config value is missing or wrong; ``stack_config.py``
+  raises it with the stack file and the config key named, often from a :class:`SettingError`.
 """
 
 
@@ -21,5 +21,6 @@ class SettingError(ValueError):
         self.problem = problem
 
 
-class ConfigError(ValueError):
-    """A stack config value is missing or wrong; the message names the stack file and key."""
+class StackConfigError(ValueError):
+    """A stack config value (``Pulumi.<stack>.yaml``) is missing or wrong; the message names the
+    stack file and the key."""

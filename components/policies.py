@@ -1,9 +1,10 @@
 """IAM policy documents of the stream replica, as small pure functions.
 
 Every function takes plain strings (ARNs, account ids) and returns one policy document (or one
-statement group) as a ``dict``. The components render them with ``pulumi.Output`` once their
-inputs are known; the unit tests, the policy tests and the policy pack call them directly, so
-each role's permissions can be read in one place:
+statement) as a ``dict``; the actions each statement grants are in :mod:`.iam_actions`. The
+components render them with ``pulumi.Output`` once their inputs are known; the unit tests, the
+policy tests and the policy pack call them directly, so each role's permissions can be read in
+one place:
 
 ========================  ================================================================
 principal                 documents
@@ -38,6 +39,26 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .iam_actions import (
+    DYNAMODB_STREAM_LIST_ACTIONS,
+    DYNAMODB_STREAM_READ_ACTIONS,
+    FIREHOSE_BUCKET_ACTIONS,
+    FIREHOSE_OBJECT_ACTIONS,
+    FIREHOSE_PUT_ACTIONS,
+    KINESIS_CONSUMER_READ_ACTIONS,
+    KINESIS_SOURCE_READ_ACTIONS,
+    KMS_DATA_KEY_ACTIONS,
+    KMS_DECRYPT_ACTIONS,
+    LOG_WRITE_ACTIONS,
+    QUERY_TABLE_WRITE_ACTIONS,
+    QUEUE_SEND_ACTIONS,
+    REDRIVE_INVOKE_ACTIONS,
+    REDRIVE_KINESIS_READ_ACTIONS,
+    REDRIVE_QUEUE_ACTIONS,
+    REDRIVE_TABLE_STREAM_READ_ACTIONS,
+    TABLE_WRITE_ACTIONS,
+)
+
 PolicyDocument = dict[str, Any]
 Statement = dict[str, Any]
 
@@ -52,27 +73,6 @@ ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS: Mapping[str, str] = {
     ),
 }
 
-#: What Lambda checks on the execution role when it creates a Kinesis event source mapping,
-#: and what the poller then calls.
-KINESIS_SOURCE_READ_ACTIONS: tuple[str, ...] = (
-    "kinesis:DescribeStream",
-    "kinesis:DescribeStreamSummary",
-    "kinesis:GetRecords",
-    "kinesis:GetShardIterator",
-    "kinesis:ListShards",
-)
-
-#: What an event source mapping on an enhanced fan-out consumer needs on the *consumer* ARN, on
-#: top of :data:`KINESIS_SOURCE_READ_ACTIONS` on its stream: Lambda describes the consumer
-#: (``DescribeStreamConsumer``) and pushes records through ``SubscribeToShard``. Lambda guide,
-#: "Process Amazon Kinesis Data Streams records with Lambda" (services-kinesis-create), lists
-#: ``SubscribeToShard`` with the stream actions; the Kinesis guide's "Share access using
-#: resource-based policies" grants these two on a shared consumer.
-KINESIS_CONSUMER_READ_ACTIONS: tuple[str, ...] = (
-    "kinesis:DescribeStreamConsumer",
-    "kinesis:SubscribeToShard",
-)
-
 #: Where the replicator runs: ``source`` (the stream's account; writes the table across the
 #: boundary) or ``target`` (the table's account; reads the stream across the boundary through
 #: the stream's, and in ``efo`` mode the consumer's, resource policy).
@@ -80,65 +80,6 @@ PLACEMENTS: tuple[str, ...] = ("source", "target")
 #: How the mapping reads the stream: ``shared`` (GetRecords on the stream, sharing each shard's
 #: 2 MB/s and 5 reads/s) or ``efo`` (an enhanced fan-out consumer with its own 2 MB/s per shard).
 CONSUMER_MODES: tuple[str, ...] = ("shared", "efo")
-
-#: What Lambda checks (and calls) for a DynamoDB Streams event source mapping, on the stream.
-DYNAMODB_STREAM_READ_ACTIONS: tuple[str, ...] = (
-    "dynamodb:DescribeStream",
-    "dynamodb:GetRecords",
-    "dynamodb:GetShardIterator",
-)
-#: ...and the part of that check that AWS can only authorise on ``"Resource": "*"``.
-DYNAMODB_STREAM_LIST_ACTIONS: tuple[str, ...] = ("dynamodb:ListStreams",)
-
-#: The only call the replicator makes on the target table.
-TABLE_WRITE_ACTIONS: tuple[str, ...] = ("dynamodb:BatchWriteItem",)
-
-#: The only call the query writer makes on the query table (puts and deletes in one call).
-QUERY_TABLE_WRITE_ACTIONS: tuple[str, ...] = ("dynamodb:BatchWriteItem",)
-
-#: The only call the archiver makes on its delivery stream.
-FIREHOSE_PUT_ACTIONS: tuple[str, ...] = ("firehose:PutRecordBatch",)
-
-#: Dead-letter queue and the event source mapping's on-failure destination (Lambda checks this
-#: permission on the function's role when it creates the mapping).
-QUEUE_SEND_ACTIONS: tuple[str, ...] = ("sqs:SendMessage",)
-
-#: Writing the function's own log group (created by the component, so no CreateLogGroup).
-LOG_WRITE_ACTIONS: tuple[str, ...] = ("logs:CreateLogStream", "logs:PutLogEvents")
-
-#: What Firehose needs on the destination bucket (AWS's documented delivery-role policy).
-FIREHOSE_BUCKET_ACTIONS: tuple[str, ...] = (
-    "s3:GetBucketLocation",
-    "s3:ListBucket",
-    "s3:ListBucketMultipartUploads",
-)
-FIREHOSE_OBJECT_ACTIONS: tuple[str, ...] = (
-    "s3:AbortMultipartUpload",
-    "s3:GetObject",
-    "s3:PutObject",
-)
-
-#: What ``python -m stream_replica.redrive`` calls on an on-failure queue: count, receive,
-#: delete (``DeleteMessage``) and make visible again (``ChangeMessageVisibilityBatch`` is
-#: authorised as ``sqs:ChangeMessageVisibility``).
-REDRIVE_QUEUE_ACTIONS: tuple[str, ...] = (
-    "sqs:ChangeMessageVisibility",
-    "sqs:DeleteMessage",
-    "sqs:GetQueueAttributes",
-    "sqs:ReceiveMessage",
-)
-#: ...on the stream a range is re-read from (AT_SEQUENCE_NUMBER iterators and GetRecords only).
-REDRIVE_KINESIS_READ_ACTIONS: tuple[str, ...] = ("kinesis:GetRecords", "kinesis:GetShardIterator")
-REDRIVE_TABLE_STREAM_READ_ACTIONS: tuple[str, ...] = (
-    "dynamodb:GetRecords",
-    "dynamodb:GetShardIterator",
-)
-#: ...and on the function it runs the records through (a synchronous Invoke).
-REDRIVE_INVOKE_ACTIONS: tuple[str, ...] = ("lambda:InvokeFunction",)
-
-#: Using a customer-managed key through a service (S3 for the bucket, Kinesis for the stream).
-KMS_DATA_KEY_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:GenerateDataKey")
-KMS_DECRYPT_ACTIONS: tuple[str, ...] = ("kms:Decrypt",)
 
 
 def account_root_arn(account_id: str, partition: str = "aws") -> str:

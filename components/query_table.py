@@ -18,31 +18,30 @@ import pulumi_aws as aws
 from stream_replica.handlers import environment as env
 
 from . import assets, policies
-from .common import (
+from .consumer import StreamConsumer
+from .exceptions import SettingError
+from .settings import (
     ALARM_DEFAULTS,
     FUNCTION_DEFAULTS,
     MAPPING_DEFAULTS,
     AlarmSettings,
     FunctionSettings,
     MappingSettings,
+    fill_defaults,
+    merge_settings,
+    validate_alarms,
+    validate_function,
+    validate_mapping,
+)
+from .validation import (
     check_account_id,
     check_choice,
     check_range,
     check_region,
     check_tags,
     checked_account_id,
-    consumer_settings,
-    create_consumer_base,
-    create_consumer_function,
-    fill_defaults,
-    merge_settings,
     must,
-    policy_json,
-    validate_alarms,
-    validate_function,
-    validate_mapping,
 )
-from .exceptions import SettingError
 
 #: Types the query writer can key by (``QUERY_HASH_TYPE``).
 HASH_TYPES: tuple[str, ...] = ("S", "N")
@@ -200,7 +199,7 @@ class StreamToQueryTableArgs:
         validate_alarms(must(self.alarms, owner, "alarms"), owner)
 
 
-class StreamToQueryTable(pulumi.ComponentResource):
+class StreamToQueryTable(StreamConsumer[StreamToQueryTableArgs]):
     """A query table (by user, in time order) fed from a table's stream by its own function.
 
     Outputs: ``table_name``, ``table_arn``, ``function_name``, ``function_arn``, ``role_arn``,
@@ -230,14 +229,9 @@ class StreamToQueryTable(pulumi.ComponentResource):
         args: StreamToQueryTableArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("stream-replica:index:StreamToQueryTable", name, None, opts)
-        if isinstance(args, dict):  # the multi-language provider passes a dict
-            args = StreamToQueryTableArgs(**args)
-        args.validate()
-        self.args = args
-        function, mapping, alarm_settings, tags = consumer_settings(
-            self, "StreamToQueryTable", name, args
-        )
+        super().__init__("stream-replica:index:StreamToQueryTable", name, opts)
+        args = self._accept(args, StreamToQueryTableArgs)
+        settings = self._settings(name)
         for weakened, what in (
             (args.point_in_time_recovery is False, "point_in_time_recovery is off"),
             (args.deletion_protection is False, "deletion_protection is off"),
@@ -276,27 +270,12 @@ class StreamToQueryTable(pulumi.ComponentResource):
                 else None
             ),
             deletion_protection_enabled=args.deletion_protection,
-            tags=tags,
+            tags=settings.tags,
             opts=pulumi.ResourceOptions(
                 parent=self, protect=args.protect, retain_on_delete=args.protect
             ),
         )
 
-        account_id = checked_account_id("StreamToQueryTableArgs", "account_id", args.account_id)
-        base = create_consumer_base(self, name, function, account_id, tags)
-        policy = policy_json(
-            lambda stream, table, log_group, dlq, failures: policies.query_writer_policy(
-                table_stream_arn=stream,
-                query_table_arn=table,
-                log_group_arn=log_group,
-                queue_arns=[dlq, failures],
-            ),
-            stream=args.table_stream_arn,
-            table=self.table.arn,
-            log_group=base.log_group.arn,
-            dlq=base.dead_letter_queue.arn,
-            failures=base.failure_queue.arn,
-        )
         environment: dict[str, pulumi.Input[str]] = {
             env.QUERY_TABLE_NAME: self.table.name,
             env.QUERY_HASH_ATTRIBUTE: args.hash_attribute,
@@ -309,46 +288,17 @@ class StreamToQueryTable(pulumi.ComponentResource):
             environment[env.TTL_ATTRIBUTE] = str(args.ttl_attribute)
             if args.source_ttl_days:
                 environment[env.SOURCE_TTL_DAYS] = str(args.source_ttl_days)
-        consumer = create_consumer_function(
-            self,
+        self._create_consumer(
             name,
-            base=base,
-            policy=policy,
-            function=function,
-            mapping=mapping,
-            alarm_settings=alarm_settings,
-            region=args.region,
+            settings,
+            account_id=checked_account_id("StreamToQueryTableArgs", "account_id", args.account_id),
+            policy=policies.query_writer_policy,
+            policy_inputs={
+                "table_stream_arn": args.table_stream_arn,
+                "query_table_arn": self.table.arn,
+            },
             handler=assets.QUERY_WRITER_HANDLER,
             environment=environment,
             event_source_arn=args.table_stream_arn,
-            tags=tags,
         )
-        self.role = base.role
-        self.role_policy = consumer.role_policy
-        self.log_group = base.log_group
-        self.dead_letter_queue = base.dead_letter_queue
-        self.failure_queue = base.failure_queue
-        self.function = consumer.function
-        self.mapping = consumer.mapping
-        self.alarms = consumer.alarms
-
-        self.table_name = self.table.name
-        self.table_arn = self.table.arn
-        self.function_name = self.function.name
-        self.function_arn = self.function.arn
-        self.role_arn = self.role.arn
-        self.dead_letter_queue_url = self.dead_letter_queue.url
-        self.failure_queue_url = self.failure_queue.url
-        self.event_source_mapping_id = self.mapping.uuid
-        self.register_outputs(
-            {
-                "table_name": self.table_name,
-                "table_arn": self.table_arn,
-                "function_name": self.function_name,
-                "function_arn": self.function_arn,
-                "role_arn": self.role_arn,
-                "dead_letter_queue_url": self.dead_letter_queue_url,
-                "failure_queue_url": self.failure_queue_url,
-                "event_source_mapping_id": self.event_source_mapping_id,
-            }
-        )
+        self._register_outputs(table_name=self.table.name, table_arn=self.table.arn)

@@ -5,6 +5,7 @@ account (``placement="target"``: the analytics account, reading the prod stream 
 stream's resource policy; see :mod:`.stream_grant` for the prod side of that placement).
 """
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -15,15 +16,27 @@ import pulumi_aws as aws
 from stream_replica.handlers import environment as env
 
 from . import alarms, assets, policies
-from .common import (
+from .consumer import StreamConsumer
+from .exceptions import SettingError
+from .outputs import is_output, lift
+from .settings import (
     ACCESS_MODES,
     ALARM_DEFAULTS,
     FUNCTION_DEFAULTS,
-    IAM_ROLE_NAME,
     MAPPING_DEFAULTS,
     AlarmSettings,
     FunctionSettings,
     MappingSettings,
+    fill_defaults,
+    merge_settings,
+    physical_name,
+    validate_alarms,
+    validate_function,
+    validate_mapping,
+)
+from .stream_grant import KINESIS_CONSUMER_NAME
+from .validation import (
+    IAM_ROLE_NAME,
     arn_account,
     arn_region,
     check_account_id,
@@ -37,22 +50,8 @@ from .common import (
     check_tags,
     check_transform_module,
     checked_account_id,
-    consumer_settings,
-    create_consumer_base,
-    create_consumer_function,
-    fill_defaults,
-    is_output,
-    lift,
-    merge_settings,
     must,
-    physical_name,
-    policy_json,
-    validate_alarms,
-    validate_function,
-    validate_mapping,
 )
-from .exceptions import SettingError
-from .stream_grant import KINESIS_CONSUMER_NAME
 
 #: An SSM parameter name (letters, digits, ``_.-``, ``/`` for a hierarchy) or its ARN.
 _SSM_PARAMETER = re.compile(r"(arn:[\w-]+:ssm:[\w-]+:\d{12}:parameter/)?[\w.\-/]{1,1011}")
@@ -288,7 +287,7 @@ class ReplicaSourceArgs:
         validate_alarms(must(self.alarms, owner, "alarms"), owner)
 
     def _check_stream_arn(self, owner: str) -> None:
-        """The stream's name and ARN (:func:`.common.check_stream`), against the account the
+        """The stream's name and ARN (:func:`.validation.check_stream`), against the account the
         stream is in (``stream_account_id`` in target placement, else ``account_id``)."""
         check_stream(
             owner,
@@ -345,21 +344,8 @@ class ReplicaSourceArgs:
         role_name = self.function.role_name if self.function else None
         return role_name or physical_name(component_name, "replicator", 64, r"\w+=,.@-")
 
-    def replicator_role_arn(self, component_name: str) -> pulumi.Input[str]:
-        """The replicator role's deterministic ARN (an Output when ``account_id`` is one)."""
-        function = must(self.function, "ReplicaSourceArgs", "function")
-        return lift(
-            lambda account: policies.role_arn(
-                account,
-                self.replicator_role_name(component_name),
-                str(function.role_path),
-                str(self.partition),
-            ),
-            checked_account_id("ReplicaSourceArgs", "account_id", self.account_id),
-        )
 
-
-class ReplicaSource(pulumi.ComponentResource):
+class ReplicaSource(StreamConsumer[ReplicaSourceArgs]):
     """Kinesis stream (or its enhanced fan-out consumer) → replicator function → (AssumeRole) →
     target table.
 
@@ -404,15 +390,11 @@ class ReplicaSource(pulumi.ComponentResource):
         args: ReplicaSourceArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("stream-replica:index:ReplicaSource", name, None, opts)
-        if isinstance(args, dict):  # the multi-language provider passes a dict
-            args = ReplicaSourceArgs(**args)
-        args.validate()
-        self.args = args
+        super().__init__("stream-replica:index:ReplicaSource", name, opts)
+        args = self._accept(args, ReplicaSourceArgs)
         account_id = checked_account_id("ReplicaSourceArgs", "account_id", args.account_id)
-        function, mapping, alarm_settings, tags = consumer_settings(
-            self, "ReplicaSource", name, args, role_name=args.replicator_role_name(name)
-        )
+        settings = self._settings(name, role_name=args.replicator_role_name(name))
+        tags = settings.tags
 
         self.source_stream: aws.kinesis.Stream | None = None
         if args.create_source_stream:
@@ -474,58 +456,71 @@ class ReplicaSource(pulumi.ComponentResource):
                 )
                 consumer_arn = self.consumer.arn
 
-        base = create_consumer_base(self, name, function, account_id, tags)
-        arns: dict[str, pulumi.Input[str]] = {
-            "stream": stream_arn,
-            "log_group": base.log_group.arn,
-            "dlq": base.dead_letter_queue.arn,
-            "failures": base.failure_queue.arn,
-        }
-        # Only the ARN the access mode's statement names (validate() checked it is given);
-        # target placement always writes the table (no writer role).
-        if args.placement == "source" and args.access_mode == "assume-role":
-            arns["writer"] = cast(pulumi.Input[str], args.writer_role_arn)
-        else:
-            arns["table"] = cast(pulumi.Input[str], args.table_arn)
-        if consumer_arn is not None:
-            arns["consumer"] = consumer_arn
-
-        def render(
-            stream: str,
-            log_group: str,
-            dlq: str,
-            failures: str,
-            region: str,
-            account: str,
-            table: str | None = None,
-            writer: str | None = None,
-            consumer: str | None = None,
-        ) -> policies.PolicyDocument:
-            return policies.replicator_policy(
-                source_stream_arn=stream,
-                log_group_arn=log_group,
-                queue_arns=[dlq, failures],
+        self._create_consumer(
+            name,
+            settings,
+            account_id=account_id,
+            policy=functools.partial(
+                policies.replicator_policy,
                 access_mode=str(args.access_mode),
-                writer_role_arn=writer,
-                table_arn=table,
-                source_stream_kms_key_arn=args.source_stream_kms_key_arn,
-                region=region,
-                key_parameter_arn=(
-                    policies.ssm_parameter_arn(
-                        args.pseudonymization_key_parameter,
-                        region,
-                        account,
-                        str(args.partition),
-                    )
-                    if args.pseudonymization_key_parameter
-                    else None
-                ),
-                key_parameter_kms_key_arn=args.pseudonymization_key_kms_key_arn,
                 placement=str(args.placement),
-                consumer_arn=consumer,
+                source_stream_kms_key_arn=args.source_stream_kms_key_arn,
+                key_parameter_kms_key_arn=args.pseudonymization_key_kms_key_arn,
+            ),
+            policy_inputs=self._policy_inputs(stream_arn, consumer_arn, account_id),
+            handler=assets.REPLICATOR_HANDLER,
+            environment=self._environment(),
+            event_source_arn=consumer_arn if consumer_arn is not None else stream_arn,
+            transform_module=args.transform_module,
+        )
+        if (
+            settings.alarms.enabled
+            and args.consumer_mode == "shared"
+            and args.placement == "source"
+        ):
+            self.alarms += alarms.shared_read_alarms(
+                self,
+                name,
+                stream_name=stream_arn.apply(lambda arn: arn.rsplit("/", 1)[-1]),
+                settings=settings.alarms,
+                tags=tags,
             )
+        self._register_outputs(source_stream_arn=stream_arn, stream_consumer_arn=consumer_arn)
 
-        policy = policy_json(render, **arns, region=args.region, account=account_id)
+    def _policy_inputs(
+        self,
+        stream_arn: pulumi.Output[str],
+        consumer_arn: pulumi.Output[str] | None,
+        account_id: pulumi.Input[str],
+    ) -> dict[str, pulumi.Input[str]]:
+        """The ARNs the replicator's role policy names besides its own log group and queues:
+        the stream (and the EFO consumer), and only what the access mode's statement names
+        (``validate()`` checked it is given); target placement always writes the table."""
+        args = self.args
+        inputs: dict[str, pulumi.Input[str]] = {
+            "source_stream_arn": stream_arn,
+            "region": args.region,
+        }
+        if args.placement == "source" and args.access_mode == "assume-role":
+            inputs["writer_role_arn"] = cast(pulumi.Input[str], args.writer_role_arn)
+        else:
+            inputs["table_arn"] = cast(pulumi.Input[str], args.table_arn)
+        if consumer_arn is not None:
+            inputs["consumer_arn"] = consumer_arn
+        parameter = args.pseudonymization_key_parameter
+        if parameter:
+            inputs["key_parameter_arn"] = lift(
+                lambda region, account: policies.ssm_parameter_arn(
+                    parameter, region, account, str(args.partition)
+                ),
+                args.region,
+                account_id,
+            )
+        return inputs
+
+    def _environment(self) -> dict[str, pulumi.Input[str]]:
+        """The replicator's own environment variables (``handlers/environment.py``)."""
+        args = self.args
         # target placement writes its own account's table with the execution role's own
         # credentials, addressed by ARN: the handler's resource-policy path (no STS).
         access_mode = "resource-policy" if args.placement == "target" else str(args.access_mode)
@@ -552,63 +547,4 @@ class ReplicaSource(pulumi.ComponentResource):
             environment[env.WRITER_ROLE_SESSION_NAME] = str(args.session_name)
             if args.external_id:
                 environment[env.WRITER_EXTERNAL_ID] = args.external_id
-        consumer = create_consumer_function(
-            self,
-            name,
-            base=base,
-            policy=policy,
-            function=function,
-            mapping=mapping,
-            alarm_settings=alarm_settings,
-            region=args.region,
-            handler=assets.REPLICATOR_HANDLER,
-            environment=environment,
-            event_source_arn=consumer_arn if consumer_arn is not None else stream_arn,
-            tags=tags,
-            transform_module=args.transform_module,
-        )
-        if alarm_settings.enabled and args.consumer_mode == "shared" and args.placement == "source":
-            consumer.alarms += alarms.shared_read_alarms(
-                self,
-                name,
-                stream_name=stream_arn.apply(lambda arn: arn.rsplit("/", 1)[-1]),
-                settings=alarm_settings,
-                tags=tags,
-            )
-        self.role = base.role
-        self.role_policy = consumer.role_policy
-        self.log_group = base.log_group
-        self.dead_letter_queue = base.dead_letter_queue
-        self.failure_queue = base.failure_queue
-        self.function = consumer.function
-        self.mapping = consumer.mapping
-        self.alarms = consumer.alarms
-
-        self.function_name = self.function.name
-        self.function_arn = self.function.arn
-        self.role_arn = self.role.arn
-        self.role_name = self.role.name
-        self.source_stream_arn = stream_arn
-        self.stream_consumer_arn = consumer_arn
-        self.event_source_mapping_id = self.mapping.uuid
-        self.dead_letter_queue_url = self.dead_letter_queue.url
-        self.dead_letter_queue_arn = self.dead_letter_queue.arn
-        self.failure_queue_url = self.failure_queue.url
-        self.failure_queue_arn = self.failure_queue.arn
-        self.log_group_name = self.log_group.name
-        self.register_outputs(
-            {
-                "function_name": self.function_name,
-                "function_arn": self.function_arn,
-                "role_arn": self.role_arn,
-                "role_name": self.role_name,
-                "source_stream_arn": self.source_stream_arn,
-                "stream_consumer_arn": self.stream_consumer_arn,
-                "event_source_mapping_id": self.event_source_mapping_id,
-                "dead_letter_queue_url": self.dead_letter_queue_url,
-                "dead_letter_queue_arn": self.dead_letter_queue_arn,
-                "failure_queue_url": self.failure_queue_url,
-                "failure_queue_arn": self.failure_queue_arn,
-                "log_group_name": self.log_group_name,
-            }
-        )
+        return environment

@@ -9,8 +9,10 @@ import pulumi
 import pulumi_aws as aws
 
 from . import policies
-from .common import (
-    ACCESS_MODES,
+from .exceptions import SettingError
+from .outputs import lift, policy_json
+from .settings import ACCESS_MODES, fill_defaults
+from .validation import (
     IAM_ROLE_NAME,
     check_account_id,
     check_choice,
@@ -19,18 +21,10 @@ from .common import (
     check_range,
     check_tags,
     checked_account_id,
-    fill_defaults,
-    lift,
-    policy_json,
 )
-from .exceptions import SettingError
 
 HASH_KEY = "seqNumbershardIdHash"
 RANGE_KEY = "sequenceNumber"
-
-#: The replicator's execution role name the example stacks' program uses when none is
-#: configured; both stacks must agree on it.
-DEFAULT_REPLICATOR_ROLE_NAME = "stream-replica-replicator"
 
 BILLING_MODES: tuple[str, ...] = ("PAY_PER_REQUEST", "PROVISIONED")
 #: Stream view types that carry the new image the archiver needs.

@@ -18,7 +18,10 @@ import pulumi
 import pulumi_aws as aws
 
 from . import policies
-from .common import (
+from .exceptions import SettingError
+from .outputs import is_output, lift, policy_json
+from .settings import fill_defaults, physical_name
+from .validation import (
     IAM_ROLE_NAME,
     check_account_id,
     check_choice,
@@ -27,13 +30,7 @@ from .common import (
     check_stream,
     check_tags,
     checked_account_id,
-    fill_defaults,
-    is_output,
-    lift,
-    physical_name,
-    policy_json,
 )
-from .exceptions import SettingError
 
 #: Kinesis consumer names (Kinesis API reference, RegisterStreamConsumer ``ConsumerName``).
 KINESIS_CONSUMER_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,128}")

@@ -5,11 +5,11 @@ from typing import Any
 
 import pulumi
 
-from .common import check_account_id, must
 from .exceptions import SettingError
 from .replica_source import ReplicaSource, ReplicaSourceArgs
 from .replica_target import ReplicaTarget, ReplicaTargetArgs
 from .stream_grant import StreamReadGrant, StreamReadGrantArgs
+from .validation import check_account_id, must
 
 
 @dataclass

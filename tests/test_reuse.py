@@ -38,7 +38,7 @@ from stream_replica.components import (
     StreamToS3ArchiverArgs,
     merge_settings,
 )
-from stream_replica.components.common import physical_name
+from stream_replica.components.settings import physical_name
 from stream_replica.testing import RenderedStack
 from stream_replica.testing.mocks import run_components
 
