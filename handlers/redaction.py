@@ -29,10 +29,11 @@ import hashlib
 import hmac
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from . import item_json
 from .environment import own_region
 from .exceptions import ConfigError, RedactionKeyError
 
@@ -112,6 +113,41 @@ def _targets(node: Any, path: Path) -> Iterable[tuple[dict[str, Any], str]]:
         yield from _targets(node[head], rest)
 
 
+#: Bytes a pseudonym takes as a DynamoDB string (64 hex digits): the most an item can grow by
+#: per value pseudonymised, since the value replaced took at least one byte of JSON text.
+PSEUDONYM_BYTES = 64
+
+
+def _redact(
+    record: dict[str, Any],
+    drop: Sequence[Path],
+    pseudonymise: Sequence[Path],
+    key: bytes | None,
+    hashed: Callable[[Any], Any],
+) -> int:
+    """Drop, then pseudonymise (``pseudonym(key, hashed(value))`` for a value that is not a
+    ``str``); returns how many values were pseudonymised."""
+    for path in drop:
+        for node, name in list(_targets(record, path)):
+            del node[name]
+    if not pseudonymise:
+        return 0
+    if key is None:
+        raise RedactionKeyError("fields to pseudonymise but no key was read")
+    count = 0
+    for path in pseudonymise:
+        for node, name in list(_targets(record, path)):
+            value = node[name]
+            if value is not None:
+                node[name] = pseudonym(key, value if type(value) is str else hashed(value))
+                count += 1
+    return count
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
 def redact(
     record: dict[str, Any],
     drop: Sequence[Path],
@@ -123,17 +159,38 @@ def redact(
 
     :raises RedactionKeyError: there are paths to pseudonymise but no key.
     """
-    for path in drop:
-        for node, name in list(_targets(record, path)):
-            del node[name]
-    if pseudonymise:
-        if key is None:
-            raise RedactionKeyError("fields to pseudonymise but no key was read")
-        for path in pseudonymise:
-            for node, name in list(_targets(record, path)):
-                if node[name] is not None:
-                    node[name] = pseudonym(key, node[name])
+    _redact(record, drop, pseudonymise, key, _as_is)
     return record
+
+
+def _with_decimals(value: Any) -> Any:
+    """A value of :func:`.item_json.decode_object`'s tree with its numbers as ``Decimal``, the
+    way :func:`.records.decode_payload` decodes them."""
+    kind = type(value)
+    if kind is item_json.Number:
+        return Decimal(value)
+    if kind is dict:
+        return {k: _with_decimals(v) for k, v in value.items()}
+    if kind is list:
+        return [_with_decimals(v) for v in value]
+    return value
+
+
+def redact_one_pass(
+    record: dict[str, Any],
+    drop: Sequence[Path],
+    pseudonymise: Sequence[Path],
+    key: bytes | None,
+) -> int:
+    """:func:`redact` for a record decoded by :func:`.item_json.decode_object` (numbers as their
+    JSON text, :class:`.item_json.Number`): the same fields dropped and the same pseudonyms as
+    :func:`redact` gives the record decoded with ``Decimal`` numbers (a number, or a map or list
+    holding numbers, is hashed as that record's value would be). Returns an upper bound on the
+    bytes the item grew by (:data:`PSEUDONYM_BYTES` per value pseudonymised).
+
+    :raises RedactionKeyError: there are paths to pseudonymise but no key.
+    """
+    return PSEUDONYM_BYTES * _redact(record, drop, pseudonymise, key, _with_decimals)
 
 
 # --------------------------------------------------------------------------- the key

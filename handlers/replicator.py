@@ -32,7 +32,7 @@ from botocore.credentials import (
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import parse_timestamp
 
-from . import chunk_writes, environment, item_json, runtime, write_requests
+from . import chunk_writes, environment, runtime, write_requests
 from .batches import BATCH_WRITE_MAX_ITEMS
 from .exceptions import ConfigError, PoisonRecordError, RedactionKeyError
 from .records import (
@@ -474,11 +474,7 @@ def _decode(
     staged = pipeline.stage_record(
         kinesis, meta.sequence_number, meta.shard_id, stages or pipeline.Stages(), extra
     )
-    return _Decoded(
-        [(key, item_json.typed_item_json(typed)) for key, typed in staged.items],
-        staged.poison,
-        staged.filtered,
-    )
+    return _Decoded(staged.items, staged.poison, staged.filtered)
 
 
 def _accept(
