@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import breakdown, cost
+from . import breakdown, cost, pseudonymised
 
 if TYPE_CHECKING:
     from .run import Results
@@ -792,6 +792,7 @@ def render(res: Results, machine: str) -> str:
         ("Targets", targets_section(res)),
         ("AWS requests per batch", calls_section(res)),
         ("Side by side: ours, the Powertools peer, the seed design", side_by_side_section(res)),
+        ("Side by side: plain and pseudonymised", pseudonymised.section(res)),
         ("Throughput per shard", throughput_section(res)),
         ("CPU per record", cpu_section(res)),
         ("Where our CPU goes", breakdown_section(res)),
@@ -839,6 +840,10 @@ def render_summary(res: Results, machine: str) -> str:
             "**Side by side: ours, the Powertools peer, the seed design**",
             "",
             side_by_side_section(res),
+            "",
+            "**Side by side: plain and pseudonymised**",
+            "",
+            pseudonymised.section(res),
             "",
             "**Throughput per shard**",
             "",

@@ -20,7 +20,7 @@ Steps 3 and 5-7 take one of two paths, with the same items and the same poison r
 
 * **one pass** (no transform configured): :func:`.records.one_pass_item_json`, the plain path's
   writer, decodes the user record with numbers kept as their text, drops and pseudonymises in
-  that tree (:func:`.redaction.redact_one_pass`) and writes the item's text with its key, TTL
+  that tree (:func:`.redaction.one_pass_redaction`) and writes the item's text with its key, TTL
   and sub-sequence attributes; anything it cannot decide exactly goes to the exact path;
 * **exact** (a transform, which is handed ``Decimal`` numbers, or anything unusual):
   :func:`.records.decode_payload`, :func:`.redaction.redact`, :func:`.records.build_item` and
@@ -49,8 +49,8 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
-from functools import cached_property, partial
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 from . import environment, item_json
 from .aggregation import deaggregate, is_aggregated
@@ -70,7 +70,7 @@ from .records import (
 from .records import (
     may_be_packed as may_be_packed,  # re-exported: it lived here first
 )
-from .redaction import Path, parse_paths, redact, redact_one_pass
+from .redaction import Path, one_pass_redaction, parse_paths, redact
 from .transforms import TransformFunction, TransformMeta, apply_transform, load_transform
 
 #: Attribute holding a user record's index in its KPL aggregate (DynamoDB number).
@@ -93,12 +93,10 @@ class Stages:
     @cached_property
     def one_pass_redaction(self) -> OnePassRedaction | None:
         """The drops and pseudonyms as the one-pass path applies them
-        (:func:`.redaction.redact_one_pass`), or None when there are none."""
+        (:func:`.redaction.one_pass_redaction`), or None when there are none."""
         if not (self.drop or self.pseudonymise):
             return None
-        return partial(
-            redact_one_pass, drop=self.drop, pseudonymise=self.pseudonymise, key=self.key
-        )
+        return one_pass_redaction(self.drop, self.pseudonymise, self.key)
 
 
 @dataclass(frozen=True)
@@ -160,8 +158,7 @@ def _range_key(sequence_number: str, sub: int | None, fan: int | None) -> str:
     return key
 
 
-@dataclass(frozen=True, slots=True)
-class _UserRecord:
+class _UserRecord(NamedTuple):
     """Where a user record (or a whole record that is not aggregated) came from."""
 
     sequence_number: str
@@ -220,6 +217,34 @@ def _stage_exact(
         out.items.append(((item[HASH_KEY], range_key), item_json.typed_item_json(serialised)))
 
 
+def _one_pass(
+    out: StagedRecord,
+    raw: bytes,
+    sequence_number: str,
+    shard_id: str,
+    sub: int | None,
+    stages: Stages,
+    extra: dict[str, Any] | None,
+) -> bool:
+    """The one-pass path for one user record (already gunzipped; no transform): the item added
+    to ``out`` and True, or False when the exact path must decide
+    (:func:`.records.one_pass_item_json`)."""
+    if sub is None:
+        range_key, attributes = sequence_number, extra
+    else:
+        range_key = f"{sequence_number}:{sub}"
+        attributes = {**extra, SUB_SEQUENCE_KEY: sub} if extra else {SUB_SEQUENCE_KEY: sub}
+    try:
+        text = one_pass_item_json(
+            raw, sequence_number, shard_id, attributes, range_key, stages.one_pass_redaction
+        )
+    except (item_json.Unusual, ValueError, TypeError, RecursionError):
+        # binascii.Error, JSONDecodeError and UnicodeError are ValueErrors
+        return False
+    out.items.append(((partition_key(sequence_number, shard_id), range_key), text))
+    return True
+
+
 def _stage_user_record(
     out: StagedRecord,
     raw: bytes,
@@ -229,10 +254,10 @@ def _stage_user_record(
     exact: bool = False,
 ) -> None:
     """One user record through the stages: gunzipped when it is gzip, then, with no transform,
-    the one-pass path (:func:`.records.one_pass_item_json`: the decoded record dropped and
-    pseudonymised in place, the key attributes, the TTL expiry and the sub-sequence number
-    written with it), which hands anything it cannot write exactly to the exact path
-    (:func:`_stage_exact`), as does a transform. ``exact``: always the exact path."""
+    the one-pass path (:func:`_one_pass`: the decoded record dropped and pseudonymised in place,
+    the key attributes, the TTL expiry and the sub-sequence number written with it), which
+    hands anything it cannot write exactly to the exact path (:func:`_stage_exact`), as does a
+    transform. ``exact``: always the exact path."""
     sub = user.sub_sequence_number
     if is_gzip(raw):
         try:
@@ -241,25 +266,12 @@ def _stage_user_record(
             where = f"user record {sub}: " if sub is not None else ""
             out.poison.append((sub, where + exc.reason))
             return
-    if stages.transform is None and not exact:
-        range_key = user.sequence_number if sub is None else f"{user.sequence_number}:{sub}"
-        attributes = extra if sub is None else {**(extra or {}), SUB_SEQUENCE_KEY: sub}
-        try:
-            text = one_pass_item_json(
-                raw,
-                user.sequence_number,
-                user.shard_id,
-                attributes,
-                range_key,
-                stages.one_pass_redaction,
-            )
-        except (item_json.Unusual, ValueError, TypeError, RecursionError):
-            # binascii.Error, JSONDecodeError and UnicodeError are ValueErrors
-            pass
-        else:
-            key = (partition_key(user.sequence_number, user.shard_id), range_key)
-            out.items.append((key, text))
-            return
+    if (
+        stages.transform is None
+        and not exact
+        and _one_pass(out, raw, user.sequence_number, user.shard_id, sub, stages, extra)
+    ):
+        return
     _stage_exact(out, raw, user, stages, extra)
 
 
@@ -286,11 +298,19 @@ def stage_record(
         raw = base64.b64decode(kinesis["data"], validate=True)
     except (binascii.Error, ValueError, TypeError) as exc:
         raise PoisonRecordError(f"data is not base64: {exc}") from None
+    out = StagedRecord()
+    if (
+        stages.transform is None
+        and not exact
+        and not is_gzip(raw)
+        and not is_aggregated(raw)
+        and _one_pass(out, raw, sequence_number, shard_id, None, stages, extra)
+    ):
+        return out  # a plain record, written in one pass
     if is_gzip(raw):
         raw = gunzip_bounded(raw, MAX_ITEM_BYTES)
     arrival = kinesis.get("approximateArrivalTimestamp")
     arrival_time = float(arrival) if isinstance(arrival, int | float) else None
-    out = StagedRecord()
     if is_aggregated(raw):
         for user in deaggregate(raw):
             where = _UserRecord(

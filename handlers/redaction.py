@@ -113,41 +113,6 @@ def _targets(node: Any, path: Path) -> Iterable[tuple[dict[str, Any], str]]:
         yield from _targets(node[head], rest)
 
 
-#: Bytes a pseudonym takes as a DynamoDB string (64 hex digits): the most an item can grow by
-#: per value pseudonymised, since the value replaced took at least one byte of JSON text.
-PSEUDONYM_BYTES = 64
-
-
-def _redact(
-    record: dict[str, Any],
-    drop: Sequence[Path],
-    pseudonymise: Sequence[Path],
-    key: bytes | None,
-    hashed: Callable[[Any], Any],
-) -> int:
-    """Drop, then pseudonymise (``pseudonym(key, hashed(value))`` for a value that is not a
-    ``str``); returns how many values were pseudonymised."""
-    for path in drop:
-        for node, name in list(_targets(record, path)):
-            del node[name]
-    if not pseudonymise:
-        return 0
-    if key is None:
-        raise RedactionKeyError("fields to pseudonymise but no key was read")
-    count = 0
-    for path in pseudonymise:
-        for node, name in list(_targets(record, path)):
-            value = node[name]
-            if value is not None:
-                node[name] = pseudonym(key, value if type(value) is str else hashed(value))
-                count += 1
-    return count
-
-
-def _as_is(value: Any) -> Any:
-    return value
-
-
 def redact(
     record: dict[str, Any],
     drop: Sequence[Path],
@@ -159,8 +124,22 @@ def redact(
 
     :raises RedactionKeyError: there are paths to pseudonymise but no key.
     """
-    _redact(record, drop, pseudonymise, key, _as_is)
+    for path in drop:
+        for node, name in list(_targets(record, path)):
+            del node[name]
+    if pseudonymise:
+        if key is None:
+            raise RedactionKeyError("fields to pseudonymise but no key was read")
+        for path in pseudonymise:
+            for node, name in list(_targets(record, path)):
+                if node[name] is not None:
+                    node[name] = pseudonym(key, node[name])
     return record
+
+
+#: Bytes a pseudonym takes as a DynamoDB string (64 hex digits): the most an item can grow by
+#: per value pseudonymised, since the value replaced took at least one byte of JSON text.
+PSEUDONYM_BYTES = 64
 
 
 def _with_decimals(value: Any) -> Any:
@@ -176,21 +155,61 @@ def _with_decimals(value: Any) -> Any:
     return value
 
 
-def redact_one_pass(
-    record: dict[str, Any],
-    drop: Sequence[Path],
-    pseudonymise: Sequence[Path],
-    key: bytes | None,
-) -> int:
-    """:func:`redact` for a record decoded by :func:`.item_json.decode_object` (numbers as their
-    JSON text, :class:`.item_json.Number`): the same fields dropped and the same pseudonyms as
-    :func:`redact` gives the record decoded with ``Decimal`` numbers (a number, or a map or list
-    holding numbers, is hashed as that record's value would be). Returns an upper bound on the
-    bytes the item grew by (:data:`PSEUDONYM_BYTES` per value pseudonymised).
+def one_pass_redaction(
+    drop: Sequence[Path], pseudonymise: Sequence[Path], key: bytes | None
+) -> Callable[[dict[str, Any]], int]:
+    """:func:`redact` for records decoded by :func:`.item_json.decode_object` (numbers as their
+    JSON text, :class:`.item_json.Number`), prepared once for a batch: the returned function
+    drops and pseudonymises a record in place exactly as :func:`redact` does the record decoded
+    with ``Decimal`` numbers (the same paths in the same order, the same pseudonyms: a number,
+    or a map or list holding numbers, is hashed as that record's value would be), and returns an
+    upper bound on the bytes the item grew by (:data:`PSEUDONYM_BYTES` per value
+    pseudonymised). A one-name path is looked up directly; the HMAC's keyed state is computed
+    once and copied per value.
 
-    :raises RedactionKeyError: there are paths to pseudonymise but no key.
+    :raises RedactionKeyError: (from the returned function) there are paths to pseudonymise but
+        no key.
     """
-    return PSEUDONYM_BYTES * _redact(record, drop, pseudonymise, key, _with_decimals)
+    drops = tuple(path[0] if len(path) == 1 else path for path in drop)
+    pseudonyms = tuple(path[0] if len(path) == 1 else path for path in pseudonymise)
+    keyed = hmac.new(key, digestmod=hashlib.sha256) if key is not None else None
+
+    def hashed(value: Any) -> str:
+        assert keyed is not None
+        state = keyed.copy()
+        if type(value) is str:
+            state.update(value.encode("utf-8"))
+        else:
+            state.update(_canonical(_with_decimals(value)))
+        return state.hexdigest()
+
+    def redact_record(record: dict[str, Any]) -> int:
+        for path in drops:
+            if isinstance(path, str):
+                record.pop(path, None)
+            else:
+                for node, name in list(_targets(record, path)):
+                    del node[name]
+        if not pseudonyms:
+            return 0
+        if keyed is None:
+            raise RedactionKeyError("fields to pseudonymise but no key was read")
+        count = 0
+        for path in pseudonyms:
+            if isinstance(path, str):
+                value = record.get(path)
+                if value is not None:
+                    record[path] = hashed(value)
+                    count += 1
+            else:
+                for node, name in list(_targets(record, path)):
+                    value = node[name]
+                    if value is not None:
+                        node[name] = hashed(value)
+                        count += 1
+        return PSEUDONYM_BYTES * count
+
+    return redact_record
 
 
 # --------------------------------------------------------------------------- the key

@@ -43,11 +43,15 @@ def kinesis(raw: bytes) -> dict[str, Any]:
 
 def outcome(staging: Any, record: dict[str, Any], stages: pipeline.Stages, extra: Any) -> Any:
     """What a staging function made of ``record``: each item's key and parsed item, the poison
-    reasons and the filtered count, or the whole record's poison reason."""
+    reasons and the filtered count, or the whole record's poison reason (or the error it raised:
+    the replicator dead-letters a ValueError with its text, e.g. a lone surrogate in a map the
+    exact path pseudonymises)."""
     try:
         staged = staging(record, SEQ, SHARD, stages, extra)
     except PoisonRecordError as exc:
         return "poison", exc.reason
+    except ValueError as exc:
+        return type(exc).__name__, str(exc)
     items = [(key, json.loads(text)) for key, text in staged.items]
     return items, staged.poison, staged.filtered
 
