@@ -516,8 +516,9 @@ def _one_pass_item_json(
     data: str, sequence_number: str, shard_id: str, extra: Mapping[str, int] | None = None
 ) -> str:
     """:func:`one_pass_item_json` of a Kinesis record's base64 ``data``."""
+    # base64.b64decode(data, validate=True) without its Python wrapper
     return one_pass_item_json(
-        base64.b64decode(data, validate=True), sequence_number, shard_id, extra
+        binascii.a2b_base64(data, strict_mode=True), sequence_number, shard_id, extra
     )
 
 
