@@ -113,7 +113,13 @@ _STATIC: dict[Operation, tuple[int, dict[str, str], bytes]] = {
     ("dynamodb", "PutItem"): _canned({}, _DDB),
     ("firehose", "PutRecord"): _canned({"RecordId": "fake", "Encrypted": False}, _FIREHOSE),
     ("ssm", "GetParameter"): _canned(
-        {"Parameter": {"Name": "/bench/key", "Type": "SecureString", "Value": FAKE_PSEUDONYMIZATION_KEY}},
+        {
+            "Parameter": {
+                "Name": "/bench/key",
+                "Type": "SecureString",
+                "Value": FAKE_PSEUDONYMIZATION_KEY,
+            }
+        },
         _SSM,
     ),
     ("sqs", "SendMessage"): _canned(
