@@ -77,6 +77,10 @@ class CallCounter:
 FAKE_REQUEST_ID = "00000000-0000-4000-8000-000000000000"
 _DDB = "application/x-amz-json-1.0"
 _FIREHOSE = "application/x-amz-json-1.1"
+_SSM = "application/x-amz-json-1.1"
+#: The pseudonymisation key the fake SSM holds (any parameter name; 32 bytes, the shortest the
+#: replicator accepts).
+FAKE_PSEUDONYMIZATION_KEY = "bench-pseudonymization-key-0123456789"
 
 
 def _canned(payload: dict[str, Any], content_type: str) -> tuple[int, dict[str, str], bytes]:
@@ -108,6 +112,16 @@ _STATIC: dict[Operation, tuple[int, dict[str, str], bytes]] = {
     ("dynamodb", "BatchWriteItem"): _canned({"UnprocessedItems": {}}, _DDB),
     ("dynamodb", "PutItem"): _canned({}, _DDB),
     ("firehose", "PutRecord"): _canned({"RecordId": "fake", "Encrypted": False}, _FIREHOSE),
+    ("ssm", "GetParameter"): _canned(
+        {
+            "Parameter": {
+                "Name": "/bench/key",
+                "Type": "SecureString",
+                "Value": FAKE_PSEUDONYMIZATION_KEY,
+            }
+        },
+        _SSM,
+    ),
     ("sqs", "SendMessage"): _canned(
         {"MessageId": FAKE_REQUEST_ID, "MD5OfMessageBody": "0" * 32}, _DDB
     ),

@@ -7,7 +7,9 @@ Nothing in the project runs this code.
   ``record_handler`` that decodes the JSON with Decimal numbers, drops top-level null/"" and adds
   the three key attributes, and boto3's ``Table.batch_writer()`` (25 items per BatchWriteItem,
   UnprocessedItems resent); the writer role is assumed once per execution environment and the
-  Table resource cached;
+  Table resource cached. With ``PSEUDONYMIZE_FIELDS`` (a JSON array of top-level attribute
+  names) and ``PSEUDONYMIZATION_KEY_PARAMETER`` set, it replaces those attributes' values by
+  ``HMAC-SHA256(key, value)`` in hex, the key read once from SSM, as ours does;
 * archiver: Powertools' ``BatchProcessor`` (DynamoDB Streams) with a ``record_handler`` that takes
   ``record.dynamodb.new_image`` (Powertools' deserialiser) and writes it with ``json.dumps``; the
   lines go out with Firehose ``PutRecordBatch`` 500 at a time.
@@ -18,6 +20,8 @@ Both use boto3's default client settings (parameter validation on, standard retr
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import os
 from decimal import Decimal
@@ -40,7 +44,7 @@ _cache: dict[str, Any] = {}
 
 
 def reset_clients() -> None:
-    """Forget the cached Table and Firehose client (a new execution environment)."""
+    """Forget the cached Table, Firehose client and key (a new execution environment)."""
     _cache.clear()
 
 
@@ -62,9 +66,31 @@ def _table() -> Any:
     return table
 
 
-def replicator_item(record: KinesisStreamRecord) -> dict[str, Any]:
-    """The item of one Kinesis record (Decimal numbers; top-level null/"" dropped; keys)."""
+def _pseudonymise_fields() -> tuple[list[str], bytes | None]:
+    """The top-level attributes to pseudonymise and the HMAC key (read once from SSM)."""
+    fields = json.loads(os.environ.get("PSEUDONYMIZE_FIELDS") or "[]")
+    if not fields:
+        return [], None
+    key = _cache.get("key")
+    if key is None:
+        parameter = boto3.client("ssm").get_parameter(
+            Name=os.environ["PSEUDONYMIZATION_KEY_PARAMETER"], WithDecryption=True
+        )
+        key = _cache["key"] = parameter["Parameter"]["Value"].encode()
+    return fields, key
+
+
+def replicator_item(
+    record: KinesisStreamRecord, fields: list[str] | None = None, key: bytes | None = None
+) -> dict[str, Any]:
+    """The item of one Kinesis record (Decimal numbers; top-level null/"" dropped; ``fields``
+    pseudonymised with ``key``; keys)."""
     payload = json.loads(record.kinesis.data_as_text(), parse_float=Decimal, parse_int=Decimal)
+    for name in fields or ():
+        value = payload.get(name)
+        if value is not None:
+            text = value if isinstance(value, str) else str(value)
+            payload[name] = hmac.new(key or b"", text.encode(), hashlib.sha256).hexdigest()
     item = {k: v for k, v in payload.items() if v is not None and v != ""}
     seq = record.kinesis.sequence_number
     shard_id = record.event_id.split(":", 1)[0]
@@ -76,10 +102,11 @@ def replicator_item(record: KinesisStreamRecord) -> dict[str, Any]:
 
 def replicator_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
+    fields, key = _pseudonymise_fields()
     with _table().batch_writer(overwrite_by_pkeys=["seqNumbershardIdHash", "sequenceNumber"]) as w:
 
         def record_handler(record: KinesisStreamRecord) -> None:
-            w.put_item(Item=replicator_item(record))
+            w.put_item(Item=replicator_item(record, fields, key))
 
         return dict(
             process_partial_response(

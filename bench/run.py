@@ -19,7 +19,7 @@ from stream_replica.testing.events import (
     kinesis_event,
 )
 
-from . import breakdown, correctness, harness
+from . import breakdown, correctness, harness, pseudonymised
 from .subjects import Subject, apply_env, load_subjects
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
@@ -103,14 +103,15 @@ WRITER_CONCURRENCIES = (4, 8, 16)
 
 
 def measure_side_by_side(res: Results, subjects: list[Subject]) -> None:
-    """Ours, the Powertools peer and the seed design on both record shapes: CPU per record of a
+    """Ours, the Powertools peer and the seed design on both record shapes, and ours and the
+    peer's replicator with one field pseudonymised (:mod:`.pseudonymised`): CPU per record of a
     warm invocation at 0 ms (and the collector's share of it) at N=1,000 and N=10,000, and
     records/s at 5 ms per call; then our replicator at each writer concurrency."""
     cfg = res.config
     sizes: list[int] = [n for n in (1000, 10000) if n in cfg.sizes] or [max(cfg.sizes)]
     for shape in SHAPES:
         for n in sizes:
-            for s in subjects:
+            for s in subjects + pseudonymised.variants(subjects):
                 if s.impl == "baseline" and n > cfg.baseline_cpu_cap:
                     continue
                 event = event_for(s.side, n, shape)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -76,12 +76,28 @@ def _constant(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_int=_integer, parse_float=_decimal, parse_constant=_constant)
+#: The decoder's C scanner: ``(value, end)`` of the JSON value at an index (StopIteration when
+#: there is none), without ``JSONDecoder.decode``'s Python wrapper.
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+#: JSON's whitespace (RFC 8259), allowed around the value.
+_JSON_WHITESPACE = " \t\n\r"
 
 
 def decode_object(text: str) -> Any:
     """``text`` decoded with numbers as :class:`Number`; raises :class:`Unusual` for numbers the
-    one-pass writer does not take (and lets JSON errors through: the caller falls back)."""
-    return _DECODER.decode(text)
+    one-pass writer does not take, and a ``ValueError`` for text that is not one JSON value with
+    optional whitespace around it (the caller falls back to the exact path, which names the
+    error)."""
+    start = 0
+    if text[:1] in _JSON_WHITESPACE:
+        start = len(text) - len(text.lstrip(_JSON_WHITESPACE))
+    try:
+        value, end = _SCAN(text, start)
+    except StopIteration:
+        raise ValueError("no JSON value") from None
+    if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
+        raise ValueError("extra data after the JSON value")
+    return value
 
 
 def value_json(value: Any, depth: int = 0) -> str:
@@ -92,15 +108,13 @@ def value_json(value: Any, depth: int = 0) -> str:
     value); a list or map at :data:`MAX_NESTING_DEPTH` or deeper, which DynamoDB refuses, raises
     :class:`Unusual` (the exact path names the problem)."""
     kind = type(value)
-    if kind is str:
-        return '{"S":' + encode_basestring(value) + "}"
-    if kind is Number:
-        return '{"N":"' + value + '"}'
+    # Maps and lists first: the callers write strings, numbers, booleans and nulls inline.
     if kind is dict:
         if depth >= MAX_NESTING_DEPTH:
             raise Unusual
         depth += 1
-        # Strings and numbers, most values, are written inline (no call per value).
+        # Strings, numbers, booleans and nulls, most values, are written inline (no call per
+        # value).
         return (
             '{"M":{'
             + ",".join(
@@ -111,6 +125,12 @@ def value_json(value: Any, depth: int = 0) -> str:
                         if type(v) is str
                         else ':{"N":"' + v + '"}'
                         if type(v) is Number
+                        else ':{"BOOL":true}'
+                        if v is True
+                        else ':{"BOOL":false}'
+                        if v is False
+                        else ':{"NULL":true}'
+                        if v is None
                         else ":" + value_json(v, depth)
                     )
                     for k, v in value.items()
@@ -136,6 +156,10 @@ def value_json(value: Any, depth: int = 0) -> str:
             )
             + "]}"
         )
+    if kind is str:
+        return '{"S":' + encode_basestring(value) + "}"
+    if kind is Number:
+        return '{"N":"' + value + '"}'
     if value is True:
         return '{"BOOL":true}'
     if value is False:
@@ -155,6 +179,10 @@ def attributes_json(payload: dict[str, Any]) -> list[str]:
             if type(value) is str
             else ':{"N":"' + value + '"}'
             if type(value) is Number
+            else ':{"BOOL":true}'
+            if value is True
+            else ':{"BOOL":false}'
+            if value is False
             else ":" + value_json(value)
         )
         for name, value in payload.items()

@@ -1,20 +1,32 @@
 """The replicator's staged record pipeline, for records that need more than the plain path.
 
 A Kinesis record whose data is plain JSON, with no transform and no redaction configured, goes
-through :func:`.records.record_item` exactly as before (its key byte for byte as always). Every
-other record goes through :func:`stage_record`, in this order:
+through :func:`.records.record_item_json` exactly as before (its key byte for byte as always).
+Every other record goes through :func:`stage_record`, in this order:
 
 1. **decompress**: data starting with the gzip magic ``1F 8B`` is gunzipped, bounded by the
    400 KB item limit (:mod:`.compression`);
 2. **de-aggregate**: data starting with the KPL magic ``F3 89 9A C2`` is split into its user
    records, MD5 checked (:mod:`.aggregation`); a user record's own data may be gzip too;
-3. **decode JSON** (the exact path: :func:`.records.decode_payload`);
+3. **decode JSON**;
 4. **transform** (:mod:`.transforms`): may drop, change or fan out the record;
 5. **drop / pseudonymise** fields (:mod:`.redaction`);
-6. **key attributes** (:func:`.records.build_item`; they win over anything the payload or the
-   transform holds), the TTL expiry when the table has one, plus the sub-sequence number for a
-   user record of an aggregate;
-7. **size / type checks** and serialisation (:func:`.records.serialise_item`, the exact walk).
+6. **key attributes** (they win over anything the payload or the transform holds), the TTL
+   expiry when the table has one, plus the sub-sequence number for a user record of an
+   aggregate;
+7. **size / type checks** and the item's DynamoDB JSON text.
+
+Steps 3 and 5-7 take one of two paths, with the same items and the same poison reasons:
+
+* **one pass** (no transform configured): :func:`.records.one_pass_item_json`, the plain path's
+  writer, decodes the user record with numbers kept as their text, drops and pseudonymises in
+  that tree (:func:`.redaction.one_pass_redaction`) and writes the item's text with its key, TTL
+  and sub-sequence attributes; anything it cannot decide exactly goes to the exact path;
+* **exact** (a transform, which is handed ``Decimal`` numbers, or anything unusual):
+  :func:`.records.decode_payload`, :func:`.redaction.redact`, :func:`.records.build_item` and
+  :func:`.records.serialise_item` (boto3's TypeSerializer, the full limits walk).
+  :func:`stage_record_reference` takes it for every user record: the reference the one-pass
+  path is tested against.
 
 Keys (docs/handlers.md, "Keys"): the hash key is always the seed's formula over the Kinesis
 sequence number; the range key ``sequenceNumber`` is
@@ -37,9 +49,10 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
-from . import environment
+from . import environment, item_json
 from .aggregation import deaggregate, is_aggregated
 from .compression import gunzip_bounded, is_gzip
 from .exceptions import ConfigError, PoisonRecordError
@@ -47,14 +60,17 @@ from .records import (
     HASH_KEY,
     MAX_ITEM_BYTES,
     RANGE_KEY,
+    OnePassRedaction,
     build_item,
     decode_payload,
+    one_pass_item_json,
+    partition_key,
     serialise_item,
 )
 from .records import (
     may_be_packed as may_be_packed,  # re-exported: it lived here first
 )
-from .redaction import Path, parse_paths, redact
+from .redaction import Path, one_pass_redaction, parse_paths, redact
 from .transforms import TransformFunction, TransformMeta, apply_transform, load_transform
 
 #: Attribute holding a user record's index in its KPL aggregate (DynamoDB number).
@@ -73,6 +89,14 @@ class Stages:
     @property
     def active(self) -> bool:
         return self.transform is not None or bool(self.drop) or bool(self.pseudonymise)
+
+    @cached_property
+    def one_pass_redaction(self) -> OnePassRedaction | None:
+        """The drops and pseudonyms as the one-pass path applies them
+        (:func:`.redaction.one_pass_redaction`), or None when there are none."""
+        if not (self.drop or self.pseudonymise):
+            return None
+        return one_pass_redaction(self.drop, self.pseudonymise, self.key)
 
 
 @dataclass(frozen=True)
@@ -112,13 +136,15 @@ class StageSettings:
 class StagedRecord:
     """What one Kinesis record became.
 
-    * ``items``: ``((hash key, range key), serialised item)`` per item to write;
+    * ``items``: ``((hash key, range key), item)`` per item to write, the item as DynamoDB JSON
+      text (what BatchWriteItem's ``PutRequest.Item`` carries; parsed, it is the serialised
+      item);
     * ``poison``: ``(sub-sequence number or None, reason)`` per user record (or transform
       output) that can never be written;
     * ``filtered``: records the transform filtered out (returned ``None``).
     """
 
-    items: list[tuple[tuple[str, str], dict[str, Any]]] = field(default_factory=list)
+    items: list[tuple[tuple[str, str], str]] = field(default_factory=list)
     poison: list[tuple[int | None, str]] = field(default_factory=list)
     filtered: int = 0
 
@@ -132,24 +158,44 @@ def _range_key(sequence_number: str, sub: int | None, fan: int | None) -> str:
     return key
 
 
-def _stage_user_record(
+class _UserRecord(NamedTuple):
+    """Where a user record (or a whole record that is not aggregated) came from."""
+
+    sequence_number: str
+    shard_id: str
+    sub_sequence_number: int | None
+    partition_key: str | None
+    arrival_time: float | None
+
+    def meta(self) -> TransformMeta:
+        return TransformMeta(
+            source="kinesis",
+            sequence_number=self.sequence_number,
+            shard_id=self.shard_id,
+            sub_sequence_number=self.sub_sequence_number,
+            arrival_time=self.arrival_time,
+            partition_key=self.partition_key,
+        )
+
+
+def _stage_exact(
     out: StagedRecord,
     raw: bytes,
-    meta: TransformMeta,
-    shard_id: str,
+    user: _UserRecord,
     stages: Stages,
-    extra: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None,
 ) -> None:
-    sub = meta.sub_sequence_number
+    """The exact path for one user record (already gunzipped): :func:`.records.decode_payload`,
+    the transform, :func:`.redaction.redact`, :func:`.records.build_item` and
+    :func:`.records.serialise_item` (boto3's TypeSerializer and the full limits walk)."""
+    sub = user.sub_sequence_number
     where = f"user record {sub}: " if sub is not None else ""
     try:
-        if is_gzip(raw):
-            raw = gunzip_bounded(raw, MAX_ITEM_BYTES)
         payload = decode_payload(base64.b64encode(raw).decode("ascii"))
         if stages.transform is None:
             outputs: list[tuple[int | None, dict[str, Any]]] = [(None, payload)]
         else:
-            outputs = apply_transform(stages.transform, payload, meta)
+            outputs = apply_transform(stages.transform, payload, user.meta())
     except PoisonRecordError as exc:
         out.poison.append((sub, where + exc.reason))
         return
@@ -158,8 +204,8 @@ def _stage_user_record(
     for fan, record in outputs:
         try:
             redact(record, stages.drop, stages.pseudonymise, stages.key)
-            item = build_item(record, meta.sequence_number, shard_id, extra)
-            range_key = _range_key(meta.sequence_number, sub, fan)
+            item = build_item(record, user.sequence_number, user.shard_id, extra)
+            range_key = _range_key(user.sequence_number, sub, fan)
             item[RANGE_KEY] = range_key
             if sub is not None:
                 item[SUB_SEQUENCE_KEY] = sub
@@ -168,7 +214,65 @@ def _stage_user_record(
             output = f"transform output {fan}: " if fan is not None else ""
             out.poison.append((sub, where + output + exc.reason))
             continue
-        out.items.append(((item[HASH_KEY], range_key), serialised))
+        out.items.append(((item[HASH_KEY], range_key), item_json.typed_item_json(serialised)))
+
+
+def _one_pass(
+    out: StagedRecord,
+    raw: bytes,
+    sequence_number: str,
+    shard_id: str,
+    sub: int | None,
+    stages: Stages,
+    extra: dict[str, Any] | None,
+) -> bool:
+    """The one-pass path for one user record (already gunzipped; no transform): the item added
+    to ``out`` and True, or False when the exact path must decide
+    (:func:`.records.one_pass_item_json`)."""
+    if sub is None:
+        range_key, attributes = sequence_number, extra
+    else:
+        range_key = f"{sequence_number}:{sub}"
+        attributes = {**extra, SUB_SEQUENCE_KEY: sub} if extra else {SUB_SEQUENCE_KEY: sub}
+    try:
+        text = one_pass_item_json(
+            raw, sequence_number, shard_id, attributes, range_key, stages.one_pass_redaction
+        )
+    except (item_json.Unusual, ValueError, TypeError, RecursionError):
+        # binascii.Error, JSONDecodeError and UnicodeError are ValueErrors
+        return False
+    out.items.append(((partition_key(sequence_number, shard_id), range_key), text))
+    return True
+
+
+def _stage_user_record(
+    out: StagedRecord,
+    raw: bytes,
+    user: _UserRecord,
+    stages: Stages,
+    extra: dict[str, Any] | None = None,
+    exact: bool = False,
+) -> None:
+    """One user record through the stages: gunzipped when it is gzip, then, with no transform,
+    the one-pass path (:func:`_one_pass`: the decoded record dropped and pseudonymised in place,
+    the key attributes, the TTL expiry and the sub-sequence number written with it), which
+    hands anything it cannot write exactly to the exact path (:func:`_stage_exact`), as does a
+    transform. ``exact``: always the exact path."""
+    sub = user.sub_sequence_number
+    if is_gzip(raw):
+        try:
+            raw = gunzip_bounded(raw, MAX_ITEM_BYTES)
+        except PoisonRecordError as exc:
+            where = f"user record {sub}: " if sub is not None else ""
+            out.poison.append((sub, where + exc.reason))
+            return
+    if (
+        stages.transform is None
+        and not exact
+        and _one_pass(out, raw, user.sequence_number, user.shard_id, sub, stages, extra)
+    ):
+        return
+    _stage_exact(out, raw, user, stages, extra)
 
 
 def stage_record(
@@ -177,10 +281,15 @@ def stage_record(
     shard_id: str,
     stages: Stages,
     extra: dict[str, Any] | None = None,
+    exact: bool = False,
 ) -> StagedRecord:
     """Run a Kinesis record (the event record's ``kinesis`` part) through the stages; every item
     gets the ``extra`` attributes (e.g. the TTL expiry, :func:`.ttl.expiry_attribute`) after
     the transform and redaction, before the key attributes (:func:`.records.build_item`).
+
+    Without a transform, each user record takes the one-pass path where it applies
+    (:func:`_stage_user_record`); ``exact`` sends every user record through the exact path
+    instead (:func:`stage_record_reference`). Both give the same items and poison reasons.
 
     :raises PoisonRecordError: the whole record is poison (not base64, bad gzip, gzip over the
         item limit, a bad KPL checksum or a truncated aggregate).
@@ -189,32 +298,48 @@ def stage_record(
         raw = base64.b64decode(kinesis["data"], validate=True)
     except (binascii.Error, ValueError, TypeError) as exc:
         raise PoisonRecordError(f"data is not base64: {exc}") from None
+    out = StagedRecord()
+    if (
+        stages.transform is None
+        and not exact
+        and not is_gzip(raw)
+        and not is_aggregated(raw)
+        and _one_pass(out, raw, sequence_number, shard_id, None, stages, extra)
+    ):
+        return out  # a plain record, written in one pass
     if is_gzip(raw):
         raw = gunzip_bounded(raw, MAX_ITEM_BYTES)
     arrival = kinesis.get("approximateArrivalTimestamp")
     arrival_time = float(arrival) if isinstance(arrival, int | float) else None
-    out = StagedRecord()
     if is_aggregated(raw):
         for user in deaggregate(raw):
-            meta = TransformMeta(
-                source="kinesis",
-                sequence_number=sequence_number,
-                shard_id=shard_id,
-                sub_sequence_number=user.sub_sequence_number,
-                arrival_time=arrival_time,
-                partition_key=user.partition_key,
+            where = _UserRecord(
+                sequence_number,
+                shard_id,
+                user.sub_sequence_number,
+                user.partition_key,
+                arrival_time,
             )
-            _stage_user_record(out, user.data, meta, shard_id, stages, extra)
+            _stage_user_record(out, user.data, where, stages, extra, exact)
     else:
-        meta = TransformMeta(
-            source="kinesis",
-            sequence_number=sequence_number,
-            shard_id=shard_id,
-            arrival_time=arrival_time,
-            partition_key=kinesis.get("partitionKey"),
+        where = _UserRecord(
+            sequence_number, shard_id, None, kinesis.get("partitionKey"), arrival_time
         )
-        _stage_user_record(out, raw, meta, shard_id, stages, extra)
+        _stage_user_record(out, raw, where, stages, extra, exact)
     return out
+
+
+def stage_record_reference(
+    kinesis: dict[str, Any],
+    sequence_number: str,
+    shard_id: str,
+    stages: Stages,
+    extra: dict[str, Any] | None = None,
+) -> StagedRecord:
+    """:func:`stage_record` with every user record on the exact path (decode with ``Decimal``
+    numbers, :func:`.redaction.redact`, :func:`.records.build_item`, boto3's TypeSerializer and
+    the full limits walk): the reference the one-pass staged path is tested against."""
+    return stage_record(kinesis, sequence_number, shard_id, stages, extra, exact=True)
 
 
 def load_stages(settings: StageSettings, key: bytes | None) -> Stages:

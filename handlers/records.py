@@ -436,43 +436,90 @@ def record_item_reference(
     return serialise_item(build_item(payload, sequence_number, shard_id, extra), bound)
 
 
-def _one_pass_item_json(
-    data: str, sequence_number: str, shard_id: str, extra: Mapping[str, int] | None = None
+#: Integers below this in magnitude (at most 38 digits) are ``extra`` values the one-pass path
+#: writes.
+_PLAIN_INTEGER_LIMIT = 10**item_json.MAX_PLAIN_DIGITS
+#: UTF-8 bytes of the three key attributes' names (their values are counted per record).
+_KEY_NAME_BYTES = sum(len(name.encode("utf-8")) for name in KEY_ATTRIBUTES)
+
+#: What a one-pass redaction does to a record decoded by :func:`.item_json.decode_object`: it
+#: changes the record in place and returns an upper bound on the bytes the item grew by
+#: (:func:`.redaction.redact_one_pass`).
+OnePassRedaction = Callable[[dict[str, Any]], int]
+
+
+def one_pass_item_json(
+    raw: bytes,
+    sequence_number: str,
+    shard_id: str,
+    extra: Mapping[str, int] | None = None,
+    range_key: str | None = None,
+    redaction: OnePassRedaction | None = None,
 ) -> str:
-    """The item's DynamoDB JSON text in one pass, or :class:`item_json.Unusual` (or any error)
-    when the exact path must decide. Equal to the exact path's item because it only writes what
-    :mod:`.item_json` writes exactly (numbers it proves in range, nesting it counts), under the
-    size conditions of :func:`decode_payload_and_bound`'s bound (no surrogate escapes, ``2·n``
-    + the key attributes within 400 KB), for an object with no empty attribute name and no
-    attribute named like a key or like an ``extra`` attribute (integers, e.g. the TTL expiry,
-    whose exact size joins the key attributes' in the size condition)."""
-    raw = base64.b64decode(data, validate=True)
+    """The item's DynamoDB JSON text in one pass from the record's bytes (UTF-8 JSON), or
+    :class:`item_json.Unusual` (or any error) when the exact path must decide.
+
+    Equal to the exact path's item (:func:`record_item_reference`; with ``range_key`` and
+    ``redaction``, the staged path's, :func:`.pipeline.stage_record_reference`) because it only
+    writes what :mod:`.item_json` writes exactly (numbers it proves in range, nesting it
+    counts), under the size conditions of :func:`decode_payload_and_bound`'s bound (no
+    surrogate escapes, ``2·n`` + the key attributes + what ``redaction`` may add within
+    400 KB), for an object with, after ``redaction``, no empty attribute name and no attribute
+    named like a key or like an ``extra`` attribute (integers, e.g. the TTL expiry or a KPL
+    sub-sequence number, whose exact size joins the key attributes' in the size condition).
+
+    ``range_key`` (default: ``sequence_number``) is the range key's value; the hash key is always
+    :func:`partition_key` of ``sequence_number``. ``redaction`` drops and pseudonymises fields of
+    the decoded record before the item is written, as :func:`.redaction.redact` does before
+    :func:`build_item`."""
     if b"\\u" in raw and _SURROGATE_ESCAPE.search(raw):
         raise item_json.Unusual
-    keys = (
-        (RANGE_KEY, sequence_number),
-        (SHARD_KEY, shard_id),
-        (HASH_KEY, partition_key(sequence_number, shard_id)),
+    if range_key is None:
+        range_key = sequence_number
+    hash_key = partition_key(sequence_number, shard_id)
+    bound = (
+        2 * len(raw)
+        + _KEY_NAME_BYTES
+        + len(range_key.encode("utf-8"))
+        + len(shard_id.encode("utf-8"))
+        + len(hash_key.encode("utf-8"))
     )
-    key_bytes = sum(len(k.encode("utf-8")) + len(v.encode("utf-8")) for k, v in keys)
     if extra:
-        if any(
-            type(v) is not int or abs(v) >= 10**item_json.MAX_PLAIN_DIGITS for v in extra.values()
+        if not _KEY_NAMES.isdisjoint(extra) or any(
+            type(v) is not int or abs(v) >= _PLAIN_INTEGER_LIMIT for v in extra.values()
         ):
             raise item_json.Unusual
-        key_bytes += _extra_size(extra)
-    if 2 * len(raw) + key_bytes > MAX_ITEM_BYTES:
+        bound += _extra_size(extra)
+    if bound > MAX_ITEM_BYTES:
         raise item_json.Unusual
     payload = item_json.decode_object(raw.decode("utf-8"))
-    if type(payload) is not dict or "" in payload or not _KEY_NAMES.isdisjoint(payload):
+    if type(payload) is not dict:
         raise item_json.Unusual
-    if extra and not extra.keys().isdisjoint(payload):
+    if redaction is not None:
+        bound += redaction(payload)
+        if bound > MAX_ITEM_BYTES:
+            raise item_json.Unusual
+    if "" in payload or HASH_KEY in payload or RANGE_KEY in payload or SHARD_KEY in payload:
         raise item_json.Unusual
     parts = item_json.attributes_json(payload)
     if extra:
+        if not extra.keys().isdisjoint(payload):
+            raise item_json.Unusual
         parts += [item_json.integer_attribute_json(k, v) for k, v in extra.items()]
-    parts += [item_json.string_attribute_json(k, v) for k, v in keys]
+    parts.append(item_json.string_attribute_json(RANGE_KEY, range_key))
+    parts.append(item_json.string_attribute_json(SHARD_KEY, shard_id))
+    parts.append(item_json.string_attribute_json(HASH_KEY, hash_key))
     return "{" + ",".join(parts) + "}"
+
+
+def _one_pass_item_json(
+    data: str, sequence_number: str, shard_id: str, extra: Mapping[str, int] | None = None
+) -> str:
+    """:func:`one_pass_item_json` of a Kinesis record's base64 ``data``."""
+    # base64.b64decode(data, validate=True) without its Python wrapper
+    return one_pass_item_json(
+        binascii.a2b_base64(data, strict_mode=True), sequence_number, shard_id, extra
+    )
 
 
 def record_item_json(

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import chunk_writes, environment, item_json, write_requests
+from . import chunk_writes, environment, write_requests
 from .batch_close import BatchClose
 from .batches import BATCH_WRITE_MAX_ITEMS
 from .dead_letters import DeadLetter
@@ -349,11 +349,7 @@ def _decode(
     staged = pipeline.stage_record(
         kinesis, meta.sequence_number, meta.shard_id, stages or pipeline.Stages(), extra
     )
-    return _Decoded(
-        [(key, item_json.typed_item_json(typed)) for key, typed in staged.items],
-        staged.poison,
-        staged.filtered,
-    )
+    return _Decoded(staged.items, staged.poison, staged.filtered)
 
 
 def _accept(

@@ -213,7 +213,7 @@ def test_the_staged_path_keeps_todays_key_and_item_for_plain_records(
     assert staged.poison == []
     ((key, item),) = staged.items
     assert key == (records.partition_key(sequence_number, shard), sequence_number)
-    assert item == reference
+    assert json.loads(item) == reference
 
 
 def test_plain_records_without_stages_take_record_item(world, monkeypatch):
