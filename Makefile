@@ -10,11 +10,14 @@ STAMP := $(VENV)/.installed
 
 # The virtualenv: uv (pinned in the lock, installed by the venv's own pip) installs the lock in
 # seconds where pip takes most of a minute; the result is the same pinned set, pip included.
+# Where uv cannot reach the index the way pip is configured to, pip installs the lock instead.
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check "$$(grep '^uv==' requirements.lock)"
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock \
+		|| $(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . \
+		|| $(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 lint: $(STAMP)
