@@ -8,7 +8,8 @@ credentials) the replicator on the source stream, reading the poc stack's output
 enhanced fan-out consumer in ``efo`` mode); ``poc`` holds the table, the archiver and the
 replicator on the prod stream, reading the prod stack's outputs.
 
-Config is read and checked in ``stack_config.py``.
+Config is read and checked, and each component's args built once, by ``stack_config``
+(``stack_config.stack.load``).
 """
 
 import pulumi
@@ -22,9 +23,12 @@ from stream_replica.components import (
     StreamToS3Archiver,
 )
 
-import stack_config
+from stack_config.args import wire
+from stack_config.references import external_id_digest
+from stack_config.stack import PocStack, ProdGrantStack, load
 
-settings = stack_config.load()
+stack = load()
+settings = stack.settings
 
 
 def provider(component: str) -> aws.Provider:
@@ -50,31 +54,29 @@ def export_replicator(replicator: ReplicaSource) -> None:
     pulumi.export("replicatorFailureQueueUrl", replicator.failure_queue_url)
 
 
-if settings.side == "poc":
+if isinstance(stack, PocStack):
     target = ReplicaTarget(
         "replica-target",
-        stack_config.target_args(settings),
+        stack.target,
         opts=pulumi.ResourceOptions(provider=provider("replica-target")),
     )
     archiver = StreamToS3Archiver(
         "archiver",
-        stack_config.archiver_args(settings, target.table_stream_arn),
+        wire(stack.archiver, table_stream_arn=target.table_stream_arn),
         opts=pulumi.ResourceOptions(provider=provider("archiver")),
     )
-    query_args = stack_config.query_table_args(settings, target.table_stream_arn)
-    if query_args is not None:
+    if stack.query_table is not None:
         query = StreamToQueryTable(
             "query-table",
-            query_args,
+            wire(stack.query_table, table_stream_arn=target.table_stream_arn),
             opts=pulumi.ResourceOptions(provider=provider("query-table")),
         )
         pulumi.export("queryTableName", query.table_name)
         pulumi.export("queryWriterFunctionName", query.function_name)
-    catalog_args = stack_config.catalog_args(settings, archiver.bucket_name)
-    if catalog_args is not None:
+    if stack.catalog is not None:
         catalog = ArchiveCatalog(
             "archive-catalog",
-            catalog_args,
+            wire(stack.catalog, bucket_name=archiver.bucket_name),
             opts=pulumi.ResourceOptions(provider=provider("archive-catalog")),
         )
         pulumi.export("glueDatabaseName", catalog.database_name)
@@ -82,8 +84,8 @@ if settings.side == "poc":
     pulumi.export("accessMode", settings.access_mode)
     pulumi.export("ttlDays", target.args.ttl_days)
     pulumi.export("ttlAttribute", target.args.ttl_attribute)
-    # Not the value: prod checks that it uses the same externalId (stack_config.target_ref).
-    pulumi.export("externalIdSha256", stack_config.external_id_digest(settings.external_id))
+    # Not the value: prod checks that it uses the same externalId (stack_config.references).
+    pulumi.export("externalIdSha256", external_id_digest(settings.external_id))
     pulumi.export("placement", settings.placement)
     pulumi.export("consumerMode", settings.consumer_mode)
     pulumi.export("tableName", target.table_name)
@@ -92,15 +94,14 @@ if settings.side == "poc":
     pulumi.export("tableRegion", settings.region)
     pulumi.export("writerRoleArn", target.writer_role_arn)
     pulumi.export("writerRoleName", target.writer_role_name)
-    if settings.placement == "target":
+    if stack.replicator is not None:  # target placement: the replicator next to the table
         replicator = ReplicaSource(
             "replica-source",
-            stack_config.replicator_args(settings, target.table_name, target.table_arn),
+            wire(stack.replicator, table_name=target.table_name, table_arn=target.table_arn),
             opts=pulumi.ResourceOptions(provider=provider("replica-source")),
         )
         export_replicator(replicator)
     else:
-        stack_config.check_other_stack(settings)
         pulumi.export("replicatorRoleArn", target.replicator_role_arn)
     pulumi.export("bucketName", archiver.bucket_name)
     pulumi.export("bucketArn", archiver.bucket_arn)
@@ -109,11 +110,10 @@ if settings.side == "poc":
     pulumi.export("archiverFunctionName", archiver.function_name)
     pulumi.export("archiverDeadLetterQueueUrl", archiver.dead_letter_queue_url)
     pulumi.export("archiverFailureQueueUrl", archiver.failure_queue_url)
-elif settings.placement == "target":
-    stack_config.check_other_stack(settings)
+elif isinstance(stack, ProdGrantStack):
     grant = StreamReadGrant(
         "stream-grant",
-        stack_config.grant_args(settings),
+        stack.grant,
         opts=pulumi.ResourceOptions(provider=provider("stream-grant")),
     )
     pulumi.export("accessMode", settings.access_mode)
@@ -123,16 +123,15 @@ elif settings.placement == "target":
     pulumi.export("streamConsumerArn", grant.consumer_arn)
     pulumi.export("replicatorRoleArn", grant.replicator_role_arn)
 else:
-    poc = stack_config.target_ref(settings)
     source = ReplicaSource(
         "replica-source",
-        stack_config.source_args(settings, poc),
+        stack.replicator,
         opts=pulumi.ResourceOptions(provider=provider("replica-source")),
     )
     pulumi.export("accessMode", settings.access_mode)
     pulumi.export("placement", settings.placement)
     pulumi.export("consumerMode", settings.consumer_mode)
-    pulumi.export("tableName", poc.table_name)
-    pulumi.export("tableArn", poc.table_arn)
-    pulumi.export("writerRoleArn", poc.writer_role_arn)
+    pulumi.export("tableName", stack.poc.table_name)
+    pulumi.export("tableArn", stack.poc.table_arn)
+    pulumi.export("writerRoleArn", stack.poc.writer_role_arn)
     export_replicator(source)

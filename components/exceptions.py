@@ -2,7 +2,7 @@
 
 * :class:`SettingError` — a component argument AWS would reject (or that cannot work); raised
   by the args classes, naming the argument's path (``ReplicaSourceArgs.mapping.batch_size``).
-* :class:`StackConfigError` — a stack config value is missing or wrong; ``stack_config.py``
+* :class:`StackConfigError` — a stack config value is missing or wrong; the ``stack_config`` package
   raises it with the stack file and the config key named, often from a :class:`SettingError`.
 """
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import stack_config
+from stack_config.keys import STAGE_KEYS
+from stack_config.schema import key_side, load_schema
 
 from .pulumi_runner import REPO_ROOT, load_stack_config, project_name
 
@@ -87,7 +88,7 @@ def pseudonymization_key(options: DemoOptions) -> str:
 #: the replicator: prod in source placement; in target placement the demo moves the prod stack
 #: file's values to poc (the key parameter then lives in the POC account), so both placements
 #: run the same stages and are checked against the same expectation.
-REPLICATOR_STAGE_KEYS = stack_config.STAGE_KEYS
+REPLICATOR_STAGE_KEYS = STAGE_KEYS
 
 
 @dataclass
@@ -118,14 +119,14 @@ class StackPlan:
     def load(cls, options: DemoOptions) -> StackPlan:
         shared: dict[str, object] = {}
         per_stack: dict[str, dict[str, object]] = {"poc": {}, "prod": {}}
-        _, schema = stack_config.load_schema(options.project_dir / "Pulumi.yaml")
+        _, schema = load_schema(options.project_dir / "Pulumi.yaml")
         for key, value in options.config_overrides.items():
             stack, dot, rest = key.partition(".")
             if dot and stack in per_stack:
                 per_stack[stack][rest] = value
-            elif key in schema and stack_config.key_side(schema[key]):
+            elif key in schema and key_side(schema[key]):
                 # a key only one stack reads goes to that stack (the other would refuse it)
-                per_stack[str(stack_config.key_side(schema[key]))][key] = value
+                per_stack[str(key_side(schema[key]))][key] = value
             else:
                 shared[key] = value
         if options.access_mode:

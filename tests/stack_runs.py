@@ -20,20 +20,11 @@ from typing import Any
 from stream_replica.testing import RecordingMocks, RecordingMonitor, RenderedStack
 
 from sandbox.pulumi_runner import REPO_ROOT, load_stack_config, project_name, run_program
+from stack_config.references import ACCOUNT_KEYS, AGREEMENTS
 
-#: Config keys both stacks must agree on; run_stack passes their overrides to the poc run too.
-SHARED_KEYS = (
-    "accessMode",
-    "placement",
-    "consumerMode",
-    "externalId",
-    "replicatorRoleName",
-    "ttlDays",
-    "ttlAttribute",
-    "prodAccountId",
-    "pocAccountId",
-    "aws:region",
-)
+#: Config keys both stacks must agree on (the settings they compare, the account ids, the
+#: region); run_stack passes their overrides to the other stack's run too.
+SHARED_KEYS = (*(a.key for a in AGREEMENTS), *ACCOUNT_KEYS.values(), "aws:region")
 
 
 def _run(

@@ -12,9 +12,17 @@ from typing import Any
 
 import pytest
 import yaml
+from stream_replica.components import StackConfigError
 from stream_replica.testing import RenderedStack
 
-import stack_config
+from stack_config.keys import STAGE_KEYS
+from stack_config.references import (
+    ACCOUNT_KEYS,
+    AGREEMENTS,
+    agreements,
+    external_id_digest,
+)
+from stack_config.schema import key_side, load_schema
 from tests.stack_runs import run_stack
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,7 +36,7 @@ POC_OUTPUTS: dict[str, Any] = {
     "tableRegion": "eu-west-1",
     "writerRoleArn": "arn:aws:iam::999999999999:role/w",
     "replicatorRoleArn": "arn:aws:iam::111111111111:role/ProdKinesisToPocDynamo-role",
-    "externalIdSha256": stack_config.external_id_digest(None),
+    "externalIdSha256": external_id_digest(None),
     "ttlDays": 0,
     "ttlAttribute": "expiresAt",
 }
@@ -65,7 +73,7 @@ def test_project_runtime_and_name() -> None:
 
 
 def test_every_project_key_is_typed_described_and_defaulted() -> None:
-    _, schema = stack_config.load_schema()
+    _, schema = load_schema()
     assert len(schema) > 40
     for key, spec in schema.items():
         assert spec.get("type") in TYPES, key
@@ -79,7 +87,7 @@ def test_every_project_key_is_typed_described_and_defaulted() -> None:
 
 @pytest.mark.parametrize(("stack", "account"), [("poc", "999999999999"), ("prod", "111111111111")])
 def test_stack_files_use_declared_keys_with_declared_types(stack: str, account: str) -> None:
-    _, schema = stack_config.load_schema()
+    _, schema = load_schema()
     config = load(REPO / f"Pulumi.{stack}.yaml")["config"]
     assert config["aws:region"] == "eu-west-1"
     assert config["aws:allowedAccountIds"] == [account]
@@ -350,7 +358,7 @@ BAD_VALUES: list[tuple[str, dict[str, object], str]] = [
 def test_bad_value_names_the_stack_file_and_key(
     stack: str, overrides: dict[str, object], message: str
 ) -> None:
-    with pytest.raises(stack_config.ConfigError) as raised:
+    with pytest.raises(StackConfigError) as raised:
         run(stack, overrides)
     text = str(raised.value)
     assert text.startswith(f"Pulumi.{stack}.yaml: "), text
@@ -367,25 +375,99 @@ def test_a_key_of_the_other_stack_at_its_default_is_not_refused() -> None:
 
 def test_each_side_only_key_is_read_by_its_side() -> None:
     """Pulumi.yaml's "poc only" / "prod only" descriptions are what the refusal reads."""
-    _, schema = stack_config.load_schema()
-    sides = {key: stack_config.key_side(spec) for key, spec in schema.items()}
+    _, schema = load_schema()
+    sides = {key: key_side(spec) for key, spec in schema.items()}
     assert sides["createSourceStream"] == "prod"
     assert sides["writerRoleArn"] == "prod"  # "prod only, without pocStackReference."
     assert sides["tableEncryption"] == "poc"
     assert sides["batchSize"] is None
 
 
-def test_config_error_fails_the_preview_before_any_resource() -> None:
-    """A bad value fails ``pulumi preview`` already, and before anything is registered."""
+@pytest.mark.parametrize(
+    ("stack", "overrides"),
+    [
+        ("poc", {"batchSize": 0}),
+        ("prod", {"batchSize": 0}),
+        ("poc", {"placement": "target", "replicatorMemorySize": 1}),
+    ],
+    ids=["poc", "prod", "poc-target-placement"],
+)
+def test_config_error_fails_the_preview_before_any_resource(
+    stack: str, overrides: dict[str, object]
+) -> None:
+    """A bad value fails ``pulumi preview`` already, and before anything is registered: not
+    even the StackReference of the other stack (both stack files name it), which is read only
+    once every key is checked."""
     from stream_replica.testing import RecordingMocks, RecordingMonitor
 
     from sandbox.pulumi_runner import run_program
 
     mocks = RecordingMocks()
     monitor = RecordingMonitor(mocks)
-    with pytest.raises(stack_config.ConfigError, match="batchSize"):
-        run_program("poc", mocks, config_overrides={"batchSize": 0}, monitor=monitor, preview=True)
+    with pytest.raises(StackConfigError, match=list(overrides)[-1]):
+        run_program(stack, mocks, config_overrides=overrides, monitor=monitor, preview=True)
     assert monitor.records == []
+
+
+#: The prod stack's outputs in target placement, agreeing with the poc stack file.
+PROD_TARGET_OUTPUTS = {
+    "placement": "target",
+    "consumerMode": "efo",
+    "accessMode": "assume-role",
+    "sourceStreamArn": "arn:aws:kinesis:eu-west-1:111111111111:stream/web-analytics",
+    "streamConsumerArn": "arn:aws:kinesis:eu-west-1:111111111111:stream/web-analytics/consumer/c:1",
+    "replicatorRoleArn": "arn:aws:iam::999999999999:role/ProdKinesisToPocDynamo-role",
+}
+#: The poc stack file's components (the query table and the catalog are on).
+POC_ARGS = {
+    "ReplicaTargetArgs",
+    "StreamToS3ArchiverArgs",
+    "StreamToQueryTableArgs",
+    "ArchiveCatalogArgs",
+}
+#: One run of each kind of stack: (stack, overrides, the other stack's outputs, the args built).
+BUILDS: list[tuple[str, dict[str, object], dict[str, Any], set[str]]] = [
+    ("poc", {}, {}, POC_ARGS),
+    ("poc", {"placement": "target"}, PROD_TARGET_OUTPUTS, POC_ARGS | {"ReplicaSourceArgs"}),
+    ("prod", {}, POC_OUTPUTS, {"ReplicaSourceArgs"}),
+    (
+        "prod",
+        {"placement": "target", **dict.fromkeys(STAGE_KEYS)},
+        {},
+        {"StreamReadGrantArgs"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("stack", "overrides", "other_outputs", "built"),
+    BUILDS,
+    ids=["poc", "poc-target-placement", "prod", "prod-target-placement"],
+)
+def test_each_components_args_are_built_once_per_run(
+    monkeypatch: pytest.MonkeyPatch,
+    stack: str,
+    overrides: dict[str, object],
+    other_outputs: dict[str, Any],
+    built: set[str],
+) -> None:
+    """``load()`` builds (reads, checks) every component's args of the stack once, and the
+    program creates the components from those: nothing reads and checks them a second time."""
+    from collections import Counter
+
+    from stack_config import args as builders
+
+    calls: Counter[str] = Counter()
+    build_args = builders.build_args
+
+    def counting(cfg: Any, factory: Any, *rest: Any) -> Any:
+        calls[factory.__name__] += 1
+        return build_args(cfg, factory, *rest)
+
+    monkeypatch.setattr(builders, "build_args", counting)
+    other = PROD_REFERENCE if stack == "poc" else POC_REFERENCE
+    run_stack(stack, overrides, stack_outputs={other: other_outputs})
+    assert calls == dict.fromkeys(built, 1)
 
 
 # --- the poc stack's outputs, read by StackReference, checked like explicit config ------------
@@ -406,7 +488,20 @@ def test_a_missing_output_names_the_reference_and_the_output() -> None:
     assert "self-managed backend" in text and "Pulumi Cloud" in text
 
 
-@pytest.mark.parametrize("output", stack_config.AGREEMENT_OUTPUTS)
+def test_the_agreement_list_holds_every_key_both_stacks_must_agree_on() -> None:
+    """The settings the stacks compare, with the account ids every ARN read from the other
+    stack is checked against, are the keys Pulumi.yaml (and so the README) says both stacks
+    must agree on."""
+    _, schema = load_schema()
+    marked = {
+        key
+        for key, spec in schema.items()
+        if "both stacks must agree" in str(spec.get("description", "")).lower()
+    }
+    assert {a.key for a in AGREEMENTS} | set(ACCOUNT_KEYS.values()) == marked
+
+
+@pytest.mark.parametrize("output", [a.output for a in agreements("source") if not a.missing_ok])
 def test_agreement_outputs_are_required(output: str) -> None:
     outputs = {k: v for k, v in POC_OUTPUTS.items() if k != output}
     assert f"has no output {output!r}" in _refused(outputs)
@@ -425,7 +520,7 @@ def test_an_external_id_that_differs_between_the_stacks_is_refused() -> None:
     assert "Pulumi.prod.yaml: kinesis-crossaccount-replica:externalId: differs from the poc" in text
     assert "prod-only" not in text  # the value is not repeated in the error either
     # The same value on both sides passes.
-    same = {**POC_OUTPUTS, "externalIdSha256": stack_config.external_id_digest("shared")}
+    same = {**POC_OUTPUTS, "externalIdSha256": external_id_digest("shared")}
     run_stack("prod", {"externalId": "shared"}, stack_outputs={POC_REFERENCE: same})
 
 
@@ -439,7 +534,7 @@ def test_outputs_in_another_account_are_refused(output: str) -> None:
 
 def test_the_poc_stack_exports_a_digest_of_the_external_id_not_the_value() -> None:
     poc = run_stack("poc", {"externalId": "abc-123"})
-    assert poc.outputs["externalIdSha256"] == stack_config.external_id_digest("abc-123")
+    assert poc.outputs["externalIdSha256"] == external_id_digest("abc-123")
     assert "abc-123" not in json.dumps(poc.outputs)
 
 

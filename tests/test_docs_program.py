@@ -11,7 +11,7 @@ from typing import Any
 from stream_replica.testing import render
 from stream_replica.testing.mocks import run_components
 
-import stack_config
+from stack_config.schema import load_schema
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -26,7 +26,7 @@ def section(title: str) -> str:
 
 def test_configuration_reference_lists_every_key_with_its_default() -> None:
     text = section("Configuration reference")
-    _, schema = stack_config.load_schema()
+    _, schema = load_schema()
     rows = {
         match.group(1): match.group(2)
         for match in re.finditer(r"^\| `(\w+)` \| \w+(?:<string>)? \| ([^|]+) \|", text, re.M)
@@ -50,7 +50,7 @@ def test_the_keys_both_stacks_must_agree_on_are_the_ones_the_readme_names() -> N
     """The README's "five keys ... *Both stacks must agree*" are exactly the keys whose
     description (Pulumi.yaml, rendered into the table) says so."""
     text = section("Configuration reference")
-    _, schema = stack_config.load_schema()
+    _, schema = load_schema()
     marked = {
         key
         for key, spec in schema.items()

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from stream_replica.components import (
     SettingError,
+    StackConfigError,
     StreamReadGrant,
     StreamReadGrantArgs,
     policies,
@@ -16,7 +17,8 @@ from stream_replica.components import (
 from stream_replica.testing import RenderedStack
 from stream_replica.testing.mocks import run_components
 
-import stack_config
+from stack_config.keys import STAGE_KEYS
+from stack_config.references import agreements
 
 PROD = "111111111111"
 POC = "222222222222"
@@ -157,7 +159,7 @@ def _target(consumer_mode: str, **overrides: Any) -> dict[str, Any]:
 
 
 #: The example prod stack's redaction keys, moved out of prod as target placement requires.
-MOVED = dict.fromkeys(stack_config.STAGE_KEYS)
+MOVED = dict.fromkeys(STAGE_KEYS)
 
 
 def _prod_target(consumer_mode: str) -> RenderedStack:
@@ -171,7 +173,7 @@ def test_prod_in_target_placement_refuses_the_replicators_redaction() -> None:
     analytics account: refused, naming the key and where it goes."""
     from tests.stack_runs import run_stack
 
-    with pytest.raises(stack_config.ConfigError) as raised:
+    with pytest.raises(StackConfigError) as raised:
         run_stack("prod", _target("shared"), stack_outputs={POC_REFERENCE: {}})
     text = str(raised.value)
     assert text.startswith("Pulumi.prod.yaml: kinesis-crossaccount-replica:pseudonymizeFields:")
@@ -274,6 +276,16 @@ def test_alarms_fit_the_consumer_mode(consumer_mode: str) -> None:
         assert throttled["dimensions"] == {"StreamName": "web-analytics"}
     else:
         assert throttled is None
+
+
+@pytest.mark.parametrize("output", [a.output for a in agreements("target") if not a.missing_ok])
+def test_target_placement_agreement_outputs_are_required(output: str) -> None:
+    from tests.stack_runs import run_stack
+
+    prod = _prod_target("shared")
+    outputs = {k: v for k, v in prod.outputs.items() if k != output}
+    with pytest.raises(ValueError, match=f"has no output '{output}'"):
+        run_stack("poc", _target("shared"), stack_outputs={PROD_REFERENCE: outputs})
 
 
 def test_poc_in_target_placement_refuses_a_prod_stack_in_source_placement() -> None:

@@ -32,6 +32,7 @@ from stream_replica.components import (
     ReplicaSourceArgs,
     ReplicaTargetArgs,
     SettingError,
+    StackConfigError,
     StreamToQueryTable,
     StreamToQueryTableArgs,
     StreamToS3Archiver,
@@ -42,7 +43,14 @@ from stream_replica.components.settings import physical_name
 from stream_replica.testing import RenderedStack
 from stream_replica.testing.mocks import run_components
 
-import stack_config
+from stack_config.keys import (
+    ARCHIVER_KEYS,
+    CATALOG_KEYS,
+    QUERY_TABLE_KEYS,
+    SOURCE_KEYS,
+    TARGET_KEYS,
+)
+from stack_config.schema import load_schema
 
 PROD = "111111111111"
 POC = "999999999999"
@@ -363,7 +371,7 @@ def test_archiver_refuses_a_table_stream_without_new_images(view_type: str) -> N
 def test_a_poc_stack_with_a_keys_only_stream_is_refused_naming_the_key() -> None:
     from tests.test_config import run
 
-    with pytest.raises(stack_config.ConfigError, match="streamViewType: must be one of"):
+    with pytest.raises(StackConfigError, match="streamViewType: must be one of"):
         run("poc", {"streamViewType": "KEYS_ONLY"})
 
 
@@ -378,13 +386,13 @@ def _component_default(path: str, defaults: dict[str, Any]) -> Any:
 
 def test_schema_defaults_equal_the_component_defaults() -> None:
     """``Pulumi.yaml`` documents a default for each mapped key: it must be the component's."""
-    _, schema = stack_config.load_schema()
+    _, schema = load_schema()
     tables = [
-        (stack_config.SOURCE_KEYS, REPLICA_SOURCE_DEFAULTS),
-        (stack_config.TARGET_KEYS, REPLICA_TARGET_DEFAULTS),
-        (stack_config.ARCHIVER_KEYS, ARCHIVER_DEFAULTS),
-        (stack_config.QUERY_TABLE_KEYS, QUERY_TABLE_DEFAULTS),
-        (stack_config.CATALOG_KEYS, ARCHIVE_CATALOG_DEFAULTS),
+        (SOURCE_KEYS, REPLICA_SOURCE_DEFAULTS),
+        (TARGET_KEYS, REPLICA_TARGET_DEFAULTS),
+        (ARCHIVER_KEYS, ARCHIVER_DEFAULTS),
+        (QUERY_TABLE_KEYS, QUERY_TABLE_DEFAULTS),
+        (CATALOG_KEYS, ARCHIVE_CATALOG_DEFAULTS),
     ]
     checked = 0
     for keys, defaults in tables:

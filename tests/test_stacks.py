@@ -12,7 +12,7 @@ import pytest
 from stream_replica.components import assets
 from stream_replica.testing import RenderedStack
 
-import stack_config
+from stack_config.references import external_id_digest
 from tests.stack_runs import run_stack
 
 POC_ACCOUNT = "999999999999"
@@ -377,7 +377,7 @@ def test_poc_outputs(poc: RenderedStack) -> None:
         "writerRoleArn": WRITER_ROLE_ARN,
         "writerRoleName": "DynamoDB-ProdAnalyticsWrite-role",
         "replicatorRoleArn": REPLICATOR_ROLE_ARN,
-        "externalIdSha256": stack_config.external_id_digest(None),
+        "externalIdSha256": external_id_digest(None),
         "bucketName": bucket.state["bucket"],
         "bucketArn": bucket.state["arn"],
         "deliveryStreamName": "prod-s3-firehose",

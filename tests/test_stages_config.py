@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stream_replica.components import ReplicaSourceArgs, StreamToS3ArchiverArgs
+from stream_replica.components import ReplicaSourceArgs, StackConfigError, StreamToS3ArchiverArgs
 
-import stack_config
 from tests.stack_runs import run_stack
 from tests.test_components import REGION, SOURCE, STREAM_ARN, TARGET, archiver, grants, source
 
@@ -170,7 +169,7 @@ def test_archiver_refuses_prefixes_firehose_rejects(kwargs: dict[str, Any], mess
 def test_indexes_on_attributes_the_replicator_writes_keep_their_type(
     overrides: dict[str, object], message: str
 ) -> None:
-    with pytest.raises(stack_config.ConfigError) as raised:
+    with pytest.raises(StackConfigError) as raised:
         run_stack("poc", overrides)
     assert str(raised.value).startswith("Pulumi.poc.yaml: "), raised.value
     assert message in str(raised.value), raised.value
@@ -211,7 +210,7 @@ def test_indexes_on_attributes_the_replicator_writes_keep_their_type(
 def test_bad_values_name_the_stack_file_and_key(
     stack: str, overrides: dict[str, object], message: str
 ) -> None:
-    with pytest.raises(stack_config.ConfigError) as raised:
+    with pytest.raises(StackConfigError) as raised:
         run_stack(stack, overrides)
     text = str(raised.value)
     assert text.startswith(f"Pulumi.{stack}.yaml: "), text

@@ -72,13 +72,13 @@ def legend_table(examples: Mapping[str, str]) -> str:
 
 
 def sections(examples: Mapping[str, str]) -> dict[str, Callable[[], str]]:
-    import stack_config
+    from stack_config.schema import markdown_table as config_table
 
     from .expected_permissions import markdown_table
     from .lint import suppression_table
 
     return {
-        "config": stack_config.markdown_table,
+        "config": config_table,
         "permissions": markdown_table,
         "legend": lambda: legend_table(examples),
         "rules": rules_table,
