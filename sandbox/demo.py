@@ -21,7 +21,7 @@ from stream_replica.testing.clickstream import aggregate_some, generate, poison_
 
 import stack_config
 
-from . import analyst, crossaccount
+from . import analyst, crossaccount, service_metrics
 from .emulator import Emulator
 from .faults import Faults
 from .lambda_runtime import FunctionRuntime
@@ -37,6 +37,7 @@ from .redrive import (
     range_snapshot,
     redrive_pass,
 )
+from .run_cost import RunUsage, print_run_cost, usage_of_run
 
 #: The three attributes the replicator adds to every item (the data contract).
 KEY_ATTRIBUTES = ("sequenceNumber", "shardId", "seqNumbershardIdHash")
@@ -92,6 +93,8 @@ class DemoResult:
     replicated_items: int = 0
     duplicate_items: int = 0
     archived_lines: int = 0
+    #: records the emulated Firehose received (lines are packed, so well below archived_lines)
+    firehose_records: int = 0
     dead_lettered: int = 0
     #: None when the replay was skipped (``--no-replay``): not run is not "added nothing"
     replay_new_items: int | None = None
@@ -136,6 +139,8 @@ class DemoResult:
     mappings: dict[str, dict[str, int]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     endpoint_url: str | None = None
+    #: what the run sent to the emulated services, priced in the summary (sandbox/run_cost.py)
+    run_usage: RunUsage | None = None
 
     def final_json(self) -> str:
         keys = (
@@ -144,6 +149,7 @@ class DemoResult:
             "replicated_items",
             "duplicate_items",
             "archived_lines",
+            "firehose_records",
             "dead_lettered",
             "replay_new_items",
             "query_table_items",
@@ -497,6 +503,7 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         tempfile.TemporaryDirectory(prefix="sandbox-lambda-") as workdir,
     ):
         result.endpoint_url = emulator.endpoint_url
+        service_metrics.RECORDER.reset()
         if emulator.endpoint_url:
             print(f"moto server listening on {emulator.endpoint_url}", file=out)
         started = time.monotonic()
@@ -645,6 +652,16 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
             )
         result.throttled_items = faults.throttled_items
         result.failed_firehose_records = faults.failed_firehose_records
+        # -- what the emulated services received: Firehose records, the run's bill -----------
+        result.firehose_records = service_metrics.RECORDER.counted.firehose_records
+        result.run_usage = usage_of_run(
+            region,
+            produced,
+            pollers,
+            (table_account, poc_region, table_name),
+            service_metrics.RECORDER.counted,
+            result.dead_letter_messages + result.redrive_messages + result.on_failure_records,
+        )
         for poller in pollers:
             result.mappings[poller.runtime.function.name] = asdict(poller.stats)
 
@@ -1049,6 +1066,7 @@ def _print_summary(result: DemoResult, out: TextIO, options: DemoOptions) -> Non
         ("of which user records of KPL aggregates", result.aggregated_items),
         ("duplicate items", result.duplicate_items),
         ("lines archived to S3 (Firehose)", result.archived_lines),
+        ("records the Firehose received (lines packed)", result.firehose_records),
         ("distinct items archived", result.archived_distinct),
         ("archived lines compared with their payload", result.fidelity_checked),
         ("dead-lettered (poison) records", result.dead_lettered),
@@ -1111,6 +1129,8 @@ def _print_summary(result: DemoResult, out: TextIO, options: DemoOptions) -> Non
         for line in a.report:
             print(line, file=out)
         print(f"analyst queries agree with the produced events: {a.ok}\n", file=out)
+    if result.run_usage is not None:
+        print_run_cost(result.run_usage, out)
     for failure in result.failures:
         print(f"FAILED: {failure}", file=out)
     print(result.final_json(), file=out)
