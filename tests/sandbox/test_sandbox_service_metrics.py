@@ -82,12 +82,12 @@ def test_lambda_metrics_follow_the_pollers_invocations(world):  # noqa: F811
     assert (counts.invocations, counts.errors, counts.records) == (2, 1, 6)
     # The function's account's CloudWatch (read from moto's backend: the fixture's emulator
     # clients are not exposed).
-    from moto.cloudwatch.models import cloudwatch_backends
+    from moto.cloudwatch.models import MetricDatum, cloudwatch_backends
 
     data = cloudwatch_backends[ACCOUNT][REGION].metric_data
     by_name: dict[str, list[float]] = {}
     for datum in data:
-        if datum.namespace != "AWS/Lambda":
+        if datum.namespace != "AWS/Lambda" or not isinstance(datum, MetricDatum):
             continue  # moto puts some AWS/Kinesis metrics of its own
         assert [(d.name, d.value) for d in datum.dimensions] == [("FunctionName", "fn")]
         by_name.setdefault(datum.name, []).append(datum.value)
