@@ -23,6 +23,7 @@ from stream_replica.components import (
 )
 
 import stack_config
+import stack_dashboard
 
 settings = stack_config.load()
 
@@ -61,6 +62,8 @@ if settings.side == "poc":
         stack_config.archiver_args(settings, target.table_stream_arn),
         opts=pulumi.ResourceOptions(provider=provider("archiver")),
     )
+    consumers: list[tuple[str, object]] = [("archiver", archiver)]
+    tables = [target.table_name]
     query_args = stack_config.query_table_args(settings, target.table_stream_arn)
     if query_args is not None:
         query = StreamToQueryTable(
@@ -70,6 +73,8 @@ if settings.side == "poc":
         )
         pulumi.export("queryTableName", query.table_name)
         pulumi.export("queryWriterFunctionName", query.function_name)
+        consumers.append(("query_writer", query))
+        tables.append(query.table_name)
     catalog_args = stack_config.catalog_args(settings, archiver.bucket_name)
     if catalog_args is not None:
         catalog = ArchiveCatalog(
@@ -99,6 +104,7 @@ if settings.side == "poc":
             opts=pulumi.ResourceOptions(provider=provider("replica-source")),
         )
         export_replicator(replicator)
+        consumers.insert(0, ("replicator", replicator))
     else:
         stack_config.check_other_stack(settings)
         pulumi.export("replicatorRoleArn", target.replicator_role_arn)
@@ -109,6 +115,9 @@ if settings.side == "poc":
     pulumi.export("archiverFunctionName", archiver.function_name)
     pulumi.export("archiverDeadLetterQueueUrl", archiver.dead_letter_queue_url)
     pulumi.export("archiverFailureQueueUrl", archiver.failure_queue_url)
+    stack_dashboard.add_dashboard(
+        settings, provider, consumers, [archiver.delivery_stream_name], tables
+    )
 elif settings.placement == "target":
     stack_config.check_other_stack(settings)
     grant = StreamReadGrant(
@@ -136,3 +145,4 @@ else:
     pulumi.export("tableArn", poc.table_arn)
     pulumi.export("writerRoleArn", poc.writer_role_arn)
     export_replicator(source)
+    stack_dashboard.add_dashboard(settings, provider, [("replicator", source)])

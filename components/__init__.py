@@ -44,6 +44,12 @@ from .common import (
     merge_settings,
     powertools_layer_arn,
 )
+from .dashboard import (
+    PIPELINE_DASHBOARD_DEFAULTS,
+    DashboardFunction,
+    PipelineDashboard,
+    PipelineDashboardArgs,
+)
 from .exceptions import ConfigError, SettingError
 from .query_table import (
     QUERY_TABLE_DEFAULTS,
@@ -80,6 +86,7 @@ __all__ = [
     "HASH_KEY",
     "HOUSEKEEPING_RULE",
     "MAPPING_DEFAULTS",
+    "PIPELINE_DASHBOARD_DEFAULTS",
     "QUERY_TABLE_DEFAULTS",
     "QUERY_WRITER_FUNCTION_DEFAULTS",
     "RANGE_KEY",
@@ -94,9 +101,12 @@ __all__ = [
     "ConfigError",
     "CrossAccountStreamReplica",
     "CrossAccountStreamReplicaArgs",
+    "DashboardFunction",
     "FunctionSettings",
     "LifecycleRule",
     "MappingSettings",
+    "PipelineDashboard",
+    "PipelineDashboardArgs",
     "ReplicaSource",
     "ReplicaSourceArgs",
     "ReplicaTarget",
