@@ -204,10 +204,18 @@ def _lines(w: Workload) -> Iterator[Line]:
     )
     if w.efo:
         hours = shards * HOURS_PER_MONTH
-        yield Line("Kinesis", f"enhanced fan-out, {shards} shard(s)", hours,
-                   p["kinesis_efo_consumer_shard_hour"])  # fmt: skip
-        yield Line("Kinesis", "enhanced fan-out data retrieved", n * w.mean_record_bytes / GB,
-                   p["kinesis_efo_data_gb"])  # fmt: skip
+        yield Line(
+            "Kinesis",
+            f"enhanced fan-out, {shards} shard(s)",
+            hours,
+            p["kinesis_efo_consumer_shard_hour"],
+        )
+        yield Line(
+            "Kinesis",
+            "enhanced fan-out data retrieved",
+            n * w.mean_record_bytes / GB,
+            p["kinesis_efo_data_gb"],
+        )
 
     invocations = 0.0
     for function in w.functions:
@@ -217,51 +225,90 @@ def _lines(w: Workload) -> Iterator[Line]:
         memory = w.memory_mb[function]
         per_batch = gb_seconds(cpu_s, memory, w.io_wait_ms_per_batch / 1000)
         yield Line("Lambda", f"{function} requests", batches, p["lambda_request"])
-        yield Line("Lambda", f"{function} duration ({memory} MB, {w.arch})", batches * per_batch,
-                   p[f"lambda_gb_s_{w.arch}"])  # fmt: skip
+        yield Line(
+            "Lambda",
+            f"{function} duration ({memory} MB, {w.arch})",
+            batches * per_batch,
+            p[f"lambda_gb_s_{w.arch}"],
+        )
 
     units = math.ceil(w.item_bytes / WRITE_REQUEST_UNIT_BYTES)
     tables = ("replica table", "query table") if w.query_table else ("replica table",)
     held_days = w.ttl_days if w.ttl_days > 0 else w.retention_days
     stored_gb = w.records_per_second * 86_400 * held_days * w.item_bytes / GB
     for table in tables:
-        yield Line("DynamoDB", f"{table} writes ({units} WRU each)", n * units,
-                   p["dynamodb_write_request_unit"])  # fmt: skip
-        yield Line("DynamoDB", f"{table} storage ({held_days:g} days)", stored_gb,
-                   p["dynamodb_storage_gb_month"])  # fmt: skip
+        yield Line(
+            "DynamoDB",
+            f"{table} writes ({units} WRU each)",
+            n * units,
+            p["dynamodb_write_request_unit"],
+        )
+        yield Line(
+            "DynamoDB",
+            f"{table} storage ({held_days:g} days)",
+            stored_gb,
+            p["dynamodb_storage_gb_month"],
+        )
         if w.pitr:
-            yield Line("DynamoDB", f"{table} point-in-time recovery", stored_gb,
-                       p["dynamodb_pitr_gb_month"])  # fmt: skip
+            yield Line(
+                "DynamoDB",
+                f"{table} point-in-time recovery",
+                stored_gb,
+                p["dynamodb_pitr_gb_month"],
+            )
     readers = len(w.functions) - 1  # the archiver and the query writer read the table's stream
-    yield Line("DynamoDB", "stream reads by the Lambda triggers", readers * n / w.batch_size,
-               p["dynamodb_streams_read_request"])  # fmt: skip
+    yield Line(
+        "DynamoDB",
+        "stream reads by the Lambda triggers",
+        readers * n / w.batch_size,
+        p["dynamodb_streams_read_request"],
+    )
 
     records, billed_bytes = firehose_records(w)
     packing = "packed ~5 KB records" if w.packed else "one line per record"
-    yield Line("Firehose", f"ingestion, {records:,.0f} records ({packing})", billed_bytes / GB,
-               p["firehose_ingest_gb"])  # fmt: skip
+    yield Line(
+        "Firehose",
+        f"ingestion, {records:,.0f} records ({packing})",
+        billed_bytes / GB,
+        p["firehose_ingest_gb"],
+    )
 
     archive_bytes_per_s = w.records_per_second * (w.item_bytes + 1) * w.compression_ratio
     flushes = SECONDS_PER_MONTH / w.buffer_seconds
     per_flush = archive_bytes_per_s * w.buffer_seconds
     objects = flushes * max(1, math.ceil(per_flush / (w.buffer_mb * MB)))
     yield Line("S3", "PUT requests (one per delivered object)", objects, p["s3_put_request"])
-    yield Line("S3", f"storage ({w.retention_days:g} days of archive)",
-               archive_bytes_per_s * 86_400 * w.retention_days / GB,
-               p["s3_storage_gb_month"])  # fmt: skip
+    yield Line(
+        "S3",
+        f"storage ({w.retention_days:g} days of archive)",
+        archive_bytes_per_s * 86_400 * w.retention_days / GB,
+        p["s3_storage_gb_month"],
+    )
 
     # A failure message is sent once, received and deleted by the redrive: three requests.
-    yield Line("SQS", "on-failure and dead-letter messages", 3 * w.failure_messages_per_month,
-               p["sqs_request"])  # fmt: skip
+    yield Line(
+        "SQS",
+        "on-failure and dead-letter messages",
+        3 * w.failure_messages_per_month,
+        p["sqs_request"],
+    )
 
     log_gb = invocations * LOG_BYTES_PER_INVOCATION / GB
     yield Line("CloudWatch", "log ingestion", log_gb, p["logs_ingest_gb"])
     yield Line("CloudWatch", "log storage (one month held)", log_gb, p["logs_storage_gb_month"])
-    yield Line("CloudWatch", "handler metrics", METRICS_PER_FUNCTION * len(w.functions),
-               p["custom_metric_month"])  # fmt: skip
+    yield Line(
+        "CloudWatch",
+        "handler metrics",
+        METRICS_PER_FUNCTION * len(w.functions),
+        p["custom_metric_month"],
+    )
     yield Line("CloudWatch", "dashboard", 1, p["dashboard_month"])
-    yield Line("CloudWatch", "alarms", ALARMS_PER_FUNCTION * len(w.functions) + OTHER_ALARMS,
-               p["alarm_month"])  # fmt: skip
+    yield Line(
+        "CloudWatch",
+        "alarms",
+        ALARMS_PER_FUNCTION * len(w.functions) + OTHER_ALARMS,
+        p["alarm_month"],
+    )
 
 
 def monthly_bill(workload: Workload) -> Bill:

@@ -96,8 +96,9 @@ def run_lines(usage: RunUsage) -> list[Line]:
         )
     )
     lines.append(Line("S3", "PUT requests", usage.s3_objects, p["s3_put_request"]))
-    lines.append(Line("SQS", "messages (send, receive, delete)", 3 * usage.sqs_messages,
-                      p["sqs_request"]))  # fmt: skip
+    lines.append(
+        Line("SQS", "messages (send, receive, delete)", 3 * usage.sqs_messages, p["sqs_request"])
+    )
     return lines
 
 

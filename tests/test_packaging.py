@@ -68,7 +68,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory, build_backend: Path) -> 
         shutil.copy(readme, source)
     else:  # the build reads it as the long description
         (source / "README.md").write_text("stream replica\n", encoding="utf-8")
-    for package in ("components", "cost", "handlers", "redrive", "testing"):
+    for package in ("components", "cost", "handlers", "redrive", "status", "testing"):
         shutil.copytree(
             REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__")
         )

@@ -95,8 +95,21 @@ def test_every_price_names_its_page_and_date_in_both_regions():
 
 def test_the_command_prints_json_and_refuses_bad_values(capsys):
     out = io.StringIO()
-    assert main(["--records-per-second", "1000", "--record-bytes", "1024", "--json",
-                 "--region", "us-east-1"], out) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "--records-per-second",
+                "1000",
+                "--record-bytes",
+                "1024",
+                "--json",
+                "--region",
+                "us-east-1",
+            ],
+            out,
+        )
+        == 0
+    )
     bill = json.loads(out.getvalue())
     assert bill["total_usd"] == pytest.approx(4744.59, abs=0.01)
     assert set(bill["by_service"]) >= {"Lambda", "DynamoDB", "Firehose", "S3", "CloudWatch"}

@@ -121,8 +121,10 @@ def test_the_handler_metrics_graphed_are_the_ones_the_handlers_emit(stacks, emit
             assert {dim for _, _, dim, value in graphed if value == service} == {"service"}
             assert mine == {(namespace, name) for _, name in emitted[kind]}, kind
             assert {name for _, name in mine} == set(HANDLER_METRICS[kind])
-        services = {f.inputs["environment"]["variables"]["POWERTOOLS_SERVICE_NAME"]
-                    for f in stack.of_type(FUNCTION)}  # fmt: skip
+        services = {
+            f.inputs["environment"]["variables"]["POWERTOOLS_SERVICE_NAME"]
+            for f in stack.of_type(FUNCTION)
+        }
         assert {value for *_, value in graphed} == services
 
 

@@ -17,8 +17,9 @@ from sandbox.lambda_runtime import FunctionError
 from tests.sandbox.test_sandbox_poller import ACCOUNT, REGION, world  # noqa: F401 - fixture
 
 
-def _statistic(cloudwatch: Any, namespace: str, metric: str, dimension: tuple[str, str],
-               statistic: str) -> float | None:  # fmt: skip
+def _statistic(
+    cloudwatch: Any, namespace: str, metric: str, dimension: tuple[str, str], statistic: str
+) -> float | None:
     now = datetime.now(UTC)
     points = cloudwatch.get_metric_statistics(
         Namespace=namespace,
@@ -56,10 +57,13 @@ def test_firehose_metrics_and_counts_are_what_moto_received(monkeypatch: pytest.
         stream = ("DeliveryStreamName", "to-s3")
         assert _statistic(cloudwatch, "AWS/Firehose", "IncomingRecords", stream, "Sum") == 2
         assert _statistic(cloudwatch, "AWS/Firehose", "IncomingBytes", stream, "Sum") == 6004
-        assert _statistic(cloudwatch, "AWS/Firehose", "DeliveryToS3.Success", stream,
-                          "Average") == 1  # fmt: skip
-        assert _statistic(cloudwatch, "AWS/Firehose", "DeliveryToS3.DataFreshness", stream,
-                          "Maximum") == 0  # fmt: skip
+        assert (
+            _statistic(cloudwatch, "AWS/Firehose", "DeliveryToS3.Success", stream, "Average") == 1
+        )
+        assert (
+            _statistic(cloudwatch, "AWS/Firehose", "DeliveryToS3.DataFreshness", stream, "Maximum")
+            == 0
+        )
 
 
 def test_lambda_metrics_follow_the_pollers_invocations(world):  # noqa: F811
