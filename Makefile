@@ -6,7 +6,7 @@ VENV := venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-thorough lint typecheck unit demo bench serve schema redrive clean
+.PHONY: test test-thorough lint typecheck unit demo bench serve schema redrive status cost clean
 
 # The virtualenv: uv (pinned in the lock, installed by the venv's own pip) installs the lock in
 # seconds where pip takes most of a minute; the result is the same pinned set, pip included.
@@ -65,6 +65,15 @@ schema: $(STAMP)
 # ARGS="--queue-url https://sqs.eu-west-1.amazonaws.com/111111111111/... [--dry-run]"
 redrive: $(STAMP)
 	$(BIN)/python -m stream_replica.redrive $(ARGS)
+
+# The pipeline on one screen (docs/observability.md), from the stacks' outputs:
+# ARGS="--stack poc=poc.json --stack prod=prod.json --profile poc=POC --profile prod=PROD"
+status: $(STAMP)
+	$(BIN)/python -m stream_replica.status $(ARGS)
+
+# The monthly bill for a volume (docs/cost.md): ARGS="--records-per-second 1000 --record-bytes 1024"
+cost: $(STAMP)
+	$(BIN)/python -m stream_replica.cost $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -23,6 +23,7 @@ from stream_replica.components import (
     StreamToS3Archiver,
 )
 
+import stack_dashboard
 from stack_config.args import wire
 from stack_config.references import external_id_digest
 from stack_config.stack import PocStack, ProdGrantStack, load
@@ -65,6 +66,8 @@ if isinstance(stack, PocStack):
         wire(stack.archiver, table_stream_arn=target.table_stream_arn),
         opts=pulumi.ResourceOptions(provider=provider("archiver")),
     )
+    consumers: list[tuple[str, object]] = [("archiver", archiver)]
+    tables = [target.table_name]
     if stack.query_table is not None:
         query = StreamToQueryTable(
             "query-table",
@@ -73,6 +76,8 @@ if isinstance(stack, PocStack):
         )
         pulumi.export("queryTableName", query.table_name)
         pulumi.export("queryWriterFunctionName", query.function_name)
+        consumers.append(("query_writer", query))
+        tables.append(query.table_name)
     if stack.catalog is not None:
         catalog = ArchiveCatalog(
             "archive-catalog",
@@ -101,6 +106,7 @@ if isinstance(stack, PocStack):
             opts=pulumi.ResourceOptions(provider=provider("replica-source")),
         )
         export_replicator(replicator)
+        consumers.insert(0, ("replicator", replicator))
     else:
         pulumi.export("replicatorRoleArn", target.replicator_role_arn)
     pulumi.export("bucketName", archiver.bucket_name)
@@ -110,6 +116,9 @@ if isinstance(stack, PocStack):
     pulumi.export("archiverFunctionName", archiver.function_name)
     pulumi.export("archiverDeadLetterQueueUrl", archiver.dead_letter_queue_url)
     pulumi.export("archiverFailureQueueUrl", archiver.failure_queue_url)
+    stack_dashboard.add_dashboard(
+        settings, provider, consumers, [archiver.delivery_stream_name], tables
+    )
 elif isinstance(stack, ProdGrantStack):
     grant = StreamReadGrant(
         "stream-grant",
@@ -135,3 +144,4 @@ else:
     pulumi.export("tableArn", stack.poc.table_arn)
     pulumi.export("writerRoleArn", stack.poc.writer_role_arn)
     export_replicator(source)
+    stack_dashboard.add_dashboard(settings, provider, [("replicator", source)])

@@ -1,15 +1,12 @@
 """Lambda cost per million records implied by measured CPU time and I/O wait.
 
-Figures used (cite: https://aws.amazon.com/lambda/pricing/, first pricing tier, US East
-(N. Virginia); check your region's page):
+Figures used (``stream_replica.cost.prices``, from https://aws.amazon.com/lambda/pricing/, first
+pricing tier, US East (N. Virginia); check your region's page):
 
 * duration: $0.0000133334 per GB-second on arm64, $0.0000166667 per GB-second on x86_64;
 * requests: $0.20 per million invocations (one invocation per batch).
 
-CPU share (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html): "At 1,769
-MB, a function has the equivalent of one vCPU"; Lambda allocates CPU in proportion to memory,
-so a function with M MB gets M/1769 of a vCPU (capped at 1 here: the handlers' CPU work is one
-Python process, mostly one thread at a time under the GIL).
+CPU share: ``stream_replica.cost.lambda_cost.cpu_share`` (M/1769 of a vCPU at M MB, capped at 1).
 
 Assumptions, stated in the report:
 * the CPU seconds measured on the bench machine equal the vCPU seconds Lambda would bill (the
@@ -28,19 +25,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-PRICE_PER_GB_S = {"arm64": 0.0000133334, "x86_64": 0.0000166667}
-PRICE_PER_REQUEST = 0.20 / 1_000_000
-FULL_VCPU_MB = 1769
+from stream_replica.cost.lambda_cost import cpu_share
+from stream_replica.cost.prices import PRICES
+
+#: The prices and the CPU share are the cost model's (``stream_replica.cost``), US East.
+_US_EAST_1 = PRICES["us-east-1"]
+PRICE_PER_GB_S = {arch: _US_EAST_1[f"lambda_gb_s_{arch}"].value for arch in ("arm64", "x86_64")}
+PRICE_PER_REQUEST = _US_EAST_1["lambda_request"].value
 #: The issue's three sizes plus 256 MB, the components' default for the archiver (the
 #: replicator's is 512 MB, chosen from this table).
 MEMORY_SIZES_MB = (128, 256, 512, 1024)
 #: A Kinesis shard takes at most 1,000 records/s of writes: a replicator slower than that per
 #: shard falls behind a busy shard.
 SHARD_WRITE_RECORDS_PER_S = 1000
-
-
-def cpu_share(memory_mb: int) -> float:
-    return min(1.0, memory_mb / FULL_VCPU_MB)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,12 @@ from .archiver import (
     StreamToS3Archiver,
     StreamToS3ArchiverArgs,
 )
+from .dashboard import (
+    PIPELINE_DASHBOARD_DEFAULTS,
+    DashboardFunction,
+    PipelineDashboard,
+    PipelineDashboardArgs,
+)
 from .exceptions import SettingError, StackConfigError
 from .query_table import (
     QUERY_TABLE_DEFAULTS,
@@ -83,6 +89,7 @@ __all__ = [
     "HASH_KEY",
     "HOUSEKEEPING_RULE",
     "MAPPING_DEFAULTS",
+    "PIPELINE_DASHBOARD_DEFAULTS",
     "QUERY_TABLE_DEFAULTS",
     "QUERY_WRITER_FUNCTION_DEFAULTS",
     "RANGE_KEY",
@@ -96,9 +103,12 @@ __all__ = [
     "ArchiveColumn",
     "CrossAccountStreamReplica",
     "CrossAccountStreamReplicaArgs",
+    "DashboardFunction",
     "FunctionSettings",
     "LifecycleRule",
     "MappingSettings",
+    "PipelineDashboard",
+    "PipelineDashboardArgs",
     "ReplicaSource",
     "ReplicaSourceArgs",
     "ReplicaTarget",

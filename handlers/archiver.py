@@ -8,9 +8,11 @@
   lists, binary as base64), ``\\n``-terminated; REMOVE is skipped unless ``ARCHIVE_REMOVES=true``,
   then the line is the item's key attributes plus ``"_deleted": true``; a TTL expiry (a REMOVE by
   DynamoDB's TTL process) is never archived as a removal: the archive keeps everything;
-* lines go out with PutRecordBatch (≤ 500 records, ≤ 4 MiB per call, up to
-  ``MAX_PUT_CONCURRENCY`` calls at once); entries Firehose marks failed are resent with backoff
-  while time allows, the rest reported;
+* consecutive lines are packed into Firehose records of about 5 KB, Firehose's billing increment
+  (:mod:`.firehose_records`; the S3 objects hold the same lines); records go out with
+  PutRecordBatch (≤ 500 records, ≤ 4 MiB per call, up to ``MAX_PUT_CONCURRENCY`` calls at once);
+  records Firehose marks failed are resent with backoff while time allows, the rest reported
+  (every stream record with a line in a record reported);
 * a line over Firehose's 1,000 KiB record limit, a record without a usable image, or a
   malformed event record (no ``dynamodb.SequenceNumber``: :mod:`.table_stream`) is poison: it
   goes to ``DEAD_LETTER_QUEUE_URL`` instead of being reported (:mod:`.batch_close`).
@@ -30,6 +32,7 @@ from .batch_close import BatchClose
 from .batches import PUT_RECORD_BATCH_MAX_BYTES, PUT_RECORD_BATCH_MAX_RECORDS, chunked
 from .clients import own_client
 from .exceptions import PoisonRecordError
+from .firehose_records import FirehoseRecord, pack_lines
 from .images import image_to_json_line, image_to_object, new_image, object_to_json_line
 from .retry import DEFAULT_SAFETY_MARGIN_MS, TimeBudget, is_retryable, wait_before_retry
 from .telemetry import get_logger
@@ -136,25 +139,26 @@ class _PutOutcome:
 
 
 def _put_chunk(
-    client: Any, stream: str, chunk: list[tuple[str, bytes]], budget: TimeBudget
+    client: Any, stream: str, chunk: list[FirehoseRecord], budget: TimeBudget
 ) -> _PutOutcome:
-    """Send one chunk with PutRecordBatch, resending the entries Firehose marks failed."""
+    """Send one chunk with PutRecordBatch, resending the entries Firehose marks failed. Counts
+    are of lines; an unsent record reports every stream record with a line in it."""
     outcome = _PutOutcome()
     pending = chunk
     attempt = 0
     while pending:
         if not budget.claim_attempt():
-            outcome.unsent += [seq for seq, _ in pending]
+            outcome.unsent += [seq for entry in pending for seq in entry.sequence_numbers]
             break
-        retry: list[tuple[str, bytes]]
+        retry: list[FirehoseRecord]
         try:
             response = client.put_record_batch(
-                DeliveryStreamName=stream, Records=[{"Data": line} for _, line in pending]
+                DeliveryStreamName=stream, Records=[{"Data": entry.data} for entry in pending]
             )
         except (ClientError, BotoCoreError) as exc:
             if not is_retryable(exc):
                 outcome.errors.append(f"PutRecordBatch on {stream}: {exc}")
-                outcome.unsent += [seq for seq, _ in pending]
+                outcome.unsent += [seq for entry in pending for seq in entry.sequence_numbers]
                 break
             retry = pending
         else:
@@ -163,20 +167,20 @@ def _put_chunk(
             for entry, result in zip(pending, results, strict=True):
                 code = result.get("ErrorCode")
                 if not code:
-                    outcome.sent += 1
+                    outcome.sent += entry.lines
                 elif faults.firehose_entry_is_target_fault(code):
                     # The delivery stream's KMS key: a configuration fault, reported now.
                     outcome.errors.append(
                         f"PutRecordBatch on {stream}: {code}: {result.get('ErrorMessage', '')}"
                     )
-                    outcome.unsent.append(entry[0])
+                    outcome.unsent += entry.sequence_numbers
                 else:
                     retry.append(entry)
         if retry:
             attempt += 1
-            outcome.retried += len(retry)
+            outcome.retried += sum(entry.lines for entry in retry)
             if not wait_before_retry(attempt, budget):
-                outcome.unsent += [seq for seq, _ in retry]
+                outcome.unsent += [seq for entry in retry for seq in entry.sequence_numbers]
                 break
         pending = retry
     return outcome
@@ -189,13 +193,14 @@ def put_lines(
     budget: TimeBudget,
     concurrency: int,
 ) -> _PutOutcome:
-    """Send ``(sequenceNumber, line)`` pairs in calls of ≤ 500 records and ≤ 4 MiB."""
+    """Send ``(sequenceNumber, line)`` pairs packed into Firehose records of about 5 KB
+    (:mod:`.firehose_records`), in calls of ≤ 500 records and ≤ 4 MiB."""
     chunks = list(
         chunked(
-            lines,
+            pack_lines(lines),
             PUT_RECORD_BATCH_MAX_RECORDS,
             PUT_RECORD_BATCH_MAX_BYTES,
-            lambda entry: len(entry[1]),
+            lambda entry: len(entry.data),
         )
     )
     outcome = _PutOutcome()

@@ -32,6 +32,7 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [
     components.StreamToQueryTable,
     components.ArchiveCatalog,
     components.StreamReadGrant,
+    components.PipelineDashboard,
 ]
 
 HERE = Path(__file__).resolve().parent

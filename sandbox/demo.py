@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TextIO
 
-from . import crossaccount
+from . import crossaccount, service_metrics
 from .checks import check_pipeline, decide, read_back_placement
 from .deploy import deploy_and_count
 from .drive import Pipeline, produce_and_drain, replay
@@ -23,6 +23,7 @@ from .emulator import Emulator
 from .fault_injection import Faults
 from .plan import DemoOptions, StackPlan
 from .report import DemoResult, Progress, print_summary
+from .run_cost import usage_of_run
 from .serve import serve_forever
 
 
@@ -43,6 +44,7 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         tempfile.TemporaryDirectory(prefix="sandbox-lambda-") as workdir,
     ):
         result.endpoint_url = emulator.endpoint_url
+        service_metrics.RECORDER.reset()
         if emulator.endpoint_url:
             print(f"moto server listening on {emulator.endpoint_url}", file=out)
 
@@ -55,6 +57,16 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         check_pipeline(result, emulator, plan, poc, pipeline, production, Path(workdir))
         result.throttled_items = faults.throttled_items
         result.failed_firehose_records = faults.failed_firehose_records
+        # what the emulated services received: Firehose records, and the run's bill
+        result.firehose_records = service_metrics.RECORDER.counted.firehose_records
+        result.run_usage = usage_of_run(
+            plan.prod_region,
+            result.produced,
+            pipeline.pollers,
+            (pipeline.table_account, plan.poc_region, pipeline.table_name),
+            service_metrics.RECORDER.counted,
+            result.dead_letter_messages + result.redrive_messages + result.on_failure_records,
+        )
         for poller in pipeline.pollers:
             result.mappings[poller.runtime.function.name] = asdict(poller.stats)
 

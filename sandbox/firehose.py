@@ -11,7 +11,8 @@ the oldest record in the object) and ``!{firehose:random-string}``, and is the p
 object is gzip and its name ends in ``.gz``.
 
 :func:`real_key_layout` patches moto's backend for as long as it is active. One object per
-``PutRecordBatch`` call stands in for a buffer (the sandbox does not wait 300 s to flush).
+``PutRecordBatch`` call stands in for a buffer (the sandbox does not wait 300 s to flush). Each
+call is reported to :mod:`.service_metrics` (Firehose's own metrics, the records received).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
+
+from . import service_metrics
 
 #: ``!{namespace:value}`` expressions of a Firehose prefix.
 _EXPRESSION = re.compile(r"!\{([a-zA-Z]+):([^}]*)\}")
@@ -120,6 +123,9 @@ def real_key_layout() -> Iterator[None]:
         if compression == "GZIP":
             data = gzip.compress(data)
         s3_backends[self.account_id][self.partition].put_object(bucket, key, data)
+        service_metrics.RECORDER.delivered(
+            self.account_id, self.region_name, delivery_stream_name, [r["Data"] for r in records]
+        )
         return [{"RecordId": str(uuid.uuid4())} for _ in records]
 
     FirehoseBackend.put_s3_records = put_s3_records  # type: ignore[method-assign]

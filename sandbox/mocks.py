@@ -681,6 +681,17 @@ def _metric_alarm(ctx: _Context) -> tuple[str, dict]:
     return name, {"name": name, "arn": ctx.arn("cloudwatch", f"alarm:{name}"), "tagsAll": tags}
 
 
+def _dashboard(ctx: _Context) -> tuple[str, dict]:
+    name = ctx.physical_name(key="dashboardName", limit=255)
+    ctx.client("cloudwatch").put_dashboard(
+        DashboardName=name, DashboardBody=ctx.inputs["dashboardBody"]
+    )
+    return name, {
+        "dashboardName": name,
+        "dashboardArn": ctx.arn("cloudwatch", f"dashboard/{name}", region=False),
+    }
+
+
 def _queue(ctx: _Context) -> tuple[str, dict]:
     i = ctx.inputs
     fifo = bool(i.get("fifoQueue"))
@@ -974,6 +985,7 @@ _CREATORS = {
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:cloudwatch/logStream:LogStream": _log_stream,
     "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
+    "aws:cloudwatch/dashboard:Dashboard": _dashboard,
     "aws:sqs/queue:Queue": _queue,
     "aws:sqs/queuePolicy:QueuePolicy": _queue_policy,
     "aws:kinesis/stream:Stream": _kinesis_stream,

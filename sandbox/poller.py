@@ -44,7 +44,7 @@ from typing import Any
 
 from stream_replica.redrive.streams import wire_attribute
 
-from . import crossaccount
+from . import crossaccount, service_metrics
 from .emulator import Emulator
 from .lambda_runtime import FunctionError, FunctionRuntime
 
@@ -361,6 +361,7 @@ class StreamPoller:
             try:
                 response = self.runtime.invoke(event, crash=crash)
             except FunctionError:
+                self._report_invocation(batch, error=True)
                 self.stats.function_errors += 1
                 if s.bisect_on_error and len(batch) > 1:
                     self.stats.bisections += 1
@@ -374,6 +375,7 @@ class StreamPoller:
                 retries += 1
                 self.stats.retries += 1
                 continue
+            self._report_invocation(batch, error=False)
             failed_at = self._checkpoint(batch, response)
             if failed_at is None:
                 return
@@ -386,6 +388,18 @@ class StreamPoller:
                 return
             retries += 1
             self.stats.retries += 1
+
+    def _report_invocation(self, batch: list[dict[str, Any]], error: bool) -> None:
+        """Lambda's own metrics for one invocation (:mod:`.service_metrics`)."""
+        function = self.runtime.function
+        service_metrics.RECORDER.invoked(
+            function.account_id,
+            function.region,
+            function.name,
+            len(batch),
+            self._arrival(batch[-1]),
+            error,
+        )
 
     def _checkpoint(self, batch: list[dict[str, Any]], response: Any) -> int | None:
         """Index of the first record to retry, None if the batch succeeded, -1 if the response

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from . import analyst
+from .run_cost import RunUsage, print_run_cost
 
 
 @dataclass
@@ -21,6 +22,8 @@ class DemoResult:
     replicated_items: int = 0
     duplicate_items: int = 0
     archived_lines: int = 0
+    #: records the emulated Firehose received (lines are packed, so well below archived_lines)
+    firehose_records: int = 0
     dead_lettered: int = 0
     #: None when the replay was skipped (``--no-replay``): not run is not "added nothing"
     replay_new_items: int | None = None
@@ -64,6 +67,8 @@ class DemoResult:
     resources: dict[str, int] = field(default_factory=dict)
     mappings: dict[str, dict[str, int]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    #: what the run sent to the emulated services, priced in the summary (sandbox/run_cost.py)
+    run_usage: RunUsage | None = None
     endpoint_url: str | None = None
 
     def final_json(self) -> str:
@@ -75,6 +80,7 @@ class DemoResult:
             "replicated_items",
             "duplicate_items",
             "archived_lines",
+            "firehose_records",
             "dead_lettered",
             "replay_new_items",
             "query_table_items",
@@ -127,6 +133,7 @@ def print_summary(result: DemoResult, out: TextIO) -> None:
         ("of which user records of KPL aggregates", result.aggregated_items),
         ("duplicate items", result.duplicate_items),
         ("lines archived to S3 (Firehose)", result.archived_lines),
+        ("records the Firehose received (lines packed)", result.firehose_records),
         ("distinct items archived", result.archived_distinct),
         ("archived lines compared with their payload", result.fidelity_checked),
         ("dead-lettered (poison) records", result.dead_lettered),
@@ -189,6 +196,8 @@ def print_summary(result: DemoResult, out: TextIO) -> None:
         for line in a.report:
             print(line, file=out)
         print(f"analyst queries agree with the produced events: {a.ok}\n", file=out)
+    if result.run_usage is not None:
+        print_run_cost(result.run_usage, out)
     for failure in result.failures:
         print(f"FAILED: {failure}", file=out)
     print(result.final_json(), file=out)

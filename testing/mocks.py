@@ -319,6 +319,11 @@ def _computed(
     if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
         state.update(name=name, arn=f"arn:aws:cloudwatch:{prefix}:alarm:{name}")
         return name, state
+    if typ == "aws:cloudwatch/dashboard:Dashboard":
+        dashboard = str(inputs.get("dashboardName") or name)
+        # CloudWatch dashboards are global: the ARN has no region.
+        state.update(dashboardArn=f"arn:aws:cloudwatch::{account}:dashboard/{dashboard}")
+        return dashboard, state
     if typ == "aws:sns/topic:Topic":
         state.update(name=name, arn=f"arn:aws:sns:{prefix}:{name}")
         return state["arn"], state

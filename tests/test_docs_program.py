@@ -118,6 +118,7 @@ def test_outputs_table_lists_each_components_registered_outputs() -> None:
         "CrossAccountStreamReplica",
         "StreamToS3Archiver",
         "StreamReadGrant",
+        "PipelineDashboard",
     }
     assert listed == registered
 

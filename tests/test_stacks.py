@@ -393,6 +393,7 @@ def test_poc_outputs(poc: RenderedStack) -> None:
         "ttlAttribute": "expiresAt",
         "glueDatabaseName": "archive_catalog",
         "glueTableName": "events",
+        "dashboardName": "dashboard",
     }
 
 
@@ -551,6 +552,7 @@ def test_prod_outputs(prod: RenderedStack) -> None:
         "replicatorFailureQueueUrl": prod.one(QUEUE, "replica-source-mapping-failures").state[
             "url"
         ],
+        "dashboardName": "dashboard",
     }
 
 

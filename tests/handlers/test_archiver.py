@@ -184,8 +184,15 @@ class FailSome:
         clients.add_event_hook("after-call.firehose.PutRecordBatch", self.after)
 
 
-def stream_from_replicated(world, count: int) -> dict[str, Any]:
-    world.source.put(blob({"n": i}) for i in range(count))
+#: A field that makes each archived line over half of Firehose's 5 KB billing increment, so the
+#: archiver sends one line per Firehose record and a test can fail single entries.
+ONE_LINE_PER_RECORD = {"pad": "x" * 3000}
+
+
+def stream_from_replicated(
+    world, count: int, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    world.source.put(blob({"n": i, **(extra or {})}) for i in range(count))
     assert failures(world.replicate(world.source.event())) == []
     return world.target.stream_event()
 
@@ -195,7 +202,7 @@ def archived_sequence_numbers(world) -> list[str]:
 
 
 def test_failed_put_entries_are_resent(world):
-    event = stream_from_replicated(world, 30)
+    event = stream_from_replicated(world, 30, ONE_LINE_PER_RECORD)
     FailSome(times=1).install()
 
     assert failures(world.archive(event)) == []
@@ -205,7 +212,7 @@ def test_failed_put_entries_are_resent(world):
 
 
 def test_entries_that_keep_failing_are_reported_then_delivered_on_redelivery(world):
-    event = stream_from_replicated(world, 30)
+    event = stream_from_replicated(world, 30, ONE_LINE_PER_RECORD)
     fail = FailSome(times=None)
     fail.install()
     calls = world.calls

@@ -76,14 +76,17 @@ def test_clean_run_figures(clean_run: tuple[DemoResult, str]) -> None:
 
 
 def test_final_line_is_the_documented_json(clean_run: tuple[DemoResult, str]) -> None:
-    _, output = clean_run
+    result, output = clean_run
     last = output.strip().splitlines()[-1]
+    # Archive lines are packed into ~5 KB Firehose records: far fewer records than lines.
+    assert 0 < result.firehose_records <= RECORDS // 4
     assert json.loads(last) == {
         "produced": RECORDS,
         "poison": POISON_KINDS,
         "replicated_items": RECORDS,
         "duplicate_items": 0,
         "archived_lines": RECORDS,
+        "firehose_records": result.firehose_records,
         "dead_lettered": POISON_KINDS,
         "replay_new_items": 0,
         "query_table_items": RECORDS,
@@ -94,6 +97,9 @@ def test_final_line_is_the_documented_json(clean_run: tuple[DemoResult, str]) ->
     }
     assert "records/s" in output
     assert "GROUP BY useremail, event_day" in output  # the analyst's query is printed
+    # The cost model applied to the run's own requests and bytes.
+    assert re.search(r"this run on AWS \(eu-west-1 prices", output)
+    assert re.search(r"\n  Firehose +0\.\d{6} +0\.\d{4}\n", output)
 
 
 def test_each_poison_kind_is_dead_lettered_with_a_reason(
