@@ -20,7 +20,8 @@ from ..handlers.backfill_objects import (
 @dataclass
 class BackfillReport:
     """What a run did. ``objects`` (in the window), ``resumed`` (object-phases a checkpoint
-    already covered), ``lines``, ``written`` (puts), ``deleted`` (tombstones replayed),
+    already covered), ``lines``, ``written`` (puts this run sent), ``deleted`` (deletes this run
+    sent: tombstones replayed),
     ``would_write`` (dry run), ``skipped`` (reason -> lines), ``poison`` (``{"object", "line",
     "reason"}`` per line that cannot be restored: never dropped silently), ``unfinished``
     (objects with requests left unwritten: run again), ``errors``."""
@@ -44,10 +45,11 @@ class BackfillReport:
         if result.phase != WRITE:
             return
         self.lines += result.lines
-        self.written += result.written
-        self.deleted += result.deleted
-        self.would_write += result.would_write
-        self.retried += result.retried
+        if not result.resumed:  # a checkpoint's writes were an earlier run's
+            self.written += result.written
+            self.deleted += result.deleted
+            self.would_write += result.would_write
+            self.retried += result.retried
         for reason, count in result.skipped.items():
             self.skipped[reason] = self.skipped.get(reason, 0) + count
         self.poison += [
