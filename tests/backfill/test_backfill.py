@@ -342,3 +342,86 @@ def test_usage_errors_exit_2(capsys):
                 "2026-01-31T05",
             ]
         )
+
+
+def test_the_backfill_policy_allows_exactly_the_calls_the_backfill_makes(aws):
+    """Every call of a dry run and a real run with S3 checkpoints is allowed by
+    :func:`backfill_policy`, and the policy allows nothing the runs don't call."""
+    from stream_replica.components.backfill_policy import backfill_policy
+    from stream_replica.handlers.backfill_objects import S3Checkpoints
+
+    from tests.policy.documents import IamDocument
+    from tests.policy.iam_eval import Request, evaluate
+    from tests.policy.lint import lint
+
+    _standard_archive(aws)
+    create_replica_table(aws.client("dynamodb"), "restored")
+    table_arn = f"arn:aws:dynamodb:{REGION}:123456789012:table/restored"
+    calls: set[tuple[str, str, str | None]] = set()
+
+    def recording(service: str) -> Any:
+        client = aws.client(service)
+
+        def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+            name = model.name
+            if service == "dynamodb":
+                calls.add((f"dynamodb:{name}", table_arn, None))
+            elif name == "ListObjectsV2":
+                calls.add(("s3:ListBucket", f"arn:aws:s3:::{params['Bucket']}", params["Prefix"]))
+            else:
+                resource = f"arn:aws:s3:::{params['Bucket']}/{params['Key']}"
+                calls.add((f"s3:{name}", resource, None))
+
+        client.meta.events.register("provide-client-params", record)
+        return client
+
+    s3 = recording("s3")
+    checkpoints = S3Checkpoints(s3, "checkpoints", "backfill/")
+    aws.client("s3").create_bucket(
+        Bucket="checkpoints", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    for dry_run in (True, False):
+        run = job(aws, "restored", LineRules(REPLICA), checkpoints=checkpoints, dry_run=dry_run)
+        run.s3, run.dynamodb = s3, recording("dynamodb")
+        found = list_window(s3, BUCKET, PREFIX, START, parse_hour("2026-01-31T07"))
+        run_backfill(run, found)
+    document = backfill_policy(
+        archive_bucket_arn=f"arn:aws:s3:::{BUCKET}",
+        archive_prefix=PREFIX,
+        table_arn=table_arn,
+        checkpoint_bucket_arn="arn:aws:s3:::checkpoints",
+    )
+    operator = "arn:aws:iam::123456789012:role/backfill"
+    for action, resource, prefix in sorted(calls, key=str):
+        context = {"s3:prefix": prefix} if prefix is not None else {}
+        decision = evaluate(
+            Request(operator, action, resource, context),
+            identity_policies=[document],
+            resource_account="123456789012",
+        )
+        assert decision.allowed, f"{action} {resource}: {decision.reason}"
+    granted = {(a, s["Sid"]) for s in document["Statement"] for a in s["Action"]}
+    made = {action for action, _, _ in calls}
+    assert {a for a, _ in granted} == made
+    for action, resource, context in [
+        ("dynamodb:PutItem", table_arn, {}),
+        ("dynamodb:BatchWriteItem", table_arn.replace("restored", "other"), {}),
+        ("s3:GetObject", f"arn:aws:s3:::{BUCKET}/errors/x", {}),
+        ("s3:PutObject", f"arn:aws:s3:::{BUCKET}/{PREFIX}x", {}),
+        ("s3:ListBucket", f"arn:aws:s3:::{BUCKET}", {"s3:prefix": "errors/"}),
+        ("s3:DeleteObject", "arn:aws:s3:::checkpoints/backfill/x", {}),
+    ]:
+        assert not evaluate(
+            Request(operator, action, resource, context),
+            identity_policies=[document],
+            resource_account="123456789012",
+        ).allowed, (action, resource)
+    assert [r.describe() for r in lint(IamDocument("identity", "backfill", "t", document))] == []
+    with pytest.raises(ValueError, match="inside the archive prefix"):
+        backfill_policy(
+            archive_bucket_arn="arn:aws:s3:::a",
+            archive_prefix="data/",
+            table_arn=table_arn,
+            checkpoint_bucket_arn="arn:aws:s3:::a",
+            checkpoint_prefix="data/backfill/",
+        )
