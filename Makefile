@@ -6,7 +6,7 @@ VENV := venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-thorough lint demo bench serve schema redrive clean
+.PHONY: test test-thorough lint demo bench serve schema redrive backfill clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ schema: $(STAMP)
 # ARGS="--queue-url https://sqs.eu-west-1.amazonaws.com/111111111111/... [--dry-run]"
 redrive: $(STAMP)
 	$(BIN)/python -m stream_replica.redrive $(ARGS)
+
+# Rebuild a table from the archive (docs/backfill.md), with the POC account's credentials:
+# ARGS="--bucket B --prefix data/ --from 2026-01-31T00 --to 2026-01-31T23 --target replica --table T [--dry-run]"
+backfill: $(STAMP)
+	$(BIN)/python -m stream_replica.backfill $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
