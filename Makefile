@@ -6,7 +6,7 @@ VENV := venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-thorough lint typecheck unit demo bench serve schema redrive status cost clean
+.PHONY: test test-thorough lint typecheck unit demo bench serve schema redrive status cost backfill clean
 
 # The virtualenv: uv (pinned in the lock, installed by the venv's own pip) installs the lock in
 # seconds where pip takes most of a minute; the result is the same pinned set, pip included.
@@ -74,6 +74,11 @@ status: $(STAMP)
 # The monthly bill for a volume (docs/cost.md): ARGS="--records-per-second 1000 --record-bytes 1024"
 cost: $(STAMP)
 	$(BIN)/python -m stream_replica.cost $(ARGS)
+
+# Rebuild a table from the archive (docs/backfill.md), with the POC account's credentials:
+# ARGS="--bucket B --prefix data/ --from 2026-01-31T00 --to 2026-01-31T23 --target replica --table T [--dry-run]"
+backfill: $(STAMP)
+	$(BIN)/python -m stream_replica.backfill $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

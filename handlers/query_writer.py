@@ -31,12 +31,10 @@
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -48,18 +46,15 @@ from .clients import own_client
 from .dead_letters import DeadLetter
 from .exceptions import ConfigError, PoisonRecordError
 from .images import new_image
+from .query_items import SkipRecord, query_key, query_put
+from .query_items import sortable_number as sortable_number  # tests name it here
 from .retry import DEFAULT_SAFETY_MARGIN_MS, TimeBudget
 from .telemetry import get_logger
-from .ttl import DAY_SECONDS, is_ttl_expiry
+from .ttl import is_ttl_expiry
 
 SERVICE = "query-writer"
 #: Default name of the query table's range key attribute.
 DEFAULT_SORT_KEY_ATTRIBUTE = "eventKey"
-#: Separates the range value from the source key in the sort key.
-SEPARATOR = "#"
-#: Integer digits numbers are padded to, so that their text sorts as they do: a nanosecond epoch
-#: timestamp has 19; DynamoDB numbers have at most 38 significant digits.
-NUMBER_WIDTH = 20
 HASH_TYPES = ("S", "N")
 
 
@@ -114,123 +109,7 @@ class QueryWriterConfig:
 
 
 # --------------------------------------------------------------------------- keys and items
-
-
-class SkipRecord(Exception):
-    """The image lacks what the query key needs; ``reason`` is counted and logged."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def sortable_number(text: str) -> str:
-    """A non-negative DynamoDB number as text that sorts as the number does: the integer part
-    zero-padded to :data:`NUMBER_WIDTH` digits, the fraction without trailing zeros.
-    Raises :class:`SkipRecord` for a negative number or one with more integer digits; the
-    reason (logged, counted per reason) never holds the value."""
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise SkipRecord("range value is not a number") from None
-    if not number.is_finite() or number < 0:
-        raise SkipRecord("range value is negative or not finite: its text would not sort")
-    plain = format(number, "f")
-    whole, _, fraction = plain.partition(".")
-    fraction = fraction.rstrip("0")
-    if len(whole) > NUMBER_WIDTH:
-        raise SkipRecord(f"range value has more than {NUMBER_WIDTH} integer digits")
-    return whole.zfill(NUMBER_WIDTH) + (f".{fraction}" if fraction else "")
-
-
-def _key_text(value: dict[str, Any]) -> str:
-    ((kind, inner),) = value.items()
-    if kind == "N":
-        return sortable_number(str(inner))
-    if kind == "S":
-        return str(inner)
-    if kind == "B":
-        return inner if isinstance(inner, str) else base64.b64encode(inner).decode("ascii")
-    raise SkipRecord(f"key value of type {kind} cannot be part of the sort key")
-
-
-def source_key_text(keys: dict[str, dict[str, Any]]) -> str:
-    """The stream record's ``Keys`` as text: each key attribute's value, ordered by name."""
-    if not keys:
-        raise PoisonRecordError("stream record has no Keys")
-    parts = []
-    for name in sorted(keys):
-        ((kind, inner),) = keys[name].items()
-        parts.append(str(inner) if kind in ("S", "N") else _key_text(keys[name]))
-    return SEPARATOR.join(parts)
-
-
-def query_key(
-    image: dict[str, dict[str, Any]], keys: dict[str, dict[str, Any]], config: QueryWriterConfig
-) -> dict[str, dict[str, Any]]:
-    """The query table key of a source image; :class:`SkipRecord` when it has none."""
-    hash_value = image.get(config.hash_attribute)
-    if not hash_value or config.hash_type not in hash_value:
-        raise SkipRecord(f"no {config.hash_type} attribute {config.hash_attribute!r}")
-    if config.hash_type == "S" and not hash_value["S"]:
-        raise SkipRecord(f"attribute {config.hash_attribute!r} is empty")
-    range_value = image.get(config.range_attribute)
-    if not range_value:
-        raise SkipRecord(f"no attribute {config.range_attribute!r}")
-    ((kind, _),) = range_value.items()
-    if kind not in ("S", "N"):
-        raise SkipRecord(f"attribute {config.range_attribute!r} is of type {kind}, not S or N")
-    range_text = _key_text(range_value)
-    if not range_text:
-        raise SkipRecord(f"attribute {config.range_attribute!r} is empty")
-    return {
-        config.hash_attribute: hash_value,
-        config.sort_key_attribute: {"S": f"{range_text}{SEPARATOR}{source_key_text(keys)}"},
-    }
-
-
-def from_wire(value: dict[str, Any]) -> dict[str, Any]:
-    """An attribute value from Lambda's JSON event (binary as base64 text) as a request value
-    (binary as bytes, which botocore encodes once)."""
-    ((kind, inner),) = value.items()
-    if kind == "B":
-        return {"B": base64.b64decode(inner) if isinstance(inner, str) else inner}
-    if kind == "BS":
-        return {"BS": [base64.b64decode(b) if isinstance(b, str) else b for b in inner]}
-    if kind == "M":
-        return {"M": {k: from_wire(v) for k, v in inner.items()}}
-    if kind == "L":
-        return {"L": [from_wire(v) for v in inner]}
-    return {kind: inner}
-
-
-def _number(value: dict[str, Any] | None) -> Decimal | None:
-    if not value or "N" not in value:
-        return None
-    try:
-        return Decimal(str(value["N"]))
-    except InvalidOperation:
-        return None
-
-
-def expiry(
-    image: dict[str, dict[str, Any]], stream: dict[str, Any], config: QueryWriterConfig
-) -> int:
-    """The query item's expiry, epoch seconds: the event's arrival + ``TTL_DAYS`` (see module)."""
-    arrival: Decimal | None = None
-    if config.ttl_attribute and config.source_ttl_days:
-        source_expiry = _number(image.get(config.ttl_attribute))
-        if source_expiry is not None:
-            arrival = source_expiry - config.source_ttl_days * DAY_SECONDS
-    if arrival is None:
-        created = stream.get("ApproximateCreationDateTime")
-        try:
-            arrival = Decimal(str(created)) if created is not None else None
-        except InvalidOperation:
-            arrival = None
-    if arrival is None:
-        raise PoisonRecordError("stream record has no ApproximateCreationDateTime for the expiry")
-    return int(arrival) + config.ttl_days * DAY_SECONDS
+# The derivation is .query_items (one code path with the backfill).
 
 
 @dataclass
@@ -303,11 +182,7 @@ def plan_batch(records: Sequence[tuple[str, dict[str, Any]]], config: QueryWrite
                     old_key = None
                 if old_key is not None:
                     plan.add(_Request(sequence_number, _key_id(old_key), delete=old_key))
-            key = query_key(image, keys, config)
-            item = {name: from_wire(value) for name, value in image.items()}
-            item.update(key)
-            if config.ttl_days and config.ttl_attribute:
-                item[config.ttl_attribute] = {"N": str(expiry(image, stream, config))}
+            key, item = query_put(image, keys, stream, config)
             plan.add(_Request(sequence_number, _key_id(key), put=item))
         except SkipRecord as skip:
             plan.skip(skip.reason)

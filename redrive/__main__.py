@@ -15,8 +15,8 @@ import argparse
 import json
 import sys
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
 
+from ..cli.options import AWS_RETRIES, add_aws_arguments, custom_endpoint, epilog, run_command
 from .aws_errors import EXIT_AWS_ERROR, explain
 from .driver import RedriveOptions, redrive_queue
 from .invoking import LambdaInvoker
@@ -42,14 +42,10 @@ MAX_FUNCTION_TIMEOUT_S = 900
 #: (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html,
 #: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibility.html).
 MAX_VISIBILITY_TIMEOUT_S = 43_200
-#: botocore retries of the SQS, Kinesis and DynamoDB Streams calls.
-AWS_RETRIES: dict[str, Any] = {"mode": "adaptive", "max_attempts": 10}
-#: Hosts of AWS's own endpoints; any other endpoint is custom (an emulator, a proxy).
-_AWS_ENDPOINT_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
 
 
 def _epilog() -> str:
-    return "exit status:\n" + "\n".join(f"  {code}  {what}" for code, what in EXIT_STATUSES.items())
+    return epilog(EXIT_STATUSES)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -91,16 +87,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="delete a message whose remaining records were redriven even if some expired",
     )
-    parser.add_argument(
-        "--region", help="AWS region (default: the queue URL's; must match it if both are given)"
+    add_aws_arguments(
+        parser,
+        region_help="AWS region (default: the queue URL's; must match it if both are given)",
+        endpoint_help="a custom endpoint for every AWS call (an emulator); a profile's "
+        "endpoint_url works too. A queue URL on another host than SQS's is accepted only with one",
     )
-    parser.add_argument("--profile", help="AWS profile")
-    parser.add_argument(
-        "--endpoint-url",
-        help="a custom endpoint for every AWS call (an emulator); a profile's endpoint_url "
-        "works too. A queue URL on another host than SQS's is accepted only with one",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -157,11 +149,6 @@ def _usage_error(message: str) -> NoReturn:
     _parser().error(message)
 
 
-def _custom_endpoint(endpoint_url: str | None) -> bool:
-    host = (urlsplit(endpoint_url).hostname or "") if endpoint_url else ""
-    return bool(host) and not host.lower().endswith(_AWS_ENDPOINT_SUFFIXES)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns its exit status (see the module docstring)."""
     args = parse_args(argv)
@@ -173,14 +160,11 @@ def main(argv: list[str] | None = None) -> int:
         if warning:
             print(f"{PROG}: warning: {warning}", file=sys.stderr)
     region = queue.region or args.region
-    try:
-        return _run(args, queue)
-    except Exception as exc:
-        line = explain(exc, queue_url=args.queue_url, region=region)
-        if line is None:
-            raise
-        print(f"{PROG}: error: {line}", file=sys.stderr)
-        return EXIT_AWS_ERROR
+    return run_command(
+        PROG,
+        lambda: _run(args, queue),
+        lambda exc: explain(exc, queue_url=args.queue_url, region=region),
+    )
 
 
 def _run(args: argparse.Namespace, queue: QueueUrl) -> int:
@@ -195,7 +179,7 @@ def _run(args: argparse.Namespace, queue: QueueUrl) -> int:
     sqs = session.client(
         "sqs", region_name=region or "us-east-1", config=retries, endpoint_url=args.endpoint_url
     )
-    if not queue.aws_host and not _custom_endpoint(sqs.meta.endpoint_url):
+    if not queue.aws_host and not custom_endpoint(sqs.meta.endpoint_url):
         try:
             parse_queue_url(args.queue_url, custom_endpoint=False)
         except ValueError as exc:

@@ -4,42 +4,22 @@ The command (``python -m stream_replica.redrive``) turns the errors that stop a 
 refused credentials, an unknown profile, an endpoint it cannot reach, a denied call, a queue that
 does not exist — into one line and exit status 3 (:data:`EXIT_AWS_ERROR`), distinct from 1
 (messages left). :func:`explain` returns that line, or None for an exception that is not an AWS
-client error (a bug: it keeps its traceback).
+client error (a bug: it keeps its traceback). The rules are every command's
+(:mod:`stream_replica.cli.aws_errors`); what is the redrive's own is below.
 """
 
 from __future__ import annotations
 
-import re
+from ..cli import aws_errors as shared
+from ..cli.aws_errors import EXIT_AWS_ERROR
 
-from botocore import exceptions as bce
+__all__ = ["EXIT_AWS_ERROR", "explain"]
 
-#: Exit status when AWS could not be reached or refused a call (see docs/redrive.md).
-EXIT_AWS_ERROR = 3
-#: An AWS error message is cut to this many characters to keep the line one line.
-_MAX_MESSAGE = 300
-
-_DENIED = {
-    "AccessDenied",
-    "AccessDeniedException",
-    "AuthorizationError",
-    "KMSAccessDeniedException",
-    "KMS.AccessDeniedException",
-}
-_BAD_CREDENTIALS = {
-    "InvalidClientTokenId",
-    "UnrecognizedClientException",
-    "SignatureDoesNotMatch",
-    "InvalidAccessKeyId",
-    "InvalidSignatureException",
-    "ExpiredToken",
-    "ExpiredTokenException",
-    "RequestExpired",
-}
-_NO_QUEUE = {
+_NO_QUEUE = (
     "AWS.SimpleQueueService.NonExistentQueue",
     "QueueDoesNotExist",
     "InvalidAddress",
-}
+)
 _WHO = (
     "run as the queue's account (prod for the replicator's queue, POC for the archiver's): "
     "--profile, AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
@@ -50,63 +30,18 @@ _IAM = (
 )
 
 
-def _code_and_message(exc: bce.ClientError) -> tuple[str, str]:
-    """The error's code and message on one line. An error body botocore could not parse for
-    the client's protocol (an XML body to a JSON client: some proxies and emulators) arrives as
-    the HTTP status and the raw body; its ``<Code>`` and ``<Message>`` are taken from it."""
-    error = exc.response.get("Error", {})
-    code = str(error.get("Code", ""))
-    message = str(error.get("Message", ""))
-    xml_code = re.search(r"<Code>([^<]*)</Code>", message)
-    if xml_code:
-        code = xml_code.group(1)
-        xml_message = re.search(r"<Message>([^<]*)</Message>", message)
-        message = xml_message.group(1) if xml_message else ""
-    message = " ".join(message.split())
-    if len(message) > _MAX_MESSAGE:
-        message = message[: _MAX_MESSAGE - 1] + "…"
-    return code, message
-
-
 def explain(exc: BaseException, *, queue_url: str, region: str | None) -> str | None:
     """One line naming what is wrong and what to do, for an error from botocore; else None."""
-    if isinstance(exc, bce.NoCredentialsError):
-        return f"no AWS credentials found: {_WHO}"
-    if isinstance(exc, bce.ProfileNotFound):
-        return f"{exc}: check --profile / AWS_PROFILE against your AWS config file"
-    if isinstance(
+    missing = (
+        f"the queue {queue_url} does not exist in {region or 'this region'} for this "
+        "account ({detail}): check the URL (pulumi stack output "
+        "replicatorFailureQueueUrl / archiverFailureQueueUrl) and the account you run as"
+    )
+    return shared.explain(
         exc,
-        bce.PartialCredentialsError
-        | bce.CredentialRetrievalError
-        | bce.TokenRetrievalError
-        | bce.SSOError
-        | bce.SSOTokenLoadError
-        | bce.UnauthorizedSSOTokenError,
-    ):
-        return f"could not get AWS credentials ({exc}): log in again (aws sso login) or {_WHO}"
-    if isinstance(exc, bce.NoRegionError):
-        return "no AWS region: give --region (the queue URL names none)"
-    if isinstance(exc, bce.EndpointConnectionError | bce.ConnectionError | bce.HTTPClientError):
-        return (
-            f"cannot reach AWS ({exc}): check the network or proxy, the region "
-            f"({region or 'none'}) and --endpoint-url"
-        )
-    if isinstance(exc, bce.ClientError):
-        code, message = _code_and_message(exc)
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        call = f"{exc.operation_name}" if exc.operation_name else "a call"
-        detail = f"{code}: {message}" if message else code
-        if code in _DENIED or (status == 403 and code not in _BAD_CREDENTIALS):
-            return f"{call} was denied ({detail}): {_IAM}"
-        if code in _BAD_CREDENTIALS:
-            return f"AWS refused the credentials on {call} ({detail}): refresh them or {_WHO}"
-        if code in _NO_QUEUE:
-            return (
-                f"the queue {queue_url} does not exist in {region or 'this region'} for this "
-                f"account ({detail}): check the URL (pulumi stack output "
-                f"replicatorFailureQueueUrl / archiverFailureQueueUrl) and the account you run as"
-            )
-        return f"{call} failed ({detail})"
-    if isinstance(exc, bce.BotoCoreError):
-        return f"AWS call failed: {exc}"
-    return None
+        region=region,
+        who=_WHO,
+        iam=_IAM,
+        missing=dict.fromkeys(_NO_QUEUE, missing),
+        no_region="no AWS region: give --region (the queue URL names none)",
+    )

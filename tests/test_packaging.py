@@ -68,7 +68,16 @@ def installed(tmp_path_factory: pytest.TempPathFactory, build_backend: Path) -> 
         shutil.copy(readme, source)
     else:  # the build reads it as the long description
         (source / "README.md").write_text("stream replica\n", encoding="utf-8")
-    for package in ("components", "cost", "handlers", "redrive", "status", "testing"):
+    for package in (
+        "backfill",
+        "cli",
+        "components",
+        "cost",
+        "handlers",
+        "redrive",
+        "status",
+        "testing",
+    ):
         shutil.copytree(
             REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__")
         )
@@ -88,6 +97,9 @@ def test_installed_tree_holds_both_packages_and_only_python(installed: Path) -> 
     # The redrive command installs with them (python -m stream_replica.redrive).
     assert (package / "redrive" / "__main__.py").is_file()
     assert (package / "cost" / "__main__.py").is_file()  # python -m stream_replica.cost
+    # So do the backfill command and what the commands share.
+    assert (package / "backfill" / "__main__.py").is_file()
+    assert (package / "cli" / "options.py").is_file()
     assert (package / "testing" / "mocks.py").is_file()
     assert (package / "testing" / "events.py").is_file()
     # PEP 561 markers, so a consumer's mypy checks its args against ours.
