@@ -6,7 +6,7 @@ VENV := venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-thorough lint typecheck unit demo bench serve schema redrive status cost backfill clean
+.PHONY: test test-thorough lint typecheck unit demo bench serve docs redrive status cost backfill clean
 
 # The virtualenv: uv (pinned in the lock, installed by the venv's own pip) installs the lock in
 # seconds where pip takes most of a minute; the result is the same pinned set, pip included.
@@ -56,10 +56,11 @@ serve: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
 
-# The component provider's schema (provider/schema.json), inferred from the components' type
-# annotations; a test fails when the committed file is stale.
-schema: $(STAMP)
-	$(BIN)/python provider/stream_replica_provider.py
+# Every generated file (docs/generate.py): the README's configuration, permission and rule
+# tables, docs/policy.md's legend and suppressions, docs/handlers.md's environment variables and
+# the component provider's schema (provider/schema.json); a test fails when one is stale.
+docs: $(STAMP)
+	$(BIN)/python -m docs.generate
 
 # Redrive an on-failure queue (docs/redrive.md), with the AWS credentials of its account:
 # ARGS="--queue-url https://sqs.eu-west-1.amazonaws.com/111111111111/... [--dry-run]"

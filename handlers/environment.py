@@ -1,8 +1,10 @@
-"""The handlers' environment: every variable's name, as constants, and the readers.
+"""The handlers' environment: every variable's name, as constants; which handler reads it, its
+default and meaning (:data:`VARIABLES`); and the readers.
 
 The components set these variables and the handlers read them; both (and the tests, bench and
-sandbox) use the names from here, so a variable is named in one place. Standard library only:
-the Pulumi components import this module, and boto3 is not one of their dependencies.
+sandbox) use the names from here, so a variable is named and described in one place
+(docs/handlers.md's table is generated from :data:`VARIABLES`). Standard library only: the
+Pulumi components import this module, and boto3 is not one of their dependencies.
 """
 
 from __future__ import annotations
@@ -11,68 +13,46 @@ import os
 
 from .exceptions import ConfigError
 
+#: The handler modules that read the variables below (``handlers/<name>.py``).
+REPLICATOR = "replicator"
+ARCHIVER = "archiver"
+QUERY_WRITER = "query_writer"
+ALL_HANDLERS = (REPLICATOR, ARCHIVER, QUERY_WRITER)
+
 # --- replicator (Kinesis -> DynamoDB in the target account)
-#: ``assume-role`` (default) or ``resource-policy``.
 ACCESS_MODE = "ACCESS_MODE"
-#: Target table name.
 TABLE_NAME = "TABLE_NAME"
-#: Target table ARN (resource-policy mode addresses the table by ARN).
 TABLE_ARN = "TABLE_ARN"
-#: Region of the target table.
 TARGET_REGION = "TARGET_REGION"
-#: Role to assume in the target account (assume-role mode).
 WRITER_ROLE_ARN = "WRITER_ROLE_ARN"
-#: Session name of that AssumeRole call.
 WRITER_ROLE_SESSION_NAME = "WRITER_ROLE_SESSION_NAME"
-#: Optional ``sts:ExternalId``.
 WRITER_EXTERNAL_ID = "WRITER_EXTERNAL_ID"
-#: AssumeRole ``DurationSeconds`` (900..3600, default 3600: role chaining caps it at one hour).
 WRITER_SESSION_DURATION_SECONDS = "WRITER_SESSION_DURATION_SECONDS"
-#: Concurrent BatchWriteItem calls per invocation (default 4).
 MAX_WRITE_CONCURRENCY = "MAX_WRITE_CONCURRENCY"
-#: JSON array of attribute paths (``"device.id"``) removed before anything is sent.
 DROP_FIELDS = "DROP_FIELDS"
-#: JSON array of attribute paths whose values become HMAC-SHA256 hex before anything is sent.
 PSEUDONYMIZE_FIELDS = "PSEUDONYMIZE_FIELDS"
-#: SSM parameter (SecureString, name or ARN) holding the HMAC key, in the function's account.
 PSEUDONYMIZATION_KEY_PARAMETER = "PSEUDONYMIZATION_KEY_PARAMETER"
 
 # --- hot window (replicator and query writer)
-#: Name of the TTL expiry attribute (epoch seconds) the handler adds to each item.
 TTL_ATTRIBUTE = "TTL_ATTRIBUTE"
-#: Days after the record's arrival at which its item expires; unset or 0 adds no attribute.
 TTL_DAYS = "TTL_DAYS"
 
 # --- archiver (DynamoDB Streams -> Firehose)
-#: Firehose delivery stream.
 DELIVERY_STREAM_NAME = "DELIVERY_STREAM_NAME"
-#: ``true`` to write tombstone lines for REMOVE events (default ``false``).
 ARCHIVE_REMOVES = "ARCHIVE_REMOVES"
-#: Concurrent PutRecordBatch calls per invocation (default 4).
 MAX_PUT_CONCURRENCY = "MAX_PUT_CONCURRENCY"
 
 # --- query writer (replica table stream -> query table)
-#: The query table.
 QUERY_TABLE_NAME = "QUERY_TABLE_NAME"
-#: Attribute of the source image that is the query table's hash key (e.g. ``userEmail``).
 QUERY_HASH_ATTRIBUTE = "QUERY_HASH_ATTRIBUTE"
-#: Its DynamoDB type, ``S`` (default) or ``N``.
 QUERY_HASH_TYPE = "QUERY_HASH_TYPE"
-#: Attribute of the source image that orders a user's events (e.g. ``timestamp``).
 QUERY_RANGE_ATTRIBUTE = "QUERY_RANGE_ATTRIBUTE"
-#: The query table's range key attribute: ``<range value>#<source key>`` (default ``eventKey``).
 QUERY_SORT_KEY_ATTRIBUTE = "QUERY_SORT_KEY_ATTRIBUTE"
-#: The source table's own TTL days (its items' expiry = arrival + this): lets the query writer
-#: recover the arrival time from the source item's expiry attribute.
 SOURCE_TTL_DAYS = "SOURCE_TTL_DAYS"
 
-# --- both
-#: Path, inside the function's asset, of the user's transform module (``transform/<file>.py``).
+# --- several handlers
 TRANSFORM_MODULE = "TRANSFORM_MODULE"
-#: SQS queue that keeps poison records.
 DEAD_LETTER_QUEUE_URL = "DEAD_LETTER_QUEUE_URL"
-#: Milliseconds of the Lambda timeout kept back from retries (default 10000; at most a quarter
-#: of the invocation's time, see ``retry.TimeBudget``).
 RETRY_SAFETY_MARGIN_MS = "RETRY_SAFETY_MARGIN_MS"
 #: Powertools' own variables.
 POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
@@ -82,6 +62,208 @@ POWERTOOLS_LOG_LEVEL = "POWERTOOLS_LOG_LEVEL"
 #: The metrics namespace when ``POWERTOOLS_METRICS_NAMESPACE`` is unset; also the components'
 #: default (``FunctionSettings.metrics_namespace``), so both name the same namespace.
 DEFAULT_METRICS_NAMESPACE = "StreamReplica"
+
+
+#: One variable a handler reads: ``(name, handlers, default, meaning)``. ``handlers``: the handler
+#: modules that read it (:data:`REPLICATOR`, :data:`ARCHIVER`, :data:`QUERY_WRITER`); ``default``:
+#: what the handler does when it is unset (a value, ``none`` or ``required``); ``meaning``: what it
+#: holds. Both are Markdown. Plain tuples: this module is in every function's asset and is
+#: compiled at each cold start.
+Variable = tuple[str, tuple[str, ...], str, str]
+
+#: Every variable a handler reads, in the order of docs/handlers.md's table (generated from this
+#: by ``make docs``); a test checks it against what each handler's modules read.
+VARIABLES: tuple[Variable, ...] = (
+    (
+        ACCESS_MODE,
+        (REPLICATOR,),
+        "`assume-role`",
+        "`assume-role` or `resource-policy` (the execution role's own credentials, table by ARN; "
+        "also what `placement: target` sets, where the table is in the function's own account)",
+    ),
+    (
+        TABLE_NAME,
+        (REPLICATOR,),
+        "required in assume-role mode unless `TABLE_ARN` is set",
+        "replica table name (assume-role mode writes by name)",
+    ),
+    (
+        TABLE_ARN,
+        (REPLICATOR,),
+        "required in resource-policy mode",
+        "replica table ARN (resource-policy mode writes by ARN; its region is used if "
+        "`TARGET_REGION` is unset)",
+    ),
+    (
+        TARGET_REGION,
+        (REPLICATOR,),
+        "the ARN's, else `AWS_REGION`",
+        "region of the replica table",
+    ),
+    (
+        WRITER_ROLE_ARN,
+        (REPLICATOR,),
+        "required in assume-role mode",
+        "role assumed in the target account (assume-role mode)",
+    ),
+    (
+        WRITER_ROLE_SESSION_NAME,
+        (REPLICATOR,),
+        "`stream-replica-writer`; `ReplicaSource` always sets it from "
+        "`ReplicaSourceArgs.session_name` (default `stream-replica`, so that is what CloudTrail "
+        "shows for a deployed replicator)",
+        "`RoleSessionName` of the AssumeRole call: the session name the target account's "
+        "CloudTrail shows",
+    ),
+    (
+        WRITER_EXTERNAL_ID,
+        (REPLICATOR,),
+        "none",
+        "`ExternalId` of the AssumeRole call",
+    ),
+    (
+        WRITER_SESSION_DURATION_SECONDS,
+        (REPLICATOR,),
+        "3600",
+        "`DurationSeconds` of the AssumeRole call, 900..3600 (role chaining caps it at 1 h)",
+    ),
+    (
+        MAX_WRITE_CONCURRENCY,
+        (REPLICATOR, QUERY_WRITER),
+        "4",
+        "BatchWriteItem calls in flight at once",
+    ),
+    (
+        DROP_FIELDS,
+        (REPLICATOR,),
+        "none",
+        'JSON array of attribute paths (`"device.id"`) removed before anything is sent',
+    ),
+    (
+        PSEUDONYMIZE_FIELDS,
+        (REPLICATOR,),
+        "none",
+        "JSON array of attribute paths whose values become HMAC-SHA256 (hex) before anything "
+        "is sent",
+    ),
+    (
+        PSEUDONYMIZATION_KEY_PARAMETER,
+        (REPLICATOR,),
+        "required with `PSEUDONYMIZE_FIELDS`",
+        "SSM SecureString parameter (name or ARN, in the function's own account) holding the "
+        "HMAC key, ≥ 32 bytes",
+    ),
+    (
+        TTL_DAYS,
+        (REPLICATOR, QUERY_WRITER),
+        "0",
+        "days after the record's arrival at which its item expires (DynamoDB TTL); 0 adds no "
+        "expiry attribute",
+    ),
+    (
+        TTL_ATTRIBUTE,
+        (REPLICATOR, QUERY_WRITER),
+        "`expiresAt` (replicator); required with `TTL_DAYS` (query writer)",
+        "name of the expiry attribute (epoch seconds) added to each item when `TTL_DAYS` is set",
+    ),
+    (
+        DELIVERY_STREAM_NAME,
+        (ARCHIVER,),
+        "required",
+        "Firehose delivery stream",
+    ),
+    (
+        ARCHIVE_REMOVES,
+        (ARCHIVER,),
+        "`false`",
+        "`true`: write a tombstone line for REMOVE events",
+    ),
+    (
+        MAX_PUT_CONCURRENCY,
+        (ARCHIVER,),
+        "4",
+        "PutRecordBatch calls in flight at once",
+    ),
+    (
+        QUERY_TABLE_NAME,
+        (QUERY_WRITER,),
+        "required",
+        "the query table",
+    ),
+    (
+        QUERY_HASH_ATTRIBUTE,
+        (QUERY_WRITER,),
+        "required",
+        "attribute of the replica item that is the query table's hash key (e.g. `userEmail`)",
+    ),
+    (
+        QUERY_HASH_TYPE,
+        (QUERY_WRITER,),
+        "`S`",
+        "DynamoDB type of that attribute, `S` or `N`",
+    ),
+    (
+        QUERY_RANGE_ATTRIBUTE,
+        (QUERY_WRITER,),
+        "required",
+        "attribute of the replica item that orders a user's events (e.g. `timestamp`)",
+    ),
+    (
+        QUERY_SORT_KEY_ATTRIBUTE,
+        (QUERY_WRITER,),
+        "`eventKey`",
+        "the query table's range key attribute: `<range value>#<source key>`",
+    ),
+    (
+        SOURCE_TTL_DAYS,
+        (QUERY_WRITER,),
+        "0",
+        "the replica table's own TTL days: the query writer recovers an event's arrival time "
+        "from the replica item's expiry (its expiry minus these days); 0: from the stream record's "
+        "creation time",
+    ),
+    (
+        TRANSFORM_MODULE,
+        (REPLICATOR, ARCHIVER),
+        "none",
+        "path, in the function's asset, of the user's transform file (`transform/<file>.py`)",
+    ),
+    (
+        DEAD_LETTER_QUEUE_URL,
+        ALL_HANDLERS,
+        "none: poison records are reported for retry instead",
+        "SQS queue (own account) that keeps poison records",
+    ),
+    (
+        RETRY_SAFETY_MARGIN_MS,
+        ALL_HANDLERS,
+        "10000",
+        "milliseconds of the Lambda timeout kept back from retries: no new attempt starts inside "
+        "it (at most a quarter of the invocation's time; the first write call is always made)",
+    ),
+    (
+        POWERTOOLS_SERVICE_NAME,
+        ALL_HANDLERS,
+        "the handler's name: `replicator`, `archiver`, `query-writer`",
+        "Powertools' service name (log field, metrics dimension `service`); the components set "
+        "it from `FunctionSettings.service_name` (default: the component's logical name, e.g. "
+        "`clicks-source`)",
+    ),
+    (
+        POWERTOOLS_METRICS_NAMESPACE,
+        ALL_HANDLERS,
+        "`StreamReplica` (`DEFAULT_METRICS_NAMESPACE`, the components' default too)",
+        "CloudWatch namespace of the metrics; the components set it from "
+        "`FunctionSettings.metrics_namespace`",
+    ),
+    (
+        POWERTOOLS_LOG_LEVEL,
+        ALL_HANDLERS,
+        "`INFO`",
+        "log level, read by Powertools itself; the components set it from "
+        "`FunctionSettings.log_level`",
+    ),
+)
 
 
 def env_str(name: str, default: str | None = None) -> str:

@@ -5,13 +5,12 @@
 (a test checks that every component ``stream_replica.components`` exports is listed). The
 version is the Python package's, read from ``pyproject.toml``.
 
-``python provider/stream_replica_provider.py`` (``make schema``) writes ``provider/schema.json``,
-the schema the provider serves; a test fails when the committed file is stale.
+``provider/schema.json`` is the schema the provider serves, :func:`render_schema` as committed;
+``make docs`` writes it (``docs/generate.py``), and a test fails when the committed file is stale.
 """
 
 import importlib.metadata
 import json
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -62,15 +61,3 @@ def render_schema(document: dict[str, Any] | None = None) -> str:
     """:func:`schema` (or ``document``) as committed: indented JSON with a final newline."""
     content = schema() if document is None else document
     return json.dumps(content, indent=2, ensure_ascii=False) + "\n"
-
-
-def main(argv: list[str]) -> int:
-    """Write ``schema.json`` (or the path given)."""
-    target = Path(argv[0]) if argv else SCHEMA_PATH
-    target.write_text(render_schema(), encoding="utf-8")
-    print(f"wrote {target}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -157,7 +157,7 @@ def test_the_readme_says_how_to_add_and_pin_the_package(schema: dict[str, Any]) 
     section = readme.split("## From TypeScript, Go, C# and YAML", 1)[1].split("\n## ", 1)[0]
     assert "[`provider/schema.json`](provider/schema.json)" in section
     assert re.search(r"pulumi package add github\.com/\S+\.git/provider@v\d+\.\d+\.\d+", section)
-    assert "make schema" in section
+    assert "make docs" in section
     # Its table of required inputs is the schema's.
     rows = dict(re.findall(r"^\| `(\w+)` \| ([^|]*) \|", section, re.M))
     for token, definition in schema["resources"].items():

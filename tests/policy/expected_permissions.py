@@ -7,7 +7,7 @@ stack's own resources (resolved per stack by the tests; the legend in docs/polic
 actions are written out here on purpose rather than imported from ``components/policies.py``:
 a change there must show up as a diff against this table.
 
-Render the README-ready Markdown with ``venv/bin/python tests/policy/expected_permissions.py``.
+The README's copy of the table is generated from it (``make docs``, ``docs/generate.py``).
 """
 
 from __future__ import annotations
@@ -395,55 +395,3 @@ def resolve(grants: Iterable[Grant], names: Mapping[str, str]) -> list[Grant]:
         )
         for g in grants
     ]
-
-
-# --- the README table ---------------------------------------------------------------------------
-
-
-def _principal_text(principal: Mapping[str, Any] | str | None) -> str:
-    if principal is None:
-        return ""
-    if isinstance(principal, str):
-        return f"`{principal}`"
-    return ", ".join(f"{kind}: `{value}`" for kind, value in principal.items())
-
-
-def _condition_text(condition: Mapping[str, Mapping[str, Any]]) -> str:
-    parts = [
-        f"`{op}` `{key}` = `{value}`"
-        for op, keys in condition.items()
-        for key, value in keys.items()
-    ]
-    return "; ".join(parts) or "—"
-
-
-def _modes_text(modes: frozenset[str], every: frozenset[str]) -> str:
-    return "all" if modes == every else ", ".join(sorted(modes))
-
-
-def markdown_table() -> str:
-    """The table as Markdown, in the order above (docs/policy.md embeds it verbatim)."""
-    lines = [
-        "| Stack | Who | Policy | Effect | Actions | Resources / principal | Condition "
-        "| Access mode | Placement | Consumer mode |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for g in EXPECTED:
-        actions = "<br>".join(f"`{a}`" for a in g.actions)
-        target = "<br>".join(f"`{r}`" for r in g.resources) or _principal_text(g.principal)
-        if g.resources and g.principal is not None:
-            target += f"<br>to {_principal_text(g.principal)}"
-        condition = _condition_text(g.condition)
-        if (g.owner, g.kind) == ("writer role", "trust"):
-            condition += f"; with `externalId` set also {_condition_text(EXTERNAL_ID_CONDITION)}"
-        lines.append(
-            f"| {g.stack} | {g.owner} | {g.kind} | {g.effect} | {actions} | {target} "
-            f"| {condition} | {_modes_text(g.modes, BOTH_MODES)} "
-            f"| {_modes_text(g.placements, BOTH_PLACEMENTS)} "
-            f"| {_modes_text(g.consumer_modes, BOTH_CONSUMER_MODES)} |"
-        )
-    return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    print(markdown_table())
