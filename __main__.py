@@ -8,7 +8,9 @@ credentials) the replicator on the source stream, reading the poc stack's output
 enhanced fan-out consumer in ``efo`` mode); ``poc`` holds the table, the archiver and the
 replicator on the prod stream, reading the prod stack's outputs.
 
-Config is read and checked in ``stack_config.py``.
+Config is read and checked in ``stack_config.py``; a change the last deployment (read back from
+this stack's own ``deployedSettings`` output) can't safely take is refused, or made safe, in
+``deployed_settings.py``.
 """
 
 import pulumi
@@ -16,15 +18,32 @@ import pulumi_aws as aws
 from stream_replica.components import (
     ArchiveCatalog,
     ReplicaSource,
+    ReplicaSourceArgs,
     ReplicaTarget,
     StreamReadGrant,
     StreamToQueryTable,
     StreamToS3Archiver,
 )
 
+import deployed_settings
 import stack_config
 
 settings = stack_config.load()
+deployed_settings.check_acknowledged(settings)
+previous = deployed_settings.read_previous()
+deployed: dict[str, object] = {
+    "placement": settings.placement,
+    "consumerMode": settings.consumer_mode,
+}
+
+
+def starting_where_it_stands(args: ReplicaSourceArgs) -> ReplicaSourceArgs:
+    """``args`` with the mapping start :func:`deployed_settings.mapping_start` picks, recorded
+    in ``deployedSettings``."""
+    start = deployed_settings.mapping_start(settings, previous)
+    deployed["replicatorSource"] = deployed_settings.replicator_source(settings)
+    deployed["replicatorStart"] = start.as_output()
+    return deployed_settings.with_start(args, start)
 
 
 def provider(component: str) -> aws.Provider:
@@ -51,9 +70,19 @@ def export_replicator(replicator: ReplicaSource) -> None:
 
 
 if settings.side == "poc":
+    target_args = stack_config.target_args(settings)
+    deployed.update(
+        deployed_settings.target_settings(
+            settings,
+            target_args,
+            stack_config.query_table_args(settings, ""),
+            stack_config.archiver_args(settings, ""),
+        )
+    )
+    deployed_settings.check_target(settings, previous, deployed)
     target = ReplicaTarget(
         "replica-target",
-        stack_config.target_args(settings),
+        target_args,
         opts=pulumi.ResourceOptions(provider=provider("replica-target")),
     )
     archiver = StreamToS3Archiver(
@@ -95,7 +124,9 @@ if settings.side == "poc":
     if settings.placement == "target":
         replicator = ReplicaSource(
             "replica-source",
-            stack_config.replicator_args(settings, target.table_name, target.table_arn),
+            starting_where_it_stands(
+                stack_config.replicator_args(settings, target.table_name, target.table_arn)
+            ),
             opts=pulumi.ResourceOptions(provider=provider("replica-source")),
         )
         export_replicator(replicator)
@@ -126,7 +157,7 @@ else:
     poc = stack_config.target_ref(settings)
     source = ReplicaSource(
         "replica-source",
-        stack_config.source_args(settings, poc),
+        starting_where_it_stands(stack_config.source_args(settings, poc)),
         opts=pulumi.ResourceOptions(provider=provider("replica-source")),
     )
     pulumi.export("accessMode", settings.access_mode)
@@ -136,3 +167,5 @@ else:
     pulumi.export("tableArn", poc.table_arn)
     pulumi.export("writerRoleArn", poc.writer_role_arn)
     export_replicator(source)
+
+pulumi.export(deployed_settings.OUTPUT, deployed)

@@ -46,7 +46,7 @@ from stream_replica.components import (
 )
 from stream_replica.components.exceptions import SettingError
 from stream_replica.components.exceptions import StackConfigError as ConfigError
-from stream_replica.components.settings import ACCESS_MODES
+from stream_replica.components.settings import ACCESS_MODES, STARTING_POSITIONS
 from stream_replica.components.validation import ALWAYS_SET_TAGS, check_tags
 
 PROJECT_FILE = Path(__file__).resolve().parent / "Pulumi.yaml"
@@ -338,6 +338,7 @@ TARGET_KEYS = {
     "ttlDays": "ttl_days",
     "ttlAttribute": "ttl_attribute",
     "placement": "placement",
+    "tableImportId": "table_import_id",
 }
 #: poc: the archiver (``StreamToS3ArchiverArgs``).
 ARCHIVER_KEYS = {
@@ -355,6 +356,7 @@ ARCHIVER_KEYS = {
     "s3ErrorPrefix": "error_prefix",
     "bucketName": "bucket_name",
     "existingBucketName": "existing_bucket_name",
+    "bucketImportId": "bucket_import_id",
     "protectData": "protect",
     "archiveRemoves": "archive_removes",
     "archiveTransformModule": "archive_transform_module",
@@ -561,6 +563,9 @@ def load(stack: str | None = None, project_file: Path = PROJECT_FILE) -> Setting
             "aws:allowedAccountIds",
             f"must contain the {side} account {own} this stack deploys into, got {allowed}",
         )
+    # A mapping created from scratch starts here; AT_TIMESTAMP is the program's own choice for
+    # a replaced one (deployed_settings.py), not a key's value.
+    cfg.string("startingPosition", choices=STARTING_POSITIONS)
     target_placement = cfg.string("placement") == "target"
     cfg.check_side(side, REPLICATOR_KEYS if side == "poc" and target_placement else ())
     if side == "prod" and target_placement:
