@@ -32,7 +32,14 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime.sync_await import _sync_await
-from stream_replica.components.exceptions import StackConfigError as ConfigError
+from stream_replica.components import (
+    ReplicaSourceArgs,
+    ReplicaTargetArgs,
+    StreamToQueryTableArgs,
+    StreamToS3ArchiverArgs,
+)
+
+from stack_config import Settings, StackConfig
 
 #: The output each stack exports (and reads back from its own last deployment).
 OUTPUT = "deployedSettings"
@@ -71,17 +78,18 @@ class MappingStart:
         return {"position": self.position, "timestamp": self.timestamp}
 
 
-def with_start(args: Any, start: MappingStart) -> Any:
-    """``args`` (``ReplicaSourceArgs``) with its mapping starting at ``start``, checked again."""
+def with_start(args: ReplicaSourceArgs, start: MappingStart) -> ReplicaSourceArgs:
+    """``args`` with its mapping starting at ``start``, checked again."""
+    assert args.mapping is not None  # filled in by the args' defaults
     args.mapping.starting_position = start.position
     args.mapping.starting_position_timestamp = start.timestamp
     args.validate()
     return args
 
 
-def replicator_source(settings: Any) -> dict[str, Any]:
+def replicator_source(settings: Settings) -> dict[str, Any]:
     """What the replicator's mapping reads, in config terms: changing any of these replaces the
-    mapping (a new event source ARN). ``settings`` is :class:`stack_config.Settings`."""
+    mapping (a new event source ARN)."""
     cfg = settings.config
     if settings.placement == "target":
         stream = cfg.optional("prodStackReference") or cfg.optional("sourceStreamArn") or ""
@@ -97,7 +105,7 @@ def replicator_source(settings: Any) -> dict[str, Any]:
 
 
 def mapping_start(
-    settings: Any, previous: Mapping[str, Any], now: datetime | None = None
+    settings: Settings, previous: Mapping[str, Any], now: datetime | None = None
 ) -> MappingStart:
     """The start of the replicator's mapping in this deployment (module docstring):
 
@@ -142,7 +150,7 @@ def mapping_start(
 
 
 def _ttl_refusal(
-    cfg: Any,
+    cfg: StackConfig,
     previous: Mapping[str, Any],
     days_key: str,
     days: int,
@@ -164,7 +172,7 @@ def _ttl_refusal(
 
 
 def _replacement_refusal(
-    cfg: Any, previous: Mapping[str, Any], key: str, now: Any, why: str
+    cfg: StackConfig, previous: Mapping[str, Any], key: str, now: Any, why: str
 ) -> None:
     before = previous.get(key)
     if key not in previous or before == now:
@@ -201,9 +209,14 @@ REPLACEMENT_REASONS = {
 }
 
 
-def target_settings(settings: Any, target: Any, query: Any | None, archiver: Any) -> dict:
-    """The poc stack's part of ``deployedSettings``: ``target`` is ``ReplicaTargetArgs``,
-    ``query`` ``StreamToQueryTableArgs`` (or ``None``), ``archiver`` ``StreamToS3ArchiverArgs``."""
+def target_settings(
+    settings: Settings,
+    target: ReplicaTargetArgs,
+    query: StreamToQueryTableArgs | None,
+    archiver: StreamToS3ArchiverArgs,
+) -> dict[str, Any]:
+    """The poc stack's part of ``deployedSettings`` (``query``: ``None`` without a query
+    table)."""
     return {
         "placement": settings.placement,
         "ttlDays": int(target.ttl_days or 0),
@@ -216,9 +229,10 @@ def target_settings(settings: Any, target: Any, query: Any | None, archiver: Any
     }
 
 
-def check_target(settings: Any, previous: Mapping[str, Any], now: Mapping[str, Any]) -> None:
-    """Refuse the poc stack's changes that can't be applied safely (module docstring); ``now``
-    is :func:`target_settings` of this run."""
+def check_target(settings: Settings, previous: Mapping[str, Any], now: Mapping[str, Any]) -> None:
+    """Refuse, with a :class:`stack_config.ConfigError` naming the key and the procedure, the
+    poc stack's changes that can't be applied safely (module docstring); ``now`` is
+    :func:`target_settings` of this run."""
     cfg = settings.config
     attribute = str(now["ttlAttribute"])
     _ttl_refusal(cfg, previous, "ttlDays", now["ttlDays"], attribute, "replica table")
@@ -232,7 +246,7 @@ def check_target(settings: Any, previous: Mapping[str, Any], now: Mapping[str, A
         _replacement_refusal(cfg, previous, key, now[key], why)
 
 
-def check_acknowledged(settings: Any) -> None:
+def check_acknowledged(settings: Settings) -> None:
     """``acknowledgedChanges`` lists only keys it can acknowledge."""
     cfg = settings.config
     for key in cfg.get("acknowledgedChanges"):
