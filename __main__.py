@@ -40,6 +40,7 @@ deployed: dict[str, object] = {
 def starting_where_it_stands(args: ReplicaSourceArgs) -> ReplicaSourceArgs:
     """``args`` with the mapping start :func:`deployed_settings.mapping_start` picks, recorded
     in ``deployedSettings``."""
+    deployed_settings.check_source(settings, previous)
     start = deployed_settings.mapping_start(settings, previous)
     deployed["replicatorSource"] = deployed_settings.replicator_source(settings)
     deployed["replicatorStart"] = start.as_output()

@@ -46,7 +46,14 @@ OUTPUT = "deployedSettings"
 #: Logical name of the StackReference to the stack itself.
 SELF_REFERENCE = "deployed-settings"
 #: The keys ``acknowledgedChanges`` may list: each re-creates something that holds data.
-ACKNOWLEDGEABLE = ("streamViewType", "tableName", "queryTableName", "bucketName")
+ACKNOWLEDGEABLE = (
+    "streamViewType",
+    "tableName",
+    "queryTableName",
+    "bucketName",
+    "deliveryStreamName",
+    "sourceStreamName",
+)
 
 
 def self_reference_name() -> str:
@@ -206,6 +213,17 @@ REPLACEMENT_REASONS = {
         "a new, empty archive bucket is created (the old one is retained with protectData, "
         "deleted with its objects without)"
     ),
+    "deliveryStreamName": (
+        "the delivery stream is deleted before its replacement exists (a fixed name): what it "
+        "still buffers may never reach S3, and the archiver's batches fail (and are retried) "
+        "until the new one is up. Drain first: disable the replicator, wait until the "
+        "archiver's iterator age is 0 and one buffering interval has passed, then change it"
+    ),
+    "sourceStreamName": (
+        "this stack created the source stream (createSourceStream), so the stream is deleted "
+        "with every record it holds and a new, empty one is created; producers must move to "
+        "it. Drain first: stop the producers, wait until the replicator's iterator age is 0"
+    ),
 }
 
 
@@ -226,6 +244,7 @@ def target_settings(
         "queryTableTtlDays": int(query.ttl_days or 0) if query is not None else 0,
         "queryTableName": query.table_name if query is not None else None,
         "bucketName": archiver.bucket_name,
+        "deliveryStreamName": archiver.delivery_stream_name,
     }
 
 
@@ -241,9 +260,26 @@ def check_target(settings: Settings, previous: Mapping[str, Any], now: Mapping[s
             cfg, previous, "queryTableTtlDays", now["queryTableTtlDays"], attribute, "query table"
         )
     for key, why in REPLACEMENT_REASONS.items():
-        if key in ("queryTableName", "bucketName", "tableName") and not previous.get(key):
+        if key == "sourceStreamName":
+            continue  # the prod side's (check_source)
+        if key != "streamViewType" and not previous.get(key):
             continue  # autonamed or absent before: nothing of a fixed name to replace
         _replacement_refusal(cfg, previous, key, now[key], why)
+
+
+def check_source(settings: Settings, previous: Mapping[str, Any]) -> None:
+    """Refuse renaming a source stream this stack created (module docstring), unless
+    acknowledged: the rename replaces the stream and drops what it holds."""
+    before = (previous.get("replicatorSource") or {}).get("sourceStream") or ""
+    now = replicator_source(settings)["sourceStream"]
+    if before.startswith("created:") and now.startswith("created:"):
+        _replacement_refusal(
+            settings.config,
+            {"sourceStreamName": before.removeprefix("created:")},
+            "sourceStreamName",
+            now.removeprefix("created:"),
+            REPLACEMENT_REASONS["sourceStreamName"],
+        )
 
 
 def check_acknowledged(settings: Settings) -> None:

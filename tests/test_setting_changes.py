@@ -221,3 +221,24 @@ def test_the_table_and_bucket_can_be_adopted_by_import() -> None:
         run_stack("poc", {"tableImportId": "x"})
     with pytest.raises(stack_config.ConfigError, match=r":bucketImportId: adopts the bucket"):
         run_stack("poc", {"bucketImportId": "seed-bucket"})
+
+
+def test_renaming_a_delivery_stream_is_refused_unless_acknowledged() -> None:
+    before = deployed("poc")
+    assert before["deliveryStreamName"] == "prod-s3-firehose"
+    text = refusal("poc", before, {"deliveryStreamName": "another-firehose"})
+    assert ":deliveryStreamName: changes from 'prod-s3-firehose'" in text
+    acknowledged = {"deliveryStreamName": "f2", "acknowledgedChanges": ["deliveryStreamName"]}
+    assert redeploy("poc", before, acknowledged).outputs["deliveryStreamName"] == "f2"
+
+
+def test_renaming_a_created_source_stream_is_refused() -> None:
+    created = {"createSourceStream": True}
+    before = deployed("prod", created)
+    assert before["replicatorSource"]["sourceStream"] == "created:web-analytics"
+    text = refusal("prod", before, {**created, "sourceStreamName": "clicks"})
+    assert ":sourceStreamName: changes from 'web-analytics' to 'clicks'" in text
+    # A stream the stack doesn't own may change: only the mapping moves (AT_TIMESTAMP).
+    assert _start(redeploy("prod", deployed("prod"), {"sourceStreamName": "clicks"}))[0] == (
+        "AT_TIMESTAMP"
+    )

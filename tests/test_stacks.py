@@ -403,6 +403,7 @@ def test_poc_outputs(poc: RenderedStack) -> None:
             "queryTableTtlDays": 0,
             "queryTableName": None,  # autonamed
             "bucketName": None,  # the default name
+            "deliveryStreamName": "prod-s3-firehose",
         },
     }
 
