@@ -29,7 +29,7 @@ import deployed_settings
 import stack_config
 
 settings = stack_config.load()
-deployed_settings.check_acknowledged(settings)
+deployed_settings.check_keys(settings)
 previous = deployed_settings.read_previous()
 deployed: dict[str, object] = {
     "placement": settings.placement,

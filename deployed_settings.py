@@ -111,20 +111,38 @@ def replicator_source(settings: Settings) -> dict[str, Any]:
     }
 
 
+def initial_start(cfg: StackConfig) -> MappingStart:
+    """Where a replicator mapping created from scratch starts: ``startingPositionTimestamp``
+    (``AT_TIMESTAMP``) when set, else ``startingPosition``."""
+    timestamp = cfg.optional("startingPositionTimestamp")
+    if timestamp is None:
+        return MappingStart(cfg.string("startingPosition"))
+    try:
+        parsed = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise cfg.error(
+            "startingPositionTimestamp",
+            f"must be an RFC 3339 time with a zone, like 2026-01-31T12:00:00Z, got {timestamp!r}",
+        )
+    return MappingStart("AT_TIMESTAMP", timestamp)
+
+
 def mapping_start(
     settings: Settings, previous: Mapping[str, Any], now: datetime | None = None
 ) -> MappingStart:
     """The start of the replicator's mapping in this deployment (module docstring):
 
     * the stack's first deployment with a replicator, and no replicator before it in the other
-      placement: the configured ``startingPosition``;
+      placement: :func:`initial_start`;
     * the same source as last time: the start used last time (nothing changes);
     * a new source (``consumerMode``, the stream, or a placement switch that moves the
       replicator into this stack): ``AT_TIMESTAMP`` ``switchRewindSeconds`` before ``now``,
       with a warning naming what is replaced.
     """
     cfg = settings.config
-    configured = MappingStart(cfg.string("startingPosition"))
+    configured = initial_start(cfg)
     source = replicator_source(settings)
     before = previous.get("replicatorSource")
     if not previous or (before is None and previous.get("placement") == settings.placement):
@@ -132,7 +150,7 @@ def mapping_start(
     if before == source:
         kept = previous.get("replicatorStart") or {}
         start = MappingStart(str(kept.get("position")), kept.get("timestamp"))
-        if start.position != configured.position and start.position != "AT_TIMESTAMP":
+        if start.position not in (configured.position, "AT_TIMESTAMP"):
             pulumi.log.warn(
                 f"{cfg.file}: startingPosition {configured.position} only applies to a new "
                 f"mapping; the replicator's mapping keeps its position (it started at "
@@ -282,9 +300,11 @@ def check_source(settings: Settings, previous: Mapping[str, Any]) -> None:
         )
 
 
-def check_acknowledged(settings: Settings) -> None:
-    """``acknowledgedChanges`` lists only keys it can acknowledge."""
+def check_keys(settings: Settings) -> None:
+    """This module's own keys, before anything is registered: ``startingPositionTimestamp`` is
+    a time, ``acknowledgedChanges`` lists only keys it can acknowledge."""
     cfg = settings.config
+    initial_start(cfg)
     for key in cfg.get("acknowledgedChanges"):
         if key not in ACKNOWLEDGEABLE:
             raise cfg.error(

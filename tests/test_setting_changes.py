@@ -242,3 +242,14 @@ def test_renaming_a_created_source_stream_is_refused() -> None:
     assert _start(redeploy("prod", deployed("prod"), {"sourceStreamName": "clicks"}))[0] == (
         "AT_TIMESTAMP"
     )
+
+
+def test_a_replicator_taking_over_starts_at_the_configured_time() -> None:
+    at = "2026-01-31T12:00:00Z"
+    prod = run_stack("prod", {"startingPositionTimestamp": at})
+    assert _start(prod) == ("AT_TIMESTAMP", at)
+    # Kept on the next update (no replacement), like any recorded start.
+    again = redeploy("prod", prod.outputs["deployedSettings"], {"startingPositionTimestamp": at})
+    assert _start(again) == ("AT_TIMESTAMP", at)
+    with pytest.raises(stack_config.ConfigError, match=r":startingPositionTimestamp: must be"):
+        run_stack("prod", {"startingPositionTimestamp": "yesterday"})
