@@ -339,6 +339,7 @@ TARGET_KEYS = {
     "ttlAttribute": "ttl_attribute",
     "placement": "placement",
     "tableImportId": "table_import_id",
+    "pointInTimeRecovery": "point_in_time_recovery",
 }
 #: poc: the archiver (``StreamToS3ArchiverArgs``).
 ARCHIVER_KEYS = {

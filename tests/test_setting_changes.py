@@ -253,3 +253,25 @@ def test_a_replicator_taking_over_starts_at_the_configured_time() -> None:
     assert _start(again) == ("AT_TIMESTAMP", at)
     with pytest.raises(stack_config.ConfigError, match=r":startingPositionTimestamp: must be"):
         run_stack("prod", {"startingPositionTimestamp": "yesterday"})
+
+
+def test_an_adopted_table_keeps_its_settings_for_the_import() -> None:
+    """The keys a hand-made table differs by can be set as it is (docs/takeover.md)."""
+    name = "prod-raven-lambda-webanalytics-crossaccount"
+    poc = run_stack(
+        "poc",
+        {
+            "tableImportId": name,
+            "pointInTimeRecovery": False,
+            "deletionProtection": False,
+            "tableEncryption": "AWS_OWNED",
+            "streamViewType": "NEW_IMAGE",
+            "gsiName": "",
+        },
+    )
+    table = poc.one(TABLE, "replica-target-table")
+    assert table.import_id == name
+    assert table.inputs["pointInTimeRecovery"] == {"enabled": False}
+    assert table.inputs["deletionProtectionEnabled"] is False
+    assert table.inputs["serverSideEncryption"] == {"enabled": False}
+    assert "globalSecondaryIndexes" not in table.inputs
