@@ -157,7 +157,7 @@ def mapping_start(
                 f"{start.position})"
             )
         return start
-    rewind = cfg.integer("switchRewindSeconds", 60, 604_800)
+    rewind = cfg.integer("switchRewindSeconds", 1, 604_800)
     moment = (now or datetime.now(UTC)) - timedelta(seconds=rewind)
     timestamp = moment.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
     changed = sorted(
@@ -305,6 +305,7 @@ def check_keys(settings: Settings) -> None:
     a time, ``acknowledgedChanges`` lists only keys it can acknowledge."""
     cfg = settings.config
     initial_start(cfg)
+    cfg.integer("switchRewindSeconds", 1, 604_800)
     for key in cfg.get("acknowledgedChanges"):
         if key not in ACKNOWLEDGEABLE:
             raise cfg.error(

@@ -325,6 +325,13 @@ def decide(result: DemoResult, options: DemoOptions | None = None) -> None:
         (result.crossaccount_denied == 0, "no cross-account call was denied"),
         (result.raw_pii_in_target == 0, "no raw value of a pseudonymised field in the target"),
     ]
+    if result.switch_overlap_records is not None:
+        checks.append(
+            (
+                result.archived_lines - result.archived_distinct <= result.switch_overlap_records,
+                "no duplicate archive line beyond the consumer-mode switches' overlap",
+            )
+        )
     if result.query_table_deployed:
         checks.append(
             (

@@ -3,8 +3,9 @@ clickstream through the pipeline, check that nothing was lost or duplicated, rep
 
 Each phase has its module: :mod:`~sandbox.plan` (the options and where each stack goes),
 :mod:`~sandbox.deploy`, :mod:`~sandbox.drive` (the pollers, producing, draining, the redrive and
-the replay), :mod:`~sandbox.checks`, :mod:`~sandbox.report` (the progress line, the summary
-and the final JSON line) and :mod:`~sandbox.serve` (``--serve``: the server left up).
+the replay), :mod:`~sandbox.switch` (``--switch-consumer-mode``), :mod:`~sandbox.checks`,
+:mod:`~sandbox.report` (the progress line, the summary and the final JSON line) and
+:mod:`~sandbox.serve` (``--serve``: the server left up).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .fault_injection import Faults
 from .plan import DemoOptions, StackPlan
 from .report import DemoResult, Progress, print_summary
 from .serve import serve_forever
+from .switch import ConsumerModeSwitcher
 
 
 def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
@@ -50,7 +52,22 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
 
         pipeline = Pipeline.wire(emulator, (poc, prod), options, Path(workdir))
         read_back_placement(result, emulator, plan, pipeline)
-        production = produce_and_drain(result, emulator, plan, options, pipeline, progress)
+        switcher = (
+            ConsumerModeSwitcher(emulator, plan, options, (poc, prod))
+            if options.switch_consumer_mode
+            else None
+        )
+        production = produce_and_drain(
+            result,
+            emulator,
+            plan,
+            options,
+            pipeline,
+            progress,
+            switcher.after_chunk(pipeline, options.records, progress) if switcher else None,
+        )
+        if switcher is not None:
+            switcher.report(result, pipeline)
 
         check_pipeline(result, emulator, plan, poc, pipeline, production, Path(workdir))
         result.throttled_items = faults.throttled_items

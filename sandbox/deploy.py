@@ -56,7 +56,7 @@ def _precreate_key_parameter(emulator: Emulator, plan: StackPlan, options: DemoO
     )
 
 
-def _deploy(
+def deploy_stack(
     emulator: Emulator,
     stack: str,
     account: str,
@@ -65,14 +65,17 @@ def _deploy(
     overrides: dict[str, object],
     project_dir: Path,
     stack_references: dict[str, dict[str, Any]],
+    prior: Deployment | None = None,
 ) -> Deployment:
-    """Run the program for ``stack`` under mocks that create its resources in ``emulator``."""
+    """Run the program for ``stack`` under mocks that create its resources in ``emulator`` (an
+    update of ``prior``, the stack's last deployment, when given)."""
     deployment = Deployment(stack=stack, account_id=account, region=region)
     mocks = EmulatorMocks(
         emulator,
         deployment,
         stack_references=stack_references,
         default_tags=_default_tags(config),
+        prior=prior,
     )
     deployment.outputs = run_program(
         stack, mocks, config_overrides=overrides, project_dir=project_dir
@@ -102,7 +105,7 @@ def deploy_stacks(
     def deploy(stack: str, references: dict[str, dict[str, Any]]) -> Deployment:
         show(f"deploying stack {stack} ...", force=True)
         config = plan.poc_config if stack == "poc" else plan.prod_config
-        return _deploy(
+        return deploy_stack(
             emulator,
             stack,
             plan.poc_account if stack == "poc" else plan.prod_account,

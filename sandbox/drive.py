@@ -44,6 +44,8 @@ class Pipeline:
     replicator_poller: StreamPoller
     archiver_poller: StreamPoller
     query_poller: StreamPoller | None
+    #: a replaced replicator mapping still running beside its replacement (during an update)
+    overlapping: StreamPoller | None = None
 
     @classmethod
     def wire(
@@ -125,7 +127,8 @@ class Pipeline:
 
     def pump(self) -> int:
         """One pass of every mapping; how many records they handled."""
-        handled = self.replicator_poller.poll() + self.archiver_poller.poll()
+        handled = self.overlapping.poll() if self.overlapping else 0
+        handled += self.replicator_poller.poll() + self.archiver_poller.poll()
         return handled + (self.query_poller.poll() if self.query_poller else 0)
 
     def drain(self) -> None:
@@ -161,10 +164,12 @@ def produce_and_drain(
     options: DemoOptions,
     pipeline: Pipeline,
     progress: Progress,
+    after_chunk: Callable[[int], None] | None = None,
 ) -> Production:
     """Put the clickstream (and the poison records, after the first chunk) into the source
-    stream, pumping the mappings after each chunk; drain; redrive the on-failure queues unless
-    ``options.redrive`` is off. The figures go to ``result``."""
+    stream, pumping the mappings after each chunk (then ``after_chunk(records produced so
+    far)``); drain; redrive the on-failure queues unless ``options.redrive`` is off. The figures
+    go to ``result``."""
     kinesis = emulator.client("kinesis", plan.prod_account, plan.prod_region)
     gen_rng = random.Random(options.seed)
     kpl_rng = random.Random(options.seed + 1)
@@ -194,6 +199,8 @@ def produce_and_drain(
             result.poison = len(poison)
             poison = []
         pipeline.pump()
+        if after_chunk is not None:
+            after_chunk(produced)
         elapsed = time.monotonic() - pipeline_started
         progress.show(
             f"produced {produced}/{options.records}  "

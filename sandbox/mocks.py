@@ -5,6 +5,14 @@ resolved, camelCase as pulumi-aws names them), creates it with boto3 in the acco
 resource's provider (an explicit ``aws.Provider``'s ``allowedAccountIds``, else the stack's
 account) and returns the real id and the computed outputs the program reads (``arn``,
 ``streamArn``, ``url`` ...). A resource type it has no creator for is an error naming the type.
+
+Given the ``prior`` deployment of the same stack, the run is an *update*, as Pulumi would do it:
+a resource registered with the inputs it had keeps its id and outputs (nothing is called); an
+event source mapping with other inputs is *replaced* (the new one created now, the old one left
+for the caller to delete once the update is over — Pulumi's create-before-delete); a role
+policy, queue policy or alarm with other inputs is put again (an in-place update); any other
+changed resource is an error naming it (the sandbox doesn't emulate that update). What the
+update no longer registers is listed by :func:`removed`.
 """
 
 from __future__ import annotations
@@ -47,6 +55,18 @@ class DeployedFunction:
 
 
 @dataclass
+class Registered:
+    """One resource as the last run left it: its id, inputs (canonical JSON), outputs, and the
+    account and region it is in."""
+
+    id: str
+    inputs: str
+    outputs: dict[str, Any]
+    account: str
+    region: str
+
+
+@dataclass
 class Deployment:
     """What one ``run_program`` created, for the poller and the summary."""
 
@@ -59,6 +79,49 @@ class Deployment:
     mappings: list[tuple[str, str, str]] = field(default_factory=list)
     #: resource type -> how many were created.
     counts: dict[str, int] = field(default_factory=dict)
+    #: (type, logical name) -> the resource, for a later update of the stack.
+    state: dict[tuple[str, str], Registered] = field(default_factory=dict)
+    #: mappings an update replaced: (account id, region, UUID), for the caller to delete.
+    replaced_mappings: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+#: Types registered afresh on every run (no cloud state of their own).
+_STATELESS = ("pulumi:providers:aws", "pulumi:pulumi:StackReference")
+_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+#: Types an update puts again with the new inputs (their creators are idempotent puts).
+_UPDATED_IN_PLACE = (
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:sqs/queuePolicy:QueuePolicy",
+    "aws:cloudwatch/metricAlarm:MetricAlarm",
+)
+
+
+def _canonical(value: Any) -> str:
+    """Inputs as canonical JSON, assets by their content's identity, for comparing runs."""
+
+    def plain(item: Any) -> Any:
+        if isinstance(item, pulumi.AssetArchive):
+            return {"assets": {k: plain(v) for k, v in item.assets.items()}}
+        for kind in ("path", "text", "uri"):
+            if isinstance(item, (pulumi.Asset, pulumi.Archive)) and hasattr(item, kind):
+                return {kind: getattr(item, kind)}
+        if isinstance(item, dict):
+            return {k: plain(v) for k, v in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [plain(v) for v in item]
+        return item
+
+    return json.dumps(plain(_integral(value)), sort_keys=True, default=str)
+
+
+def removed(prior: Deployment, update: Deployment) -> list[tuple[str, str, Registered]]:
+    """What ``prior`` held that ``update`` (an update of the same stack) no longer registers:
+    ``(type, logical name, resource)``."""
+    return [
+        (typ, name, resource)
+        for (typ, name), resource in prior.state.items()
+        if (typ, name) not in update.state and typ not in _STATELESS
+    ]
 
 
 def _autoname(name: str, limit: int = 63) -> str:
@@ -111,6 +174,7 @@ class EmulatorMocks(pulumi.runtime.Mocks):
     :param stack_references: stack name -> outputs returned for a ``StackReference`` to it.
     :param default_tags: tags from the stack's ``aws:defaultTags`` config, for resources on the
         default provider.
+    :param prior: the stack's last deployment: this run is an update of it (module docstring).
     """
 
     def __init__(
@@ -120,7 +184,9 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         *,
         stack_references: dict[str, dict[str, Any]] | None = None,
         default_tags: dict[str, str] | None = None,
+        prior: Deployment | None = None,
     ) -> None:
+        self.prior = prior
         self.emulator = emulator
         self.deployment = deployment
         self.stack_references = stack_references or {}
@@ -143,6 +209,26 @@ class EmulatorMocks(pulumi.runtime.Mocks):
                 )
             account, region, tags = self._placement(args.provider or "")
             ctx = _Context(self, args.name, _integral(dict(args.inputs)), account, region, tags)
+            key, inputs = (args.typ, args.name), _canonical(dict(args.inputs))
+            before = self.prior.state.get(key) if self.prior else None
+            if before is not None and args.typ not in _STATELESS:
+                if before.inputs == inputs:
+                    return self._keep(args.typ, key, before)
+                if args.typ == _MAPPING:
+                    replaced = (before.account, before.region, before.id)
+                    self.deployment.replaced_mappings.append(replaced)
+                elif args.typ in _UPDATED_IN_PLACE:
+                    ctx.inputs.setdefault("name", before.outputs.get("name"))
+                else:
+                    changed = sorted(
+                        k
+                        for k in {*json.loads(inputs), *json.loads(before.inputs)}
+                        if json.loads(inputs).get(k) != json.loads(before.inputs).get(k)
+                    )
+                    raise UnsupportedResourceError(
+                        f"the sandbox cannot update {args.typ} {args.name!r} in place "
+                        f"(changed: {', '.join(changed)})"
+                    )
             try:
                 resource_id, outputs = creator(ctx)
             except UnsupportedResourceError:
@@ -153,7 +239,23 @@ class EmulatorMocks(pulumi.runtime.Mocks):
                 ) from exc
             counts = self.deployment.counts
             counts[args.typ] = counts.get(args.typ, 0) + 1
-            return resource_id, {**ctx.inputs, **outputs}
+            state = {**ctx.inputs, **outputs}
+            self.deployment.state[key] = Registered(
+                str(resource_id), inputs, state, account, region
+            )
+            return resource_id, state
+
+    def _keep(self, typ: str, key: tuple[str, str], before: Registered) -> tuple[str | None, dict]:
+        """An unchanged resource of the prior deployment: its id and outputs, and what the
+        poller needs of it (a function, a mapping) carried over."""
+        assert self.prior is not None
+        self.deployment.state[key] = before
+        if typ == "aws:lambda/function:Function":
+            arn = str(before.outputs["arn"])
+            self.deployment.functions[arn] = self.prior.functions[arn]
+        elif typ == _MAPPING:
+            self.deployment.mappings.append((before.account, before.region, before.id))
+        return before.id, before.outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
         account, region, _ = self._placement(args.provider or "")

@@ -57,6 +57,9 @@ class DemoOptions:
     transform: str | None = EXAMPLE_TRANSFORM
     #: after the drain, redrive both on-failure queues (``stream_replica.redrive``)
     redrive: bool = True
+    #: update the stacks to the other consumerMode after a third of the records, and back after
+    #: two thirds (``sandbox.switch``)
+    switch_consumer_mode: bool = False
 
 
 def config_value(config: dict[str, Any], project: str, key: str, default: Any = None) -> Any:

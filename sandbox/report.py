@@ -65,6 +65,10 @@ class DemoResult:
     mappings: dict[str, dict[str, int]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     endpoint_url: str | None = None
+    #: ``--switch-consumer-mode``: records both the replaced mapping and its replacement wrote
+    #: (None: no switch), and each switch as "<mode> at <start>"
+    switch_overlap_records: int | None = None
+    switches: list[str] = field(default_factory=list)
 
     def final_json(self) -> str:
         """The last line of the run's output: the headline figures as one JSON object (the
@@ -83,7 +87,10 @@ class DemoResult:
             "redriven",
             "ok",
         )
-        return json.dumps({k: getattr(self, k) for k in keys})
+        figures = {k: getattr(self, k) for k in keys}
+        if self.switch_overlap_records is not None:  # after ok: only runs that switched
+            figures["switch_overlap_records"] = self.switch_overlap_records
+        return json.dumps(figures)
 
 
 class Progress:
@@ -162,6 +169,14 @@ def print_summary(result: DemoResult, out: TextIO) -> None:
         ("pipeline time", f"{result.pipeline_seconds:.1f} s"),
         ("throughput", f"{result.records_per_second:,.0f} records/s"),
     ]
+    if result.switch_overlap_records is not None:
+        rows.append(("consumer-mode switches (new mapping's start)", "; ".join(result.switches)))
+        rows.append(
+            (
+                "records both mappings wrote (the switches' overlap)",
+                result.switch_overlap_records,
+            )
+        )
     for name, stats in result.mappings.items():
         rows.append(
             (
