@@ -99,6 +99,13 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
         "starts AT_TIMESTAMP and overlaps the old one",
     )
     parser.add_argument(
+        "--cutover",
+        action="store_true",
+        help="first build the original hand-made deployment and run traffic through it, then "
+        "deploy the stacks adopting its table while traffic continues, and disable the old "
+        "mappings (docs/takeover.md)",
+    )
+    parser.add_argument(
         "--serve",
         action="store_true",
         help="run against moto's server on localhost and keep it up until Ctrl-C",
@@ -133,6 +140,7 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
         replay=not args.no_replay,
         redrive=not args.no_redrive,
         switch_consumer_mode=args.switch_consumer_mode,
+        cutover=args.cutover,
         serve=args.serve,
         port=args.port,
         progress=not args.quiet,

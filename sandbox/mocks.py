@@ -13,6 +13,10 @@ for the caller to delete once the update is over — Pulumi's create-before-dele
 policy, queue policy or alarm with other inputs is put again (an in-place update); any other
 changed resource is an error naming it (the sandbox doesn't emulate that update). What the
 update no longer registers is listed by :func:`removed`.
+
+A resource registered with ``import_`` (Pulumi import) is read from the emulator, not created,
+and compared with its inputs the way ``pulumi up`` does: any difference fails the deployment
+(:data:`_IMPORTERS`; a type without an importer is an error).
 """
 
 from __future__ import annotations
@@ -229,6 +233,13 @@ class EmulatorMocks(pulumi.runtime.Mocks):
                         f"the sandbox cannot update {args.typ} {args.name!r} in place "
                         f"(changed: {', '.join(changed)})"
                     )
+            if args.custom and args.resource_id and args.typ not in _STATELESS:
+                importer = _IMPORTERS.get(args.typ)
+                if importer is None:
+                    raise UnsupportedResourceError(
+                        f"the sandbox cannot import resource type {args.typ!r} ({args.name!r})"
+                    )
+                creator = lambda ctx: importer(ctx, str(args.resource_id))  # noqa: E731
             try:
                 resource_id, outputs = creator(ctx)
             except UnsupportedResourceError:
@@ -1061,6 +1072,62 @@ def _sns_topic(ctx: _Context) -> tuple[str, dict]:
     arn = ctx.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
     return arn, {"name": name, "arn": arn}
 
+
+def _import_table(ctx: _Context, table_name: str) -> tuple[str, dict]:
+    """Adopt an existing table: read it, and refuse (as ``pulumi up`` does) any setting the
+    inputs describe otherwise. Nothing is written."""
+    i = ctx.inputs
+    ddb = ctx.client("dynamodb")
+    table = ddb.describe_table(TableName=table_name)["Table"]
+    keys = {k["KeyType"]: k["AttributeName"] for k in table["KeySchema"]}
+    stream = table.get("StreamSpecification") or {}
+    backups = ddb.describe_continuous_backups(TableName=table_name)["ContinuousBackupsDescription"]
+    pitr = (backups.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus")
+    ttl = ddb.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]
+    found = {
+        "name": table_name,
+        "hashKey": keys.get("HASH"),
+        "rangeKey": keys.get("RANGE"),
+        "billingMode": (table.get("BillingModeSummary") or {}).get("BillingMode") or "PROVISIONED",
+        "streamEnabled": bool(stream.get("StreamEnabled")),
+        "streamViewType": stream.get("StreamViewType"),
+        "deletionProtectionEnabled": bool(table.get("DeletionProtectionEnabled")),
+        "pointInTimeRecovery": pitr == "ENABLED",
+        "serverSideEncryption": (table.get("SSEDescription") or {}).get("Status") == "ENABLED",
+        "ttl": ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"),
+        "globalSecondaryIndexes": sorted(
+            g["IndexName"] for g in table.get("GlobalSecondaryIndexes") or []
+        ),
+    }
+    wanted = {
+        "name": i.get("name"),
+        "hashKey": i.get("hashKey"),
+        "rangeKey": i.get("rangeKey"),
+        "billingMode": i.get("billingMode") or "PROVISIONED",
+        "streamEnabled": bool(i.get("streamEnabled")),
+        "streamViewType": i.get("streamViewType"),
+        "deletionProtectionEnabled": bool(i.get("deletionProtectionEnabled")),
+        "pointInTimeRecovery": bool((i.get("pointInTimeRecovery") or {}).get("enabled")),
+        "serverSideEncryption": bool((i.get("serverSideEncryption") or {}).get("enabled")),
+        "ttl": bool((i.get("ttl") or {}).get("enabled")),
+        "globalSecondaryIndexes": sorted(g["name"] for g in i.get("globalSecondaryIndexes") or []),
+    }
+    differences = [f"{k}: {found[k]!r} != {wanted[k]!r}" for k in found if found[k] != wanted[k]]
+    if differences:
+        raise RuntimeError(
+            f"import of table {table_name!r}: the program describes it otherwise ("
+            + "; ".join(differences)
+            + "): a real `pulumi up` refuses the import"
+        )
+    outputs = {"name": table_name, "arn": table["TableArn"], "tagsAll": ctx.tags()}
+    if table.get("LatestStreamArn"):
+        outputs["streamArn"] = table["LatestStreamArn"]
+        outputs["streamLabel"] = table["LatestStreamLabel"]
+    return table_name, outputs
+
+
+#: Pulumi import (``import_``) of an existing resource, by type: ``(ctx, import id)``.
+_IMPORTERS = {"aws:dynamodb/table:Table": _import_table}
 
 _CREATORS = {
     "pulumi:providers:aws": _provider,
