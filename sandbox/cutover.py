@@ -66,8 +66,9 @@ def takeover_config(started: datetime) -> dict[str, object]:
 
 
 def prepared(options: DemoOptions, started: datetime) -> DemoOptions:
-    """``options`` for a cut-over run: the take-over config, no transform."""
-    overrides = {**options.config_overrides, **takeover_config(started)}
+    """``options`` for a cut-over run: the take-over config (under the run's own ``--config``
+    values), no transform."""
+    overrides = {**takeover_config(started), **options.config_overrides}
     return replace(options, config_overrides=overrides, transform=None)
 
 
