@@ -9,7 +9,9 @@ enhanced fan-out consumer in ``efo`` mode); ``poc`` holds the table, the archive
 replicator on the prod stream, reading the prod stack's outputs.
 
 Config is read and checked, and each component's args built once, by ``stack_config``
-(``stack_config.stack.load``).
+(``stack_config.stack.load``); a change the last deployment (read back from this stack's own
+``deployedSettings`` output) can't safely take is refused, or made safe, in
+``deployed_settings.py``.
 """
 
 import pulumi
@@ -17,12 +19,14 @@ import pulumi_aws as aws
 from stream_replica.components import (
     ArchiveCatalog,
     ReplicaSource,
+    ReplicaSourceArgs,
     ReplicaTarget,
     StreamReadGrant,
     StreamToQueryTable,
     StreamToS3Archiver,
 )
 
+import deployed_settings
 import stack_dashboard
 from stack_config.args import wire
 from stack_config.references import external_id_digest
@@ -30,6 +34,22 @@ from stack_config.stack import PocStack, ProdGrantStack, load
 
 stack = load()
 settings = stack.settings
+deployed_settings.check_keys(settings)
+previous = deployed_settings.read_previous()
+deployed: dict[str, object] = {
+    "placement": settings.placement,
+    "consumerMode": settings.consumer_mode,
+}
+
+
+def starting_where_it_stands(args: ReplicaSourceArgs) -> ReplicaSourceArgs:
+    """``args`` with the mapping start :func:`deployed_settings.mapping_start` picks, recorded
+    in ``deployedSettings``."""
+    deployed_settings.check_source(settings, previous)
+    start = deployed_settings.mapping_start(settings, previous)
+    deployed["replicatorSource"] = deployed_settings.replicator_source(settings)
+    deployed["replicatorStart"] = start.as_output()
+    return deployed_settings.with_start(args, start)
 
 
 def provider(component: str) -> aws.Provider:
@@ -56,6 +76,10 @@ def export_replicator(replicator: ReplicaSource) -> None:
 
 
 if isinstance(stack, PocStack):
+    deployed.update(
+        deployed_settings.target_settings(settings, stack.target, stack.query_table, stack.archiver)
+    )
+    deployed_settings.check_target(settings, previous, deployed)
     target = ReplicaTarget(
         "replica-target",
         stack.target,
@@ -102,7 +126,9 @@ if isinstance(stack, PocStack):
     if stack.replicator is not None:  # target placement: the replicator next to the table
         replicator = ReplicaSource(
             "replica-source",
-            wire(stack.replicator, table_name=target.table_name, table_arn=target.table_arn),
+            starting_where_it_stands(
+                wire(stack.replicator, table_name=target.table_name, table_arn=target.table_arn)
+            ),
             opts=pulumi.ResourceOptions(provider=provider("replica-source")),
         )
         export_replicator(replicator)
@@ -134,7 +160,7 @@ elif isinstance(stack, ProdGrantStack):
 else:
     source = ReplicaSource(
         "replica-source",
-        stack.replicator,
+        starting_where_it_stands(stack.replicator),
         opts=pulumi.ResourceOptions(provider=provider("replica-source")),
     )
     pulumi.export("accessMode", settings.access_mode)
@@ -145,3 +171,5 @@ else:
     pulumi.export("writerRoleArn", stack.poc.writer_role_arn)
     export_replicator(source)
     stack_dashboard.add_dashboard(settings, provider, [("replicator", source)])
+
+pulumi.export(deployed_settings.OUTPUT, deployed)

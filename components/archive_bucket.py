@@ -83,16 +83,23 @@ def create_archive_bucket(
     lifecycle_rules: list[LifecycleRule],
     protect: bool,
     tags: dict[str, str],
+    import_id: str | None = None,
 ) -> ArchiveBucket:
     """The archive bucket ``bucket_name`` and its settings, children ``<name>-bucket…`` of
     ``parent``. ``kms_key_arn``: a customer-managed key for the objects (``None``: SSE-S3);
-    ``protect``: Pulumi ``protect`` and ``retain_on_delete`` on the bucket."""
+    ``protect``: Pulumi ``protect`` and ``retain_on_delete`` on the bucket; without it the bucket
+    is ``force_destroy`` (a destroy deletes every object version with it); ``import_id``: adopt
+    this existing bucket (Pulumi import) instead of creating it."""
     bucket = aws.s3.Bucket(
         f"{name}-bucket",
         bucket=bucket_name,
         tags=tags,
-        force_destroy=False,
-        opts=pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect),
+        # Versioned: without force_destroy a destroy stops at BucketNotEmpty. An unprotected
+        # bucket is one the user chose to delete with the stack, data included.
+        force_destroy=not protect,
+        opts=pulumi.ResourceOptions(
+            parent=parent, protect=protect, retain_on_delete=protect, import_=import_id
+        ),
     )
     public_access_block = aws.s3.BucketPublicAccessBlock(
         f"{name}-bucket-public-access",

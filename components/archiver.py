@@ -199,8 +199,14 @@ class StreamToS3ArchiverArgs:
     lifecycle_rules: list[LifecycleRule] | None = None
     """Lifecycle rules of a created bucket. Default: ``[HOUSEKEEPING_RULE]``."""
     protect: bool | None = None
-    """Pulumi ``protect`` and ``retain_on_delete`` on a created bucket. Default: true; false
-    warns."""
+    """Pulumi ``protect`` and ``retain_on_delete`` on a created bucket; without them the bucket
+    is ``force_destroy`` (a destroy deletes it with every object version). Default: true;
+    false warns."""
+    bucket_import_id: str | None = None
+    """Adopt an existing bucket as the created one (its settings then managed here): its name
+    (the Pulumi import id of ``aws:s3/bucket:Bucket``); ``bucket_name`` must name it too.
+    To write into a bucket without managing it, use ``existing_bucket_name`` instead.
+    Default: none."""
     archive_removes: bool | None = None
     """Write tombstone lines for REMOVE events (``ARCHIVE_REMOVES``). Default: false."""
     delivery_log_retention_days: int | None = None
@@ -269,6 +275,13 @@ class StreamToS3ArchiverArgs:
             )
         check_name(owner, "delivery_stream_name", self.delivery_stream_name, DELIVERY_STREAM_NAME)
         check_bucket_name(owner, "bucket_name", self.bucket_name)
+        if self.bucket_import_id is not None and self.bucket_import_id != self.bucket_name:
+            raise SettingError(
+                owner,
+                "bucket_import_id",
+                f"adopts the bucket {self.bucket_import_id!r}, so bucket_name must name it too, "
+                f"got {self.bucket_name!r}",
+            )
         check_bucket_name(owner, "existing_bucket_name", self.existing_bucket_name)
         for what, value in (("prefix", self.prefix), ("error_prefix", self.error_prefix)):
             if not value or not value.endswith("/") or value.startswith("/"):
@@ -386,6 +399,7 @@ class StreamToS3Archiver(StreamConsumer[StreamToS3ArchiverArgs]):
                 lifecycle_rules=args.lifecycle_rules or [],
                 protect=bool(args.protect),
                 tags=tags,
+                import_id=args.bucket_import_id,
             )
             self.bucket = archive.bucket
             self.public_access_block = archive.public_access_block

@@ -222,6 +222,7 @@ def create_consumer_function(
         enabled=mapping.enabled,
         batch_size=mapping.batch_size,
         starting_position=mapping.starting_position,
+        starting_position_timestamp=mapping.starting_position_timestamp,
         maximum_batching_window_in_seconds=mapping.maximum_batching_window_in_seconds,
         parallelization_factor=mapping.parallelization_factor,
         maximum_retry_attempts=mapping.maximum_retry_attempts,

@@ -20,6 +20,7 @@ from stream_replica.handlers import environment as env
 from . import assets, policies
 from .consumer import StreamConsumer
 from .exceptions import SettingError
+from .replica_target import table_ttl
 from .settings import (
     ALARM_DEFAULTS,
     FUNCTION_DEFAULTS,
@@ -264,11 +265,7 @@ class StreamToQueryTable(StreamConsumer[StreamToQueryTableArgs]):
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(
                 enabled=args.table_encryption == "AWS_MANAGED"
             ),
-            ttl=(
-                aws.dynamodb.TableTtlArgs(attribute_name=args.ttl_attribute, enabled=True)
-                if args.ttl_days
-                else None
-            ),
+            ttl=table_ttl(args.ttl_days, args.ttl_attribute),
             deletion_protection_enabled=args.deletion_protection,
             tags=settings.tags,
             opts=pulumi.ResourceOptions(

@@ -283,7 +283,7 @@ class ReplicaSourceArgs:
         function = must(self.function, owner, "function")
         check_name(owner, "function.role_name", function.role_name, IAM_ROLE_NAME)
         validate_function(function, owner)
-        validate_mapping(must(self.mapping, owner, "mapping"), owner)
+        validate_mapping(must(self.mapping, owner, "mapping"), owner, kinesis=True)
         validate_alarms(must(self.alarms, owner, "alarms"), owner)
 
     def _check_stream_arn(self, owner: str) -> None:

@@ -144,6 +144,11 @@ class ReplicaTargetArgs:
     tags: dict[str, str] | None = None
     """Tags for every taggable resource of the component (merged with the provider's default
     tags). Default: none."""
+    table_import_id: str | None = None
+    """Adopt an existing table instead of creating one: its name (the Pulumi import id of
+    ``aws:dynamodb/table:Table``). The other fields must then describe the table as it is (a
+    preview shows any difference, and the import refuses it); ``table_name`` must name it too.
+    Default: none (create the table)."""
     placement: str | None = None
     """Where the replicator runs: ``source`` (in ``source_account_id``: this component creates
     the writer role or the table's resource policy for it) or ``target`` (in this table's own
@@ -170,6 +175,13 @@ class ReplicaTargetArgs:
         check_name(owner, "replicator_role_name", self.replicator_role_name, IAM_ROLE_NAME)
         check_name(owner, "writer_role_name", self.writer_role_name, IAM_ROLE_NAME)
         check_name(owner, "table_name", self.table_name, DYNAMODB_NAME)
+        if self.table_import_id is not None and self.table_import_id != self.table_name:
+            raise SettingError(
+                owner,
+                "table_import_id",
+                f"adopts the table {self.table_import_id!r}, so table_name must name it too, "
+                f"got {self.table_name!r}",
+            )
         check_choice(owner, "access_mode", self.access_mode, ACCESS_MODES)
         check_external_id(owner, "external_id", self.external_id, self.access_mode)
         check_choice(owner, "billing_mode", self.billing_mode, BILLING_MODES)
@@ -255,6 +267,16 @@ class ReplicaTargetArgs:
             ),
             checked_account_id("ReplicaTargetArgs", "source_account_id", self.source_account_id),
         )
+
+
+def table_ttl(ttl_days: int | None, attribute: str | None) -> aws.dynamodb.TableTtlArgs:
+    """A table's TTL block, always explicit: on ``attribute`` when ``ttl_days`` (> 0), else
+    ``enabled: false`` with no attribute (the provider's rule). Leaving the block out would not
+    turn TTL off: the provider reads a missing block as "no change", so a table once given a
+    hot window would keep expiring items after ``ttl_days`` went back to 0."""
+    if ttl_days:
+        return aws.dynamodb.TableTtlArgs(attribute_name=attribute, enabled=True)
+    return aws.dynamodb.TableTtlArgs(enabled=False)
 
 
 class ReplicaTarget(pulumi.ComponentResource):
@@ -353,14 +375,13 @@ class ReplicaTarget(pulumi.ComponentResource):
                 enabled=args.encryption == "AWS_MANAGED"
             ),
             deletion_protection_enabled=args.deletion_protection,
-            ttl=(
-                aws.dynamodb.TableTtlArgs(attribute_name=args.ttl_attribute, enabled=True)
-                if args.ttl_days
-                else None
-            ),
+            ttl=table_ttl(args.ttl_days, args.ttl_attribute),
             tags=tags,
             opts=pulumi.ResourceOptions(
-                parent=self, protect=bool(args.protect), retain_on_delete=bool(args.protect)
+                parent=self,
+                protect=bool(args.protect),
+                retain_on_delete=bool(args.protect),
+                import_=args.table_import_id,
             ),
         )
 

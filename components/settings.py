@@ -18,6 +18,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, is_dataclass, replace
+from datetime import datetime
 from typing import Any, TypeVar, get_args
 
 from stream_replica.handlers import environment as env
@@ -54,6 +55,8 @@ DEFAULT_RUNTIME = "python3.13"
 SUPPORTED_RUNTIMES: tuple[str, ...] = ("python3.12", "python3.13", "python3.14")
 ARCHITECTURES: tuple[str, ...] = ("arm64", "x86_64")
 STARTING_POSITIONS: tuple[str, ...] = ("TRIM_HORIZON", "LATEST")
+#: A Kinesis source may also start at a time (DynamoDB Streams can't).
+KINESIS_STARTING_POSITIONS: tuple[str, ...] = (*STARTING_POSITIONS, "AT_TIMESTAMP")
 LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 #: SQS's longest retention, so poison records wait two weeks for someone to look.
@@ -134,8 +137,13 @@ class MappingSettings:
     batch_size: int | None = None
     """Records per invocation, 1..10000 (Lambda ``CreateEventSourceMapping``). Default: 300."""
     starting_position: str | None = None
-    """Where a new mapping starts: ``TRIM_HORIZON`` (everything retained) or ``LATEST``.
+    """Where a new mapping starts: ``TRIM_HORIZON`` (everything retained) or ``LATEST``; on a
+    Kinesis source also ``AT_TIMESTAMP`` (with ``starting_position_timestamp``).
     Default: ``TRIM_HORIZON``."""
+    starting_position_timestamp: str | None = None
+    """With ``AT_TIMESTAMP`` only: the RFC 3339 time (e.g. ``2026-01-31T12:00:00Z``) a new
+    mapping starts reading at (the oldest record still retained if older). Changing it
+    replaces the mapping. Default: none."""
     maximum_batching_window_in_seconds: int | None = None
     """Seconds Lambda may wait to fill a batch, 0..300. Default: 0."""
     parallelization_factor: int | None = None
@@ -320,13 +328,33 @@ def validate_function(settings: FunctionSettings, owner: str, prefix: str = "fun
         )
 
 
-def validate_mapping(settings: MappingSettings, owner: str, prefix: str = "mapping") -> None:
+def validate_mapping(
+    settings: MappingSettings, owner: str, prefix: str = "mapping", *, kinesis: bool = False
+) -> None:
     """:class:`SettingError` naming ``<owner>.<prefix>.<field>`` for values Lambda's
-    ``CreateEventSourceMapping`` would reject."""
+    ``CreateEventSourceMapping`` would reject; ``kinesis``: the source is a Kinesis stream
+    (which may start ``AT_TIMESTAMP``), not a DynamoDB stream."""
     check_range(owner, f"{prefix}.batch_size", settings.batch_size, 1, 10000)
-    check_choice(
-        owner, f"{prefix}.starting_position", settings.starting_position, STARTING_POSITIONS
-    )
+    positions = KINESIS_STARTING_POSITIONS if kinesis else STARTING_POSITIONS
+    check_choice(owner, f"{prefix}.starting_position", settings.starting_position, positions)
+    timestamp = settings.starting_position_timestamp
+    if settings.starting_position == "AT_TIMESTAMP":
+        try:
+            parsed = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.tzinfo is None:
+            raise SettingError(
+                owner,
+                f"{prefix}.starting_position_timestamp",
+                f"must be an RFC 3339 time with a zone (AT_TIMESTAMP), got {timestamp!r}",
+            )
+    elif timestamp is not None:
+        raise SettingError(
+            owner,
+            f"{prefix}.starting_position_timestamp",
+            f"is only used with starting_position AT_TIMESTAMP, got {settings.starting_position!r}",
+        )
     check_range(
         owner,
         f"{prefix}.maximum_batching_window_in_seconds",

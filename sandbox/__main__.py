@@ -92,6 +92,20 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
         help="skip the redrive of the on-failure queues after the drain",
     )
     parser.add_argument(
+        "--switch-consumer-mode",
+        action="store_true",
+        help="update the stacks to the other consumerMode (shared <-> efo) after a third of the "
+        "records and back after two thirds, while the clickstream flows: the replaced mapping "
+        "starts AT_TIMESTAMP and overlaps the old one",
+    )
+    parser.add_argument(
+        "--cutover",
+        action="store_true",
+        help="first build the original hand-made deployment and run traffic through it, then "
+        "deploy the stacks adopting its table while traffic continues, and disable the old "
+        "mappings (docs/takeover.md)",
+    )
+    parser.add_argument(
         "--serve",
         action="store_true",
         help="run against moto's server on localhost and keep it up until Ctrl-C",
@@ -125,6 +139,8 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
         transform=None if args.no_transform else EXAMPLE_TRANSFORM,
         replay=not args.no_replay,
         redrive=not args.no_redrive,
+        switch_consumer_mode=args.switch_consumer_mode,
+        cutover=args.cutover,
         serve=args.serve,
         port=args.port,
         progress=not args.quiet,

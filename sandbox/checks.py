@@ -325,6 +325,18 @@ def decide(result: DemoResult, options: DemoOptions | None = None) -> None:
         (result.crossaccount_denied == 0, "no cross-account call was denied"),
         (result.raw_pii_in_target == 0, "no raw value of a pseudonymised field in the target"),
     ]
+    if result.cutover_seed_items is not None:
+        checks += [
+            (result.cutover_lost == 0, "the take-over lost no record"),
+            (result.cutover_duplicates == 0, "the take-over stored no record twice"),
+        ]
+    if result.switch_overlap_records is not None:
+        checks.append(
+            (
+                result.archived_lines - result.archived_distinct <= result.switch_overlap_records,
+                "no duplicate archive line beyond the consumer-mode switches' overlap",
+            )
+        )
     if result.query_table_deployed:
         checks.append(
             (

@@ -56,7 +56,7 @@ def _precreate_key_parameter(emulator: Emulator, plan: StackPlan, options: DemoO
     )
 
 
-def _deploy(
+def deploy_stack(
     emulator: Emulator,
     stack: str,
     account: str,
@@ -65,14 +65,17 @@ def _deploy(
     overrides: dict[str, object],
     project_dir: Path,
     stack_references: dict[str, dict[str, Any]],
+    prior: Deployment | None = None,
 ) -> Deployment:
-    """Run the program for ``stack`` under mocks that create its resources in ``emulator``."""
+    """Run the program for ``stack`` under mocks that create its resources in ``emulator`` (an
+    update of ``prior``, the stack's last deployment, when given)."""
     deployment = Deployment(stack=stack, account_id=account, region=region)
     mocks = EmulatorMocks(
         emulator,
         deployment,
         stack_references=stack_references,
         default_tags=_default_tags(config),
+        prior=prior,
     )
     deployment.outputs = run_program(
         stack, mocks, config_overrides=overrides, project_dir=project_dir
@@ -80,16 +83,28 @@ def _deploy(
     return deployment
 
 
-def deploy_stacks(
-    emulator: Emulator, plan: StackPlan, options: DemoOptions, progress: Progress | None = None
-) -> tuple[Deployment, Deployment]:
-    """Pre-create what exists in production, then deploy ``poc`` and ``prod`` into ``emulator``
-    (prod's StackReference sees poc's real outputs)."""
-    show = progress.show if progress else (lambda text, force=False: None)
+def precreate(emulator: Emulator, plan: StackPlan, options: DemoOptions) -> None:
+    """Create what exists in production before the stacks: the source stream (unless the prod
+    stack creates it) and the pseudonymisation key parameter."""
     _precreate_source_stream(
         emulator, plan.prod_config, plan.project, plan.prod_account, options.shards
     )
     _precreate_key_parameter(emulator, plan, options)
+
+
+def deploy_stacks(
+    emulator: Emulator,
+    plan: StackPlan,
+    options: DemoOptions,
+    progress: Progress | None = None,
+    *,
+    precreated: bool = False,
+) -> tuple[Deployment, Deployment]:
+    """Pre-create what exists in production (unless ``precreated``), then deploy ``poc`` and
+    ``prod`` into ``emulator`` (prod's StackReference sees poc's real outputs)."""
+    show = progress.show if progress else (lambda text, force=False: None)
+    if not precreated:
+        precreate(emulator, plan, options)
     poc_reference = str(config_value(plan.prod_config, plan.project, "pocStackReference") or "poc")
     prod_reference = str(
         config_value(plan.poc_config, plan.project, "prodStackReference") or "prod"
@@ -102,7 +117,7 @@ def deploy_stacks(
     def deploy(stack: str, references: dict[str, dict[str, Any]]) -> Deployment:
         show(f"deploying stack {stack} ...", force=True)
         config = plan.poc_config if stack == "poc" else plan.prod_config
-        return _deploy(
+        return deploy_stack(
             emulator,
             stack,
             plan.poc_account if stack == "poc" else plan.prod_account,
@@ -129,11 +144,13 @@ def deploy_and_count(
     plan: StackPlan,
     options: DemoOptions,
     progress: Progress,
+    *,
+    precreated: bool = False,
 ) -> tuple[Deployment, Deployment]:
     """:func:`deploy_stacks`, with its time and the resources of both stacks (by type) kept in
     ``result``."""
     started = time.monotonic()
-    poc, prod = deploy_stacks(emulator, plan, options, progress)
+    poc, prod = deploy_stacks(emulator, plan, options, progress, precreated=precreated)
     result.deploy_seconds = time.monotonic() - started
     for deployment in (poc, prod):
         for typ, count in deployment.counts.items():

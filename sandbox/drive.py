@@ -44,6 +44,10 @@ class Pipeline:
     replicator_poller: StreamPoller
     archiver_poller: StreamPoller
     query_poller: StreamPoller | None
+    #: a replaced replicator mapping still running beside its replacement (during an update)
+    overlapping: StreamPoller | None = None
+    #: mappings outside the stacks still running (``--cutover``: the original deployment's)
+    extra: list[StreamPoller] = field(default_factory=list)
 
     @classmethod
     def wire(
@@ -125,7 +129,9 @@ class Pipeline:
 
     def pump(self) -> int:
         """One pass of every mapping; how many records they handled."""
-        handled = self.replicator_poller.poll() + self.archiver_poller.poll()
+        handled = self.overlapping.poll() if self.overlapping else 0
+        handled += sum(poller.poll() for poller in self.extra)
+        handled += self.replicator_poller.poll() + self.archiver_poller.poll()
         return handled + (self.query_poller.poll() if self.query_poller else 0)
 
     def drain(self) -> None:
@@ -154,6 +160,40 @@ class Production:
     redriven_ranges: tuple[RangeSnapshot, RangeSnapshot] | None = None
 
 
+Chunk = list[tuple[str, bytes, dict[str, Any]]]
+
+
+def new_production(plan: StackPlan, options: DemoOptions) -> Production:
+    """An empty :class:`Production` for the run's stages."""
+    return Production(
+        expected=expectation(plan, options),
+        raw=RawValues(
+            config_value(plan.replicator_config, plan.project, "pseudonymizeFields") or []
+        ),
+    )
+
+
+def put_chunk(
+    kinesis: Any,
+    source_arn: str,
+    chunk: Chunk,
+    production: Production,
+    options: DemoOptions,
+    kpl_rng: random.Random,
+) -> None:
+    """Put one chunk of the clickstream on the source stream (a share packed in KPL
+    aggregates) and note each event in ``production``."""
+    entries = [(key, data) for key, data, _ in chunk]
+    put_records(kinesis, source_arn, aggregate_some(entries, options.kpl_fraction, kpl_rng))
+    for _, data, event in chunk:
+        # the analyst reads what the stages made of the event (pseudonymised user, ...)
+        staged = production.expected(event)
+        production.briefs.append({k: staged.get(k) for k in analyst.BRIEF_FIELDS})
+        production.raw.collect(event)
+        if len(production.sample) < FIDELITY_SAMPLE:
+            production.sample[event["eventId"]] = json.loads(data, parse_float=Decimal)
+
+
 def produce_and_drain(
     result: DemoResult,
     emulator: Emulator,
@@ -161,39 +201,38 @@ def produce_and_drain(
     options: DemoOptions,
     pipeline: Pipeline,
     progress: Progress,
+    after_chunk: Callable[[int], None] | None = None,
+    *,
+    start: int = 0,
+    production: Production | None = None,
+    reshape: Callable[[Chunk], Chunk] | None = None,
 ) -> Production:
     """Put the clickstream (and the poison records, after the first chunk) into the source
-    stream, pumping the mappings after each chunk; drain; redrive the on-failure queues unless
-    ``options.redrive`` is off. The figures go to ``result``."""
+    stream, pumping the mappings after each chunk (then ``after_chunk(records produced so
+    far)``); drain; redrive the on-failure queues unless ``options.redrive`` is off. The figures
+    go to ``result``. ``start``: events already produced (into ``production``, by
+    :func:`put_chunk`), the clickstream goes on from there; ``reshape``: applied to each chunk
+    before it is put."""
     kinesis = emulator.client("kinesis", plan.prod_account, plan.prod_region)
-    gen_rng = random.Random(options.seed)
-    kpl_rng = random.Random(options.seed + 1)
-    production = Production(
-        expected=expectation(plan, options),
-        raw=RawValues(
-            config_value(plan.replicator_config, plan.project, "pseudonymizeFields") or []
-        ),
-    )
+    gen_rng = random.Random(options.seed + start)
+    kpl_rng = random.Random(options.seed + 1 + start)
+    production = production or new_production(plan, options)
     source_arn = pipeline.source_arn
     poison = poison_records() if options.poison else []
     pipeline_started = time.monotonic()
-    produced = 0
-    for chunk in generate(gen_rng, 0, options.records, options.chunk):
-        entries = [(key, data) for key, data, _ in chunk]
-        put_records(kinesis, source_arn, aggregate_some(entries, options.kpl_fraction, kpl_rng))
-        for _, data, event in chunk:
-            # the analyst reads what the stages made of the event (pseudonymised user, ...)
-            staged = production.expected(event)
-            production.briefs.append({k: staged.get(k) for k in analyst.BRIEF_FIELDS})
-            production.raw.collect(event)
-            if len(production.sample) < FIDELITY_SAMPLE:
-                production.sample[event["eventId"]] = json.loads(data, parse_float=Decimal)
+    produced = start
+    for chunk in generate(gen_rng, start, options.records - start, options.chunk):
+        if reshape is not None:
+            chunk = reshape(chunk)
+        put_chunk(kinesis, source_arn, chunk, production, options, kpl_rng)
         produced += len(chunk)
         if poison and produced >= min(options.records, options.chunk):
             put_records(kinesis, source_arn, [(f"poison-{k}", d) for k, d in poison])
             result.poison = len(poison)
             poison = []
         pipeline.pump()
+        if after_chunk is not None:
+            after_chunk(produced)
         elapsed = time.monotonic() - pipeline_started
         progress.show(
             f"produced {produced}/{options.records}  "

@@ -5,6 +5,18 @@ resolved, camelCase as pulumi-aws names them), creates it with boto3 in the acco
 resource's provider (an explicit ``aws.Provider``'s ``allowedAccountIds``, else the stack's
 account) and returns the real id and the computed outputs the program reads (``arn``,
 ``streamArn``, ``url`` ...). A resource type it has no creator for is an error naming the type.
+
+Given the ``prior`` deployment of the same stack, the run is an *update*, as Pulumi would do it:
+a resource registered with the inputs it had keeps its id and outputs (nothing is called); an
+event source mapping with other inputs is *replaced* (the new one created now, the old one left
+for the caller to delete once the update is over — Pulumi's create-before-delete); a role
+policy, queue policy or alarm with other inputs is put again (an in-place update); any other
+changed resource is an error naming it (the sandbox doesn't emulate that update). What the
+update no longer registers is listed by :func:`removed`.
+
+A resource registered with ``import_`` (Pulumi import) is read from the emulator, not created,
+and compared with its inputs the way ``pulumi up`` does: any difference fails the deployment
+(:data:`_IMPORTERS`; a type without an importer is an error).
 """
 
 from __future__ import annotations
@@ -47,6 +59,18 @@ class DeployedFunction:
 
 
 @dataclass
+class Registered:
+    """One resource as the last run left it: its id, inputs (canonical JSON), outputs, and the
+    account and region it is in."""
+
+    id: str
+    inputs: str
+    outputs: dict[str, Any]
+    account: str
+    region: str
+
+
+@dataclass
 class Deployment:
     """What one ``run_program`` created, for the poller and the summary."""
 
@@ -59,6 +83,50 @@ class Deployment:
     mappings: list[tuple[str, str, str]] = field(default_factory=list)
     #: resource type -> how many were created.
     counts: dict[str, int] = field(default_factory=dict)
+    #: (type, logical name) -> the resource, for a later update of the stack.
+    state: dict[tuple[str, str], Registered] = field(default_factory=dict)
+    #: mappings an update replaced: (account id, region, UUID), for the caller to delete.
+    replaced_mappings: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+#: Types registered afresh on every run (no cloud state of their own).
+_STATELESS = ("pulumi:providers:aws", "pulumi:pulumi:StackReference")
+_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+#: Types an update puts again with the new inputs (their creators are idempotent puts).
+_UPDATED_IN_PLACE = (
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:sqs/queuePolicy:QueuePolicy",
+    "aws:cloudwatch/metricAlarm:MetricAlarm",
+    "aws:cloudwatch/dashboard:Dashboard",
+)
+
+
+def _canonical(value: Any) -> str:
+    """Inputs as canonical JSON, assets by their content's identity, for comparing runs."""
+
+    def plain(item: Any) -> Any:
+        if isinstance(item, pulumi.AssetArchive):
+            return {"assets": {k: plain(v) for k, v in item.assets.items()}}
+        for kind in ("path", "text", "uri"):
+            if isinstance(item, (pulumi.Asset, pulumi.Archive)) and hasattr(item, kind):
+                return {kind: getattr(item, kind)}
+        if isinstance(item, dict):
+            return {k: plain(v) for k, v in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [plain(v) for v in item]
+        return item
+
+    return json.dumps(plain(_integral(value)), sort_keys=True, default=str)
+
+
+def removed(prior: Deployment, update: Deployment) -> list[tuple[str, str, Registered]]:
+    """What ``prior`` held that ``update`` (an update of the same stack) no longer registers:
+    ``(type, logical name, resource)``."""
+    return [
+        (typ, name, resource)
+        for (typ, name), resource in prior.state.items()
+        if (typ, name) not in update.state and typ not in _STATELESS
+    ]
 
 
 def _autoname(name: str, limit: int = 63) -> str:
@@ -111,6 +179,7 @@ class EmulatorMocks(pulumi.runtime.Mocks):
     :param stack_references: stack name -> outputs returned for a ``StackReference`` to it.
     :param default_tags: tags from the stack's ``aws:defaultTags`` config, for resources on the
         default provider.
+    :param prior: the stack's last deployment: this run is an update of it (module docstring).
     """
 
     def __init__(
@@ -120,7 +189,9 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         *,
         stack_references: dict[str, dict[str, Any]] | None = None,
         default_tags: dict[str, str] | None = None,
+        prior: Deployment | None = None,
     ) -> None:
+        self.prior = prior
         self.emulator = emulator
         self.deployment = deployment
         self.stack_references = stack_references or {}
@@ -143,6 +214,33 @@ class EmulatorMocks(pulumi.runtime.Mocks):
                 )
             account, region, tags = self._placement(args.provider or "")
             ctx = _Context(self, args.name, _integral(dict(args.inputs)), account, region, tags)
+            key, inputs = (args.typ, args.name), _canonical(dict(args.inputs))
+            before = self.prior.state.get(key) if self.prior else None
+            if before is not None and args.typ not in _STATELESS:
+                if before.inputs == inputs:
+                    return self._keep(args.typ, key, before)
+                if args.typ == _MAPPING:
+                    replaced = (before.account, before.region, before.id)
+                    self.deployment.replaced_mappings.append(replaced)
+                elif args.typ in _UPDATED_IN_PLACE:
+                    ctx.inputs.setdefault("name", before.outputs.get("name"))
+                else:
+                    changed = sorted(
+                        k
+                        for k in {*json.loads(inputs), *json.loads(before.inputs)}
+                        if json.loads(inputs).get(k) != json.loads(before.inputs).get(k)
+                    )
+                    raise UnsupportedResourceError(
+                        f"the sandbox cannot update {args.typ} {args.name!r} in place "
+                        f"(changed: {', '.join(changed)})"
+                    )
+            if args.custom and args.resource_id and args.typ not in _STATELESS:
+                importer = _IMPORTERS.get(args.typ)
+                if importer is None:
+                    raise UnsupportedResourceError(
+                        f"the sandbox cannot import resource type {args.typ!r} ({args.name!r})"
+                    )
+                creator = lambda ctx: importer(ctx, str(args.resource_id))  # noqa: E731
             try:
                 resource_id, outputs = creator(ctx)
             except UnsupportedResourceError:
@@ -153,7 +251,23 @@ class EmulatorMocks(pulumi.runtime.Mocks):
                 ) from exc
             counts = self.deployment.counts
             counts[args.typ] = counts.get(args.typ, 0) + 1
-            return resource_id, {**ctx.inputs, **outputs}
+            state = {**ctx.inputs, **outputs}
+            self.deployment.state[key] = Registered(
+                str(resource_id), inputs, state, account, region
+            )
+            return resource_id, state
+
+    def _keep(self, typ: str, key: tuple[str, str], before: Registered) -> tuple[str | None, dict]:
+        """An unchanged resource of the prior deployment: its id and outputs, and what the
+        poller needs of it (a function, a mapping) carried over."""
+        assert self.prior is not None
+        self.deployment.state[key] = before
+        if typ == "aws:lambda/function:Function":
+            arn = str(before.outputs["arn"])
+            self.deployment.functions[arn] = self.prior.functions[arn]
+        elif typ == _MAPPING:
+            self.deployment.mappings.append((before.account, before.region, before.id))
+        return before.id, before.outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
         account, region, _ = self._placement(args.provider or "")
@@ -970,6 +1084,62 @@ def _sns_topic(ctx: _Context) -> tuple[str, dict]:
     arn = ctx.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
     return arn, {"name": name, "arn": arn}
 
+
+def _import_table(ctx: _Context, table_name: str) -> tuple[str, dict]:
+    """Adopt an existing table: read it, and refuse (as ``pulumi up`` does) any setting the
+    inputs describe otherwise. Nothing is written."""
+    i = ctx.inputs
+    ddb = ctx.client("dynamodb")
+    table = ddb.describe_table(TableName=table_name)["Table"]
+    keys = {k["KeyType"]: k["AttributeName"] for k in table["KeySchema"]}
+    stream = table.get("StreamSpecification") or {}
+    backups = ddb.describe_continuous_backups(TableName=table_name)["ContinuousBackupsDescription"]
+    pitr = (backups.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus")
+    ttl = ddb.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]
+    found = {
+        "name": table_name,
+        "hashKey": keys.get("HASH"),
+        "rangeKey": keys.get("RANGE"),
+        "billingMode": (table.get("BillingModeSummary") or {}).get("BillingMode") or "PROVISIONED",
+        "streamEnabled": bool(stream.get("StreamEnabled")),
+        "streamViewType": stream.get("StreamViewType"),
+        "deletionProtectionEnabled": bool(table.get("DeletionProtectionEnabled")),
+        "pointInTimeRecovery": pitr == "ENABLED",
+        "serverSideEncryption": (table.get("SSEDescription") or {}).get("Status") == "ENABLED",
+        "ttl": ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"),
+        "globalSecondaryIndexes": sorted(
+            g["IndexName"] for g in table.get("GlobalSecondaryIndexes") or []
+        ),
+    }
+    wanted = {
+        "name": i.get("name"),
+        "hashKey": i.get("hashKey"),
+        "rangeKey": i.get("rangeKey"),
+        "billingMode": i.get("billingMode") or "PROVISIONED",
+        "streamEnabled": bool(i.get("streamEnabled")),
+        "streamViewType": i.get("streamViewType"),
+        "deletionProtectionEnabled": bool(i.get("deletionProtectionEnabled")),
+        "pointInTimeRecovery": bool((i.get("pointInTimeRecovery") or {}).get("enabled")),
+        "serverSideEncryption": bool((i.get("serverSideEncryption") or {}).get("enabled")),
+        "ttl": bool((i.get("ttl") or {}).get("enabled")),
+        "globalSecondaryIndexes": sorted(g["name"] for g in i.get("globalSecondaryIndexes") or []),
+    }
+    differences = [f"{k}: {found[k]!r} != {wanted[k]!r}" for k in found if found[k] != wanted[k]]
+    if differences:
+        raise RuntimeError(
+            f"import of table {table_name!r}: the program describes it otherwise ("
+            + "; ".join(differences)
+            + "): a real `pulumi up` refuses the import"
+        )
+    outputs = {"name": table_name, "arn": table["TableArn"], "tagsAll": ctx.tags()}
+    if table.get("LatestStreamArn"):
+        outputs["streamArn"] = table["LatestStreamArn"]
+        outputs["streamLabel"] = table["LatestStreamLabel"]
+    return table_name, outputs
+
+
+#: Pulumi import (``import_``) of an existing resource, by type: ``(ctx, import id)``.
+_IMPORTERS = {"aws:dynamodb/table:Table": _import_table}
 
 _CREATORS = {
     "pulumi:providers:aws": _provider,

@@ -58,6 +58,11 @@ class DemoOptions:
     transform: str | None = EXAMPLE_TRANSFORM
     #: after the drain, redrive both on-failure queues (``stream_replica.redrive``)
     redrive: bool = True
+    #: update the stacks to the other consumerMode after a third of the records, and back after
+    #: two thirds (``sandbox.switch``)
+    switch_consumer_mode: bool = False
+    #: build the original hand-made deployment first and take it over (``sandbox.cutover``)
+    cutover: bool = False
 
 
 def config_value(config: dict[str, Any], project: str, key: str, default: Any = None) -> Any:

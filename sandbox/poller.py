@@ -158,6 +158,12 @@ class StreamPoller:
         self.region = region
         lam = emulator.client("lambda", account_id, region)
         self.settings = MappingSettings.from_api(lam.get_event_source_mapping(UUID=mapping_uuid))
+        if self.settings.starting_position == "AT_TIMESTAMP":
+            # moto keeps the timestamp a mapping was created with but doesn't return it
+            from moto.awslambda.models import lambda_backends
+
+            mapping = lambda_backends[account_id][region]._event_source_mappings[mapping_uuid]
+            self.settings.starting_position_timestamp = mapping.starting_position_timestamp
         if self.settings.function_arn != runtime.function.arn:
             raise ValueError(
                 f"mapping {mapping_uuid} invokes {self.settings.function_arn}, "
@@ -274,7 +280,7 @@ class StreamPoller:
                 shard.position = moto_shard.get_max_sequence_number()
             else:
                 stamp = self.settings.starting_position_timestamp
-                epoch = stamp.timestamp() if isinstance(stamp, datetime) else float(stamp)
+                epoch = epoch_seconds(stamp)
                 shard.position = moto_shard.get_sequence_number_at(epoch)
         wanted = self.settings.batch_size - len(shard.buffer)
         if wanted <= 0:
@@ -529,6 +535,17 @@ class StreamPoller:
             )
         else:
             raise ValueError(f"on-failure destination {destination}: only SQS and SNS are emulated")
+
+
+def epoch_seconds(stamp: Any) -> float:
+    """A mapping's StartingPositionTimestamp (a datetime, epoch seconds, or RFC 3339 text, as
+    the request gave it) in epoch seconds."""
+    if isinstance(stamp, datetime):
+        return stamp.timestamp()
+    try:
+        return float(stamp)
+    except (TypeError, ValueError):
+        return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
 
 
 def _iso(epoch: float) -> str:

@@ -70,6 +70,16 @@ class DemoResult:
     #: what the run sent to the emulated services, priced in the summary (sandbox/run_cost.py)
     run_usage: RunUsage | None = None
     endpoint_url: str | None = None
+    #: ``--switch-consumer-mode``: records both the replaced mapping and its replacement wrote
+    #: (None: no switch), and each switch as "<mode> at <start>"
+    switch_overlap_records: int | None = None
+    switches: list[str] = field(default_factory=list)
+    #: ``--cutover`` (None without): items the original deployment wrote before the take-over,
+    #: records it skipped, produced events missing from the table at the end, events stored twice
+    cutover_seed_items: int | None = None
+    cutover_seed_skipped: int | None = None
+    cutover_lost: int | None = None
+    cutover_duplicates: int | None = None
 
     def final_json(self) -> str:
         """The last line of the run's output: the headline figures as one JSON object (the
@@ -89,7 +99,13 @@ class DemoResult:
             "redriven",
             "ok",
         )
-        return json.dumps({k: getattr(self, k) for k in keys})
+        figures = {k: getattr(self, k) for k in keys}
+        if self.switch_overlap_records is not None:  # after ok: only runs that switched
+            figures["switch_overlap_records"] = self.switch_overlap_records
+        if self.cutover_seed_items is not None:  # after ok: only cut-over runs
+            for key in ("seed_items", "seed_skipped", "lost", "duplicates"):
+                figures[f"cutover_{key}"] = getattr(self, f"cutover_{key}")
+        return json.dumps(figures)
 
 
 class Progress:
@@ -169,6 +185,21 @@ def print_summary(result: DemoResult, out: TextIO) -> None:
         ("pipeline time", f"{result.pipeline_seconds:.1f} s"),
         ("throughput", f"{result.records_per_second:,.0f} records/s"),
     ]
+    if result.switch_overlap_records is not None:
+        rows.append(("consumer-mode switches (new mapping's start)", "; ".join(result.switches)))
+        rows.append(
+            (
+                "records both mappings wrote (the switches' overlap)",
+                result.switch_overlap_records,
+            )
+        )
+    if result.cutover_seed_items is not None:
+        rows += [
+            ("cut-over: items the original deployment wrote", result.cutover_seed_items),
+            ("cut-over: records it skipped (repaired by the re-read)", result.cutover_seed_skipped),
+            ("cut-over: produced records missing from the table", result.cutover_lost),
+            ("cut-over: events stored twice", result.cutover_duplicates),
+        ]
     for name, stats in result.mappings.items():
         rows.append(
             (

@@ -44,6 +44,8 @@ TARGET_KEYS = {
     "ttlDays": "ttl_days",
     "ttlAttribute": "ttl_attribute",
     "placement": "placement",
+    "tableImportId": "table_import_id",
+    "pointInTimeRecovery": "point_in_time_recovery",
 }
 #: poc: the archiver (``StreamToS3ArchiverArgs``).
 ARCHIVER_KEYS = {
@@ -61,6 +63,7 @@ ARCHIVER_KEYS = {
     "s3ErrorPrefix": "error_prefix",
     "bucketName": "bucket_name",
     "existingBucketName": "existing_bucket_name",
+    "bucketImportId": "bucket_import_id",
     "protectData": "protect",
     "archiveRemoves": "archive_removes",
     "archiveTransformModule": "archive_transform_module",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stream_replica.components.exceptions import SettingError
-from stream_replica.components.settings import ACCESS_MODES
+from stream_replica.components.settings import ACCESS_MODES, STARTING_POSITIONS
 from stream_replica.components.validation import ALWAYS_SET_TAGS, check_tags
 
 from stack_config.keys import REPLICATOR_KEYS, STAGE_KEYS
@@ -92,6 +92,9 @@ def read_settings(stack: str | None = None, project_file: Path = PROJECT_FILE) -
             "aws:allowedAccountIds",
             f"must contain the {side} account {own} this stack deploys into, got {allowed}",
         )
+    # A mapping created from scratch starts here; AT_TIMESTAMP is the program's own choice for
+    # a replaced one (deployed_settings.py), not a key's value.
+    cfg.string("startingPosition", choices=STARTING_POSITIONS)
     target_placement = cfg.string("placement") == "target"
     cfg.check_side(side, REPLICATOR_KEYS if side == "poc" and target_placement else ())
     if side == "prod" and target_placement:

@@ -104,6 +104,8 @@ class RecordedResource:
     """``retain_on_delete`` resource option."""
     delete_before_replace: bool = False
     """``delete_before_replace`` resource option."""
+    import_id: str = ""
+    """``import_`` resource option: the id of an existing resource to adopt ("" = create)."""
     outputs: dict[str, Any] = field(default_factory=dict)
     """What a component passed to ``register_outputs`` (plain values; empty for others)."""
 
@@ -384,6 +386,7 @@ class RecordingMonitor(MockMonitor):
             protect=bool(getattr(request, "protect", False)),
             retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
             delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
+            import_id=str(getattr(request, "importId", "") or ""),
         )
         with self._record_lock:
             self.records.append(record)

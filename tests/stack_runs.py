@@ -8,7 +8,9 @@ recording mocks of :mod:`stream_replica.testing`.
     share) and its outputs become the StackReference's outputs, unless ``stack_outputs``
     (reference name -> outputs) is given. In ``target`` placement the order flips: for ``poc``
     with a ``prodStackReference`` the prod stack runs first. The stack deployed first sees the
-    other one not deployed yet (a reference with no outputs).
+    other one not deployed yet (a reference with no outputs). ``previous``: the outputs of the
+    stack's own last deployment, which it reads back through a StackReference to itself
+    (``deployed_settings.py``); default none (the first deployment).
 """
 
 from __future__ import annotations
@@ -27,12 +29,19 @@ from stack_config.references import ACCOUNT_KEYS, AGREEMENTS
 SHARED_KEYS = (*(a.key for a in AGREEMENTS), *ACCOUNT_KEYS.values(), "aws:region")
 
 
+def self_reference(stack: str, project_dir: Path = REPO_ROOT) -> str:
+    """The name of the StackReference a stack run by :func:`run_stack` makes to itself."""
+    return f"organization/{project_name(project_dir)}/{stack}"
+
+
 def _run(
     stack: str,
     mocks: RecordingMocks,
     overrides: Mapping[str, object] | None,
     project_dir: Path,
+    previous: Mapping[str, Any] | None = None,
 ) -> RenderedStack:
+    mocks.stack_outputs.setdefault(self_reference(stack, project_dir), dict(previous or {}))
     monitor = RecordingMonitor(mocks)
     outputs = run_program(
         stack, mocks, config_overrides=overrides, project_dir=project_dir, monitor=monitor
@@ -46,6 +55,7 @@ def run_stack(
     *,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     project_dir: Path = REPO_ROOT,
+    previous: Mapping[str, Any] | None = None,
 ) -> RenderedStack:
     """Run ``__main__.py`` for ``stack`` under :class:`RecordingMocks` (see module docstring)."""
     if stack_outputs is None:
@@ -71,4 +81,4 @@ def run_stack(
             stack_outputs = {reference: first.outputs}
         elif reference:
             stack_outputs = {reference: {}}
-    return _run(stack, RecordingMocks(stack_outputs), overrides, project_dir)
+    return _run(stack, RecordingMocks(stack_outputs), overrides, project_dir, previous)

@@ -15,7 +15,9 @@ TABLE = "aws:dynamodb/table:Table"
 
 def test_ttl_off_by_default() -> None:
     poc = run_stack("poc")
-    assert "ttl" not in poc.one(TABLE, "replica-target-table").inputs
+    # Explicitly off: a missing block would leave a TTL once turned on in place.
+    assert poc.one(TABLE, "replica-target-table").inputs["ttl"] == {"enabled": False}
+    assert poc.one(TABLE, "query-table-table").inputs["ttl"] == {"enabled": False}
     query = poc.one(FUNCTION, "query-table-function").inputs["environment"]["variables"]
     assert "SOURCE_TTL_DAYS" not in query and "TTL_DAYS" not in query
     prod = run_stack("prod", stack_outputs={POC_REFERENCE: poc.outputs})

@@ -215,7 +215,7 @@ def test_poc_in_target_placement_runs_the_replicator_on_the_prod_stream(
 ) -> None:
     prod = _prod_target(consumer_mode)
     poc = _poc_target(consumer_mode, prod)
-    reference = poc.one("pulumi:pulumi:StackReference")
+    reference = poc.one("pulumi:pulumi:StackReference", PROD_REFERENCE)
     assert reference.inputs["name"] == PROD_REFERENCE
     mapping = poc.one(MAPPING, "replica-source-mapping")
     expected_source = prod.outputs["streamConsumerArn"] if consumer_mode == "efo" else STACK_STREAM
@@ -329,7 +329,8 @@ def test_poc_in_target_placement_from_explicit_config() -> None:
             "efo", prodStackReference="", sourceStreamArn=STACK_STREAM, streamConsumerArn=consumer
         ),
     )
-    assert poc.of_type("pulumi:pulumi:StackReference") == []
+    # Only the stack's reference to itself (deployed_settings.py), none to the prod stack.
+    assert [r.name for r in poc.of_type("pulumi:pulumi:StackReference")] == ["deployed-settings"]
     assert poc.one(MAPPING, "replica-source-mapping").inputs["eventSourceArn"] == consumer
     with pytest.raises(ValueError, match=r"Pulumi\.poc\.yaml: .*:streamConsumerArn: "):
         run_stack("poc", _target("efo", prodStackReference="", sourceStreamArn=STACK_STREAM))

@@ -62,7 +62,8 @@ def test_query_table_keys_encryption_recovery_and_protection() -> None:
     assert table.inputs["serverSideEncryption"] == {"enabled": True}
     assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
     assert table.inputs["deletionProtectionEnabled"] is True
-    assert "ttl" not in table.inputs  # TTL off by default: the table keeps everything
+    # TTL off by default (the table keeps everything), and explicitly so.
+    assert table.inputs["ttl"] == {"enabled": False}
     assert table.protect and table.retain_on_delete
     assert table.parent_name == "q"
 

@@ -394,6 +394,18 @@ def test_poc_outputs(poc: RenderedStack) -> None:
         "glueDatabaseName": "archive_catalog",
         "glueTableName": "events",
         "dashboardName": "dashboard",
+        "deployedSettings": {
+            "placement": "source",
+            "consumerMode": "efo",
+            "ttlDays": 0,
+            "ttlAttribute": "expiresAt",
+            "streamViewType": "NEW_AND_OLD_IMAGES",
+            "tableName": TABLE,
+            "queryTableTtlDays": 0,
+            "queryTableName": None,  # autonamed
+            "bucketName": None,  # the default name
+            "deliveryStreamName": "prod-s3-firehose",
+        },
     }
 
 
@@ -423,7 +435,7 @@ def test_every_resource_is_on_a_tagged_provider_locked_to_the_stack_account(
 
 
 def test_prod_reads_the_poc_stack_by_reference(prod: RenderedStack) -> None:
-    reference = prod.one("pulumi:pulumi:StackReference")
+    reference = prod.one("pulumi:pulumi:StackReference", POC_REFERENCE)
     assert reference.inputs["name"] == POC_REFERENCE
 
 
@@ -553,6 +565,16 @@ def test_prod_outputs(prod: RenderedStack) -> None:
             "url"
         ],
         "dashboardName": "dashboard",
+        "deployedSettings": {
+            "placement": "source",
+            "consumerMode": "efo",
+            "replicatorSource": {
+                "placement": "source",
+                "consumerMode": "efo",
+                "sourceStream": "web-analytics",
+            },
+            "replicatorStart": {"position": "TRIM_HORIZON", "timestamp": None},
+        },
     }
 
 
@@ -568,7 +590,8 @@ def test_prod_from_explicit_config_without_a_stack_reference() -> None:
             "writerRoleArn": f"arn:aws:iam::{POC_ACCOUNT}:role/writer",
         },
     )
-    assert not stack.of_type("pulumi:pulumi:StackReference")
+    # Only the stack's reference to itself (deployed_settings.py), none to the poc stack.
+    assert [r.name for r in stack.of_type("pulumi:pulumi:StackReference")] == ["deployed-settings"]
     env = stack.one(FUNCTION).inputs["environment"]["variables"]
     assert env["TABLE_NAME"] == "other"
     assert env["TABLE_ARN"] == other_table

@@ -121,8 +121,9 @@ def test_every_resource_of_both_stacks_was_created(clean_run: tuple[DemoResult, 
     assert counts["aws:glue/catalogDatabase:CatalogDatabase"] == 1
     assert counts["aws:glue/catalogTable:CatalogTable"] == 1
     assert counts["aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"] == 1
-    # prod reads poc's outputs; poc reads prod's placement (to refuse a mismatched pair)
-    assert counts["pulumi:pulumi:StackReference"] == 2
+    # prod reads poc's outputs; poc reads prod's placement (to refuse a mismatched pair); and
+    # each stack reads its own last deployment (deployed_settings.py)
+    assert counts["pulumi:pulumi:StackReference"] == 2 + 2
     # Every mapping really ran its function.
     ran = {name.split("-f")[0]: stats["invocations"] > 0 for name, stats in result.mappings.items()}
     assert ran == {"ProdKinesisToPocDynamo": True, "PocLambdaFirehose": True, "query-table": True}
