@@ -431,6 +431,7 @@ GRANT_KEYS = {
     "sourceStreamName": "source_stream_name",
     "sourceStreamArn": "source_stream_arn",
     "replicatorRoleName": "replicator_role_name",
+    "redriveRoleArn": "redrive_role_arn",
 }
 #: Keys whose value must be an ARN of this service (checked here: the components take any
 #: string, and a wrong ARN would only fail in AWS).
@@ -441,6 +442,7 @@ ARN_KEYS = {
     "sourceStreamKmsKeyArn": "kms",
     "pseudonymizationKeyKmsKeyArn": "kms",
     "streamConsumerArn": "kinesis",
+    "redriveRoleArn": "iam",
 }
 
 A = TypeVar("A")
@@ -565,6 +567,12 @@ def load(stack: str | None = None, project_file: Path = PROJECT_FILE) -> Setting
     cfg.check_side(side, REPLICATOR_KEYS if side == "poc" and target_placement else ())
     if side == "prod" and target_placement:
         cfg.check_moved(STAGE_KEYS, "in target placement the poc stack runs the replicator")
+    if side == "prod" and not target_placement and cfg.optional("redriveRoleArn"):
+        raise cfg.error(
+            "redriveRoleArn",
+            "is read in target placement only: in source placement the redrive runs in prod, "
+            "next to the stream, and needs no grant on it",
+        )
     settings = Settings(
         stack=cfg.stack,
         project=cfg.project,

@@ -50,6 +50,48 @@ _IAM = (
 )
 
 
+class StreamReadDenied(Exception):
+    """Re-reading ``stream_arn`` was denied (``error``: the AWS error). Raised by
+    :func:`stream_replica.redrive.read_range` so that :func:`explain` can name the stream, and
+    its resource policy when the stream is in another account than the queue."""
+
+    def __init__(self, stream_arn: str, error: bce.ClientError) -> None:
+        super().__init__(f"reading {stream_arn} was denied: {error}")
+        self.stream_arn = stream_arn
+        self.error = error
+
+
+def is_denied(exc: bce.ClientError) -> bool:
+    """Whether AWS refused the call for want of a permission (not for bad credentials)."""
+    code, _ = _code_and_message(exc)
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return code in _DENIED or (status == 403 and code not in _BAD_CREDENTIALS)
+
+
+def _queue_account(queue_url: str) -> str | None:
+    found = re.search(r"/(\d{12})/[^/]+/?$", queue_url)
+    return found.group(1) if found else None
+
+
+def _stream_denied(exc: StreamReadDenied, queue_url: str) -> str:
+    code, message = _code_and_message(exc.error)
+    detail = f"{code}: {message}" if message else code
+    call = exc.error.operation_name or "reading the stream"
+    stream_account = exc.stream_arn.split(":")[4] if exc.stream_arn.count(":") >= 5 else ""
+    queue_account = _queue_account(queue_url)
+    if stream_account and queue_account and stream_account != queue_account:
+        return (
+            f"{call} on {exc.stream_arn} was denied ({detail}): the stream is in account "
+            f"{stream_account}, not the queue's account {queue_account} (target placement), so "
+            f"the stream's resource policy must admit the role you run as, and by default it "
+            f"admits the replicator's role alone. Set redriveRoleArn in the prod stack "
+            f"(StreamReadGrantArgs.redrive_role_arn) to the ARN of the role you run the redrive "
+            f"with, deploy prod, and run as that role (docs/redrive.md, 'In target placement'); "
+            f"the role also needs the redrive's permissions: {_IAM}"
+        )
+    return f"{call} on {exc.stream_arn} was denied ({detail}): {_IAM}"
+
+
 def _code_and_message(exc: bce.ClientError) -> tuple[str, str]:
     """The error's code and message on one line. An error body botocore could not parse for
     the client's protocol (an XML body to a JSON client: some proxies and emulators) arrives as
@@ -70,6 +112,8 @@ def _code_and_message(exc: bce.ClientError) -> tuple[str, str]:
 
 def explain(exc: BaseException, *, queue_url: str, region: str | None) -> str | None:
     """One line naming what is wrong and what to do, for an error from botocore; else None."""
+    if isinstance(exc, StreamReadDenied):
+        return _stream_denied(exc, queue_url)
     if isinstance(exc, bce.NoCredentialsError):
         return f"no AWS credentials found: {_WHO}"
     if isinstance(exc, bce.ProfileNotFound):

@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .aws_errors import StreamReadDenied, is_denied
 from .messages import KINESIS, FailedRange
 
 #: GetRecords limits: 10,000 records per call on Kinesis, 1,000 on DynamoDB Streams
@@ -137,10 +138,16 @@ def _sequence_of(rng: FailedRange, record: dict[str, Any]) -> str:
 
 def read_range(clients: ClientFactory, rng: FailedRange) -> RangeRead:
     """Read ``rng`` from its stream; see the module docstring. AWS errors other than the ones
-    that mean "expired" propagate (e.g. AccessDenied: the redrive role lacks a permission)."""
+    that mean "expired" propagate; a denied read as :class:`.aws_errors.StreamReadDenied`
+    (the redrive's role lacks a permission, or the stream's policy does not admit it)."""
     service = "kinesis" if rng.kind == KINESIS else "dynamodbstreams"
     client = clients(service, rng.region)
-    raw = _raw_records(client, rng)
+    try:
+        raw = _raw_records(client, rng)
+    except ClientError as exc:
+        if is_denied(exc):
+            raise StreamReadDenied(rng.stream_arn, exc) from exc
+        raise
     records = [event_record(rng, record) for record in raw]
     return RangeRead(rng, records, expired=max(0, rng.batch_size - len(records)))
 
