@@ -1,0 +1,113 @@
+"""No silent loss in the corners: expired credentials, exhausted retries, a target table keyed
+differently from the replica, a KPL aggregate that holds no user record."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+from handler_support import FakeContext, blob, failures
+from stream_replica.handlers import clients
+
+from tests.handlers.test_replicator import clickstream, sequence_numbers
+
+_CREDENTIAL = re.compile(rb"Credential=([A-Z0-9]+)/")
+
+
+class ExpiresFirstCredentials:
+    """A ``before-send`` hook: DynamoDB answers ``ExpiredTokenException`` to every request
+    signed with the first access key it sees (the session AWS has ended), and lets any other
+    through."""
+
+    def __init__(self) -> None:
+        self.expired: bytes | None = None
+        self.refused = 0
+
+    def __call__(self, request: Any, **_: Any) -> Any:
+        header = request.headers.get("Authorization") or b""
+        if isinstance(header, str):
+            header = header.encode()
+        found = _CREDENTIAL.search(header)
+        key = found.group(1) if found else b""
+        if self.expired is None:
+            self.expired = key
+        if key != self.expired:
+            return None
+        self.refused += 1
+        body = json.dumps(
+            {
+                "__type": "com.amazonaws.dynamodb.v20120810#ExpiredTokenException",
+                "message": "The security token included in the request is expired",
+            }
+        ).encode()
+        return AWSResponse(
+            request.url, 400, {"Content-Type": "application/x-amz-json-1.0"}, _Raw(body)
+        )
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self._body
+
+    def read(self, *_: Any) -> bytes:
+        body, self._body = self._body, b""
+        return body
+
+
+def _deadline(ms: int) -> FakeContext:
+    """A context whose remaining time runs down with the clock from ``ms``."""
+    end = time.monotonic() + ms / 1000
+    return FakeContext(remaining=lambda: int((end - time.monotonic()) * 1000))
+
+
+def test_expired_writer_credentials_are_refreshed_and_the_batch_written(world: Any) -> None:
+    """The writer role's session ends mid-invocation: the replicator assumes the role again and
+    writes with the new credentials (retrying with the expired ones would fail until the
+    invocation's time ran out)."""
+    expire = ExpiresFirstCredentials()
+    clients.add_event_hook("before-send.dynamodb.BatchWriteItem", expire)
+    world.source.put(blob(p) for p in clickstream(30))
+    event = world.source.event()
+    world.calls.reset()
+
+    response = world.replicate(event, _deadline(4_000))
+
+    assert failures(response) == []
+    assert len(world.target.items()) == 30
+    assert expire.refused >= 1
+    assert world.calls["sts.AssumeRole"] == 2  # the first session, then one refresh
+
+
+def test_expired_credentials_that_cannot_be_refreshed_are_reported_not_retried(
+    world: Any,
+) -> None:
+    """When assuming the role again fails too, the batch is reported for retry at once (no
+    retries with credentials known to be expired)."""
+    expire = ExpiresFirstCredentials()
+    clients.add_event_hook("before-send.dynamodb.BatchWriteItem", expire)
+    assumed = {"count": 0}
+
+    def second_assume_fails(**_: Any) -> Any:
+        assumed["count"] += 1
+        if assumed["count"] == 1:
+            return None
+        http = AWSResponse("https://injected.invalid", 403, {}, None)
+        return http, {
+            "Error": {"Code": "AccessDenied", "Message": "injected"},
+            "ResponseMetadata": {"HTTPStatusCode": 403},
+        }
+
+    clients.add_event_hook("before-call.sts.AssumeRole", second_assume_fails)
+    world.source.put(blob(p) for p in clickstream(5))
+    event = world.source.event()
+
+    response = world.replicate(event, _deadline(4_000))
+
+    assert failures(response) == sequence_numbers(event)
+    assert expire.refused == 1  # not retried with the expired credentials
