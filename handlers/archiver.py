@@ -31,7 +31,13 @@ from .batches import PUT_RECORD_BATCH_MAX_BYTES, PUT_RECORD_BATCH_MAX_RECORDS, c
 from .clients import own_client
 from .exceptions import PoisonRecordError
 from .images import image_to_json_line, image_to_object, new_image, object_to_json_line
-from .retry import DEFAULT_SAFETY_MARGIN_MS, TimeBudget, is_retryable, wait_before_retry
+from .retry import (
+    DEFAULT_SAFETY_MARGIN_MS,
+    TimeBudget,
+    gave_up,
+    is_retryable,
+    wait_before_retry,
+)
 from .telemetry import get_logger
 from .ttl import is_ttl_expiry
 
@@ -142,10 +148,15 @@ def _put_chunk(
     outcome = _PutOutcome()
     pending = chunk
     attempt = 0
+    calls = 0
+    last = ""
+    call = f"PutRecordBatch on {stream}"
     while pending:
         if not budget.claim_attempt():
+            outcome.errors.append(gave_up(call, calls, len(pending), last))
             outcome.unsent += [seq for seq, _ in pending]
             break
+        calls += 1
         retry: list[tuple[str, bytes]]
         try:
             response = client.put_record_batch(
@@ -153,13 +164,14 @@ def _put_chunk(
             )
         except (ClientError, BotoCoreError) as exc:
             if not is_retryable(exc):
-                outcome.errors.append(f"PutRecordBatch on {stream}: {exc}")
+                outcome.errors.append(f"{call}: {exc}")
                 outcome.unsent += [seq for seq, _ in pending]
                 break
-            retry = pending
+            retry, last = pending, str(exc)
         else:
             results = response.get("RequestResponses", [])
             retry = []
+            codes: dict[str, int] = {}
             for entry, result in zip(pending, results, strict=True):
                 code = result.get("ErrorCode")
                 if not code:
@@ -172,10 +184,14 @@ def _put_chunk(
                     outcome.unsent.append(entry[0])
                 else:
                     retry.append(entry)
+                    codes[str(code)] = codes.get(str(code), 0) + 1
+            if codes:
+                last = "failed entries: " + ", ".join(f"{c} ({n})" for c, n in codes.items())
         if retry:
             attempt += 1
             outcome.retried += len(retry)
             if not wait_before_retry(attempt, budget):
+                outcome.errors.append(gave_up(call, calls, len(retry), last))
                 outcome.unsent += [seq for seq, _ in retry]
                 break
         pending = retry

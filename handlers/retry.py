@@ -153,6 +153,16 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, _RETRYABLE_TRANSPORT_ERRORS)
 
 
+def gave_up(call: str, attempts: int, left: int, last: str) -> str:
+    """The error line for retries that ran out of time: ``call`` (e.g. ``"BatchWriteItem on
+    <table>"``) was made ``attempts`` times, ``left`` requests are still unsent, and ``last`` is
+    what AWS reported the last time (an exception, or the entries it left unprocessed)."""
+    return (
+        f"{call}: {left} request(s) not sent after {attempts} attempt(s): the invocation's "
+        f"time budget ran out while retrying; last reported: {last}"
+    )
+
+
 def wait_before_retry(attempt: int, budget: TimeBudget) -> bool:
     """Sleep the backoff for ``attempt`` if the budget allows it and one more call; else False."""
     delay = full_jitter_delay(attempt)

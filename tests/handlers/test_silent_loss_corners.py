@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
-from handler_support import FakeContext, blob, failures
+from handler_support import FakeContext, blob, error_response, failures
 from stream_replica.handlers import clients
 
 from tests.handlers.test_replicator import clickstream, sequence_numbers
@@ -111,3 +111,76 @@ def test_expired_credentials_that_cannot_be_refreshed_are_reported_not_retried(
 
     assert failures(response) == sequence_numbers(event)
     assert expire.refused == 1  # not retried with the expired credentials
+
+
+def _error_lines(caplog: Any) -> list[dict[str, Any]]:
+    """The ERROR lines logged: message and the ``error`` field."""
+    return [
+        {"message": r.getMessage(), "error": str(getattr(r, "error", ""))}
+        for r in caplog.records
+        if r.levelname == "ERROR"
+    ]
+
+
+def test_throttling_until_time_runs_out_logs_an_error_naming_it(world: Any, caplog: Any) -> None:
+    """Retries of a throttled write that run out of time report the records and say so in an
+    ERROR line: which call, how many attempts, what DynamoDB reported."""
+    clients.add_event_hook(
+        "before-call.dynamodb.BatchWriteItem",
+        lambda **_: error_response("ProvisionedThroughputExceededException"),
+    )
+    world.source.put(blob(p) for p in clickstream(3))
+    event = world.source.event()
+    caplog.clear()
+
+    response = world.replicate(event, _deadline(1_500))
+
+    assert failures(response) == sequence_numbers(event)
+    (line,) = _error_lines(caplog)
+    assert line["message"] == "write failed; records reported for retry"
+    assert "BatchWriteItem on " in line["error"]
+    assert "time budget ran out while retrying" in line["error"]
+    assert "ProvisionedThroughputExceededException" in line["error"]
+
+
+def test_unprocessed_items_until_time_runs_out_log_an_error(world: Any, caplog: Any) -> None:
+    def leave_all_unprocessed(params: dict[str, Any], **_: Any) -> Any:
+        request = json.loads(params["body"])
+        http = AWSResponse("https://injected.invalid", 200, {}, None)
+        return http, {"UnprocessedItems": request["RequestItems"]}
+
+    clients.add_event_hook("before-call.dynamodb.BatchWriteItem", leave_all_unprocessed)
+    world.source.put(blob(p) for p in clickstream(2))
+    event = world.source.event()
+    caplog.clear()
+
+    assert failures(world.replicate(event, _deadline(1_500))) == sequence_numbers(event)
+    (line,) = _error_lines(caplog)
+    assert "2 of 2 request(s) in UnprocessedItems" in line["error"]
+
+
+def test_firehose_failures_until_time_runs_out_log_an_error(world: Any, caplog: Any) -> None:
+    world.source.put(blob(p) for p in clickstream(2))
+    assert failures(world.replicate(world.source.event())) == []
+    stream_event = world.target.stream_event()
+
+    def fail_every_entry(params: dict[str, Any], **_: Any) -> Any:
+        count = len(json.loads(params["body"])["Records"])
+        http = AWSResponse("https://injected.invalid", 200, {}, None)
+        return http, {
+            "FailedPutCount": count,
+            "RequestResponses": [
+                {"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "slow down"}
+            ]
+            * count,
+        }
+
+    clients.add_event_hook("before-call.firehose.PutRecordBatch", fail_every_entry)
+    caplog.clear()
+
+    response = world.archive(stream_event, _deadline(1_500))
+
+    assert len(failures(response)) == 2
+    (line,) = _error_lines(caplog)
+    assert "PutRecordBatch on " in line["error"]
+    assert "failed entries: ServiceUnavailableException (2)" in line["error"]
