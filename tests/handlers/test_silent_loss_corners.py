@@ -3,6 +3,7 @@ differently from the replica, a KPL aggregate that holds no user record."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -11,6 +12,7 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 from handler_support import FakeContext, blob, error_response, failures
 from stream_replica.handlers import clients
+from stream_replica.handlers.aggregation import KPL_MAGIC
 
 from tests.handlers.test_replicator import clickstream, sequence_numbers
 
@@ -184,3 +186,28 @@ def test_firehose_failures_until_time_runs_out_log_an_error(world: Any, caplog: 
     (line,) = _error_lines(caplog)
     assert "PutRecordBatch on " in line["error"]
     assert "failed entries: ServiceUnavailableException (2)" in line["error"]
+
+
+def test_an_aggregate_with_no_user_records_is_counted_and_logged(
+    world: Any, capsys: Any, caplog: Any
+) -> None:
+    """A KPL aggregate whose checksum is right but which holds no user record has nothing to
+    write; it is neither poison nor a failure, but it must not vanish unseen."""
+    empty = KPL_MAGIC + hashlib.md5(b"").digest()  # no protobuf fields, valid MD5
+    world.source.put([blob({"eventId": "kept"}), empty])
+    event = world.source.event()
+    capsys.readouterr()
+    caplog.clear()
+
+    assert failures(world.replicate(event)) == []
+
+    assert len(world.target.items()) == 1
+    (emf,) = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("{") and "_aws" in line
+    ]
+    assert emf["empty_aggregates"] == [1.0]
+    (warning,) = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert "no user records" in warning.getMessage()
+    assert warning.sequence_numbers == [sequence_numbers(event)[1]]
