@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import chunk_writes, environment, write_requests
+from . import chunk_writes, environment, target_table, write_requests
 from .batch_close import BatchClose
 from .batches import BATCH_WRITE_MAX_ITEMS
 from .dead_letters import DeadLetter
@@ -221,6 +221,17 @@ class ChunkWriter:
                         "error": str(exc),
                     },
                 )
+            if self._client is not None:
+                problem = target_table.key_schema_problem(
+                    self._client, self._config.table, self._log
+                )
+                if problem is not None:
+                    self._client, self._client_failed = None, True
+                    self._log.error(
+                        "the target table's key schema is not the replica's; nothing written, "
+                        "the whole batch is reported for retry",
+                        extra={"table": self._config.table, "error": problem},
+                    )
         if self._client_failed:
             self._not_sent += chunk
             return

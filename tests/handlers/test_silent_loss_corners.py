@@ -13,6 +13,7 @@ from botocore.awsrequest import AWSResponse
 from handler_support import FakeContext, blob, error_response, failures
 from stream_replica.handlers import clients
 from stream_replica.handlers.aggregation import KPL_MAGIC
+from stream_replica.handlers.records import HASH_KEY
 
 from tests.handlers.test_replicator import clickstream, sequence_numbers
 
@@ -211,3 +212,43 @@ def test_an_aggregate_with_no_user_records_is_counted_and_logged(
     (warning,) = [r for r in caplog.records if r.levelname == "WARNING"]
     assert "no user records" in warning.getMessage()
     assert warning.sequence_numbers == [sequence_numbers(event)[1]]
+
+
+def test_a_target_table_keyed_otherwise_is_a_fault_and_never_written(
+    world: Any, caplog: Any
+) -> None:
+    """A table keyed by the hash key alone would keep one item per shard: every record would
+    overwrite the one before. Nothing is written into it; the batch is reported for retry and
+    the ERROR line says what differs."""
+    ddb = world.poc.client("dynamodb")
+    wrong = ddb.create_table(
+        TableName="hash-only",
+        KeySchema=[{"AttributeName": HASH_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": HASH_KEY, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )["TableDescription"]
+    world.source.put(blob(p) for p in clickstream(4))
+    event = world.source.event()
+    world.calls.reset()
+    caplog.clear()
+
+    response = world.replicate(event, TABLE_NAME="hash-only", TABLE_ARN=wrong["TableArn"])
+
+    assert failures(response) == sequence_numbers(event)
+    assert ddb.scan(TableName="hash-only")["Count"] == 0
+    assert world.calls["dynamodb.BatchWriteItem"] == 0
+    (line,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "key schema is not the replica's" in line.getMessage()
+    assert f"keyed HASH {HASH_KEY} (S), but the replicator writes items keyed" in line.error
+
+
+def test_the_target_tables_key_is_read_once_per_execution_environment(world: Any) -> None:
+    world.source.put(blob(p) for p in clickstream(3))
+    event = world.source.event()
+    world.calls.reset()
+
+    assert failures(world.replicate(event)) == []
+    assert failures(world.replicate(event)) == []
+
+    assert world.calls["dynamodb.DescribeTable"] == 1
+    assert len(world.target.items()) == 3
