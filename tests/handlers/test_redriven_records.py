@@ -110,8 +110,9 @@ def _table_stream_records(world: Any) -> tuple[list[dict[str, Any]], str]:
     items = sorted(world.target.items(), key=lambda item: item["eventId"])
     for item in reversed(items):  # "user-deleted" first, then "expired"
         ddb.delete_item(TableName=TABLE_NAME, Key=_key(item))
-    table = dynamodb_backends[POC_ACCOUNT][REGION].get_table(TABLE_NAME)
-    table.stream_shard.items[-1].record["userIdentity"] = dict(TTL_IDENTITY_API)
+    shard_store = dynamodb_backends[POC_ACCOUNT][REGION].get_table(TABLE_NAME).stream_shard
+    assert shard_store is not None
+    shard_store.items[-1].record["userIdentity"] = dict(TTL_IDENTITY_API)
     streams = world.target.streams
     shard = streams.describe_stream(StreamArn=world.target.stream_arn)["StreamDescription"][
         "Shards"
