@@ -33,6 +33,7 @@ from typing import Any
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
+from stream_replica.handlers.records import HASH_KEY, RANGE_KEY
 
 Operation = tuple[str, str]
 
@@ -111,6 +112,23 @@ _ASSUME_ROLE_XML = """<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2
 _STATIC: dict[Operation, tuple[int, dict[str, str], bytes]] = {
     ("dynamodb", "BatchWriteItem"): _canned({"UnprocessedItems": {}}, _DDB),
     ("dynamodb", "PutItem"): _canned({}, _DDB),
+    # The replicator reads the replica table's key schema once per client before writing.
+    ("dynamodb", "DescribeTable"): _canned(
+        {
+            "Table": {
+                "TableName": "replica",
+                "KeySchema": [
+                    {"AttributeName": HASH_KEY, "KeyType": "HASH"},
+                    {"AttributeName": RANGE_KEY, "KeyType": "RANGE"},
+                ],
+                "AttributeDefinitions": [
+                    {"AttributeName": HASH_KEY, "AttributeType": "S"},
+                    {"AttributeName": RANGE_KEY, "AttributeType": "S"},
+                ],
+            }
+        },
+        _DDB,
+    ),
     ("firehose", "PutRecord"): _canned({"RecordId": "fake", "Encrypted": False}, _FIREHOSE),
     ("ssm", "GetParameter"): _canned(
         {

@@ -40,6 +40,13 @@ _BAD_CREDENTIALS = {
 }
 
 
+def is_denied(exc: bce.ClientError) -> bool:
+    """Whether AWS refused the call for want of a permission (not for bad credentials)."""
+    code, _ = code_and_message(exc)
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return code in _DENIED or (status == 403 and code not in _BAD_CREDENTIALS)
+
+
 def code_and_message(exc: bce.ClientError) -> tuple[str, str]:
     """The error's code and message on one line. An error body botocore could not parse for
     the client's protocol (an XML body to a JSON client: some proxies and emulators) arrives as

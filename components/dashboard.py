@@ -32,7 +32,15 @@ from .validation import check_choice, check_range, check_region
 #: The embedded metrics each handler emits per batch (``runtime.emit_metrics`` in
 #: ``handlers/replicator.py``, ``archiver.py``, ``query_writer.py``), by function kind.
 HANDLER_METRICS: dict[str, tuple[str, ...]] = {
-    "replicator": ("records_in", "written", "retried", "poison", "failed", "filtered"),
+    "replicator": (
+        "records_in",
+        "written",
+        "retried",
+        "poison",
+        "failed",
+        "filtered",
+        "empty_aggregates",
+    ),
     "archiver": ("records_in", "written", "retried", "poison", "failed", "skipped", "filtered"),
     "query_writer": (
         "records_in",

@@ -35,8 +35,10 @@ DYNAMODB_STREAM_READ_ACTIONS: tuple[str, ...] = (
 #: ...and the part of that check that AWS can only authorise on ``"Resource": "*"``.
 DYNAMODB_STREAM_LIST_ACTIONS: tuple[str, ...] = ("dynamodb:ListStreams",)
 
-#: The only call the replicator makes on the target table.
-TABLE_WRITE_ACTIONS: tuple[str, ...] = ("dynamodb:BatchWriteItem",)
+#: The replicator's calls on the target table: its writes, and one read of the key schema per
+#: execution environment before the first of them (``handlers/target_table.py``: a table keyed
+#: otherwise would let distinct records overwrite each other).
+TABLE_WRITE_ACTIONS: tuple[str, ...] = ("dynamodb:BatchWriteItem", "dynamodb:DescribeTable")
 
 #: The only call the query writer makes on the query table (puts and deletes in one call).
 QUERY_TABLE_WRITE_ACTIONS: tuple[str, ...] = ("dynamodb:BatchWriteItem",)

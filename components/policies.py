@@ -374,6 +374,24 @@ def table_resource_policy(
     )
 
 
+def _pinned_statement(
+    sid: str,
+    actions: Sequence[str],
+    resource_arn: str,
+    reader_account_id: str,
+    principal_role_arn: str,
+    partition: str,
+) -> dict[str, Any]:
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": account_root_arn(reader_account_id, partition)},
+        "Action": sorted(actions),
+        "Resource": resource_arn,
+        "Condition": {"ArnEquals": {"aws:PrincipalArn": principal_role_arn}},
+    }
+
+
 def _pinned_grant(
     sid: str,
     actions: Sequence[str],
@@ -383,14 +401,9 @@ def _pinned_grant(
     partition: str,
 ) -> PolicyDocument:
     return document(
-        {
-            "Sid": sid,
-            "Effect": "Allow",
-            "Principal": {"AWS": account_root_arn(reader_account_id, partition)},
-            "Action": sorted(actions),
-            "Resource": resource_arn,
-            "Condition": {"ArnEquals": {"aws:PrincipalArn": replicator_role_arn}},
-        }
+        _pinned_statement(
+            sid, actions, resource_arn, reader_account_id, replicator_role_arn, partition
+        )
     )
 
 
@@ -399,6 +412,7 @@ def stream_resource_policy(
     reader_account_id: str,
     replicator_role_arn: str,
     partition: str = "aws",
+    redrive_role_arn: str | None = None,
 ) -> PolicyDocument:
     """The source stream's resource policy in ``target`` placement.
 
@@ -409,15 +423,35 @@ def stream_resource_policy(
     account principal with the condition, not the role ARN itself, because the prod stack
     (and this policy) is deployed before the role exists. Kinesis guide, "Share access using
     resource-based policies" (resource-based-policy-examples).
+
+    ``redrive_role_arn``: the role operators run the redrive with (``docs/redrive.md``), an IAM
+    role ARN in ``reader_account_id`` (the account of the replicator's on-failure queue); it is
+    granted only what the redrive reads (:data:`REDRIVE_KINESIS_READ_ACTIONS`: re-reading a
+    failed range), pinned the same way (statement ``RedriveRereadsStream``). Without it the
+    stream admits the replicator alone, and a redrive from the reader account is denied.
     """
-    return _pinned_grant(
-        "ReplicatorReadsStream",
-        KINESIS_SOURCE_READ_ACTIONS,
-        stream_arn,
-        reader_account_id,
-        replicator_role_arn,
-        partition,
-    )
+    statements = [
+        _pinned_statement(
+            "ReplicatorReadsStream",
+            KINESIS_SOURCE_READ_ACTIONS,
+            stream_arn,
+            reader_account_id,
+            replicator_role_arn,
+            partition,
+        )
+    ]
+    if redrive_role_arn:
+        statements.append(
+            _pinned_statement(
+                "RedriveRereadsStream",
+                REDRIVE_KINESIS_READ_ACTIONS,
+                stream_arn,
+                reader_account_id,
+                redrive_role_arn,
+                partition,
+            )
+        )
+    return document(*statements)
 
 
 def consumer_resource_policy(

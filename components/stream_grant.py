@@ -35,6 +35,11 @@ from .validation import (
 #: Kinesis consumer names (Kinesis API reference, RegisterStreamConsumer ``ConsumerName``).
 KINESIS_CONSUMER_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,128}")
 
+#: An IAM role ARN: partition, 12-digit account, optional path, name (IAM API reference, Role).
+IAM_ROLE_ARN = re.compile(
+    r"arn:(aws[a-z-]*):iam::(\d{12}):role/(?:[\x21-\x7e]*/)?([\w+=,.@-]{1,64})"
+)
+
 #: Defaults of :class:`StreamReadGrantArgs`: a field left ``None`` takes its value from here.
 STREAM_READ_GRANT_DEFAULTS: dict[str, Any] = {
     "consumer_mode": "shared",
@@ -75,6 +80,12 @@ class StreamReadGrantArgs:
     """AWS partition. Default: ``aws``."""
     tags: dict[str, str] | None = None
     """Tags for the consumer (the only taggable resource). Default: none."""
+    redrive_role_arn: pulumi.Input[str] | None = None
+    """ARN of the IAM role operators run the redrive with (``python -m stream_replica.redrive``,
+    docs/redrive.md), in ``reader_account_id`` (where the replicator's on-failure queue is).
+    The stream's policy then also grants that role, and only it, the redrive's two reads
+    (``kinesis:GetRecords``, ``kinesis:GetShardIterator``). Default: none (the stream admits
+    the replicator alone; a redrive from the reader account is denied reading it)."""
 
     def __post_init__(self) -> None:
         fill_defaults(self, STREAM_READ_GRANT_DEFAULTS)
@@ -108,6 +119,7 @@ class StreamReadGrantArgs:
             self.region,
             self.stream_account_id,
         )
+        self._check_redrive_role(owner)
         try:
             policies.role_arn(
                 "123456789012",
@@ -117,6 +129,31 @@ class StreamReadGrantArgs:
             )
         except ValueError as exc:
             raise SettingError(owner, "replicator_role_path", str(exc)) from exc
+
+    def _check_redrive_role(self, owner: str) -> None:
+        arn = self.redrive_role_arn
+        if arn is None or is_output(arn):
+            return
+        found = IAM_ROLE_ARN.fullmatch(str(arn))
+        if found is None:
+            raise SettingError(
+                owner,
+                "redrive_role_arn",
+                f"must be an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>), got "
+                f"{arn!r}",
+            )
+        if found.group(1) != self.partition:
+            raise SettingError(
+                owner, "redrive_role_arn", f"must be in partition {self.partition!r}: {arn}"
+            )
+        reader = self.reader_account_id
+        if not is_output(reader) and found.group(2) != str(reader):
+            raise SettingError(
+                owner,
+                "redrive_role_arn",
+                f"must be a role in reader_account_id {reader} (the account of the "
+                f"replicator's on-failure queue, where the redrive runs): {arn}",
+            )
 
     def replicator_role_arn(self) -> pulumi.Input[str]:
         """The ARN the replicator's execution role has (or will have) in the reader account: a
@@ -185,23 +222,30 @@ class StreamReadGrant(pulumi.ComponentResource):
         )
 
         def grant(
-            suffix: str, resource: pulumi.Output[str], build: Any
+            suffix: str, resource: pulumi.Output[str], build: Any, **extra: pulumi.Input[str]
         ) -> aws.kinesis.ResourcePolicy:
-            """``resource``'s policy: ``build(arn, reader account, role ARN, partition)``."""
+            """``resource``'s policy: ``build(arn, reader account, role ARN, partition,
+            **extra)``."""
             return aws.kinesis.ResourcePolicy(
                 f"{name}-{suffix}",
                 resource_arn=resource,
                 policy=policy_json(
-                    lambda arn, reader, role: build(arn, reader, role, partition),
+                    lambda arn, reader, role, **more: build(arn, reader, role, partition, **more),
                     arn=resource,
                     reader=reader,
                     role=role_arn,
+                    **extra,
                 ),
                 # A consumer's policy depends on the consumer through its ARN (an Output).
                 opts=pulumi.ResourceOptions(parent=self),
             )
 
-        self.stream_policy = grant("stream-policy", stream_arn, policies.stream_resource_policy)
+        redrive: dict[str, pulumi.Input[str]] = {}
+        if args.redrive_role_arn is not None:
+            redrive["redrive_role_arn"] = args.redrive_role_arn
+        self.stream_policy = grant(
+            "stream-policy", stream_arn, policies.stream_resource_policy, **redrive
+        )
         self.consumer: aws.kinesis.StreamConsumer | None = None
         self.consumer_policy: aws.kinesis.ResourcePolicy | None = None
         consumer_arn: pulumi.Output[str] | None = None

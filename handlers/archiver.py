@@ -34,7 +34,13 @@ from .clients import own_client
 from .exceptions import PoisonRecordError
 from .firehose_records import FirehoseRecord, pack_lines
 from .images import image_to_json_line, image_to_object, new_image, object_to_json_line
-from .retry import DEFAULT_SAFETY_MARGIN_MS, TimeBudget, is_retryable, wait_before_retry
+from .retry import (
+    DEFAULT_SAFETY_MARGIN_MS,
+    TimeBudget,
+    gave_up,
+    is_retryable,
+    wait_before_retry,
+)
 from .telemetry import get_logger
 from .ttl import is_ttl_expiry
 
@@ -146,10 +152,15 @@ def _put_chunk(
     outcome = _PutOutcome()
     pending = chunk
     attempt = 0
+    calls = 0
+    last = ""
+    call = f"PutRecordBatch on {stream}"
     while pending:
         if not budget.claim_attempt():
+            outcome.errors.append(gave_up(call, calls, len(pending), last))
             outcome.unsent += [seq for entry in pending for seq in entry.sequence_numbers]
             break
+        calls += 1
         retry: list[FirehoseRecord]
         try:
             response = client.put_record_batch(
@@ -157,13 +168,14 @@ def _put_chunk(
             )
         except (ClientError, BotoCoreError) as exc:
             if not is_retryable(exc):
-                outcome.errors.append(f"PutRecordBatch on {stream}: {exc}")
+                outcome.errors.append(f"{call}: {exc}")
                 outcome.unsent += [seq for entry in pending for seq in entry.sequence_numbers]
                 break
-            retry = pending
+            retry, last = pending, str(exc)
         else:
             results = response.get("RequestResponses", [])
             retry = []
+            codes: dict[str, int] = {}
             for entry, result in zip(pending, results, strict=True):
                 code = result.get("ErrorCode")
                 if not code:
@@ -176,10 +188,14 @@ def _put_chunk(
                     outcome.unsent += entry.sequence_numbers
                 else:
                     retry.append(entry)
+                    codes[str(code)] = codes.get(str(code), 0) + 1
+            if codes:
+                last = "failed entries: " + ", ".join(f"{c} ({n})" for c, n in codes.items())
         if retry:
             attempt += 1
             outcome.retried += sum(entry.lines for entry in retry)
             if not wait_before_retry(attempt, budget):
+                outcome.errors.append(gave_up(call, calls, len(retry), last))
                 outcome.unsent += [seq for entry in retry for seq in entry.sequence_numbers]
                 break
         pending = retry

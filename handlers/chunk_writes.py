@@ -4,7 +4,8 @@ environment.
 
 * Items DynamoDB leaves in ``UnprocessedItems`` are sent again after a backoff, within the
   invocation's time budget (:class:`.retry.TimeBudget`); the first call is
-  always made (:meth:`TimeBudget.claim_attempt`).
+  always made (:meth:`TimeBudget.claim_attempt`). Retries that run out of time leave an
+  error naming the attempts and what AWS last reported (:func:`.retry.gave_up`).
 * A ValidationException that blames an item's content (:func:`.faults.dynamodb_blames_item`)
   splits the chunk in halves until the request DynamoDB rejects is alone: that one is poison,
   the rest are written.
@@ -21,7 +22,7 @@ from typing import Any, Generic, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import faults
-from .retry import TimeBudget, is_retryable, wait_before_retry
+from .retry import TimeBudget, gave_up, is_retryable, wait_before_retry
 
 R = TypeVar("R")
 
@@ -66,10 +67,15 @@ def write_chunk(
     by_key = {table.key(request): request for request in chunk}
     pending = chunk
     attempt = 0
+    calls = 0
+    last = ""
+    call = f"BatchWriteItem on {table.name}"
     while pending:
         if not budget.claim_attempt():
+            outcome.errors.append(gave_up(call, calls, len(pending), last))
             outcome.unwritten += pending
             break
+        calls += 1
         retry: list[R]
         try:
             response = client.batch_write_item(
@@ -86,16 +92,16 @@ def write_chunk(
                         outcome.merge(write_chunk(client, table, half, budget))
                 break
             if not is_retryable(exc):
-                outcome.errors.append(f"BatchWriteItem on {table.name}: {exc}")
+                outcome.errors.append(f"{call}: {exc}")
                 outcome.unwritten += pending
                 break
-            retry = pending
+            retry, last = pending, str(exc)
         except BotoCoreError as exc:
             if not is_retryable(exc):
-                outcome.errors.append(f"BatchWriteItem on {table.name}: {exc}")
+                outcome.errors.append(f"{call}: {exc}")
                 outcome.unwritten += pending
                 break
-            retry = pending
+            retry, last = pending, str(exc)
         else:
             retry = [
                 by_key[table.unprocessed_key(entry)]
@@ -103,10 +109,12 @@ def write_chunk(
                 for entry in entries
             ]
             outcome.written += len(pending) - len(retry)
+            last = f"{len(retry)} of {len(pending)} request(s) in UnprocessedItems (throttled)"
         if retry:
             attempt += 1
             outcome.retried += len(retry)
             if not wait_before_retry(attempt, budget):
+                outcome.errors.append(gave_up(call, calls, len(retry), last))
                 outcome.unwritten += retry
                 break
         pending = retry

@@ -141,12 +141,15 @@ class StagedRecord:
       item);
     * ``poison``: ``(sub-sequence number or None, reason)`` per user record (or transform
       output) that can never be written;
-    * ``filtered``: records the transform filtered out (returned ``None``).
+    * ``filtered``: records the transform filtered out (returned ``None``);
+    * ``empty_aggregate``: the record is a KPL aggregate with a valid checksum and no user
+      record (nothing to write: the handler counts and logs it, so it does not vanish unseen).
     """
 
     items: list[tuple[tuple[str, str], str]] = field(default_factory=list)
     poison: list[tuple[int | None, str]] = field(default_factory=list)
     filtered: int = 0
+    empty_aggregate: bool = False
 
 
 def _range_key(sequence_number: str, sub: int | None, fan: int | None) -> str:
@@ -312,7 +315,9 @@ def stage_record(
     arrival = kinesis.get("approximateArrivalTimestamp")
     arrival_time = float(arrival) if isinstance(arrival, int | float) else None
     if is_aggregated(raw):
-        for user in deaggregate(raw):
+        users = deaggregate(raw)
+        out.empty_aggregate = not users
+        for user in users:
             where = _UserRecord(
                 sequence_number,
                 shard_id,

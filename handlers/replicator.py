@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import chunk_writes, environment, write_requests
+from . import chunk_writes, environment, target_table, write_requests
 from .batch_close import BatchClose
 from .batches import BATCH_WRITE_MAX_ITEMS
 from .dead_letters import DeadLetter
@@ -221,6 +221,17 @@ class ChunkWriter:
                         "error": str(exc),
                     },
                 )
+            if self._client is not None:
+                problem = target_table.key_schema_problem(
+                    self._client, self._config.table, self._log
+                )
+                if problem is not None:
+                    self._client, self._client_failed = None, True
+                    self._log.error(
+                        "the target table's key schema is not the replica's; nothing written, "
+                        "the whole batch is reported for retry",
+                        extra={"table": self._config.table, "error": problem},
+                    )
         if self._client_failed:
             self._not_sent += chunk
             return
@@ -324,6 +335,7 @@ class _Decoded:
     items: list[tuple[tuple[str, str], str]]
     poison: list[tuple[int | None, str]] = field(default_factory=list)
     filtered: int = 0
+    empty_aggregate: bool = False
 
 
 def _decode(
@@ -349,7 +361,7 @@ def _decode(
     staged = pipeline.stage_record(
         kinesis, meta.sequence_number, meta.shard_id, stages or pipeline.Stages(), extra
     )
-    return _Decoded(staged.items, staged.poison, staged.filtered)
+    return _Decoded(staged.items, staged.poison, staged.filtered, staged.empty_aggregate)
 
 
 def _accept(
@@ -358,10 +370,14 @@ def _accept(
     decoded: _Decoded,
     writer: ChunkWriter,
     poison: list[DeadLetter],
+    empty: list[str],
 ) -> int:
-    """Hand ``decoded``'s items to ``writer`` and its poison user records to ``poison``;
-    returns how many the transform filtered out."""
+    """Hand ``decoded``'s items to ``writer`` and its poison user records to ``poison``, and
+    its sequence number to ``empty`` when it is a KPL aggregate of no user record; returns how
+    many the transform filtered out."""
     sequence_number = str(meta.sequence_number)
+    if decoded.empty_aggregate:
+        empty.append(sequence_number)
     for sub, reason in decoded.poison:
         body = _dead_letter_body(record, meta.shard_id, reason, sub)
         poison.append(DeadLetter(sequence_number, body))
@@ -383,9 +399,11 @@ def _prepare(
     poison: list[DeadLetter],
     stages: pipeline.Stages | None = None,
     ttl: tuple[str, int] | None = None,
+    empty: list[str] | None = None,
 ) -> int:
     """Decode each record into items for ``writer``, or dead letters into ``poison``; returns
-    how many user records the transform filtered out. ``ttl``: see :func:`_decode`.
+    how many user records the transform filtered out. ``ttl``: see :func:`_decode`; ``empty``
+    collects the sequence numbers of KPL aggregates that hold no user record.
 
     Records whose metadata has a problem were sorted out before (see :func:`handler`). A record
     delivered more than once in the batch (its key in ``repeated``) is decided after the rest:
@@ -393,6 +411,7 @@ def _prepare(
     one; copies that don't decode are dead-lettered.
     """
     filtered = 0
+    empty = [] if empty is None else empty
     copies: dict[tuple[str, str], list[int]] = {}
     for index, (record, meta) in enumerate(zip(records, metas, strict=True)):
         if meta.problem is not None:
@@ -406,7 +425,7 @@ def _prepare(
         except (PoisonRecordError, ValueError) as exc:
             poison.append(_poison(record, meta, exc))
             continue
-        filtered += _accept(record, meta, decoded, writer, poison)
+        filtered += _accept(record, meta, decoded, writer, poison, empty)
     for indexes in copies.values():
         chosen: tuple[int, _Decoded] | None = None
         for index in indexes:
@@ -416,7 +435,7 @@ def _prepare(
                 poison.append(_poison(records[index], metas[index], exc))
         if chosen is not None:
             index, decoded = chosen
-            filtered += _accept(records[index], metas[index], decoded, writer, poison)
+            filtered += _accept(records[index], metas[index], decoded, writer, poison, empty)
     return filtered
 
 
@@ -495,12 +514,21 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return batch.report_all()
 
     writer = ChunkWriter(config, budget, log)
+    empty: list[str] = []
     try:
-        filtered = _prepare(records, metas, repeated, writer, batch.poison, stages, config.ttl)
+        filtered = _prepare(
+            records, metas, repeated, writer, batch.poison, stages, config.ttl, empty
+        )
     except BaseException:
         writer.finish()  # let the chunks in flight end before the invocation fails
         raise
     outcome = writer.finish()
+    if empty:
+        # A valid aggregate with no user record has nothing to write; said once per batch.
+        log.warning(
+            "KPL aggregate(s) with a valid checksum and no user records: nothing written",
+            extra={"empty_aggregates": len(empty), "sequence_numbers": empty[:10]},
+        )
     batch.report(entry.sequence_number for entry in outcome.unwritten)
     batch.log_errors(outcome.errors, "write failed; records reported for retry")
     for entry, reason in outcome.rejected:
@@ -515,4 +543,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         retried=outcome.retried,
         message="batch replicated",
         filtered=filtered,
+        empty_aggregates=len(empty),
     )

@@ -39,10 +39,17 @@ RETRYABLE_ERROR_CODES = frozenset(
         "InternalError",
         "RequestTimeout",
         "RequestTimeoutException",
-        "ExpiredTokenException",
         "IDPCommunicationError",
     }
 )
+#: Error codes that mean the call's credentials have expired. Another attempt with the same
+#: credentials fails the same way, so they are worth one only when the client has fresh ones:
+#: the writer role's client assumes the role again when it sees one
+#: (:mod:`.writer_role`) and marks the error with :data:`CREDENTIALS_REFRESHED`.
+EXPIRED_CREDENTIAL_CODES = frozenset({"ExpiredToken", "ExpiredTokenException"})
+#: Key a client's ``after-call`` hook sets in an error response once it has fresh credentials
+#: (botocore raises the ``ClientError`` with that response: ``exc.response[...]``).
+CREDENTIALS_REFRESHED = "StreamReplicaCredentialsRefreshed"
 _RETRYABLE_TRANSPORT_ERRORS = (
     EndpointConnectionError,
     ConnectionClosedError,
@@ -132,13 +139,28 @@ def _error_code(exc: BaseException) -> str:
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """Throttling, 5xx and transport errors are worth another attempt; the rest are not."""
+    """Throttling, 5xx and transport errors are worth another attempt; so are expired
+    credentials once the client has refreshed them (:data:`CREDENTIALS_REFRESHED`); the rest
+    are not."""
     if isinstance(exc, ClientError):
-        if _error_code(exc) in RETRYABLE_ERROR_CODES:
+        code = _error_code(exc)
+        if code in EXPIRED_CREDENTIAL_CODES:
+            return bool(exc.response.get(CREDENTIALS_REFRESHED))
+        if code in RETRYABLE_ERROR_CODES:
             return True
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
         return int(status) >= 500 or int(status) == 429
     return isinstance(exc, _RETRYABLE_TRANSPORT_ERRORS)
+
+
+def gave_up(call: str, attempts: int, left: int, last: str) -> str:
+    """The error line for retries that ran out of time: ``call`` (e.g. ``"BatchWriteItem on
+    <table>"``) was made ``attempts`` times, ``left`` requests are still unsent, and ``last`` is
+    what AWS reported the last time (an exception, or the entries it left unprocessed)."""
+    return (
+        f"{call}: {left} request(s) not sent after {attempts} attempt(s): the invocation's "
+        f"time budget ran out while retrying; last reported: {last}"
+    )
 
 
 def wait_before_retry(attempt: int, budget: TimeBudget) -> bool:

@@ -3,7 +3,10 @@
 assume-role mode (:data:`ASSUME_ROLE`): the first call assumes ``WRITER_ROLE_ARN`` once with the
 execution role's credentials; the client holds botocore ``RefreshableCredentials`` that assume
 it again shortly before they expire (:data:`REFRESH_ADVISORY_SECONDS`,
-:data:`REFRESH_MANDATORY_SECONDS`). resource-policy mode (:data:`RESOURCE_POLICY`): the execution
+:data:`REFRESH_MANDATORY_SECONDS`), and at once when DynamoDB answers that they have expired
+(``ExpiredTokenException``: a session revoked, or a clock off): the error is then marked
+(:data:`.retry.CREDENTIALS_REFRESHED`) and retried with the new credentials, never with the
+expired ones. resource-policy mode (:data:`RESOURCE_POLICY`): the execution
 role's own credentials. Either client is cached per execution environment (:mod:`.clients`).
 """
 
@@ -21,8 +24,9 @@ from botocore.credentials import (
 )
 from botocore.utils import parse_timestamp
 
-from . import clients, environment, write_requests
+from . import clients, environment, telemetry, write_requests
 from .exceptions import ConfigError
+from .retry import CREDENTIALS_REFRESHED, EXPIRED_CREDENTIAL_CODES
 
 ASSUME_ROLE = "assume-role"
 RESOURCE_POLICY = "resource-policy"
@@ -32,6 +36,10 @@ MAX_CHAINED_SESSION_SECONDS = 3600
 #: in the background from 5 minutes and blocks from 2 minutes before expiry).
 REFRESH_ADVISORY_SECONDS = 5 * 60
 REFRESH_MANDATORY_SECONDS = 2 * 60
+#: After a refresh forced by an expired-token error, more such errors within this many seconds
+#: (calls signed with the old credentials, in flight on other threads) don't assume the role
+#: again.
+FORCED_REFRESH_DEBOUNCE_SECONDS = 5.0
 
 
 class WriterSettings(Protocol):
@@ -67,6 +75,52 @@ class _AssumedRoleProvider(CredentialProvider):
         return self._credentials
 
 
+class _WriterCredentials(RefreshableCredentials):
+    """The assumed-role credentials, which can also be refreshed on demand."""
+
+    _forced_at: datetime.datetime | None = None
+
+    def refresh_now(self) -> None:
+        """Assume the role again now, whatever the expiry time says (DynamoDB said the token
+        has expired); once per :data:`FORCED_REFRESH_DEBOUNCE_SECONDS` for concurrent
+        callers. Raises the STS error when AssumeRole fails."""
+        with self._refresh_lock:
+            now = _now()
+            recent = self._forced_at is not None and (
+                (now - self._forced_at).total_seconds() < FORCED_REFRESH_DEBOUNCE_SECONDS
+            )
+            if not recent:
+                self._protected_refresh(is_mandatory=True)
+                self._forced_at = now
+
+
+def _refresh_on_expired_token(credentials: _WriterCredentials) -> Any:
+    """An ``after-call`` hook: on an expired-token error, assume the role again and mark the
+    error retryable (:data:`.retry.CREDENTIALS_REFRESHED`). A failing AssumeRole leaves the
+    error unmarked: it is not retried, and the batch is reported for retry."""
+
+    def hook(parsed: Any = None, **_: Any) -> None:
+        error = parsed.get("Error") if isinstance(parsed, dict) else None
+        code = error.get("Code") if isinstance(error, dict) else None
+        if code not in EXPIRED_CREDENTIAL_CODES:
+            return
+        try:
+            credentials.refresh_now()
+        except Exception as exc:  # any failure: the call is not retried
+            telemetry.get_logger("replicator").error(
+                "the writer role's credentials expired and assuming it again failed",
+                extra={"error_code": code, "error": str(exc)},
+            )
+            return
+        telemetry.get_logger("replicator").warning(
+            "the writer role's credentials expired mid-invocation: assumed it again, retrying",
+            extra={"error_code": code},
+        )
+        parsed[CREDENTIALS_REFRESHED] = True
+
+    return hook
+
+
 def _now() -> datetime.datetime:
     """The clock the credential refresh reads (a module function, so tests can move time)."""
     return datetime.datetime.now(datetime.UTC)
@@ -83,7 +137,7 @@ class _NoCache(dict[str, Any]):
         return None
 
 
-def _assume_writer_role(config: WriterSettings) -> RefreshableCredentials:
+def _assume_writer_role(config: WriterSettings) -> _WriterCredentials:
     """AssumeRole once (now) and return credentials that botocore refreshes by calling it again
     shortly before they expire; the source credentials are the execution role's (from env)."""
     source = clients.new_botocore_session()
@@ -113,7 +167,7 @@ def _assume_writer_role(config: WriterSettings) -> RefreshableCredentials:
         cache=_NoCache(),
     )
     first = fetcher.fetch_credentials()  # the AssumeRole call; raises if STS refuses
-    return RefreshableCredentials(
+    return _WriterCredentials(
         access_key=first["access_key"],
         secret_key=first["secret_key"],
         token=first["token"],
@@ -143,13 +197,13 @@ def writer_client(config: WriterSettings) -> Any:
         target.register_component(
             "credential_provider", CredentialResolver([_AssumedRoleProvider(credentials)])
         )
-        return write_requests.install(
-            target.create_client(
-                "dynamodb",
-                region_name=config.region,
-                config=clients.client_config(config.concurrency),
-            )
+        client = target.create_client(
+            "dynamodb",
+            region_name=config.region,
+            config=clients.client_config(config.concurrency),
         )
+        client.meta.events.register("after-call.dynamodb", _refresh_on_expired_token(credentials))
+        return write_requests.install(client)
 
     key = (
         "writer",

@@ -14,11 +14,12 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .aws_errors import StreamReadDenied, is_denied
 from .messages import KINESIS, FailedRange
 
 #: GetRecords limits: 10,000 records per call on Kinesis, 1,000 on DynamoDB Streams
@@ -137,10 +138,16 @@ def _sequence_of(rng: FailedRange, record: dict[str, Any]) -> str:
 
 def read_range(clients: ClientFactory, rng: FailedRange) -> RangeRead:
     """Read ``rng`` from its stream; see the module docstring. AWS errors other than the ones
-    that mean "expired" propagate (e.g. AccessDenied: the redrive role lacks a permission)."""
+    that mean "expired" propagate; a denied read as :class:`.aws_errors.StreamReadDenied`
+    (the redrive's role lacks a permission, or the stream's policy does not admit it)."""
     service = "kinesis" if rng.kind == KINESIS else "dynamodbstreams"
     client = clients(service, rng.region)
-    raw = _raw_records(client, rng)
+    try:
+        raw = _raw_records(client, rng)
+    except ClientError as exc:
+        if is_denied(exc):
+            raise StreamReadDenied(rng.stream_arn, exc) from exc
+        raise
     records = [event_record(rng, record) for record in raw]
     return RangeRead(rng, records, expired=max(0, rng.batch_size - len(records)))
 
@@ -150,6 +157,8 @@ def read_range(clients: ClientFactory, rng: FailedRange) -> RangeRead:
 
 def _epoch(value: Any) -> float:
     if isinstance(value, datetime):
+        if value.tzinfo is None:  # moto keeps naive UTC datetimes
+            value = value.replace(tzinfo=UTC)
         return value.timestamp()
     return float(value)
 
@@ -172,13 +181,42 @@ def wire_attribute(value: dict[str, Any]) -> dict[str, Any]:
     return {kind: inner}
 
 
-def event_record(rng: FailedRange, record: dict[str, Any]) -> dict[str, Any]:
-    """One GetRecords record as the mapping would have delivered it to the function
+def user_identity(identity: Any) -> dict[str, Any] | None:
+    """A stream record's ``userIdentity`` as Lambda's event carries it: GetRecords names its
+    fields ``Type`` / ``PrincipalId`` (the DynamoDB Streams API), the mapping's event ``type`` /
+    ``principalId`` (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+    time-to-live-ttl-streams.html). A TTL expiry is ``{"type": "Service", "principalId":
+    "dynamodb.amazonaws.com"}``; without it the handlers would take the expiry for a user's
+    delete. ``None`` when the record has no identity (every write by a user)."""
+    if not isinstance(identity, dict) or not identity:
+        return None
+    wire: dict[str, Any] = {}
+    for api, event in (("Type", "type"), ("PrincipalId", "principalId")):
+        value = identity.get(api, identity.get(event))
+        if value is not None:
+            wire[event] = value
+    return wire
+
+
+def lambda_record(
+    kind: str,
+    record: dict[str, Any],
+    *,
+    shard_id: str,
+    region: str,
+    event_source_arn: str,
+    invoke_identity_arn: str | None = None,
+) -> dict[str, Any]:
+    """One GetRecords record (``kind`` ``"kinesis"`` or ``"dynamodb"``; boto's parsed form or
+    the API's JSON) as an event source mapping delivers it to the function, field for field
     (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html,
-    https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html). ``invokeIdentityArn`` is left
-    out: the redrive does not know the function's role, and the handlers don't read it."""
-    if rng.kind == KINESIS:
-        return {
+    https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html): base64 ``kinesis.data`` and
+    binary attributes, epoch-second timestamps (Kinesis to the millisecond), and a DynamoDB
+    record's ``userIdentity``. The sandbox's poller and the redrive both build their events
+    here, so a redriven batch is the batch the mapping would have delivered.
+    ``invoke_identity_arn`` is the function's role (Kinesis events only; no handler reads it)."""
+    if kind == KINESIS:
+        event: dict[str, Any] = {
             "kinesis": {
                 "kinesisSchemaVersion": "1.0",
                 "partitionKey": record["PartitionKey"],
@@ -190,23 +228,43 @@ def event_record(rng: FailedRange, record: dict[str, Any]) -> dict[str, Any]:
             },
             "eventSource": "aws:kinesis",
             "eventVersion": "1.0",
-            "eventID": f"{rng.shard_id}:{record['SequenceNumber']}",
+            "eventID": f"{shard_id}:{record['SequenceNumber']}",
             "eventName": "aws:kinesis:record",
-            "awsRegion": rng.region,
-            "eventSourceARN": rng.stream_arn,
         }
+        if invoke_identity_arn is not None:
+            event["invokeIdentityArn"] = invoke_identity_arn
+        event["awsRegion"] = region
+        event["eventSourceARN"] = event_source_arn
+        return event
     image = dict(record["dynamodb"])
     if "ApproximateCreationDateTime" in image:
         image["ApproximateCreationDateTime"] = int(_epoch(image["ApproximateCreationDateTime"]))
     for key in ("Keys", "NewImage", "OldImage"):
         if key in image:
             image[key] = {k: wire_attribute(v) for k, v in image[key].items()}
-    return {
+    event = {
         "eventID": record.get("eventID"),
         "eventName": record.get("eventName"),
         "eventVersion": record.get("eventVersion", "1.1"),
         "eventSource": "aws:dynamodb",
-        "awsRegion": rng.region,
+        "awsRegion": region,
         "dynamodb": image,
-        "eventSourceARN": rng.stream_arn,
     }
+    identity = user_identity(record.get("userIdentity"))
+    if identity is not None:
+        event["userIdentity"] = identity
+    event["eventSourceARN"] = event_source_arn
+    return event
+
+
+def event_record(rng: FailedRange, record: dict[str, Any]) -> dict[str, Any]:
+    """One GetRecords record of ``rng`` as the mapping would have delivered it
+    (:func:`lambda_record`). ``invokeIdentityArn`` is left out: the redrive does not know the
+    function's role, and the handlers don't read it."""
+    return lambda_record(
+        rng.kind,
+        record,
+        shard_id=rng.shard_id,
+        region=rng.region,
+        event_source_arn=rng.stream_arn,
+    )

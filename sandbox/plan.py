@@ -94,6 +94,10 @@ def pseudonymization_key(options: DemoOptions) -> str:
 #: file's values to poc (the key parameter then lives in the POC account), so both placements
 #: run the same stages and are checked against the same expectation.
 REPLICATOR_STAGE_KEYS = STAGE_KEYS
+#: The role the sandbox's redrive pass runs as, in each queue's account (``redrive_pass``). In
+#: target placement the prod stack's stream policy grants it (config ``redriveRoleArn``), as
+#: docs/redrive.md tells operators to do for theirs.
+REDRIVE_ROLE_NAME = "stream-replica-redrive"
 
 
 @dataclass
@@ -159,6 +163,11 @@ class StackPlan:
                 if value is not None and key not in poc_overrides:
                     poc_overrides[key] = value
                 prod_overrides[key] = None  # prod holds only the grant
+            if not config_value(prod_config, project, "redriveRoleArn"):
+                poc_account = _account(poc_config, "poc", "pocAccountId")
+                prod_overrides["redriveRoleArn"] = (
+                    f"arn:aws:iam::{poc_account}:role/{REDRIVE_ROLE_NAME}"
+                )
             poc_config = load_stack_config(
                 "poc", config_overrides=poc_overrides, project_dir=options.project_dir
             )

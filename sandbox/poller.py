@@ -30,7 +30,6 @@ binary base64-encoded, ``ApproximateCreationDateTime`` in epoch seconds).
 
 from __future__ import annotations
 
-import base64
 import json
 import random
 import time
@@ -42,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from stream_replica.redrive.streams import wire_attribute
+from stream_replica.redrive.streams import lambda_record
 
 from . import crossaccount, service_metrics
 from .emulator import Emulator
@@ -449,37 +448,16 @@ class StreamPoller:
         return float(stamp)
 
     def _lambda_record(self, shard_id: str, record: dict[str, Any]) -> dict[str, Any]:
-        if self.settings.kind == "kinesis":
-            return {
-                "kinesis": {
-                    "kinesisSchemaVersion": "1.0",
-                    "partitionKey": record["PartitionKey"],
-                    "sequenceNumber": record["SequenceNumber"],
-                    "data": base64.b64encode(record["Data"]).decode(),
-                    "approximateArrivalTimestamp": round(self._arrival(record), 3),
-                },
-                "eventSource": "aws:kinesis",
-                "eventVersion": "1.0",
-                "eventID": f"{shard_id}:{record['SequenceNumber']}",
-                "eventName": "aws:kinesis:record",
-                "invokeIdentityArn": self.runtime.role_arn,
-                "awsRegion": self.region,
-                "eventSourceARN": self.settings.source_arn,
-            }
-        image = dict(record["dynamodb"])
-        image["ApproximateCreationDateTime"] = int(self._arrival(record))
-        for key in ("Keys", "NewImage", "OldImage"):
-            if key in image:
-                image[key] = {k: wire_attribute(v) for k, v in image[key].items()}
-        return {
-            "eventID": record["eventID"],
-            "eventName": record["eventName"],
-            "eventVersion": record.get("eventVersion", "1.1"),
-            "eventSource": "aws:dynamodb",
-            "awsRegion": self.region,
-            "dynamodb": image,
-            "eventSourceARN": self.settings.source_arn,
-        }
+        """The record as the mapping delivers it: the redrive's builder, so a redriven batch
+        and a delivered one are the same records."""
+        return lambda_record(
+            self.settings.kind,
+            record,
+            shard_id=shard_id,
+            region=self.region,
+            event_source_arn=self.settings.source_arn,
+            invoke_identity_arn=self.runtime.role_arn if self.settings.kind == "kinesis" else None,
+        )
 
     # -- failure destination ------------------------------------------------------------------
     def _discard(

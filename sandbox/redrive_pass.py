@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from stream_replica.components import policies
 from stream_replica.redrive import (
     FailedRange,
     FunctionFailed,
@@ -34,6 +35,7 @@ from stream_replica.redrive.queue_messages import read_all_messages
 
 from .emulator import Emulator
 from .lambda_runtime import FunctionError, FunctionRuntime
+from .plan import REDRIVE_ROLE_NAME
 from .poller import StreamPoller
 
 
@@ -64,6 +66,42 @@ def _queue_of(emulator: Emulator, poller: StreamPoller) -> tuple[Any, str]:
     return sqs, str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
 
 
+def redrive_role(emulator: Emulator, poller: StreamPoller) -> str:
+    """The role an operator runs the redrive of ``poller``'s queue with: ``REDRIVE_ROLE_NAME``
+    in the queue's account, holding exactly :func:`policies.redrive_policy` for this mapping
+    (one inline policy per function). Created on first use; returns its ARN."""
+    destination = str(poller.settings.on_failure_arn)
+    account = destination.split(":")[4]
+    iam = emulator.client("iam", account)
+    try:
+        iam.get_role(RoleName=REDRIVE_ROLE_NAME)
+    except iam.exceptions.NoSuchEntityException:
+        iam.create_role(
+            RoleName=REDRIVE_ROLE_NAME,
+            AssumeRolePolicyDocument=json.dumps(
+                policies.document(
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": policies.account_root_arn(account)},
+                        "Action": "sts:AssumeRole",
+                    }
+                )
+            ),
+        )
+    iam.put_role_policy(
+        RoleName=REDRIVE_ROLE_NAME,
+        PolicyName=f"redrive-{poller.runtime.function.name}",
+        PolicyDocument=json.dumps(
+            policies.redrive_policy(
+                failure_queue_arn=destination,
+                stream_arn=poller.settings.stream_arn,
+                function_arn=poller.settings.function_arn,
+            )
+        ),
+    )
+    return f"arn:aws:iam::{account}:role/{REDRIVE_ROLE_NAME}"
+
+
 def redrive_pass(
     emulator: Emulator,
     poller: StreamPoller,
@@ -71,10 +109,14 @@ def redrive_pass(
     *,
     dry_run: bool = False,
 ) -> RedriveReport:
-    """Redrive the on-failure queue of ``poller``'s mapping, with the account's credentials."""
-    sqs, url = _queue_of(emulator, poller)
-    account = poller.runtime.function.account_id
-    session = emulator.session(account)
+    """Redrive the on-failure queue of ``poller``'s mapping as an operator would: as the
+    redrive role of the queue's account (:func:`redrive_role`). In target placement the
+    replicator's queue is in the POC account and the stream in prod: the read is allowed only
+    because the prod stack's stream policy grants that role (``redriveRoleArn``)."""
+    _, url = _queue_of(emulator, poller)
+    role_arn = redrive_role(emulator, poller)
+    session = emulator.new_session(emulator.credentials_for_role(role_arn, "redrive"))
+    sqs = session.client("sqs", region_name=str(poller.settings.on_failure_arn).split(":")[3])
 
     def clients(service: str, region: str) -> Any:
         return session.client(service, region_name=region)

@@ -140,6 +140,7 @@ GRANT_KEYS = {
     "sourceStreamName": "source_stream_name",
     "sourceStreamArn": "source_stream_arn",
     "replicatorRoleName": "replicator_role_name",
+    "redriveRoleArn": "redrive_role_arn",
 }
 #: Keys whose value must be an ARN of this service (checked here: the components take any
 #: string, and a wrong ARN would only fail in AWS).
@@ -150,6 +151,7 @@ ARN_KEYS = {
     "sourceStreamKmsKeyArn": "kms",
     "pseudonymizationKeyKmsKeyArn": "kms",
     "streamConsumerArn": "kinesis",
+    "redriveRoleArn": "iam",
 }
 #: The GSI's keys, for errors about ``secondary_indexes[0]`` (``ReplicaTargetArgs``).
 GSI_KEYS = {

@@ -99,6 +99,12 @@ def read_settings(stack: str | None = None, project_file: Path = PROJECT_FILE) -
     cfg.check_side(side, REPLICATOR_KEYS if side == "poc" and target_placement else ())
     if side == "prod" and target_placement:
         cfg.check_moved(STAGE_KEYS, "in target placement the poc stack runs the replicator")
+    if side == "prod" and not target_placement and cfg.optional("redriveRoleArn"):
+        raise cfg.error(
+            "redriveRoleArn",
+            "is read in target placement only: in source placement the redrive runs in prod, "
+            "next to the stream, and needs no grant on it",
+        )
     return Settings(
         stack=cfg.stack,
         project=cfg.project,

@@ -278,7 +278,10 @@ def test_source_creates_the_stream() -> None:
 def test_source_resource_policy_mode() -> None:
     stack = source(access_mode="resource-policy", writer_role_arn=None)
     policy = grants(stack.one("aws:iam/rolePolicy:RolePolicy"))
-    assert policy["WriteReplicaTable"] == (["dynamodb:BatchWriteItem"], [TABLE_ARN])
+    assert policy["WriteReplicaTable"] == (
+        ["dynamodb:BatchWriteItem", "dynamodb:DescribeTable"],
+        [TABLE_ARN],
+    )
     assert "AssumeWriterRole" not in policy
     env = stack.one("aws:lambda/function:Function").inputs["environment"]["variables"]
     assert env["ACCESS_MODE"] == "resource-policy"

@@ -98,6 +98,36 @@ def test_grant_by_stream_arn_and_role_path() -> None:
     )
 
 
+REDRIVE_ROLE_ARN = f"arn:aws:iam::{POC}:role/ops/stream-replica-redrive"
+
+
+@pytest.mark.parametrize("consumer_mode", ["shared", "efo"])
+def test_a_redrive_role_is_granted_only_the_redrives_reads_of_the_stream(
+    consumer_mode: str,
+) -> None:
+    """The redrive of the replicator's queue runs in the reader account (target placement):
+    the stream admits that role too, for GetRecords and GetShardIterator only."""
+    stack = grant(consumer_mode=consumer_mode, redrive_role_arn=REDRIVE_ROLE_ARN)
+    by_target = {r.inputs["resourceArn"]: r for r in stack.of_type(RESOURCE_POLICY)}
+    stream_policy = by_target.pop(STREAM_ARN).document("policy")
+    assert stream_policy == policies.stream_resource_policy(
+        STREAM_ARN, POC, REPLICATOR_ARN, redrive_role_arn=REDRIVE_ROLE_ARN
+    )
+    replicator, redrive = stream_policy["Statement"]
+    assert replicator["Condition"] == {"ArnEquals": {"aws:PrincipalArn": REPLICATOR_ARN}}
+    assert redrive == {
+        "Sid": "RedriveRereadsStream",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{POC}:root"},
+        "Action": ["kinesis:GetRecords", "kinesis:GetShardIterator"],
+        "Resource": STREAM_ARN,
+        "Condition": {"ArnEquals": {"aws:PrincipalArn": REDRIVE_ROLE_ARN}},
+    }
+    for consumer_policy in by_target.values():  # the redrive never reads through the consumer
+        (statement,) = consumer_policy.document("policy")["Statement"]
+        assert statement["Condition"] == {"ArnEquals": {"aws:PrincipalArn": REPLICATOR_ARN}}
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -122,6 +152,15 @@ def test_grant_by_stream_arn_and_role_path() -> None:
         ({"consumer_name": "has space"}, r"\.consumer_name must match"),
         ({"replicator_role_name": None}, r"\.replicator_role_name is required"),
         ({"replicator_role_path": "team"}, r"\.replicator_role_path .*start and end with '/'"),
+        ({"redrive_role_arn": "ops-redrive"}, r"\.redrive_role_arn must be an IAM role ARN"),
+        (
+            {"redrive_role_arn": f"arn:aws:iam::{PROD}:role/ops-redrive"},
+            r"\.redrive_role_arn must be a role in reader_account_id",
+        ),
+        (
+            {"redrive_role_arn": f"arn:aws-cn:iam::{POC}:role/ops-redrive"},
+            r"\.redrive_role_arn must be in partition 'aws'",
+        ),
     ],
 )
 def test_grant_args_refuse_what_cannot_work(kwargs: dict[str, Any], message: str) -> None:
@@ -179,6 +218,31 @@ def test_prod_in_target_placement_refuses_the_replicators_redaction() -> None:
     assert text.startswith("Pulumi.prod.yaml: kinesis-crossaccount-replica:pseudonymizeFields:")
     assert "in target placement the poc stack runs the replicator" in text
     assert "move it to the poc stack's file" in text
+
+
+def test_prod_in_target_placement_grants_the_configured_redrive_role() -> None:
+    from tests.stack_runs import run_stack
+
+    role = f"arn:aws:iam::{STACK_POC}:role/stream-replica-redrive"
+    prod = run_stack(
+        "prod",
+        _target("shared", redriveRoleArn=role, **MOVED),
+        stack_outputs={POC_REFERENCE: {}},
+    )
+    (policy,) = prod.of_type(RESOURCE_POLICY)
+    assert policy.document("policy") == policies.stream_resource_policy(
+        STACK_STREAM, STACK_POC, STACK_REPLICATOR, redrive_role_arn=role
+    )
+
+
+def test_a_redrive_role_outside_target_placement_is_refused() -> None:
+    """In source placement the redrive runs in prod next to the stream: the key would be set
+    but ignored."""
+    from tests.stack_runs import run_stack
+
+    role = f"arn:aws:iam::{STACK_POC}:role/stream-replica-redrive"
+    with pytest.raises(StackConfigError, match="redriveRoleArn: is read in target"):
+        run_stack("prod", {"redriveRoleArn": role}, stack_outputs={POC_REFERENCE: {}})
 
 
 def _poc_target(consumer_mode: str, prod: RenderedStack, **overrides: Any) -> RenderedStack:

@@ -131,9 +131,11 @@ def test_poc_writer_role_requires_external_id_when_configured() -> None:
     assert statement["Condition"]["ArnEquals"] == {"aws:PrincipalArn": REPLICATOR_ROLE_ARN}
 
 
-def test_poc_writer_policy_is_exactly_batch_write_on_the_table(poc: RenderedStack) -> None:
+def test_poc_writer_policy_is_exactly_write_and_describe_on_the_table(poc: RenderedStack) -> None:
     policy = poc.one(ROLE_POLICY, "replica-target-writer-policy")
-    assert grants(policy) == {"WriteReplicaTable": (["dynamodb:BatchWriteItem"], [TABLE_ARN])}
+    assert grants(policy) == {
+        "WriteReplicaTable": (["dynamodb:BatchWriteItem", "dynamodb:DescribeTable"], [TABLE_ARN])
+    }
 
 
 def test_poc_archiver_function_and_mapping(poc: RenderedStack) -> None:
@@ -638,7 +640,7 @@ def test_poc_resource_policy_mode_has_no_writer_role(poc_rp: RenderedStack) -> N
         "Sid": "ReplicatorWritesTable",
         "Effect": "Allow",
         "Principal": {"AWS": f"arn:aws:iam::{PROD_ACCOUNT}:root"},
-        "Action": ["dynamodb:BatchWriteItem"],
+        "Action": ["dynamodb:BatchWriteItem", "dynamodb:DescribeTable"],
         "Resource": TABLE_ARN,
         "Condition": {"ArnEquals": {"aws:PrincipalArn": REPLICATOR_ROLE_ARN}},
     }
@@ -649,7 +651,10 @@ def test_poc_resource_policy_mode_has_no_writer_role(poc_rp: RenderedStack) -> N
 def test_prod_resource_policy_mode_writes_the_table_without_sts(prod_rp: RenderedStack) -> None:
     policy = grants(prod_rp.one(ROLE_POLICY))
     assert "AssumeWriterRole" not in policy
-    assert policy["WriteReplicaTable"] == (["dynamodb:BatchWriteItem"], [TABLE_ARN])
+    assert policy["WriteReplicaTable"] == (
+        ["dynamodb:BatchWriteItem", "dynamodb:DescribeTable"],
+        [TABLE_ARN],
+    )
     env = prod_rp.one(FUNCTION).inputs["environment"]["variables"]
     assert env["ACCESS_MODE"] == "resource-policy"
     assert env["TABLE_ARN"] == TABLE_ARN

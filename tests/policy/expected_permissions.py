@@ -143,7 +143,7 @@ EXPECTED: tuple[Grant, ...] = (
     Grant(
         "replicator role",
         "identity",
-        ("dynamodb:BatchWriteItem",),
+        ("dynamodb:BatchWriteItem", "dynamodb:DescribeTable"),
         ("<table>",),
         modes=frozenset({RESOURCE_POLICY}),
         stack="prod",
@@ -172,7 +172,7 @@ EXPECTED: tuple[Grant, ...] = (
     Grant(
         "writer role",
         "identity",
-        ("dynamodb:BatchWriteItem",),
+        ("dynamodb:BatchWriteItem", "dynamodb:DescribeTable"),
         ("<table>",),
         modes=frozenset({ASSUME_ROLE}),
         stack="poc",
@@ -182,7 +182,7 @@ EXPECTED: tuple[Grant, ...] = (
     Grant(
         "table",
         "resource",
-        ("dynamodb:BatchWriteItem",),
+        ("dynamodb:BatchWriteItem", "dynamodb:DescribeTable"),
         ("<table>",),
         principal=PROD_ACCOUNT_PRINCIPAL,
         condition=ONLY_THE_REPLICATOR,
@@ -217,7 +217,7 @@ EXPECTED: tuple[Grant, ...] = (
     Grant(
         "replicator role",
         "identity",
-        ("dynamodb:BatchWriteItem",),
+        ("dynamodb:BatchWriteItem", "dynamodb:DescribeTable"),
         ("<table>",),
         stack="poc",
         placements=ONLY_TARGET,
