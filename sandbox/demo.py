@@ -52,14 +52,15 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         read_back_placement(result, emulator, plan, pipeline)
         production = produce_and_drain(result, emulator, plan, options, pipeline, progress)
 
-        check_pipeline(result, emulator, plan, poc, pipeline, production, Path(workdir))
+        check_pipeline(result, emulator, plan, poc, pipeline, production, Path(workdir), progress)
         result.throttled_items = faults.throttled_items
         result.failed_firehose_records = faults.failed_firehose_records
         for poller in pipeline.pollers:
             result.mappings[poller.runtime.function.name] = asdict(poller.stats)
 
         if options.replay:
-            replay(result, plan, pipeline)
+            with progress.phase("replaying the stream from TRIM_HORIZON"):
+                replay(result, plan, pipeline)
         result.crossaccount_denied = crossaccount.decisions["denied"]
         result.crossaccount_allowed = crossaccount.decisions["allowed"]
         decide(result, options)
