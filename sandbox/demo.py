@@ -23,7 +23,7 @@ from .emulator import Emulator
 from .fault_injection import Faults
 from .plan import DemoOptions, StackPlan
 from .report import DemoResult, Progress, print_summary
-from .serve import serve_forever
+from .serve import serve_forever, terminate_as_interrupt
 
 
 def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
@@ -37,6 +37,7 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         seed=options.seed,
     )
     with (
+        terminate_as_interrupt(),
         faults,
         crossaccount.routing(),
         Emulator(plan.prod_region, serve=options.serve, port=options.port) as emulator,
