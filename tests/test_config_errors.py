@@ -4,6 +4,8 @@ and the sandbox blaming the command line for what the command line set."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pulumi
 import pytest
 from stream_replica.components import StackConfigError
@@ -17,7 +19,7 @@ from tests.test_config import POC_OUTPUTS, POC_REFERENCE, PROD_REFERENCE
 PROJECT = "kinesis-crossaccount-replica"
 
 
-def _refused(stack: str, overrides: dict[str, object], outputs: dict[str, object]) -> str:
+def _refused(stack: str, overrides: dict[str, object], outputs: Mapping[str, object]) -> str:
     other = POC_REFERENCE if stack == "prod" else PROD_REFERENCE
     with pytest.raises(StackConfigError) as raised:
         run_stack(stack, overrides, stack_outputs={other: outputs})

@@ -73,7 +73,7 @@ def _serve(wait_with: Any) -> tuple[str, Path]:
     original = sandbox.serve.serve_forever
 
     def serve_forever(*args: Any, **kwargs: Any) -> None:
-        original(*args, **kwargs, wait=wait)
+        original(*args, **{**kwargs, "wait": wait})
 
     mp = pytest.MonkeyPatch()
     mp.setattr("sandbox.demo.serve_forever", serve_forever)
@@ -122,7 +122,7 @@ def test_sigterm_removes_the_profiles_too() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
     before = signal.getsignal(signal.SIGTERM)
-    text, folder = _serve(terminated)
+    _, folder = _serve(terminated)
     assert not folder.exists()
     assert signal.getsignal(signal.SIGTERM) == before  # the handler is given back
 
