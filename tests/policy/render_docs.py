@@ -1,4 +1,4 @@
-"""Regenerate the generated sections of README.md and docs/policy.md from their single sources.
+"""Regenerate the generated sections of README.md and docs/ from their single sources.
 
     venv/bin/python -m tests.policy.render_docs          # rewrite both pages
     venv/bin/python -m tests.policy.render_docs --check  # exit 1 if one is out of date
@@ -6,7 +6,9 @@
 Sections: in README.md the configuration reference (``Pulumi.yaml``'s schema), the permission
 table (``expected_permissions.py``) and the pack's rules
 (``policy_pack/stream_replica_policy/rules.py``); in docs/policy.md the table's legend
-(placeholders resolved on the example stacks) and the parliament suppressions (``lint.py``).
+(placeholders resolved on the example stacks) and the parliament suppressions (``lint.py``); in
+docs/components.md every component's argument fields
+(``stream_replica.components.field_tables``).
 ``test_docs.py`` fails when a committed page differs.
 """
 
@@ -20,10 +22,12 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOC = REPO_ROOT / "docs" / "policy.md"
 README = REPO_ROOT / "README.md"
+COMPONENTS = REPO_ROOT / "docs" / "components.md"
 #: Which generated sections each page holds.
 PAGES: Mapping[Path, tuple[str, ...]] = {
     README: ("config", "permissions", "rules"),
     DOC: ("legend", "suppressions"),
+    COMPONENTS: ("fields",),
 }
 
 
@@ -72,6 +76,8 @@ def legend_table(examples: Mapping[str, str]) -> str:
 
 
 def sections(examples: Mapping[str, str]) -> dict[str, Callable[[], str]]:
+    from stream_replica.components.field_tables import markdown as field_tables
+
     from stack_config.schema import markdown_table as config_table
 
     from .expected_permissions import markdown_table
@@ -83,6 +89,7 @@ def sections(examples: Mapping[str, str]) -> dict[str, Callable[[], str]]:
         "legend": lambda: legend_table(examples),
         "rules": rules_table,
         "suppressions": suppression_table,
+        "fields": field_tables,
     }
 
 
