@@ -1,13 +1,13 @@
-"""Regenerate the generated sections of README.md and docs/ from their single sources.
+"""Regenerate the generated sections of the docs/ pages from their single sources.
 
-    venv/bin/python -m tests.policy.render_docs          # rewrite both pages
+    venv/bin/python -m tests.policy.render_docs          # rewrite every page
     venv/bin/python -m tests.policy.render_docs --check  # exit 1 if one is out of date
 
-Sections: in README.md the configuration reference (``Pulumi.yaml``'s schema), the permission
-table (``expected_permissions.py``) and the pack's rules
-(``policy_pack/stream_replica_policy/rules.py``); in docs/policy.md the table's legend
-(placeholders resolved on the example stacks) and the parliament suppressions (``lint.py``); in
-docs/components.md every component's argument fields
+Sections: the configuration reference (``Pulumi.yaml``'s schema) in docs/configuration.md, the
+permission table (``expected_permissions.py``) in docs/permissions.md, the pack's rules
+(``policy_pack/stream_replica_policy/rules.py``) in docs/policy-pack.md; in docs/policy.md the
+table's legend (placeholders resolved on the example stacks) and the parliament suppressions
+(``lint.py``); in docs/components.md every component's argument fields
 (``stream_replica.components.field_tables``).
 ``test_docs.py`` fails when a committed page differs.
 """
@@ -22,10 +22,15 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOC = REPO_ROOT / "docs" / "policy.md"
 README = REPO_ROOT / "README.md"
+CONFIGURATION = REPO_ROOT / "docs" / "configuration.md"
+PERMISSIONS = REPO_ROOT / "docs" / "permissions.md"
+POLICY_PACK = REPO_ROOT / "docs" / "policy-pack.md"
 COMPONENTS = REPO_ROOT / "docs" / "components.md"
-#: Which generated sections each page holds.
+#: Which generated sections each page holds (the README, the front door, holds none).
 PAGES: Mapping[Path, tuple[str, ...]] = {
-    README: ("config", "permissions", "rules"),
+    CONFIGURATION: ("config",),
+    PERMISSIONS: ("permissions",),
+    POLICY_PACK: ("rules",),
     DOC: ("legend", "suppressions"),
     COMPONENTS: ("fields",),
 }
