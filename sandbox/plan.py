@@ -14,6 +14,7 @@ from typing import Any
 from stream_replica.components.exceptions import StackConfigError
 
 from stack_config.keys import STAGE_KEYS
+from stack_config.reader import quote_hint as _quote_hint
 from stack_config.schema import key_side, load_schema
 
 from .pulumi_runner import REPO_ROOT, load_stack_config, project_name
@@ -73,9 +74,16 @@ def _account(config: dict[str, Any], stack: str, key: str) -> str:
     named = str(config[project_key]) if project_key else None
     account = str(allowed[0]) if allowed else named
     if not account:
-        raise ValueError(f"Pulumi.{stack}.yaml: set aws:allowedAccountIds (or {key})")
+        raise StackConfigError(f"Pulumi.{stack}.yaml: set aws:allowedAccountIds (or {key})")
+    unquoted = [str(v) for v in [config.get(project_key or ""), *allowed] if isinstance(v, int)]
+    if unquoted:
+        where = project_key if unquoted[0] == named else "aws:allowedAccountIds"
+        raise StackConfigError(
+            f"Pulumi.{stack}.yaml: {where}: {unquoted[0]} is not a 12-digit account id"
+            + _quote_hint(unquoted[0])
+        )
     if named and allowed and named not in [str(a) for a in allowed]:
-        raise ValueError(
+        raise StackConfigError(
             f"Pulumi.{stack}.yaml: {key} {named} is not in aws:allowedAccountIds {allowed}"
         )
     return account

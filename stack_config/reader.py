@@ -57,8 +57,8 @@ def nearest(key: str, known: Iterable[str]) -> str:
     return f" (did you mean {match[0]}?)" if match else ""
 
 
-def _quote_hint(value: str) -> str:
-    """For an account id YAML turned into a shorter number: say to quote it."""
+def quote_hint(value: str) -> str:
+    """For an account id YAML turned into a shorter number: say to quote it (``""`` else)."""
     if value.isdigit() and len(value) < 12:
         return (
             " (quote account ids in the stack file, e.g. '012345678901': unquoted, YAML reads a "
@@ -225,7 +225,7 @@ class StackConfig:
         value = self.string(key)
         if not _ACCOUNT_ID.fullmatch(value):
             raise self.error(
-                key, f"must be a 12-digit AWS account id, got {value!r}{_quote_hint(value)}"
+                key, f"must be a 12-digit AWS account id, got {value!r}{quote_hint(value)}"
             )
         return value
 
@@ -267,6 +267,6 @@ class StackConfig:
             )
             raise self.error(
                 "aws:allowedAccountIds",
-                f"must be a list of 12-digit account ids, got {raw!r}{_quote_hint(short)}",
+                f"must be a list of 12-digit account ids, got {raw!r}{quote_hint(short)}",
             )
         return value

@@ -39,8 +39,8 @@ def key_side(spec: Mapping[str, Any]) -> str | None:
 
 
 def markdown_table(project_file: Path = PROJECT_FILE) -> str:
-    """docs/configuration.md's configuration reference, generated from ``Pulumi.yaml``'s schema (the one
-    list of keys): key, type, default, which stack reads it, description."""
+    """docs/configuration.md's configuration reference, generated from ``Pulumi.yaml``'s schema
+    (the one list of keys): key, type, default, which stack reads it, description."""
     _, schema = load_schema(project_file)
     lines = ["| Key | Type | Default | Stack | Description |", "|---|---|---|---|---|"]
     for key, spec in schema.items():

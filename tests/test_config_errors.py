@@ -5,6 +5,7 @@ and the sandbox blaming the command line for what the command line set."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import pulumi
 import pytest
@@ -17,6 +18,7 @@ from tests.stack_runs import run_stack
 from tests.test_config import POC_OUTPUTS, POC_REFERENCE, PROD_REFERENCE
 
 PROJECT = "kinesis-crossaccount-replica"
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _refused(stack: str, overrides: dict[str, object], outputs: Mapping[str, object]) -> str:
@@ -121,3 +123,16 @@ def test_the_sandbox_blames_the_command_line_for_a_key_set_there(
 def test_the_sandbox_refuses_zero_records() -> None:
     with pytest.raises(SystemExit):
         parse_args(["--records", "0"])
+
+
+def test_the_sandbox_hints_to_quote_an_account_id_yaml_read_as_octal(tmp_path: Path) -> None:
+    """``011111111111`` unquoted is octal to YAML 1.1: the stack file's id arrives as a number."""
+    for name in ("Pulumi.yaml", "Pulumi.poc.yaml", "Pulumi.prod.yaml", "__main__.py"):
+        (tmp_path / name).write_text((REPO / name).read_text(encoding="utf-8"), encoding="utf-8")
+    poc = tmp_path / "Pulumi.poc.yaml"
+    text = poc.read_text(encoding="utf-8")
+    poc.write_text(text.replace('pocAccountId: "999999999999"', "pocAccountId: 011111111111"))
+    with pytest.raises(StackConfigError) as raised:
+        StackPlan.load(DemoOptions(project_dir=tmp_path))
+    assert "pocAccountId: 1227133513 is not a 12-digit account id" in str(raised.value)
+    assert "quote account ids" in str(raised.value)
