@@ -196,9 +196,10 @@ class OtherStack:
         here = agreement.to_config(expected) if agreement.to_config else expected
         return cfg.error(
             agreement.key,
-            f"is {here!r} here but the {self.side} stack was deployed with {wanted!r} (its "
-            f"{agreement.output} output); both stacks must agree: set {agreement.key} to "
-            f"{wanted!r} in {cfg.file}, or deploy the {self.side} stack again with {here!r}",
+            f"is {here!r} here but the {self.side} stack was deployed with {wanted!r}: the "
+            f"{self.side} stack's {agreement.output} output is {value!r}; both stacks must "
+            f"agree: set {agreement.key} to {wanted!r} in {cfg.file}, or deploy the "
+            f"{self.side} stack again with {here!r}",
         )
 
     def _first_error(

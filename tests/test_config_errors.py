@@ -67,7 +67,7 @@ def test_a_mismatch_says_what_the_other_stack_was_deployed_with_and_what_to_set(
 def test_a_ttl_days_mismatch_prints_the_number_as_the_stack_file_writes_it() -> None:
     """The engine hands a stack output's number over as a float."""
     text = _refused("prod", {"ttlDays": 30}, {**POC_OUTPUTS, "ttlDays": 0.0})
-    assert "deployed with 0 (its ttlDays output)" in text
+    assert "deployed with 0: the poc stack's ttlDays output is 0;" in text
     assert "0.0" not in text
 
 
