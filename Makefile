@@ -38,7 +38,7 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -n auto
 
-# Every test, the Hypothesis property tests at 1000 examples each (README: Running the tests).
+# Every test, the Hypothesis property tests at 1000 examples each (docs/development.md).
 test-thorough: lint
 	HYPOTHESIS_PROFILE=thorough $(BIN)/pytest -n auto
 

@@ -1,5 +1,5 @@
 """The benchmark's report: Markdown tables, printed and written to ``bench/results.md``; a full
-run's summary also goes into the README (:func:`render_summary`, :func:`update_docs`). The
+run's summary also goes into docs/bench.md (:func:`render_summary`, :func:`update_docs`). The
 sections are in ``report_targets``, ``report_performance``, ``report_cost`` and
 ``report_correctness``."""
 
@@ -100,17 +100,16 @@ DOCS_END = "<!-- bench:results:end -->"
 
 
 def render_summary(res: Results, machine: str) -> str:
-    """The part of the results that the README shows: measured figures and ratios (side by side,
-    plain and pseudonymised, throughput, where the CPU goes, cost). The targets and their
-    pass/fail marks are in bench/results.md and docs/bench.md, not in the README."""
+    """The part of the results docs/bench.md's summary shows: measured figures and ratios (side by
+    side, plain and pseudonymised, throughput, where the CPU goes, cost). The targets and their
+    pass/fail marks are in bench/results.md, not in the summary."""
     when = datetime.now(UTC).strftime("%Y-%m-%d")
     return "\n".join(
         [
             f"Latest full run ({when}, {res.elapsed_s:.0f} s): {machine}; load average "
             f"{res.load[0]:.1f} / {res.load[1]:.1f} (start / end) on {os.cpu_count()} cores. "
             + _machine_speed(res)
-            + " The targets, with this run's pass/fail marks, are in `bench/results.md` and "
-            "[docs/bench.md](docs/bench.md).",
+            + " The targets, with this run's pass/fail marks, are in `bench/results.md`.",
             "",
             "**Side by side: ours, the Powertools peer, the seed design**",
             "",

@@ -24,7 +24,7 @@ from .subjects import Subject, apply_env, load_subjects
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
 #: The page whose summary block a full run rewrites.
-DOCS = Path(__file__).resolve().parent.parent / "README.md"
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "bench.md"
 # A quick run must not overwrite the committed full results (.gitignore: bench/results-*.tmp).
 QUICK_RESULTS = Path(__file__).resolve().parent / "results-quick.tmp"
 

@@ -4,7 +4,11 @@
   by the args classes, naming the argument's path (``ReplicaSourceArgs.mapping.batch_size``).
 * :class:`StackConfigError` — a stack config value is missing or wrong; the ``stack_config`` package
   raises it with the stack file and the config key named, often from a :class:`SettingError`.
+  It is a :class:`pulumi.RunError`, which the Pulumi CLI prints as its one-line message instead
+  of a traceback.
 """
+
+import pulumi
 
 
 class SettingError(ValueError):
@@ -21,6 +25,14 @@ class SettingError(ValueError):
         self.problem = problem
 
 
-class StackConfigError(ValueError):
+class StackConfigError(pulumi.RunError, ValueError):
     """A stack config value (``Pulumi.<stack>.yaml``) is missing or wrong; the message names the
-    stack file and the key."""
+    stack file and the key (``file``, ``key``: the same, for callers that re-word the message,
+    e.g. the sandbox for a key set on its command line; ``None`` when not known).
+
+    A :class:`pulumi.RunError`: ``pulumi preview``/``up`` print the message as one line."""
+
+    def __init__(self, message: str, *, file: str | None = None, key: str | None = None) -> None:
+        super().__init__(message)
+        self.file = file
+        self.key = key

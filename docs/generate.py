@@ -6,9 +6,13 @@
 Each is generated from one source; edit the source, then run ``make docs`` (a test fails while a
 committed file differs from what this module generates):
 
-* README.md, region ``config``: ``Pulumi.yaml``'s ``config:`` schema (``stack_config.schema``);
-* README.md, ``permissions``: ``tests/policy/expected_permissions.py`` (what each role may do);
-* README.md, ``rules``: ``policy_pack/stream_replica_policy/rules.py``;
+* docs/configuration.md, region ``config``: ``Pulumi.yaml``'s ``config:`` schema
+  (``stack_config.schema``);
+* docs/permissions.md, ``permissions``: ``tests/policy/expected_permissions.py`` (what each role
+  may do);
+* docs/policy-pack.md, ``rules``: ``policy_pack/stream_replica_policy/rules.py``;
+* docs/components.md, ``fields``: every component's args and settings fields
+  (``components/field_tables.py``);
 * docs/policy.md, ``legend``: the permission table's ``<placeholders>`` on the example stacks;
 * docs/policy.md, ``suppressions``: ``tests/policy/lint.py`` (the parliament findings accepted);
 * docs/handlers.md, ``env-vars``: ``handlers/environment.py`` (``VARIABLES``);
@@ -30,7 +34,10 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-README = REPO_ROOT / "README.md"
+CONFIGURATION_DOC = REPO_ROOT / "docs" / "configuration.md"
+PERMISSIONS_DOC = REPO_ROOT / "docs" / "permissions.md"
+POLICY_PACK_DOC = REPO_ROOT / "docs" / "policy-pack.md"
+COMPONENTS_DOC = REPO_ROOT / "docs" / "components.md"
 POLICY_DOC = REPO_ROOT / "docs" / "policy.md"
 HANDLERS_DOC = REPO_ROOT / "docs" / "handlers.md"
 SCHEMA = REPO_ROOT / "provider" / "schema.json"
@@ -68,7 +75,7 @@ def _on_path() -> None:
 
 
 def config_table() -> str:
-    """The README's configuration reference: ``Pulumi.yaml``'s config schema."""
+    """The configuration reference (docs/configuration.md): ``Pulumi.yaml``'s config schema."""
     _on_path()
     from stack_config.schema import markdown_table
 
@@ -198,6 +205,13 @@ def environment_table() -> str:
     return "\n".join(lines)
 
 
+def fields_table() -> str:
+    """Every component's args and settings classes: field, type, default, docstring."""
+    from stream_replica.components.field_tables import markdown
+
+    return markdown()
+
+
 def schema_json() -> str:
     """``provider/schema.json``: the component provider's schema, inferred from the components."""
     _on_path()
@@ -209,9 +223,12 @@ def schema_json() -> str:
 # --- the files ------------------------------------------------------------------------------------
 
 REGIONS: tuple[Region, ...] = (
-    Region(README, "config", "Pulumi.yaml", config_table),
-    Region(README, "permissions", "tests/policy/expected_permissions.py", permissions_table),
-    Region(README, "rules", "policy_pack/stream_replica_policy/rules.py", rules_table),
+    Region(CONFIGURATION_DOC, "config", "Pulumi.yaml", config_table),
+    Region(
+        PERMISSIONS_DOC, "permissions", "tests/policy/expected_permissions.py", permissions_table
+    ),
+    Region(POLICY_PACK_DOC, "rules", "policy_pack/stream_replica_policy/rules.py", rules_table),
+    Region(COMPONENTS_DOC, "fields", "components/field_tables.py", fields_table),
     Region(POLICY_DOC, "legend", "the example stacks", legend_table),
     Region(POLICY_DOC, "suppressions", "tests/policy/lint.py", suppressions_table),
     Region(HANDLERS_DOC, "env-vars", "handlers/environment.py", environment_table),

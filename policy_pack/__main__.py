@@ -9,7 +9,7 @@ from here, not installed)::
 
 Every rule mandatory, on the whole stack: our stacks pass them all, so any violation is a
 regression. Programs elsewhere start from ``template/``, with the documented default levels
-(README, "Policy pack").
+(docs/policy-pack.md).
 """
 
 from stream_replica_policy import serve

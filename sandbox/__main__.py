@@ -6,6 +6,7 @@ import argparse
 import sys
 
 import yaml
+from stream_replica.components.exceptions import StackConfigError
 
 from .demo import run
 from .plan import EXAMPLE_TRANSFORM, DemoOptions
@@ -113,8 +114,11 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
     parser.add_argument("--port", type=int, default=5000, help="port for --serve (5000)")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     args = parser.parse_args(argv)
-    if args.records < 0:
-        parser.error("--records must be >= 0")
+    if args.records < 1:
+        parser.error(
+            "--records must be at least 1: the run checks what reached the archive and the "
+            "analyst step queries it, which needs records"
+        )
     if args.shards < 1:
         parser.error("--shards must be >= 1")
     overrides: dict[str, object] = {}
@@ -148,7 +152,13 @@ def parse_args(argv: list[str] | None = None) -> DemoOptions:
 
 
 def main(argv: list[str] | None = None) -> int:
-    result = run(parse_args(argv))
+    """Run the demo; a config error is one line on stderr (exit status 2), not a traceback."""
+    options = parse_args(argv)
+    try:
+        result = run(options)
+    except StackConfigError as error:
+        print(f"sandbox: {error}", file=sys.stderr)
+        return 2
     return 0 if result.ok else 1
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import sys
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +27,7 @@ from .pii import RawValues
 from .plan import DemoOptions, StackPlan, config_value
 from .poller import StreamPoller
 from .redrive_pass import count_redriven, dead_letter_bodies
-from .report import DemoResult
+from .report import DemoResult, Progress
 
 #: The three attributes the replicator adds to every item (the data contract).
 KEY_ATTRIBUTES = ("sequenceNumber", "shardId", "seqNumbershardIdHash")
@@ -363,6 +364,9 @@ def read_back_placement(
     mapping_account = pipeline.replicator.function.account_id
     result.placement = "source" if mapping_account == stream_account else "target"
     result.consumer_mode = "efo" if replicator_poller.settings.consumer_arn else "shared"
+    result.access_mode = str(
+        config_value(plan.poc_config, plan.project, "accessMode", "assume-role")
+    )
     result.prod_functions = _count_functions(emulator, plan.prod_account, plan.prod_region)
 
 
@@ -374,37 +378,70 @@ def check_pipeline(
     pipeline: Pipeline,
     production: Production,
     workdir: Path,
+    progress: Progress | None = None,
 ) -> None:
     """Every check of what the drained pipeline left in the accounts; the figures and failures
-    go to ``result``. ``workdir``: a folder for the analyst's copy of the archive."""
+    go to ``result``. ``workdir``: a folder for the analyst's copy of the archive;
+    ``progress``: where each check's phase line goes (default: nowhere)."""
+    phase = (progress or Progress(False, sys.stderr)).phase
     account, region, table = pipeline.table_account, plan.poc_region, pipeline.table_name
     poc_ddb = emulator.client("dynamodb", account, region)
-    _check_table(result, poc_ddb, account, region, table)
+    with phase("checking the replica table"):
+        _check_table(result, poc_ddb, account, region, table)
     # With a hot window the replicator adds the expiry attribute to every item (and line).
     replicator_config = plan.replicator_config
     ttl_on = int(config_value(replicator_config, plan.project, "ttlDays", 0) or 0) > 0
     ttl_attribute = str(config_value(replicator_config, plan.project, "ttlAttribute", "expiresAt"))
     added = (ttl_attribute,) if ttl_on else ()
-    _check_archive(
-        result, emulator, poc, production.sample, production.expected, production.raw, added
-    )
-    _check_queues(result, emulator, pipeline.replicator, pipeline.archiver, pipeline.pollers)
+    with phase("checking the archive in S3"):
+        _check_archive(
+            result, emulator, poc, production.sample, production.expected, production.raw, added
+        )
+    with phase("checking the dead-letter and on-failure queues"):
+        _check_queues(result, emulator, pipeline.replicator, pipeline.archiver, pipeline.pollers)
     if pipeline.query_poller is not None:
-        _check_query_table(result, emulator, poc, table, pipeline.query_poller.runtime)
-    _check_analyst(result, emulator, poc, production.briefs, workdir)
-    result.raw_pii_in_target += raw_pii_in_table_and_queues(
-        emulator, account, region, table, production.raw
-    )
+        with phase("checking the query table"):
+            _check_query_table(result, emulator, poc, table, pipeline.query_poller.runtime)
+    with phase("the analyst's SQL over the archive (DuckDB)"):
+        _check_analyst(result, emulator, poc, production.briefs, workdir)
+    with phase("looking for raw personal data in the target account"):
+        result.raw_pii_in_target += raw_pii_in_table_and_queues(
+            emulator, account, region, table, production.raw
+        )
     if production.redriven_ranges is not None:
         kinesis_ranges, table_stream_ranges = production.redriven_ranges
-        result.redriven = count_redriven(
-            kinesis_ranges,
-            (
-                (item.get("shardId", ""), item.get("sequenceNumber", ""))
-                for item in _table_items(account, region, table)
-            ),
-            dead_letter_bodies(emulator, pipeline.replicator),
-            table_stream_ranges,
-            result.archived_keys,
-            dead_letter_bodies(emulator, pipeline.archiver),
-        )
+        with phase("counting the redriven records"):
+            result.redriven = _count_redriven(
+                emulator,
+                pipeline,
+                account,
+                region,
+                table,
+                kinesis_ranges,
+                table_stream_ranges,
+                result.archived_keys,
+            )
+
+
+def _count_redriven(
+    emulator: Emulator,
+    pipeline: Pipeline,
+    account: str,
+    region: str,
+    table: str,
+    kinesis_ranges: Any,
+    table_stream_ranges: Any,
+    archived_keys: set[tuple[str, str]],
+) -> int:
+    """The redriven records found in the table, S3 or a dead-letter queue."""
+    return count_redriven(
+        kinesis_ranges,
+        (
+            (item.get("shardId", ""), item.get("sequenceNumber", ""))
+            for item in _table_items(account, region, table)
+        ),
+        dead_letter_bodies(emulator, pipeline.replicator),
+        table_stream_ranges,
+        archived_keys,
+        dead_letter_bodies(emulator, pipeline.archiver),
+    )

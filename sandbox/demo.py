@@ -27,7 +27,7 @@ from .fault_injection import Faults
 from .plan import DemoOptions, StackPlan
 from .report import DemoResult, Progress, print_summary
 from .run_cost import usage_of_run
-from .serve import serve_forever
+from .serve import serve_forever, terminate_as_interrupt
 from .switch import ConsumerModeSwitcher
 
 
@@ -52,6 +52,7 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         seed=options.seed,
     )
     with (
+        terminate_as_interrupt(),
         faults,
         crossaccount.routing(),
         Emulator(plan.prod_region, serve=options.serve, port=options.port) as emulator,
@@ -101,7 +102,7 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
         if switcher is not None:
             switcher.report(result, pipeline)
 
-        check_pipeline(result, emulator, plan, poc, pipeline, production, Path(workdir))
+        check_pipeline(result, emulator, plan, poc, pipeline, production, Path(workdir), progress)
         if take_over is not None:
             take_over.report(result)
         result.throttled_items = faults.throttled_items
@@ -120,7 +121,8 @@ def run(options: DemoOptions, out: TextIO = sys.stdout) -> DemoResult:
             result.mappings[poller.runtime.function.name] = asdict(poller.stats)
 
         if options.replay:
-            replay(result, plan, pipeline)
+            with progress.phase("replaying the stream from TRIM_HORIZON"):
+                replay(result, plan, pipeline)
         result.crossaccount_denied = crossaccount.decisions["denied"]
         result.crossaccount_allowed = crossaccount.decisions["allowed"]
         decide(result, options)

@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from stream_replica.components.exceptions import StackConfigError
+
 from .emulator import Emulator
 from .mocks import Deployment, EmulatorMocks
 from .plan import DemoOptions, StackPlan, config_value, pseudonymization_key
@@ -77,10 +79,33 @@ def deploy_stack(
         default_tags=_default_tags(config),
         prior=prior,
     )
-    deployment.outputs = run_program(
-        stack, mocks, config_overrides=overrides, project_dir=project_dir
-    )
+    try:
+        deployment.outputs = run_program(
+            stack, mocks, config_overrides=overrides, project_dir=project_dir
+        )
+    except StackConfigError as error:
+        raise blame_command_line(error, stack, overrides) from None
     return deployment
+
+
+def blame_command_line(
+    error: StackConfigError, stack: str, overrides: dict[str, object]
+) -> StackConfigError:
+    """``error`` naming the command line rather than ``Pulumi.<stack>.yaml`` when the key it
+    names was set by the run (``--config KEY=VALUE``, ``--access-mode`` …), not the file."""
+    if not error.key or not error.file:
+        return error
+    bare = error.key.split(":", 1)[1] if ":" in error.key else error.key
+    for key in (error.key, bare):
+        if key in overrides and overrides[key] is not None:
+            text = str(error)
+            problem = text.split(f"{error.key}: ", 1)[-1]
+            return StackConfigError(
+                f"--config {key}={overrides[key]} (set on the command line for the {stack} "
+                f"stack, not in {error.file}): {error.key}: {problem}",
+                key=error.key,
+            )
+    return error
 
 
 def precreate(emulator: Emulator, plan: StackPlan, options: DemoOptions) -> None:

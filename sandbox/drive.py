@@ -244,20 +244,16 @@ def produce_and_drain(
         put_records(kinesis, source_arn, [(f"poison-{k}", d) for k, d in poison])
         result.poison = len(poison)
     pipeline.drain()
+    drained = time.monotonic() - pipeline_started
+    progress.line(f"produced {produced}/{options.records}: pipeline drained in {drained:.1f} s")
     if options.redrive:
-        progress.show("redriving the on-failure queues ...", force=True)
-        production.redriven_ranges = redrive(result, emulator, pipeline)
+        with progress.phase("redriving the on-failure queues"):
+            production.redriven_ranges = redrive(result, emulator, pipeline)
     result.produced = produced
     result.pipeline_seconds = time.monotonic() - pipeline_started
     result.records_per_second = (
         produced / result.pipeline_seconds if result.pipeline_seconds else 0.0
     )
-    progress.show(
-        f"produced {produced}/{options.records}: pipeline drained in "
-        f"{result.pipeline_seconds:.1f} s",
-        force=True,
-    )
-    progress.done()
     return production
 
 

@@ -176,6 +176,11 @@ class Emulator:
             self._mock.stop()
             self._mock = None
         if self._server is not None:
+            # The server's state is moto's process-wide backends: forget it, as mock_aws does
+            # on stop, so that a second run in this process starts from an empty AWS.
+            from moto.moto_api import _internal as moto_api
+
+            moto_api.models.moto_api_backend.reset()
             self._server.stop()
             self._server = None
         if self._env is not None:

@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stream_replica.components.exceptions import StackConfigError
+
 from stack_config.keys import STAGE_KEYS
+from stack_config.reader import quote_hint as _quote_hint
 from stack_config.schema import key_side, load_schema
 
 from .pulumi_runner import REPO_ROOT, load_stack_config, project_name
@@ -76,12 +79,55 @@ def _account(config: dict[str, Any], stack: str, key: str) -> str:
     named = str(config[project_key]) if project_key else None
     account = str(allowed[0]) if allowed else named
     if not account:
-        raise ValueError(f"Pulumi.{stack}.yaml: set aws:allowedAccountIds (or {key})")
+        raise StackConfigError(f"Pulumi.{stack}.yaml: set aws:allowedAccountIds (or {key})")
+    unquoted = [str(v) for v in [config.get(project_key or ""), *allowed] if isinstance(v, int)]
+    if unquoted:
+        where = project_key if unquoted[0] == named else "aws:allowedAccountIds"
+        raise StackConfigError(
+            f"Pulumi.{stack}.yaml: {where}: {unquoted[0]} is not a 12-digit account id"
+            + _quote_hint(unquoted[0])
+        )
     if named and allowed and named not in [str(a) for a in allowed]:
-        raise ValueError(
+        raise StackConfigError(
             f"Pulumi.{stack}.yaml: {key} {named} is not in aws:allowedAccountIds {allowed}"
         )
     return account
+
+
+#: Keys both stack files must agree on that the sandbox compares before deploying (the
+#: program compares them too, but only from the stack deployed second, whose order the
+#: placement decides: a placement mismatch would otherwise surface as a missing output).
+AGREED_KEYS = ("placement", "accessMode", "consumerMode")
+
+
+def _origin(stack: str, key: str, overrides: dict[str, object], value: Any) -> str:
+    """Where the sandbox's ``key`` of ``stack`` comes from: the command line or the file."""
+    if key in overrides:
+        return f"the command line (--config / --{_flag(key)}) sets {value!r} for the {stack} stack"
+    return f"Pulumi.{stack}.yaml says {value!r}"
+
+
+def _flag(key: str) -> str:
+    return "".join(f"-{c.lower()}" if c.isupper() else c for c in key)
+
+
+def _check_agreement(
+    project: str,
+    key: str,
+    poc: tuple[dict[str, Any], dict[str, object]],
+    prod: tuple[dict[str, Any], dict[str, object]],
+) -> None:
+    """Refuse a ``key`` the two stacks set differently, naming both values and their origin."""
+    poc_value = config_value(poc[0], project, key)
+    prod_value = config_value(prod[0], project, key)
+    if poc_value != prod_value:
+        raise StackConfigError(
+            f"{project}:{key}: {_origin('poc', key, poc[1], poc_value)} but "
+            f"{_origin('prod', key, prod[1], prod_value)}; both stacks must agree: set "
+            f"{project}:{key} to the same value in Pulumi.poc.yaml and Pulumi.prod.yaml (or pass "
+            f"--{_flag(key)} to set both)",
+            key=f"{project}:{key}",
+        )
 
 
 def pseudonymization_key(options: DemoOptions) -> str:
@@ -157,6 +203,10 @@ class StackPlan:
             "prod", config_overrides=prod_overrides, project_dir=options.project_dir
         )
         project = project_name(options.project_dir)
+        for key in AGREED_KEYS:
+            _check_agreement(
+                project, key, (poc_config, poc_overrides), (prod_config, prod_overrides)
+            )
         if config_value(prod_config, project, "placement", "source") == "target":
             for key in REPLICATOR_STAGE_KEYS:
                 value = config_value(prod_config, project, key)

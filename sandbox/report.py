@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -60,6 +62,9 @@ class DemoResult:
     #: (``efo``: a consumer ARN), read back from the emulator; and the prod account's functions.
     placement: str = ""
     consumer_mode: str = ""
+    #: How the replicator reaches the table (``assume-role`` or ``resource-policy``), as the
+    #: stacks were deployed.
+    access_mode: str = ""
     prod_functions: int = 0
     pipeline_seconds: float = 0.0
     records_per_second: float = 0.0
@@ -129,6 +134,28 @@ class Progress:
             self.stream.write(text + "\n")
             self._last = now
 
+    def line(self, text: str) -> None:
+        """``text`` as a line of its own (on a terminal: replacing the progress line)."""
+        if not self.enabled:
+            return
+        self.stream.write(f"\r\033[K{text}\n" if self.tty else f"{text}\n")
+        self.stream.flush()
+        self._last = time.monotonic()
+
+    @contextmanager
+    def phase(self, text: str) -> Iterator[None]:
+        """A phase of the run: ``text ...`` when it starts, ``text: N.N s`` when it ends, so
+        that no phase of more than a moment passes in silence, and the lines come in the order
+        the phases run."""
+        started = time.monotonic()
+        if self.tty and self.enabled:
+            self.stream.write(f"\r\033[K{text} ...")
+            self.stream.flush()
+        else:
+            self.line(f"{text} ...")
+        yield
+        self.line(f"{text}: {time.monotonic() - started:.1f} s")
+
     def done(self) -> None:
         if self.tty:
             self.stream.write("\n")
@@ -176,8 +203,8 @@ def print_summary(result: DemoResult, out: TextIO) -> None:
             f"{result.crossaccount_allowed} / {result.crossaccount_denied}",
         ),
         (
-            "replicator placement / consumer mode (as deployed)",
-            f"{result.placement} / {result.consumer_mode}",
+            "access mode / replicator placement / consumer mode (as deployed)",
+            f"{result.access_mode} / {result.placement} / {result.consumer_mode}",
         ),
         ("Lambda functions in the prod account", result.prod_functions),
         ("resources deployed (both stacks)", sum(result.resources.values())),

@@ -10,9 +10,12 @@ ignored) and a key set in the stack that only the other stack reads.
 
 from __future__ import annotations
 
+import difflib
+import functools
+import inspect
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +37,28 @@ def _present_keys() -> set[str]:
     return keys
 
 
-def _quote_hint(value: str) -> str:
-    """For an account id YAML turned into a shorter number: say to quote it."""
+#: Namespaces whose keys the program doesn't read but the CLI and the engine do.
+ENGINE_NAMESPACES = ("pulumi",)
+
+
+@functools.cache
+def aws_config_keys() -> frozenset[str]:
+    """Every ``aws:`` config key the AWS provider reads, from the provider SDK's own config
+    module (``pulumi_aws.config.vars``: one ``__config__.get…('<key>')`` per setting)."""
+    from pulumi_aws.config import vars as aws_vars
+
+    source = inspect.getsource(aws_vars)
+    return frozenset(re.findall(r"__config__\.get\w*\(\s*'([A-Za-z0-9]+)'", source))
+
+
+def nearest(key: str, known: Iterable[str]) -> str:
+    """`` (did you mean X?)`` for the known key nearest ``key`` (difflib), else ``""``."""
+    match = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {match[0]}?)" if match else ""
+
+
+def quote_hint(value: str) -> str:
+    """For an account id YAML turned into a shorter number: say to quote it (``""`` else)."""
     if value.isdigit() and len(value) < 12:
         return (
             " (quote account ids in the stack file, e.g. '012345678901': unquoted, YAML reads a "
@@ -57,18 +80,44 @@ class StackConfig:
     def error(self, key: str, problem: str) -> StackConfigError:
         """A StackConfigError for ``key`` (bare keys are in the project namespace)."""
         full = key if ":" in key else f"{self.project}:{key}"
-        return StackConfigError(f"{self.file}: {full}: {problem}")
+        return StackConfigError(f"{self.file}: {full}: {problem}", file=self.file, key=full)
+
+    def known_keys(self) -> list[str]:
+        """Every key a stack file may set here: the project's (``Pulumi.yaml``'s schema) and
+        the AWS provider's, each ``namespace:key``."""
+        return [f"{self.project}:{key}" for key in self.schema] + [
+            f"aws:{key}" for key in sorted(aws_config_keys())
+        ]
 
     def check_keys(self) -> None:
-        """Reject project keys the schema doesn't declare (typos) and values of the wrong type."""
+        """Reject keys nothing reads, naming the nearest known key: a project key the schema
+        doesn't declare, an ``aws:`` key the AWS provider doesn't read, a key in any other
+        namespace (a misspelt project name); then values of the wrong type."""
         prefix = f"{self.project}:"
+        aws = aws_config_keys()
         for full in sorted(_present_keys()):
-            if not full.startswith(prefix):
+            namespace, _, key = full.partition(":")
+            if namespace in ENGINE_NAMESPACES:
                 continue
-            key = full[len(prefix) :]
+            if namespace == "aws":
+                if key not in aws:
+                    raise self.error(
+                        full,
+                        "not a config key of the AWS provider (pulumi_aws.config)"
+                        + nearest(full, self.known_keys()),
+                    )
+                continue
+            if not full.startswith(prefix):
+                raise self.error(
+                    full,
+                    f"unknown namespace {namespace!r}: this project's keys are {prefix}<key>, the "
+                    "AWS provider's aws:<key>" + nearest(full, self.known_keys()),
+                )
             if key not in self.schema:
                 raise self.error(
-                    full, "not a config key of this project (see Pulumi.yaml's config schema)"
+                    full,
+                    "not a config key of this project (see Pulumi.yaml's config schema)"
+                    + nearest(key, self.schema),
                 )
             self.get(key)  # type check, also for keys only the other side reads
 
@@ -176,7 +225,7 @@ class StackConfig:
         value = self.string(key)
         if not _ACCOUNT_ID.fullmatch(value):
             raise self.error(
-                key, f"must be a 12-digit AWS account id, got {value!r}{_quote_hint(value)}"
+                key, f"must be a 12-digit AWS account id, got {value!r}{quote_hint(value)}"
             )
         return value
 
@@ -211,7 +260,13 @@ class StackConfig:
         if not isinstance(value, list) or not all(
             isinstance(v, str) and _ACCOUNT_ID.fullmatch(v) for v in value
         ):
+            short = (
+                next((str(v) for v in value if isinstance(v, int)), "")
+                if isinstance(value, list)
+                else ""
+            )
             raise self.error(
-                "aws:allowedAccountIds", f"must be a list of 12-digit account ids, got {raw!r}"
+                "aws:allowedAccountIds",
+                f"must be a list of 12-digit account ids, got {raw!r}{quote_hint(short)}",
             )
         return value

@@ -105,7 +105,11 @@ class Agreement:
     """Whether the other stack may lack the output. Default: no, a missing output is an error
     too (an older stack: deploy it again)."""
     differs: str | None = None
-    """The problem a mismatch reports. Default: both values and "both stacks must agree"."""
+    """The problem a mismatch reports. Default: both values, "both stacks must agree" and
+    which key to set to what in which file."""
+    to_config: Callable[[Any], Any] | None = None
+    """The other stack's output turned into this stack's config value (the value to set ``key``
+    to). Default: the output is the config value."""
 
 
 #: The placement, compared first: a stack in the other placement also disagrees on, or lacks,
@@ -120,7 +124,12 @@ AGREEMENTS = (
     PLACEMENT,
     Agreement("accessMode", "accessMode", lambda s: s.access_mode, ("source",)),
     Agreement("consumerMode", "consumerMode", lambda s: s.consumer_mode, ("target",)),
-    Agreement("replicatorRoleName", "replicatorRoleArn", _replicator_role_arn),
+    Agreement(
+        "replicatorRoleName",
+        "replicatorRoleArn",
+        _replicator_role_arn,
+        to_config=lambda arn: str(arn).rsplit("/", 1)[-1],
+    ),
     Agreement(
         "externalId",
         "externalIdSha256",
@@ -134,6 +143,14 @@ AGREEMENTS = (
     Agreement("ttlDays", "ttlDays", lambda s: s.config.value("ttlDays") or 0, ("source",)),
     Agreement("ttlAttribute", "ttlAttribute", lambda s: s.config.get("ttlAttribute"), ("source",)),
 )
+
+
+def plain(value: Any) -> Any:
+    """An output value as the stack file writes it: the engine hands numbers over as floats,
+    so ``0.0`` is the ``0`` a stack file says."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def agreements(placement: str) -> tuple[Agreement, ...]:
@@ -168,54 +185,67 @@ class OtherStack:
             f"name's form: {REFERENCE_FORMS}",
         )
 
-    def _check(self, agreement: Agreement, expected: Any, value: Any) -> None:
-        if value is None:
-            if agreement.missing_ok:
-                return
-            raise self.missing(agreement.output)
-        if value != expected:
-            raise self.settings.config.error(
-                agreement.key,
-                agreement.differs
-                or (
-                    f"is {expected!r} here but the {self.side} stack's {agreement.output} output "
-                    f"is {value!r}; both stacks must agree"
-                ),
-            )
+    def mismatch(self, agreement: Agreement, expected: Any, value: Any) -> StackConfigError:
+        """The error for the other stack deployed with ``value`` where this stack's config says
+        ``expected`` (in the output's terms): both values, and the key to set in which file."""
+        cfg = self.settings.config
+        if agreement.differs:
+            return cfg.error(agreement.key, agreement.differs)
+        value = plain(value)
+        wanted = agreement.to_config(value) if agreement.to_config else value
+        here = agreement.to_config(expected) if agreement.to_config else expected
+        return cfg.error(
+            agreement.key,
+            f"is {here!r} here but the {self.side} stack was deployed with {wanted!r}: the "
+            f"{self.side} stack's {agreement.output} output is {value!r}; both stacks must "
+            f"agree: set {agreement.key} to {wanted!r} in {cfg.file}, or deploy the "
+            f"{self.side} stack again with {here!r}",
+        )
 
-    def agree(self, checks: Sequence[Agreement]) -> pulumi.Output[bool]:
+    def _first_error(
+        self, checks: Sequence[Agreement], expected: Sequence[Any], found: Sequence[Any]
+    ) -> StackConfigError | None:
+        for check, want, value in zip(checks, expected, found, strict=True):
+            if value is None:
+                if not check.missing_ok:
+                    return self.missing(check.output)
+            elif plain(value) != want:
+                return self.mismatch(check, want, value)
+        return None
+
+    def agree(self, checks: Sequence[Agreement]) -> pulumi.Output[StackConfigError | None]:
         """Compare the stack's outputs with this stack's config, ``checks`` in this order, at
         deployment time and in one output of its own: the first mismatch (or missing output)
-        fails the deployment. Returns whether every check passes, for :meth:`read`."""
+        fails the deployment. Returns that error (``None``: every check passes), for
+        :meth:`read`."""
         expected = [check.expected(self.settings) for check in checks]
         values = pulumi.Output.all(*(self.output(check.output) for check in checks))
 
         def check_all(found: list[Any]) -> bool:
-            for check, want, value in zip(checks, expected, found, strict=True):
-                self._check(check, want, value)
+            error = self._first_error(checks, expected, found)
+            if error is not None:
+                raise error
             return True
 
-        def all_agree(found: list[Any]) -> bool:
-            return all(
-                value == want or (value is None and check.missing_ok)
-                for check, want, value in zip(checks, expected, found, strict=True)
-            )
-
         values.apply(check_all)
-        return values.apply(all_agree)
+        return values.apply(lambda found: self._first_error(checks, expected, found))
 
-    def read(self, output: str, agrees: pulumi.Output[bool]) -> pulumi.Output[Any]:
+    def read(
+        self, output: str, agrees: pulumi.Output[StackConfigError | None]
+    ) -> pulumi.Output[Any]:
         """An output of the stack that must exist and, if it is an ARN, be in that stack's
         account. While the stacks disagree (which :meth:`agree` reports) the resources get a
-        stand-in, so that the disagreement is the deployment's one error."""
+        well-formed stand-in (:func:`stand_in`), so that the disagreement is the deployment's one
+        error: a malformed value would fail first, e.g. in IAM, with a message hiding the
+        cause."""
         settings = self.settings
         account = settings.poc_account_id if self.side == "poc" else settings.prod_account_id
         label = "POC" if self.side == "poc" else "prod"
 
         def check(pair: list[Any]) -> Any:
-            agreed, value = pair
-            if not agreed:  # the agreement check fails the deployment; don't add a second error
-                return value or f"<no {output} in the {self.side} stack>"
+            disagreement, value = pair
+            if disagreement is not None:
+                return stand_in(output, settings.region, account)
             if value is None or value == "":
                 raise self.missing(output)
             if isinstance(value, str) and value.startswith("arn:"):
@@ -229,6 +259,22 @@ class OtherStack:
             return value
 
         return pulumi.Output.all(agrees, self.output(output)).apply(check)
+
+
+def stand_in(output: str, region: str, account: str) -> str:
+    """A well-formed value of the other stack's ``output`` (an ARN in its account, a name) for
+    resources registered while the stacks disagree: never deployed, as the disagreement fails
+    the deployment."""
+    name = "stacks-disagree"
+    arns = {
+        "tableArn": f"arn:aws:dynamodb:{region}:{account}:table/{name}",
+        "writerRoleArn": f"arn:aws:iam::{account}:role/{name}",
+        "sourceStreamArn": f"arn:aws:kinesis:{region}:{account}:stream/{name}",
+        "streamConsumerArn": (
+            f"arn:aws:kinesis:{region}:{account}:stream/{name}/consumer/{name}:1"
+        ),
+    }
+    return arns.get(output, region if output == "tableRegion" else name)
 
 
 def other_stack(settings: Settings, side: str) -> OtherStack | None:

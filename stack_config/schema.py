@@ -1,5 +1,5 @@
 """``Pulumi.yaml``'s typed ``config:`` schema: the one list of the project's keys, their types,
-defaults and descriptions; which stack reads a key; the README's table of them."""
+defaults and descriptions; which stack reads a key; docs/configuration.md's table of them."""
 
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ def key_side(spec: Mapping[str, Any]) -> str | None:
 
 
 def markdown_table(project_file: Path = PROJECT_FILE) -> str:
-    """The README's configuration reference, generated from ``Pulumi.yaml``'s schema (the one
-    list of keys): key, type, default, which stack reads it, description."""
+    """docs/configuration.md's configuration reference, generated from ``Pulumi.yaml``'s schema
+    (the one list of keys): key, type, default, which stack reads it, description."""
     _, schema = load_schema(project_file)
     lines = ["| Key | Type | Default | Stack | Description |", "|---|---|---|---|---|"]
     for key, spec in schema.items():

@@ -1,4 +1,5 @@
-"""The README stays true: every config key is documented, and the reuse example runs."""
+"""The docs stay true: every config key is documented, and the reuse example runs (the README's
+is the same as docs/reuse.md's)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,17 @@ from stream_replica.testing.mocks import run_components
 
 from stack_config.schema import load_schema
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+REPO = Path(__file__).resolve().parent.parent
+README = REPO / "README.md"
+#: The pages the README's sections moved to (the README is the front door).
+PAGES = (REPO / "docs" / "configuration.md", REPO / "docs" / "reuse.md")
 
 
 def section(title: str) -> str:
-    """The README's ``## title`` section."""
-    text = README.read_text(encoding="utf-8")
-    start = text.index(f"\n## {title}\n")
+    """The ``## title`` section of the page that holds it (:data:`PAGES`)."""
+    heading = f"\n## {title}\n"
+    text = next(t for t in (page.read_text(encoding="utf-8") for page in PAGES) if heading in t)
+    start = text.index(heading)
     end = text.find("\n## ", start + 1)
     return text[start : end if end != -1 else None]
 
@@ -159,3 +164,12 @@ def _efo_components() -> Any:
         )
 
     return render(program)
+
+
+def test_the_readmes_example_is_the_tested_one() -> None:
+    """The README's one reuse example is docs/reuse.md's, which the tests above run."""
+    readme = README.read_text(encoding="utf-8")
+    front = readme[readme.index("\n## Reuse in one example\n") :]
+    (example,) = re.findall(r"```python\n(.*?)```", front.split("\n## ", 2)[1], re.S)
+    (tested,) = re.findall(r"```python\n(.*?)```", section("Reusing the components"), re.S)
+    assert example == tested

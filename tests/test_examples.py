@@ -30,10 +30,11 @@ def test_example_is_a_standalone_python_project(example: Path) -> None:
     assert project["runtime"]["name"] == "python"
     requirements = (example / "requirements.txt").read_text(encoding="utf-8")
     assert re.search(
-        rf"^crossaccount-stream-replica\[testing\] @ git\+\S+\.git@v{re.escape(VERSION)}$",
+        r"^crossaccount-stream-replica\[testing\] @ git\+\S+\.git@"
+        rf"(<commit>|v{re.escape(VERSION)})$",
         requirements,
         re.M,
-    ), "requirements.txt must pin this release's tag"
+    ), "requirements.txt must pin a commit (or this release's tag)"
     tests = list(example.glob("test_*.py"))
     assert len(tests) == 1
 

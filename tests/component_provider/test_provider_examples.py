@@ -146,17 +146,21 @@ def test_the_typescript_example_uses_schema_components_and_outputs(schema: dict[
 def test_each_example_readme_gives_the_exact_commands(language: str) -> None:
     readme = (EXAMPLES / language / "README.md").read_text(encoding="utf-8")
     assert f"cd examples/{language}" in readme
-    assert re.search(r"pulumi package add github\.com/\S+\.git/provider@v\d+\.\d+\.\d+", readme)
+    assert re.search(
+        r"pulumi package add github\.com/\S+\.git/provider@(<commit>|v\d+\.\d+\.\d+)", readme
+    )
     assert "pulumi package add ../../provider" in readme
     assert (EXAMPLES / language / "../../provider/PulumiPlugin.yaml").resolve().is_file()
     assert "pulumi up" in readme
 
 
 def test_the_readme_says_how_to_add_and_pin_the_package(schema: dict[str, Any]) -> None:
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (REPO_ROOT / "docs" / "reuse.md").read_text(encoding="utf-8")
     section = readme.split("## From TypeScript, Go, C# and YAML", 1)[1].split("\n## ", 1)[0]
-    assert "[`provider/schema.json`](provider/schema.json)" in section
-    assert re.search(r"pulumi package add github\.com/\S+\.git/provider@v\d+\.\d+\.\d+", section)
+    assert "[`provider/schema.json`](../provider/schema.json)" in section
+    assert re.search(
+        r"pulumi package add github\.com/\S+\.git/provider@(<commit>|v\d+\.\d+\.\d+)", section
+    )
     assert "make docs" in section
     # Its table of required inputs is the schema's.
     rows = dict(re.findall(r"^\| `(\w+)` \| ([^|]*) \|", section, re.M))

@@ -150,7 +150,7 @@ def test_the_documented_final_json_lines_have_the_real_fields() -> None:
     repo = Path(__file__).resolve().parents[2]
     real = list(json.loads(DemoResult().final_json()))
     examples = 0
-    for doc in (repo / "README.md", repo / "docs" / "sandbox.md"):
+    for doc in (repo / "README.md", repo / "docs" / "pipeline.md", repo / "docs" / "sandbox.md"):
         for line in re.findall(
             r'^\s*(\{"produced".*\})\s*$', doc.read_text(encoding="utf-8"), re.M
         ):
