@@ -1,6 +1,6 @@
-"""One BatchWriteItem chunk (≤ 25 requests) with the retry rules both table writers share: the
-replicator (replica table) and the query writer (query table). No clients of its own, no
-environment.
+"""One BatchWriteItem chunk (≤ 25 requests, ≤ 16 MB) with the retry rules both table writers
+share: the replicator (replica table) and the query writer (query table). No clients of its own,
+no environment.
 
 * Items DynamoDB leaves in ``UnprocessedItems`` are sent again after a backoff, within the
   invocation's time budget (:class:`.retry.TimeBudget`); the first call is

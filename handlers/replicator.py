@@ -6,7 +6,8 @@ ReportBatchItemFailures on). See ``docs/handlers.md`` for the behaviour in full;
 
 * each record's data (base64 JSON object) becomes an item (see :mod:`.records`), keyed by the
   seed's ``seqNumbershardIdHash`` + ``sequenceNumber`` so that writing it again is a no-op;
-* items go out with BatchWriteItem, 25 per call, up to ``MAX_WRITE_CONCURRENCY`` calls at once;
+* items go out with BatchWriteItem, 25 and at most 16 MB per call, up to
+  ``MAX_WRITE_CONCURRENCY`` calls at once;
   UnprocessedItems, throttling and 5xx errors are retried with full-jitter backoff while the
   invocation's time allows;
 * poison records go to ``DEAD_LETTER_QUEUE_URL`` and are not reported (they would block the
@@ -19,13 +20,14 @@ import re
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import chunk_writes, environment, write_requests
 from .batch_close import BatchClose
-from .batches import BATCH_WRITE_MAX_ITEMS
+from .batches import BATCH_WRITE_MAX_BYTES, BATCH_WRITE_MAX_ITEMS
 from .dead_letters import DeadLetter
 from .exceptions import ConfigError, PoisonRecordError, RedactionKeyError
 from .records import (
@@ -164,6 +166,25 @@ class _Entry:
 
 _WriteOutcome = chunk_writes.WriteOutcome
 
+#: What a put request adds to the body besides its item text (:func:`.write_requests.body_text`):
+#: ``{"PutRequest":{"Item":`` … ``}}`` and the comma before the next request.
+_PUT_REQUEST_BYTES = len('{"PutRequest":{"Item":}},')
+
+
+def entry_bytes(entry: _Entry) -> int:
+    """The bytes ``entry`` adds to a BatchWriteItem body, its separator included (UTF-8; the
+    item text is ASCII for most records, and then its length is the count, at no cost)."""
+    text = entry.item_json
+    return _PUT_REQUEST_BYTES + (len(text) if text.isascii() else len(text.encode("utf-8")))
+
+
+def request_limit(table: str) -> int:
+    """What the :func:`entry_bytes` of one request's entries may add up to: the body is
+    ``{"RequestItems":{"<table>":[`` + the entries, comma-separated + ``]}}``, at most
+    :data:`.batches.BATCH_WRITE_MAX_BYTES` (the last entry has no comma: hence the + 1)."""
+    envelope = len(('{"RequestItems":{' + encode_basestring(table) + ":[]}}").encode("utf-8"))
+    return BATCH_WRITE_MAX_BYTES - envelope + 1
+
 
 def _key_of(item: dict[str, Any]) -> tuple[str, str]:
     return item[HASH_KEY]["S"], item[RANGE_KEY]["S"]
@@ -183,9 +204,11 @@ def _chunk_table(table: str) -> chunk_writes.ChunkTable[_Entry]:
 class ChunkWriter:
     """Writes entries as they are prepared: every 25 go out as one chunk on a pool of
     ``MAX_WRITE_CONCURRENCY`` threads, so the network waits of earlier chunks overlap the
-    decoding of later records. The writer client (and in assume-role mode the AssumeRole call)
-    is made when the first chunk is ready; if that fails, nothing is sent and every entry added
-    is reported."""
+    decoding of later records; a chunk goes out earlier when one more entry would take its body
+    over BatchWriteItem's 16 MB (:func:`entry_bytes`, :func:`request_limit`). The writer client
+    (and in assume-role mode the AssumeRole call) is made when the first chunk is ready; if that
+    fails, nothing is sent and every entry added is reported.
+    """
 
     def __init__(self, config: ReplicatorConfig, budget: TimeBudget, log: Any) -> None:
         self._config = config
@@ -193,6 +216,8 @@ class ChunkWriter:
         self._budget = budget
         self._log = log
         self._pending: list[_Entry] = []
+        self._pending_bytes = 0
+        self._max_bytes = request_limit(config.table)
         self._futures: list[Future[_WriteOutcome[_Entry]]] = []
         self._pool: ThreadPoolExecutor | None = None
         self._client: Any = None
@@ -200,12 +225,16 @@ class ChunkWriter:
         self._client_failed = False
 
     def add(self, entry: _Entry) -> None:
+        size = entry_bytes(entry)
+        if self._pending and self._pending_bytes + size > self._max_bytes:
+            self._submit()
         self._pending.append(entry)
+        self._pending_bytes += size
         if len(self._pending) >= BATCH_WRITE_MAX_ITEMS:
             self._submit()
 
     def _submit(self) -> None:
-        chunk, self._pending = self._pending, []
+        chunk, self._pending, self._pending_bytes = self._pending, [], 0
         if not chunk:
             return
         if self._client is None and not self._client_failed:
