@@ -7,7 +7,6 @@ stream's resource policy; see :mod:`.stream_grant` for the prod side of that pla
 
 import functools
 import json
-import re
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -46,15 +45,13 @@ from .validation import (
     check_name,
     check_range,
     check_region,
+    check_ssm_parameter,
     check_stream,
     check_tags,
     check_transform_module,
     checked_account_id,
     must,
 )
-
-#: An SSM parameter name (letters, digits, ``_.-``, ``/`` for a hierarchy) or its ARN.
-_SSM_PARAMETER = re.compile(r"(arn:[\w-]+:ssm:[\w-]+:\d{12}:parameter/)?[\w.\-/]{1,1011}")
 
 #: The replicator is CPU-bound (decode, serialise); at 256 MB one invocation per shard keeps
 #: ~820 records/s at 5 ms per AWS call, below a shard's 1,000 records/s write limit; 512 MB
@@ -264,16 +261,13 @@ class ReplicaSourceArgs:
                 "pseudonymization_key_parameter",
                 "is required when pseudonymize_fields is set (the HMAC key's SSM parameter)",
             )
-        if self.pseudonymization_key_parameter is not None and not _SSM_PARAMETER.fullmatch(
-            self.pseudonymization_key_parameter
-        ):
-            raise SettingError(
-                owner,
-                "pseudonymization_key_parameter",
-                "must be an SSM parameter name (a-z, A-Z, 0-9, _ . - and / for a hierarchy) or "
-                f"its ARN, got {self.pseudonymization_key_parameter!r} (Systems Manager "
-                "parameter naming constraints)",
-            )
+        check_ssm_parameter(
+            owner,
+            "pseudonymization_key_parameter",
+            self.pseudonymization_key_parameter,
+            self.region,
+            self.account_id,
+        )
         if self.pseudonymization_key_kms_key_arn and not self.pseudonymization_key_parameter:
             raise SettingError(
                 owner,
