@@ -49,6 +49,7 @@ from .validation import (
     check_stream,
     check_tags,
     check_transform_module,
+    check_ttl_attribute,
     checked_account_id,
     must,
 )
@@ -201,6 +202,8 @@ class ReplicaSourceArgs:
         check_account_id(owner, "account_id", self.account_id)
         check_choice(owner, "access_mode", self.access_mode, ACCESS_MODES)
         check_range(owner, "ttl_days", self.ttl_days, 0, 3650)
+        if self.ttl_days:
+            check_ttl_attribute(owner, "ttl_attribute", self.ttl_attribute)
         if self.table_name is None:
             raise SettingError(owner, "table_name", "is required")
         if self.table_arn is None:

@@ -173,6 +173,33 @@ def check_ssm_parameter(
         )
 
 
+#: The attributes the replicator sets on every item it writes: the table's keys
+#: (``seqNumbershardIdHash``, ``sequenceNumber``), the shard (``shardId``) and, for a KPL user
+#: record, ``subSequenceNumber`` (``handlers/records.py``, ``handlers/pipeline.py``).
+REPLICATOR_ATTRIBUTES: tuple[str, ...] = (
+    "seqNumbershardIdHash",
+    "sequenceNumber",
+    "shardId",
+    "subSequenceNumber",
+)
+
+
+def check_ttl_attribute(owner: str, field_name: str, value: Any) -> None:
+    """:class:`SettingError` unless ``value`` is an attribute name the replicator does not set
+    itself (:data:`REPLICATOR_ATTRIBUTES`): the expiry and that attribute would overwrite one
+    another, and a key or a shard id is not an epoch-seconds number TTL can read."""
+    if not value or not isinstance(value, str):
+        raise SettingError(owner, field_name, f"must be an attribute name, got {value!r}")
+    if value in REPLICATOR_ATTRIBUTES:
+        raise SettingError(
+            owner,
+            field_name,
+            f"must not be {value!r}: the replicator sets that attribute on every item "
+            f"({', '.join(REPLICATOR_ATTRIBUTES)}), so the expiry would overwrite it or be "
+            "overwritten",
+        )
+
+
 #: ``sts:ExternalId``: 2..1224 of these, no spaces (STS API reference, ``AssumeRole``
 #: ExternalId). The trust policy's condition would accept any string; STS refuses the call.
 EXTERNAL_ID = re.compile(r"[A-Za-z0-9_+=,.@:/-]{2,1224}")

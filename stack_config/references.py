@@ -204,10 +204,13 @@ class OtherStack:
         values.apply(check_all)
         return values.apply(all_agree)
 
-    def read(self, output: str, agrees: pulumi.Output[bool]) -> pulumi.Output[Any]:
+    def read(
+        self, output: str, agrees: pulumi.Output[bool], same_region: bool = False
+    ) -> pulumi.Output[Any]:
         """An output of the stack that must exist and, if it is an ARN, be in that stack's
-        account. While the stacks disagree (which :meth:`agree` reports) the resources get a
-        stand-in, so that the disagreement is the deployment's one error."""
+        account (and with ``same_region``, in this stack's region). While the stacks disagree
+        (which :meth:`agree` reports) the resources get a stand-in, so that the disagreement is
+        the deployment's one error."""
         settings = self.settings
         account = settings.poc_account_id if self.side == "poc" else settings.prod_account_id
         label = "POC" if self.side == "poc" else "prod"
@@ -225,6 +228,14 @@ class OtherStack:
                         self.key,
                         f"the stack {self.name!r} exports {output} {value!r}, which is not in "
                         f"the {label} account {account} ({ACCOUNT_KEYS[self.side]})",
+                    )
+                region = value.split(":")[3] if value.count(":") >= 5 else ""
+                if same_region and region != settings.region:
+                    raise settings.config.error(
+                        "aws:region",
+                        f"is {settings.region} here but the {self.side} stack's {output} is in "
+                        f"{region or '(no region)'}; both stacks must use the same region (an "
+                        "event source mapping reads a stream of its own region only)",
                     )
             return value
 
@@ -344,6 +355,12 @@ def source_ref(settings: Settings, prod: OtherStack | None) -> SourceRef:
         )
     if stream_arn.split(":")[4] != settings.prod_account_id:
         raise cfg.error("sourceStreamArn", f"is not in the prod account {settings.prod_account_id}")
+    if stream_arn.split(":")[3] != settings.region:
+        raise cfg.error(
+            "sourceStreamArn",
+            f"is in region {stream_arn.split(':')[3]}, not this stack's region {settings.region}: "
+            "an event source mapping reads a stream of its own region only",
+        )
     consumer_arn = cfg.arn("streamConsumerArn", "kinesis")
     if efo and not consumer_arn:
         raise cfg.error(
@@ -361,8 +378,10 @@ def read_source(settings: Settings, prod: OtherStack) -> SourceRef:
     outputs, which must agree with this stack's config."""
     agrees = prod.agree(agreements(settings.placement))
     return SourceRef(
-        stream_arn=prod.read("sourceStreamArn", agrees),
+        stream_arn=prod.read("sourceStreamArn", agrees, same_region=True),
         consumer_arn=(
-            prod.read("streamConsumerArn", agrees) if settings.consumer_mode == "efo" else None
+            prod.read("streamConsumerArn", agrees, same_region=True)
+            if settings.consumer_mode == "efo"
+            else None
         ),
     )
