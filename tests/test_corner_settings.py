@@ -185,3 +185,85 @@ def test_a_region_is_checked_against_the_provider_sdks_list() -> None:
     assert {region.value for region in pulumi_aws.Region} == AWS_REGIONS
     assert region_problem("eu-west-1") is None
     assert region_problem("eu-wst-1")
+
+
+# --------------------------------------------------------------------------- redaction and keys
+
+KEY = {"pseudonymizationKeyParameter": "/analytics/key"}
+GSI_N = {"gsiName": "byUser", "gsiHashKey": "userId", "gsiHashKeyType": "N"}
+QUERY_N = {
+    "queryTableEnabled": True,
+    "queryTableName": "events-by-user",
+    "queryTableHashAttribute": "userId",
+    "queryTableHashType": "N",
+    "queryTableRangeAttribute": "timestampNs",
+}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {**GSI_N, "pseudonymizeFields": ["userId"], **KEY},
+            "pseudonymizeFields: pseudonymises 'userId', the hash key of index byUser of type N",
+        ),
+        (
+            {**QUERY_N, "pseudonymizeFields": ["userId"], **KEY},
+            "pseudonymizeFields: pseudonymises 'userId', the query table's hash attribute of "
+            "type N",
+        ),
+        (
+            {**GSI_N, "gsiHashKeyType": "S", "dropFields": ["userId"]},
+            "dropFields: drops 'userId', the hash key of index byUser",
+        ),
+        (
+            {**QUERY_N, "dropFields": ["timestampNs"]},
+            "dropFields: drops 'timestampNs', the query table's range attribute",
+        ),
+    ],
+)
+def test_target_placement_refuses_redaction_that_breaks_a_key_at_preview(
+    overrides: dict[str, object], message: str
+) -> None:
+    with pytest.raises(StackConfigError) as raised:
+        run_stack("poc", {"placement": "target", **overrides}, stack_outputs={PROD_REFERENCE: {}})
+    text = str(raised.value)
+    assert text.startswith("Pulumi.poc.yaml: kinesis-crossaccount-replica:"), text
+    assert message in text, text
+
+
+def test_target_placement_accepts_pseudonymising_a_text_key_or_a_nested_field() -> None:
+    overrides = {
+        "placement": "target",
+        **GSI_N,
+        "gsiHashKeyType": "S",
+        "pseudonymizeFields": ["userId", "device.userId"],
+        "dropFields": ["context.userId"],
+        **KEY,
+    }
+    prod = run_stack(
+        "prod",
+        {"placement": "target", **dict.fromkeys(STAGE_KEYS)},
+        stack_outputs={POC_REFERENCE: {}},
+    )
+    assert run_stack("poc", overrides, stack_outputs={PROD_REFERENCE: prod.outputs}).resources
+
+
+def test_source_placement_refuses_it_against_the_poc_stacks_keys_at_deployment() -> None:
+    """The redaction is in prod's stack file, the index in poc's: the poc stack exports its
+    keys and the prod stack compares."""
+    poc = run_stack("poc", GSI_N, stack_outputs={PROD_REFERENCE: {}})
+    assert {"attribute": "userId", "type": "N", "key": "the hash key of index byUser"} in (
+        poc.outputs["keyAttributes"]
+    )
+    with pytest.raises(ValueError) as raised:
+        run_stack(
+            "prod", {"pseudonymizeFields": ["userId"]}, stack_outputs={POC_REFERENCE: poc.outputs}
+        )
+    text = str(raised.value)
+    assert (
+        "Pulumi.prod.yaml: kinesis-crossaccount-replica:pseudonymizeFields: pseudonymises " in text
+    )
+    assert "'userId', the hash key of index byUser of type N" in text
+    # the example prod stack's redaction (userEmail) breaks no key of that poc stack
+    assert run_stack("prod", stack_outputs={POC_REFERENCE: poc.outputs}).resources
