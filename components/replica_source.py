@@ -470,6 +470,17 @@ class ReplicaSource(StreamConsumer[ReplicaSourceArgs]):
             event_source_arn=consumer_arn if consumer_arn is not None else stream_arn,
             transform_module=args.transform_module,
         )
+        if settings.alarms.enabled:
+            self.alarms.append(
+                alarms.rejected_alike_alarm(
+                    self,
+                    name,
+                    namespace=str(settings.function.metrics_namespace),
+                    service=str(settings.function.service_name),
+                    settings=settings.alarms,
+                    tags=tags,
+                )
+            )
         if (
             settings.alarms.enabled
             and args.consumer_mode == "shared"

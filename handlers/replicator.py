@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Container
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
@@ -25,13 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import chunk_writes, environment, write_requests
+from . import chunk_writes, environment, faults, write_requests
 from .batch_close import BatchClose
 from .batches import BATCH_WRITE_MAX_BYTES, BATCH_WRITE_MAX_ITEMS
 from .dead_letters import DeadLetter
 from .exceptions import ConfigError, PoisonRecordError, RedactionKeyError
 from .records import (
     HASH_KEY,
+    KEY_ATTRIBUTES,
     RANGE_KEY,
     may_be_packed,
     partition_key,
@@ -190,15 +192,48 @@ def _key_of(item: dict[str, Any]) -> tuple[str, str]:
     return item[HASH_KEY]["S"], item[RANGE_KEY]["S"]
 
 
-def _chunk_table(table: str) -> chunk_writes.ChunkTable[_Entry]:
+def _chunk_table(table: str, ours: Container[str] | None = None) -> chunk_writes.ChunkTable[_Entry]:
     """The replica table as :func:`.chunk_writes.write_chunk` writes it: each entry's body is
-    written from its item text (:mod:`.write_requests`), not serialised by botocore."""
+    written from its item text (:mod:`.write_requests`), not serialised by botocore. ``ours``:
+    :func:`own_attributes`."""
     return chunk_writes.ChunkTable(
         table,
         _Entry.put_request,
         lambda entry: entry.key,
         lambda unprocessed: _key_of(unprocessed["PutRequest"]["Item"]),
+        ours,
     )
+
+
+#: :data:`.pipeline.SUB_SEQUENCE_KEY` (the pipeline is imported only when a record needs it).
+SUB_SEQUENCE_KEY = "subSequenceNumber"
+
+
+def own_attributes(stages: pipeline.Stages | None, ttl: tuple[str, int] | None) -> Container[str]:
+    """The attributes this deployment's own stages give every item: the key attributes, the
+    KPL sub-sequence number, the TTL expiry, each pseudonymised top-level attribute; with a
+    transform, every attribute (:data:`.faults.EVERY_ATTRIBUTE`). An index that refuses one of
+    them refuses every record alike: a fault, not poison."""
+    if stages is not None and stages.transform is not None:
+        return faults.EVERY_ATTRIBUTE
+    names = {*KEY_ATTRIBUTES, SUB_SEQUENCE_KEY}
+    if ttl is not None:
+        names.add(ttl[0])
+    if stages is not None:
+        names.update(path[0] for path in stages.pseudonymise if len(path) == 1)
+    return frozenset(names)
+
+
+def rejected_alike(outcome: _WriteOutcome[_Entry]) -> str | None:
+    """The attribute when DynamoDB refused every item of the batch for the same index key's
+    type (at least two, none written), else ``None``: each is the record's own poison, but a
+    whole batch alike means the producers and the index disagree, worth an alarm."""
+    if outcome.written or outcome.unwritten or len(outcome.rejected) < 2:
+        return None
+    attributes = {faults.index_key_in(reason) for _, reason in outcome.rejected}
+    if len(attributes) != 1:
+        return None
+    return attributes.pop()
 
 
 class ChunkWriter:
@@ -210,9 +245,15 @@ class ChunkWriter:
     fails, nothing is sent and every entry added is reported.
     """
 
-    def __init__(self, config: ReplicatorConfig, budget: TimeBudget, log: Any) -> None:
+    def __init__(
+        self,
+        config: ReplicatorConfig,
+        budget: TimeBudget,
+        log: Any,
+        ours: Container[str] | None = None,
+    ) -> None:
         self._config = config
-        self._table = _chunk_table(config.table)
+        self._table = _chunk_table(config.table, ours)
         self._budget = budget
         self._log = log
         self._pending: list[_Entry] = []
@@ -523,7 +564,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         log.error("cannot read the pseudonymization key; batch reported", extra={"error": str(exc)})
         return batch.report_all()
 
-    writer = ChunkWriter(config, budget, log)
+    writer = ChunkWriter(config, budget, log, own_attributes(stages, config.ttl))
     try:
         filtered = _prepare(records, metas, repeated, writer, batch.poison, stages, config.ttl)
     except BaseException:
@@ -535,6 +576,15 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     for entry, reason in outcome.rejected:
         body = _dead_letter_body(by_sequence[entry.sequence_number], entry.shard_id, reason)
         batch.dead_letter(entry.sequence_number, body)
+    alike = rejected_alike(outcome)
+    counts = {"filtered": filtered}
+    if alike is not None:
+        counts["rejected_alike"] = 1
+        log.error(
+            "DynamoDB refused every item of the batch for one index key's type: the producers "
+            "and the index disagree; records dead-lettered",
+            extra={"attribute": alike, "rejected": len(outcome.rejected)},
+        )
 
     return batch.respond(
         dead_letter_queue_url=config.dead_letter_queue_url,
@@ -543,5 +593,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         written=outcome.written,
         retried=outcome.retried,
         message="batch replicated",
-        filtered=filtered,
+        **counts,
     )

@@ -267,3 +267,19 @@ def test_source_placement_refuses_it_against_the_poc_stacks_keys_at_deployment()
     assert "'userId', the hash key of index byUser of type N" in text
     # the example prod stack's redaction (userEmail) breaks no key of that poc stack
     assert run_stack("prod", stack_outputs={POC_REFERENCE: poc.outputs}).resources
+
+
+def test_the_replicator_alarms_on_a_batch_refused_alike() -> None:
+    """The handler's ``rejected_alike`` metric, under the namespace and service dimension the
+    function's environment gives its metrics."""
+    prod = run_stack("prod")
+    env = prod.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    (alarm,) = [
+        a
+        for a in prod.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if a.inputs["metricName"] == "rejected_alike"
+    ]
+    assert alarm.inputs["namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"]
+    assert alarm.inputs["dimensions"] == {"service": env["POWERTOOLS_SERVICE_NAME"]}
+    assert alarm.inputs["statistic"] == "Sum"
+    assert alarm.inputs["threshold"] == 0
