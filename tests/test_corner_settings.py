@@ -129,7 +129,7 @@ def test_refused_at_preview_naming_the_stack_file_and_key(
     stack: str, overrides: dict[str, object], message: str
 ) -> None:
     # The other stack not deployed yet: the checks at preview come first, in this stack alone.
-    unread = {POC_REFERENCE: {}, PROD_REFERENCE: {}}
+    unread: dict[str, dict[str, object]] = {POC_REFERENCE: {}, PROD_REFERENCE: {}}
     with pytest.raises(StackConfigError) as raised:
         run_stack(stack, overrides, stack_outputs=unread)
     text = str(raised.value)
