@@ -14,6 +14,10 @@ PROD_REFERENCE = "organization/kinesis-crossaccount-replica/prod"
 
 KEY_ARN = "arn:aws:ssm:eu-west-1:111111111111:parameter/analytics/key"
 
+def _ttl(attribute: str) -> dict[str, object]:
+    return {"ttlDays": 7, "ttlAttribute": attribute}
+
+
 REFUSED: list[tuple[str, dict[str, object], str]] = [
     # the pseudonymisation key parameter: form, region and account
     (
@@ -59,7 +63,7 @@ REFUSED: list[tuple[str, dict[str, object], str]] = [
     ),
     # a TTL attribute the replicator sets itself
     *(
-        (stack, {"ttlDays": 7, "ttlAttribute": name}, f"ttlAttribute: must not be {name!r}")
+        (stack, _ttl(name), f"ttlAttribute: must not be {name!r}")
         for stack in ("poc", "prod")
         for name in ("shardId", "subSequenceNumber", "sequenceNumber", "seqNumbershardIdHash")
     ),
