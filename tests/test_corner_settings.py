@@ -14,6 +14,7 @@ PROD_REFERENCE = "organization/kinesis-crossaccount-replica/prod"
 
 KEY_ARN = "arn:aws:ssm:eu-west-1:111111111111:parameter/analytics/key"
 
+
 def _ttl(attribute: str) -> dict[str, object]:
     return {"ttlDays": 7, "ttlAttribute": attribute}
 
