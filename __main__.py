@@ -29,6 +29,8 @@ from stream_replica.components import (
 import deployed_settings
 import stack_dashboard
 from stack_config.args import wire
+from stack_config.key_redaction import OUTPUT as KEY_ATTRIBUTES_OUTPUT
+from stack_config.key_redaction import key_attributes
 from stack_config.references import external_id_digest
 from stack_config.stack import PocStack, ProdGrantStack, load
 
@@ -121,6 +123,7 @@ if isinstance(stack, PocStack):
     pulumi.export("tableArn", target.table_arn)
     pulumi.export("tableStreamArn", target.table_stream_arn)
     pulumi.export("tableRegion", settings.region)
+    pulumi.export(KEY_ATTRIBUTES_OUTPUT, key_attributes(stack.target, stack.query_table))
     pulumi.export("writerRoleArn", target.writer_role_arn)
     pulumi.export("writerRoleName", target.writer_role_name)
     if stack.replicator is not None:  # target placement: the replicator next to the table

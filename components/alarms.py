@@ -189,3 +189,32 @@ def firehose_alarms(
             period=300,
         ),
     ]
+
+
+#: The replicator's metric (``handlers/replicator.py``): 1 for a batch whose every item
+#: DynamoDB refused for one index key's type (each dead-lettered as the record's own).
+REJECTED_ALIKE_METRIC = "rejected_alike"
+
+
+def rejected_alike_alarm(
+    parent: pulumi.Resource,
+    name: str,
+    *,
+    namespace: str,
+    service: str,
+    settings: AlarmSettings,
+    tags: Mapping[str, str] | None = None,
+) -> aws.cloudwatch.MetricAlarm:
+    """Fires when a whole batch was refused alike (the producers and an index disagree on a key
+    attribute's type): the records go to the dead-letter queue one by one, and this says it is
+    every one of them."""
+    return _alarm(
+        parent,
+        f"{name}-rejected-alike-alarm",
+        "DynamoDB refused every item of a batch for one index key's type: the producers and the "
+        "index disagree (the records are in the dead-letter queue).",
+        (namespace, REJECTED_ALIKE_METRIC, {"service": service}),
+        "Sum",
+        settings=settings,
+        tags=tags,
+    )

@@ -11,9 +11,19 @@ The table reads the JSON lines the archiver writes, where Firehose writes them:
   ``date`` projection from ``first_year`` to ``NOW`` (it never needs updating); ``month``,
   ``day`` and ``hour`` are two-digit ``integer`` projections. All four are ``string`` columns:
   ``WHERE year = '2026' AND month = '11'``;
-* the OpenX JSON SerDe (``org.openx.data.jsonserde.JsonSerDe``), which maps each line's keys to
-  the columns case-insensitively (Glue column names are lower case) and ignores keys that are
-  not columns, so new attributes never break a query; a column missing from a line reads NULL;
+* the OpenX JSON SerDe (``org.openx.data.jsonserde.JsonSerDe``), which ignores keys that are
+  not columns, so new attributes never break a query; a column missing from a line reads NULL.
+  Its documented properties (https://docs.aws.amazon.com/athena/latest/ug/openx-json-serde.html)
+  are set so that every line the archiver writes stays readable
+  (:func:`serde_parameters`): ``case.insensitive`` is **false**, because with the default (true)
+  the SerDe lower-cases every key, and a line holding two names that differ only in case
+  (``url`` and ``URL``, at the top level or nested) becomes a duplicate key that fails the
+  query over its whole partition; instead each column or struct field declared with upper-case
+  letters gets a ``mapping.<lower-case name>`` property naming the line's key as declared
+  (the SerDe applies mappings to struct fields at any depth), so declared names are matched
+  exactly and ``URL`` next to ``url`` is an extra key like any other. ``ignore.malformed.json``
+  is true: the archiver writes only valid JSON lines, and a foreign or truncated object reads as
+  a row of NULLs instead of failing every query of its partition;
 * GZIP: Athena decompresses ``.gz`` objects by their extension; the table's ``compressionType``
   says which the archiver is configured for.
 
@@ -183,6 +193,42 @@ class ArchiveCatalogArgs:
                     owner, "columns", f"{column.name}: {column.type!r} is not a Hive type"
                 )
             seen.add(lower)
+        spelled: dict[str, str] = {}
+        for name in declared_names(columns):
+            other = spelled.setdefault(name.lower(), name)
+            if other != name:
+                raise SettingError(
+                    owner,
+                    "columns",
+                    f"{other!r} and {name!r} differ only in case: the SerDe's mapping of a "
+                    "lower-case field name to the line's key holds one spelling for every level; "
+                    "declare one spelling",
+                )
+
+
+#: A struct field's name in a Hive type (``struct<name:type,...>``).
+_STRUCT_FIELD = re.compile(r"[<,]\s*([A-Za-z_][A-Za-z0-9_]*)\s*:")
+
+
+def declared_names(columns: list[ArchiveColumn]) -> list[str]:
+    """Every name a line's keys are matched against: the columns' and, at any depth, their
+    struct fields' (``struct<pageIndex:int>`` gives ``pageIndex``)."""
+    names: list[str] = []
+    for column in columns:
+        names.append(column.name)
+        names += _STRUCT_FIELD.findall(column.type)
+    return names
+
+
+def serde_parameters(columns: list[ArchiveColumn]) -> dict[str, str]:
+    """The OpenX JSON SerDe's properties (module docstring): case-sensitive matching, one
+    ``mapping.<lower case>`` per declared name with upper-case letters, malformed lines read as
+    NULLs."""
+    parameters = {"case.insensitive": "false", "ignore.malformed.json": "true"}
+    for name in declared_names(columns):
+        if name != name.lower():
+            parameters[f"mapping.{name.lower()}"] = name
+    return parameters
 
 
 def location(bucket_name: str, prefix: str) -> str:
@@ -287,7 +333,7 @@ class ArchiveCatalog(pulumi.ComponentResource):
                 compressed=compression == "GZIP",
                 ser_de_info=aws.glue.CatalogTableStorageDescriptorSerDeInfoArgs(
                     serialization_library=JSON_SERDE,
-                    parameters={"case.insensitive": "true", "ignore.malformed.json": "false"},
+                    parameters=serde_parameters(list(args.columns or ())),
                 ),
                 columns=[
                     aws.glue.CatalogTableStorageDescriptorColumnArgs(

@@ -73,9 +73,15 @@ def firehose_prefix_problem(value: str, *, error: bool) -> str | None:
     or ``random-string``; the ``partitionKeyFrom*`` namespaces need dynamic partitioning, which
     this component does not enable; the component appends the date partition itself (and
     ``!{firehose:error-output-type}`` to the error prefix), and the result must fit Firehose's
-    1,024 characters.
+    1,024 characters. A ``${…}`` placeholder is refused: nothing expands it.
     """
     what = "error_prefix" if error else "prefix"
+    if "${" in value:
+        return (
+            f"has a '${{…}}' placeholder: {value!r}; neither Pulumi config nor Firehose expands "
+            "it (Firehose's expressions are !{namespace:value}), so objects would land under "
+            "the literal text"
+        )
     rest = _EXPRESSION.sub("", value)
     if "!{" in rest:
         return f"has an expression that is not '!{{namespace:value}}': {value!r}"

@@ -7,7 +7,6 @@ stream's resource policy; see :mod:`.stream_grant` for the prod side of that pla
 
 import functools
 import json
-import re
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -46,15 +45,14 @@ from .validation import (
     check_name,
     check_range,
     check_region,
+    check_ssm_parameter,
     check_stream,
     check_tags,
     check_transform_module,
+    check_ttl_attribute,
     checked_account_id,
     must,
 )
-
-#: An SSM parameter name (letters, digits, ``_.-``, ``/`` for a hierarchy) or its ARN.
-_SSM_PARAMETER = re.compile(r"(arn:[\w-]+:ssm:[\w-]+:\d{12}:parameter/)?[\w.\-/]{1,1011}")
 
 #: The replicator is CPU-bound (decode, serialise); at 256 MB one invocation per shard keeps
 #: ~820 records/s at 5 ms per AWS call, below a shard's 1,000 records/s write limit; 512 MB
@@ -204,6 +202,8 @@ class ReplicaSourceArgs:
         check_account_id(owner, "account_id", self.account_id)
         check_choice(owner, "access_mode", self.access_mode, ACCESS_MODES)
         check_range(owner, "ttl_days", self.ttl_days, 0, 3650)
+        if self.ttl_days:
+            check_ttl_attribute(owner, "ttl_attribute", self.ttl_attribute)
         if self.table_name is None:
             raise SettingError(owner, "table_name", "is required")
         if self.table_arn is None:
@@ -264,16 +264,13 @@ class ReplicaSourceArgs:
                 "pseudonymization_key_parameter",
                 "is required when pseudonymize_fields is set (the HMAC key's SSM parameter)",
             )
-        if self.pseudonymization_key_parameter is not None and not _SSM_PARAMETER.fullmatch(
-            self.pseudonymization_key_parameter
-        ):
-            raise SettingError(
-                owner,
-                "pseudonymization_key_parameter",
-                "must be an SSM parameter name (a-z, A-Z, 0-9, _ . - and / for a hierarchy) or "
-                f"its ARN, got {self.pseudonymization_key_parameter!r} (Systems Manager "
-                "parameter naming constraints)",
-            )
+        check_ssm_parameter(
+            owner,
+            "pseudonymization_key_parameter",
+            self.pseudonymization_key_parameter,
+            self.region,
+            self.account_id,
+        )
         if self.pseudonymization_key_kms_key_arn and not self.pseudonymization_key_parameter:
             raise SettingError(
                 owner,
@@ -473,6 +470,17 @@ class ReplicaSource(StreamConsumer[ReplicaSourceArgs]):
             event_source_arn=consumer_arn if consumer_arn is not None else stream_arn,
             transform_module=args.transform_module,
         )
+        if settings.alarms.enabled:
+            self.alarms.append(
+                alarms.rejected_alike_alarm(
+                    self,
+                    name,
+                    namespace=str(settings.function.metrics_namespace),
+                    service=str(settings.function.service_name),
+                    settings=settings.alarms,
+                    tags=tags,
+                )
+            )
         if (
             settings.alarms.enabled
             and args.consumer_mode == "shared"

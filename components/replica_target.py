@@ -20,6 +20,7 @@ from .validation import (
     check_name,
     check_range,
     check_tags,
+    check_ttl_attribute,
     checked_account_id,
 )
 
@@ -189,12 +190,7 @@ class ReplicaTargetArgs:
         check_range(owner, "write_capacity", self.write_capacity, 1, 40000)
         check_choice(owner, "stream_view_type", self.stream_view_type, STREAM_VIEW_TYPES)
         check_range(owner, "ttl_days", self.ttl_days, 0, 3650)
-        if not self.ttl_attribute or self.ttl_attribute in (HASH_KEY, RANGE_KEY):
-            raise SettingError(
-                owner,
-                "ttl_attribute",
-                f"must be a non-key attribute name, got {self.ttl_attribute!r}",
-            )
+        check_ttl_attribute(owner, "ttl_attribute", self.ttl_attribute)
         check_range(
             owner, "writer_max_session_seconds", self.writer_max_session_seconds, 3600, 43200
         )

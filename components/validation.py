@@ -108,6 +108,98 @@ def arn_region(value: Any) -> str | None:
     return value.split(":")[3] or None
 
 
+#: A Systems Manager parameter name: one segment of ``a-zA-Z0-9_.-``, or a hierarchy ``/a/b/c``
+#: of at most 15 such segments, whole name at most 1011 characters (Systems Manager API
+#: reference, ``PutParameter`` Name: naming constraints,
+#: https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html). A
+#: name with a ``/`` must begin with one ("for parameters in a hierarchy, you must include a
+#: leading forward slash").
+_SSM_SEGMENT = r"[A-Za-z0-9_.\-]+"
+_SSM_NAME = re.compile(rf"(/{_SSM_SEGMENT}(/{_SSM_SEGMENT}){{0,14}}|{_SSM_SEGMENT})")
+#: A parameter's ARN: the name after ``parameter/`` without the hierarchy's leading slash
+#: (``/a/b`` is ``…:parameter/a/b``; ``…:parameter//a/b`` names no parameter).
+_SSM_ARN = re.compile(
+    rf"arn:(?P<partition>aws[a-z-]*):ssm:(?P<region>[^:]*):(?P<account>[^:]*):parameter/"
+    rf"(?P<path>{_SSM_SEGMENT}(/{_SSM_SEGMENT}){{0,14}})"
+)
+MAX_SSM_NAME_LENGTH = 1011
+
+
+def check_ssm_parameter(
+    owner: str, field_name: str, value: Any, region: Any, account_id: Any
+) -> None:
+    """:class:`SettingError` unless ``value`` (when set) is a Systems Manager parameter name or
+    the ARN of one in ``region`` and ``account_id`` (each checked when known: a ``str``): the
+    function that reads it runs there, and GetParameter reads its own account and region only.
+    An ARN with an empty path segment (``parameter//name``) or a name with one (``/a//b``)
+    would be copied into IAM and grant nothing."""
+    if value is None or is_output(value):
+        return
+    text = value if isinstance(value, str) else ""
+    match = _SSM_ARN.fullmatch(text)
+    if text.startswith("arn:"):
+        if match is None:
+            raise SettingError(
+                owner,
+                field_name,
+                f"is not the ARN of a Systems Manager parameter, got {value!r} (expected "
+                "arn:<partition>:ssm:<region>:<account>:parameter/<name>, the name without its "
+                "leading '/', no empty segment, at most 15 levels)",
+            )
+        where = match["region"]
+        if isinstance(region, str) and where != region:
+            raise SettingError(
+                owner,
+                field_name,
+                f"is in region {where or '(none)'}, not the replicator's region {region}: "
+                "the function can only read a parameter of its own region",
+            )
+        whose = match["account"]
+        if isinstance(account_id, str) and whose != account_id:
+            raise SettingError(
+                owner,
+                field_name,
+                f"is in account {whose or '(none)'}, not the replicator's account "
+                f"{account_id}: the function can only read a parameter of its own account",
+            )
+        text = "/" + match["path"]
+    if len(text) > MAX_SSM_NAME_LENGTH or not _SSM_NAME.fullmatch(text):
+        raise SettingError(
+            owner,
+            field_name,
+            "must be an SSM parameter name (a-z, A-Z, 0-9, _ . -; a hierarchy starts with '/', "
+            f"has no empty segment and at most 15 levels) or its ARN, got {value!r} (Systems "
+            "Manager parameter naming constraints)",
+        )
+
+
+#: The attributes the replicator sets on every item it writes: the table's keys
+#: (``seqNumbershardIdHash``, ``sequenceNumber``), the shard (``shardId``) and, for a KPL user
+#: record, ``subSequenceNumber`` (``handlers/records.py``, ``handlers/pipeline.py``).
+REPLICATOR_ATTRIBUTES: tuple[str, ...] = (
+    "seqNumbershardIdHash",
+    "sequenceNumber",
+    "shardId",
+    "subSequenceNumber",
+)
+
+
+def check_ttl_attribute(owner: str, field_name: str, value: Any) -> None:
+    """:class:`SettingError` unless ``value`` is an attribute name the replicator does not set
+    itself (:data:`REPLICATOR_ATTRIBUTES`): the expiry and that attribute would overwrite one
+    another, and a key or a shard id is not an epoch-seconds number TTL can read."""
+    if not value or not isinstance(value, str):
+        raise SettingError(owner, field_name, f"must be an attribute name, got {value!r}")
+    if value in REPLICATOR_ATTRIBUTES:
+        raise SettingError(
+            owner,
+            field_name,
+            f"must not be {value!r}: the replicator sets that attribute on every item "
+            f"({', '.join(REPLICATOR_ATTRIBUTES)}), so the expiry would overwrite it or be "
+            "overwritten",
+        )
+
+
 #: ``sts:ExternalId``: 2..1224 of these, no spaces (STS API reference, ``AssumeRole``
 #: ExternalId). The trust policy's condition would accept any string; STS refuses the call.
 EXTERNAL_ID = re.compile(r"[A-Za-z0-9_+=,.@:/-]{2,1224}")

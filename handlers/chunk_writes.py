@@ -1,6 +1,6 @@
-"""One BatchWriteItem chunk (≤ 25 requests) with the retry rules both table writers share: the
-replicator (replica table) and the query writer (query table). No clients of its own, no
-environment.
+"""One BatchWriteItem chunk (≤ 25 requests, ≤ 16 MB) with the retry rules both table writers
+share: the replicator (replica table) and the query writer (query table). No clients of its own,
+no environment.
 
 * Items DynamoDB leaves in ``UnprocessedItems`` are sent again after a backoff, within the
   invocation's time budget (:class:`.retry.TimeBudget`); the first call is
@@ -15,7 +15,7 @@ environment.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Container, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -50,12 +50,15 @@ class ChunkTable(Generic[R]):
     """The table a writer writes and how its requests look on the wire: ``body(request)`` is
     the request's entry in ``RequestItems`` (a PutRequest or DeleteRequest), ``key(request)``
     identifies it, and ``unprocessed_key(entry)`` identifies an ``UnprocessedItems`` entry the
-    same way."""
+    same way; an index-key type mismatch on an attribute in ``ours`` is a fault, not poison."""
 
     name: str
     body: Callable[[R], Any]
     key: Callable[[R], Hashable]
     unprocessed_key: Callable[[dict[str, Any]], Hashable]
+    #: The attributes the writer's own stages produce (:func:`.faults.dynamodb_blames_item`'s
+    #: ``ours``); ``None``: the replicator's key attributes.
+    ours: Container[str] | None = None
 
 
 def write_chunk(
@@ -82,7 +85,7 @@ def write_chunk(
                 RequestItems={table.name: [table.body(request) for request in pending]}
             )
         except ClientError as exc:
-            if faults.dynamodb_blames_item(exc):
+            if faults.dynamodb_blames_item(exc, table.ours):
                 if len(pending) == 1:
                     message = exc.response.get("Error", {}).get("Message", "")
                     outcome.rejected.append((pending[0], f"DynamoDB rejected the item: {message}"))

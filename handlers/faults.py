@@ -22,6 +22,7 @@ throttling and 5xx are retried, the rest (``AccessDeniedException``,
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -66,17 +67,44 @@ def _message(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Message", ""))
 
 
-def dynamodb_blames_item(exc: ClientError) -> bool:
+class _Every:
+    """A container that holds every attribute name (:data:`EVERY_ATTRIBUTE`)."""
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+
+#: ``ours`` when a transform writes the items: every attribute is then the deployment's own.
+EVERY_ATTRIBUTE: Container[str] = _Every()
+
+
+def index_key_of(exc: ClientError) -> str | None:
+    """The attribute of a ``Type mismatch for Index Key <attribute>`` error, else ``None``."""
+    if str(exc.response.get("Error", {}).get("Code", "")) != "ValidationException":
+        return None
+    return index_key_in(_message(exc))
+
+
+def index_key_in(text: str) -> str | None:
+    """The attribute a ``Type mismatch for Index Key <attribute>`` message (or a rejection
+    reason quoting one) names, else ``None``."""
+    found = _INDEX_KEY_MISMATCH.search(text)
+    return found.group(1) if found else None
+
+
+def dynamodb_blames_item(exc: ClientError, ours: Container[str] | None = None) -> bool:
     """True only if DynamoDB's ``exc`` is about the item's own content (poison); False for a
     fault of the table, role, policy or key, and for any error not known to be the item's.
 
     * ``Type mismatch for key …`` (the table's hash or range key is not S, e.g. a GSI
-      definition that redeclared ``sequenceNumber`` as N): fault.
-    * ``Type mismatch for Index Key <a> …``: fault if ``<a>`` is one of the attributes the
-      replicator writes with a fixed type (``seqNumbershardIdHash``, ``sequenceNumber``,
-      ``shardId``: an index declared them with another type), poison if it is a payload
-      attribute (this record's value has another type than the index's; records with the
-      right type are written).
+      definition that redeclared ``sequenceNumber`` as N): always a fault.
+    * ``Type mismatch for Index Key <a> …``: a fault if ``<a>`` is one of the replicator's key
+      attributes (``seqNumbershardIdHash``, ``sequenceNumber``, ``shardId``) or in ``ours``,
+      the other attributes the writer's own stages produce (the replicator's
+      ``subSequenceNumber``, TTL attribute and pseudonymised attributes, or
+      :data:`EVERY_ATTRIBUTE` with a transform): the index and the deployment disagree, and
+      every record would fail alike. Poison if it is a producer's own attribute (this record's
+      value has another type than the index's; records with the right type are written).
     """
     code = str(exc.response.get("Error", {}).get("Code", ""))
     if code != "ValidationException":
@@ -87,7 +115,8 @@ def dynamodb_blames_item(exc: ClientError) -> bool:
         # Imported here: the archiver uses this module but never the record functions.
         from .records import KEY_ATTRIBUTES
 
-        return index_mismatch.group(1) not in KEY_ATTRIBUTES
+        attribute = index_mismatch.group(1)
+        return attribute not in KEY_ATTRIBUTES and (ours is None or attribute not in ours)
     if _TABLE_MESSAGES.search(message):
         return False
     return bool(_ITEM_MESSAGES.search(message))

@@ -16,13 +16,14 @@
   Without an ``OldImage`` the query key is unknown: the record is skipped, counted and logged.
 * An image without the hash or range attribute (or of the wrong type, or a range value that
   cannot be ordered as text: a negative number) is skipped and counted (``skipped``), not poison.
-* Requests go out with BatchWriteItem (25 per call, up to ``MAX_WRITE_CONCURRENCY`` calls at
-  once); only the last request of each query key in a batch is sent (BatchWriteItem refuses two
-  requests for one key, and the last one is the state to keep). UnprocessedItems, throttling and
-  5xx errors are retried with backoff while time allows, then reported; an item DynamoDB rejects
-  (over 400 KB with the sort key added) is poison and goes to ``DEAD_LETTER_QUEUE_URL``, as does
-  a record whose image is not valid DynamoDB JSON and a malformed event record (no
-  ``dynamodb.SequenceNumber``: :mod:`.table_stream`); the rest of the batch flows on.
+* Requests go out with BatchWriteItem (25 and at most 16 MB per call, up to
+  ``MAX_WRITE_CONCURRENCY`` calls at once); only the last request of each query key in a batch
+  is sent (BatchWriteItem refuses two requests for one key, and the last one is the state to
+  keep). UnprocessedItems, throttling and 5xx errors are retried with backoff while time allows,
+  then reported; an item DynamoDB rejects (over 400 KB with the sort key added) is poison and
+  goes to ``DEAD_LETTER_QUEUE_URL``, as does a record whose image is not valid DynamoDB JSON and
+  a malformed event record (no ``dynamodb.SequenceNumber``: :mod:`.table_stream`); the rest of
+  the batch flows on.
 * With ``TTL_DAYS`` set, each query item's ``TTL_ATTRIBUTE`` is the event's arrival time + that
   many days. The arrival time is read back from the source item's own expiry (its
   ``TTL_ATTRIBUTE`` minus ``SOURCE_TTL_DAYS`` days) when the source table has TTL, else it is
@@ -31,6 +32,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -41,7 +44,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import chunk_writes, environment, table_stream
 from .batch_close import BatchClose
-from .batches import BATCH_WRITE_MAX_ITEMS, chunked
+from .batches import BATCH_WRITE_MAX_BYTES, BATCH_WRITE_MAX_ITEMS, chunked
 from .clients import own_client
 from .dead_letters import DeadLetter
 from .exceptions import ConfigError, PoisonRecordError
@@ -208,6 +211,31 @@ def _unprocessed_key(body: dict[str, Any], config: QueryWriterConfig) -> tuple[A
     return _key_id(key)
 
 
+def _blob_text(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"not a request value: {type(value).__name__}")
+
+
+#: The separator botocore's JSON serialiser (``json.dumps`` with its default separators) puts
+#: between two requests.
+_SEPARATOR = ", "
+
+
+def request_bytes(request: _Request) -> int:
+    """The bytes ``request`` adds to the BatchWriteItem body botocore serialises (``json.dumps``
+    with its default separators, ASCII, binary as base64), its separator included."""
+    return len(json.dumps(request.body(), default=_blob_text)) + len(_SEPARATOR)
+
+
+def request_limit(table: str) -> int:
+    """What the :func:`request_bytes` of one call's requests may add up to: the body, envelope
+    ``{"RequestItems": {"<table>": [`` … ``]}}`` included, stays within BatchWriteItem's
+    :data:`.batches.BATCH_WRITE_MAX_BYTES` (the last request has no separator)."""
+    envelope = len(json.dumps({"RequestItems": {table: []}}))
+    return BATCH_WRITE_MAX_BYTES - envelope + len(_SEPARATOR)
+
+
 def _chunk_table(config: QueryWriterConfig) -> chunk_writes.ChunkTable[_Request]:
     """The query table as :func:`.chunk_writes.write_chunk` writes it (Put and Delete requests)."""
     return chunk_writes.ChunkTable(
@@ -221,8 +249,11 @@ def _chunk_table(config: QueryWriterConfig) -> chunk_writes.ChunkTable[_Request]
 def write_requests(
     client: Any, config: QueryWriterConfig, requests: list[_Request], budget: TimeBudget
 ) -> _WriteOutcome[_Request]:
-    """Send ``requests`` in chunks of 25, up to ``config.concurrency`` chunks at once."""
-    chunks = list(chunked(requests, BATCH_WRITE_MAX_ITEMS))
+    """Send ``requests`` in chunks of 25 and at most BatchWriteItem's 16 MB on the wire
+    (:func:`request_bytes`), up to ``config.concurrency`` chunks at once."""
+    chunks = list(
+        chunked(requests, BATCH_WRITE_MAX_ITEMS, request_limit(config.table), request_bytes)
+    )
     outcome: _WriteOutcome[_Request] = _WriteOutcome()
     table = _chunk_table(config)
     if len(chunks) <= 1 or config.concurrency <= 1:

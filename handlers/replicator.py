@@ -6,7 +6,8 @@ ReportBatchItemFailures on). See ``docs/handlers.md`` for the behaviour in full;
 
 * each record's data (base64 JSON object) becomes an item (see :mod:`.records`), keyed by the
   seed's ``seqNumbershardIdHash`` + ``sequenceNumber`` so that writing it again is a no-op;
-* items go out with BatchWriteItem, 25 per call, up to ``MAX_WRITE_CONCURRENCY`` calls at once;
+* items go out with BatchWriteItem, 25 and at most 16 MB per call, up to
+  ``MAX_WRITE_CONCURRENCY`` calls at once;
   UnprocessedItems, throttling and 5xx errors are retried with full-jitter backoff while the
   invocation's time allows;
 * poison records go to ``DEAD_LETTER_QUEUE_URL`` and are not reported (they would block the
@@ -17,19 +18,22 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Container
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import chunk_writes, environment, target_table, write_requests
+from . import chunk_writes, environment, faults, target_table, write_requests
 from .batch_close import BatchClose
-from .batches import BATCH_WRITE_MAX_ITEMS
+from .batches import BATCH_WRITE_MAX_BYTES, BATCH_WRITE_MAX_ITEMS
 from .dead_letters import DeadLetter
 from .exceptions import ConfigError, PoisonRecordError, RedactionKeyError
 from .records import (
     HASH_KEY,
+    KEY_ATTRIBUTES,
     RANGE_KEY,
     may_be_packed,
     partition_key,
@@ -164,35 +168,97 @@ class _Entry:
 
 _WriteOutcome = chunk_writes.WriteOutcome
 
+#: What a put request adds to the body besides its item text (:func:`.write_requests.body_text`):
+#: ``{"PutRequest":{"Item":`` … ``}}`` and the comma before the next request.
+_PUT_REQUEST_BYTES = len('{"PutRequest":{"Item":}},')
+
+
+def entry_bytes(entry: _Entry) -> int:
+    """The bytes ``entry`` adds to a BatchWriteItem body, its separator included (UTF-8; the
+    item text is ASCII for most records, and then its length is the count, at no cost)."""
+    text = entry.item_json
+    return _PUT_REQUEST_BYTES + (len(text) if text.isascii() else len(text.encode("utf-8")))
+
+
+def request_limit(table: str) -> int:
+    """What the :func:`entry_bytes` of one request's entries may add up to: the body is
+    ``{"RequestItems":{"<table>":[`` + the entries, comma-separated + ``]}}``, at most
+    :data:`.batches.BATCH_WRITE_MAX_BYTES` (the last entry has no comma: hence the + 1)."""
+    envelope = len(('{"RequestItems":{' + encode_basestring(table) + ":[]}}").encode("utf-8"))
+    return BATCH_WRITE_MAX_BYTES - envelope + 1
+
 
 def _key_of(item: dict[str, Any]) -> tuple[str, str]:
     return item[HASH_KEY]["S"], item[RANGE_KEY]["S"]
 
 
-def _chunk_table(table: str) -> chunk_writes.ChunkTable[_Entry]:
+def _chunk_table(table: str, ours: Container[str] | None = None) -> chunk_writes.ChunkTable[_Entry]:
     """The replica table as :func:`.chunk_writes.write_chunk` writes it: each entry's body is
-    written from its item text (:mod:`.write_requests`), not serialised by botocore."""
+    written from its item text (:mod:`.write_requests`), not serialised by botocore. ``ours``:
+    :func:`own_attributes`."""
     return chunk_writes.ChunkTable(
         table,
         _Entry.put_request,
         lambda entry: entry.key,
         lambda unprocessed: _key_of(unprocessed["PutRequest"]["Item"]),
+        ours,
     )
+
+
+#: :data:`.pipeline.SUB_SEQUENCE_KEY` (the pipeline is imported only when a record needs it).
+SUB_SEQUENCE_KEY = "subSequenceNumber"
+
+
+def own_attributes(stages: pipeline.Stages | None, ttl: tuple[str, int] | None) -> Container[str]:
+    """The attributes this deployment's own stages give every item: the key attributes, the
+    KPL sub-sequence number, the TTL expiry, each pseudonymised top-level attribute; with a
+    transform, every attribute (:data:`.faults.EVERY_ATTRIBUTE`). An index that refuses one of
+    them refuses every record alike: a fault, not poison."""
+    if stages is not None and stages.transform is not None:
+        return faults.EVERY_ATTRIBUTE
+    names = {*KEY_ATTRIBUTES, SUB_SEQUENCE_KEY}
+    if ttl is not None:
+        names.add(ttl[0])
+    if stages is not None:
+        names.update(path[0] for path in stages.pseudonymise if len(path) == 1)
+    return frozenset(names)
+
+
+def rejected_alike(outcome: _WriteOutcome[_Entry]) -> str | None:
+    """The attribute when DynamoDB refused every item of the batch for the same index key's
+    type (at least two, none written), else ``None``: each is the record's own poison, but a
+    whole batch alike means the producers and the index disagree, worth an alarm."""
+    if outcome.written or outcome.unwritten or len(outcome.rejected) < 2:
+        return None
+    attributes = {faults.index_key_in(reason) for _, reason in outcome.rejected}
+    if len(attributes) != 1:
+        return None
+    return attributes.pop()
 
 
 class ChunkWriter:
     """Writes entries as they are prepared: every 25 go out as one chunk on a pool of
     ``MAX_WRITE_CONCURRENCY`` threads, so the network waits of earlier chunks overlap the
-    decoding of later records. The writer client (and in assume-role mode the AssumeRole call)
-    is made when the first chunk is ready; if that fails, nothing is sent and every entry added
-    is reported."""
+    decoding of later records; a chunk goes out earlier when one more entry would take its body
+    over BatchWriteItem's 16 MB (:func:`entry_bytes`, :func:`request_limit`). The writer client
+    (and in assume-role mode the AssumeRole call) is made when the first chunk is ready; if that
+    fails, nothing is sent and every entry added is reported.
+    """
 
-    def __init__(self, config: ReplicatorConfig, budget: TimeBudget, log: Any) -> None:
+    def __init__(
+        self,
+        config: ReplicatorConfig,
+        budget: TimeBudget,
+        log: Any,
+        ours: Container[str] | None = None,
+    ) -> None:
         self._config = config
-        self._table = _chunk_table(config.table)
+        self._table = _chunk_table(config.table, ours)
         self._budget = budget
         self._log = log
         self._pending: list[_Entry] = []
+        self._pending_bytes = 0
+        self._max_bytes = request_limit(config.table)
         self._futures: list[Future[_WriteOutcome[_Entry]]] = []
         self._pool: ThreadPoolExecutor | None = None
         self._client: Any = None
@@ -200,12 +266,16 @@ class ChunkWriter:
         self._client_failed = False
 
     def add(self, entry: _Entry) -> None:
+        size = entry_bytes(entry)
+        if self._pending and self._pending_bytes + size > self._max_bytes:
+            self._submit()
         self._pending.append(entry)
+        self._pending_bytes += size
         if len(self._pending) >= BATCH_WRITE_MAX_ITEMS:
             self._submit()
 
     def _submit(self) -> None:
-        chunk, self._pending = self._pending, []
+        chunk, self._pending, self._pending_bytes = self._pending, [], 0
         if not chunk:
             return
         if self._client is None and not self._client_failed:
@@ -513,7 +583,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         log.error("cannot read the pseudonymization key; batch reported", extra={"error": str(exc)})
         return batch.report_all()
 
-    writer = ChunkWriter(config, budget, log)
+    writer = ChunkWriter(config, budget, log, own_attributes(stages, config.ttl))
     empty: list[str] = []
     try:
         filtered = _prepare(
@@ -534,6 +604,15 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     for entry, reason in outcome.rejected:
         body = _dead_letter_body(by_sequence[entry.sequence_number], entry.shard_id, reason)
         batch.dead_letter(entry.sequence_number, body)
+    alike = rejected_alike(outcome)
+    counts = {"filtered": filtered, "empty_aggregates": len(empty)}
+    if alike is not None:
+        counts["rejected_alike"] = 1
+        log.error(
+            "DynamoDB refused every item of the batch for one index key's type: the producers "
+            "and the index disagree; records dead-lettered",
+            extra={"attribute": alike, "rejected": len(outcome.rejected)},
+        )
 
     return batch.respond(
         dead_letter_queue_url=config.dead_letter_queue_url,
@@ -542,6 +621,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         written=outcome.written,
         retried=outcome.retried,
         message="batch replicated",
-        filtered=filtered,
-        empty_aggregates=len(empty),
+        **counts,
     )

@@ -23,11 +23,11 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 from stream_replica.components.exceptions import StackConfigError
 
+from stack_config.provider import region_problem
 from stack_config.schema import PROJECT_FILE, key_side, load_schema
 
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:([0-9]{12})?:.+")
-_REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d")
 
 
 def _present_keys() -> set[str]:
@@ -242,8 +242,9 @@ class StackConfig:
         value = self._aws.get("region")
         if not value:
             raise self.error("aws:region", "is required: the region both accounts use")
-        if not _REGION.fullmatch(value):
-            raise self.error("aws:region", f"is not an AWS region: {value!r}")
+        problem = region_problem(value)
+        if problem:
+            raise self.error("aws:region", problem)
         return value
 
     def allowed_account_ids(self) -> list[str]:

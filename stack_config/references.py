@@ -231,13 +231,13 @@ class OtherStack:
         return values.apply(lambda found: self._first_error(checks, expected, found))
 
     def read(
-        self, output: str, agrees: pulumi.Output[StackConfigError | None]
+        self, output: str, agrees: pulumi.Output[StackConfigError | None], same_region: bool = False
     ) -> pulumi.Output[Any]:
         """An output of the stack that must exist and, if it is an ARN, be in that stack's
-        account. While the stacks disagree (which :meth:`agree` reports) the resources get a
-        well-formed stand-in (:func:`stand_in`), so that the disagreement is the deployment's one
-        error: a malformed value would fail first, e.g. in IAM, with a message hiding the
-        cause."""
+        account (and with ``same_region``, in this stack's region). While the stacks disagree
+        (which :meth:`agree` reports) the resources get a well-formed stand-in
+        (:func:`stand_in`), so that the disagreement is the deployment's one error: a malformed
+        value would fail first, e.g. in IAM, with a message hiding the cause."""
         settings = self.settings
         account = settings.poc_account_id if self.side == "poc" else settings.prod_account_id
         label = "POC" if self.side == "poc" else "prod"
@@ -255,6 +255,14 @@ class OtherStack:
                         self.key,
                         f"the stack {self.name!r} exports {output} {value!r}, which is not in "
                         f"the {label} account {account} ({ACCOUNT_KEYS[self.side]})",
+                    )
+                region = value.split(":")[3] if value.count(":") >= 5 else ""
+                if same_region and region != settings.region:
+                    raise settings.config.error(
+                        "aws:region",
+                        f"is {settings.region} here but the {self.side} stack's {output} is in "
+                        f"{region or '(no region)'}; both stacks must use the same region (an "
+                        "event source mapping reads a stream of its own region only)",
                     )
             return value
 
@@ -390,6 +398,12 @@ def source_ref(settings: Settings, prod: OtherStack | None) -> SourceRef:
         )
     if stream_arn.split(":")[4] != settings.prod_account_id:
         raise cfg.error("sourceStreamArn", f"is not in the prod account {settings.prod_account_id}")
+    if stream_arn.split(":")[3] != settings.region:
+        raise cfg.error(
+            "sourceStreamArn",
+            f"is in region {stream_arn.split(':')[3]}, not this stack's region {settings.region}: "
+            "an event source mapping reads a stream of its own region only",
+        )
     consumer_arn = cfg.arn("streamConsumerArn", "kinesis")
     if efo and not consumer_arn:
         raise cfg.error(
@@ -407,8 +421,10 @@ def read_source(settings: Settings, prod: OtherStack) -> SourceRef:
     outputs, which must agree with this stack's config."""
     agrees = prod.agree(agreements(settings.placement))
     return SourceRef(
-        stream_arn=prod.read("sourceStreamArn", agrees),
+        stream_arn=prod.read("sourceStreamArn", agrees, same_region=True),
         consumer_arn=(
-            prod.read("streamConsumerArn", agrees) if settings.consumer_mode == "efo" else None
+            prod.read("streamConsumerArn", agrees, same_region=True)
+            if settings.consumer_mode == "efo"
+            else None
         ),
     )

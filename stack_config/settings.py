@@ -11,6 +11,11 @@ from stream_replica.components.settings import ACCESS_MODES, STARTING_POSITIONS
 from stream_replica.components.validation import ALWAYS_SET_TAGS, check_tags
 
 from stack_config.keys import REPLICATOR_KEYS, STAGE_KEYS
+from stack_config.provider import (
+    check_allowed_accounts,
+    check_in_account,
+    check_plain_credentials,
+)
 from stack_config.reader import StackConfig
 from stack_config.schema import PROJECT_FILE, SIDES
 
@@ -92,6 +97,12 @@ def read_settings(stack: str | None = None, project_file: Path = PROJECT_FILE) -
             "aws:allowedAccountIds",
             f"must contain the {side} account {own} this stack deploys into, got {allowed}",
         )
+    other = prod_account_id if side == "poc" else poc_account_id
+    check_allowed_accounts(cfg, allowed, other, side)
+    check_plain_credentials(cfg)
+    check_in_account(
+        cfg, "alarmTopicArn", cfg.arn("alarmTopicArn", "sns"), own, region, f"the {side} stack's"
+    )
     # A mapping created from scratch starts here; AT_TIMESTAMP is the program's own choice for
     # a replaced one (deployed_settings.py), not a key's value.
     cfg.string("startingPosition", choices=STARTING_POSITIONS)

@@ -3,6 +3,7 @@ once; :func:`load` is what ``__main__`` calls."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from stack_config.args import (
     target_args,
     wire,
 )
+from stack_config.key_redaction import OUTPUT as KEY_ATTRIBUTES_OUTPUT
+from stack_config.key_redaction import check_redaction, checked_at_deployment, key_attributes
 from stack_config.references import (
     TargetRef,
     check_other_stack,
@@ -90,6 +93,7 @@ def load(
         if target_placement:
             prod = other_stack(settings, "prod")
             replicator = replicator_args(settings, source_ref(settings, prod))
+            check_redaction(settings.config, replicator, key_attributes(target, query_table))
             if prod is not None:
                 replicator = wire(replicator, **read_source(settings, prod).args_fields())
         else:
@@ -104,5 +108,13 @@ def load(
     source = source_args(settings, ref)
     if poc is not None:
         ref = read_target(settings, poc)
+        table_arn = checked_at_deployment(
+            settings.config,
+            source,
+            poc.output(KEY_ATTRIBUTES_OUTPUT),
+            ref.table_arn,
+            "poc",
+        )
+        ref = dataclasses.replace(ref, table_arn=table_arn)
         source = wire(source, **ref.args_fields())
     return ProdStack(settings, source, ref)

@@ -208,8 +208,9 @@ def test_source_defaults_use_the_named_stream() -> None:
     assert policy["ReadSourceStream"][1] == [expected_stream]
     assert policy["AssumeWriterRole"] == (["sts:AssumeRole"], [WRITER_ARN])
     assert "DecryptSourceStream" not in policy
-    # five per consumer, plus the shared-read throttling alarm (consumer mode shared)
-    assert len(stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) == 6
+    # five per consumer, the replicator's batch-refused-alike alarm, plus the shared-read
+    # throttling alarm (consumer mode shared)
+    assert len(stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) == 7
 
 
 def test_source_by_arn_with_a_customer_key_and_every_function_option() -> None:

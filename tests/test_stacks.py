@@ -408,6 +408,20 @@ def test_poc_outputs(poc: RenderedStack) -> None:
             "bucketName": None,  # the default name
             "deliveryStreamName": "prod-s3-firehose",
         },
+        "keyAttributes": [
+            {
+                "attribute": "userEmail",
+                "type": "S",
+                "key": "the hash key of index userEmail-timestamp",
+            },
+            {
+                "attribute": "timestamp",
+                "type": "N",
+                "key": "the range key of index userEmail-timestamp",
+            },
+            {"attribute": "userEmail", "type": "S", "key": "the query table's hash attribute"},
+            {"attribute": "timestamp", "type": "S", "key": "the query table's range attribute"},
+        ],
     }
 
 
