@@ -285,11 +285,15 @@ class _Metadata:
     shard_id: str | None = None
     problem: str | None = None
     report: bool = False
+    #: The item's table key (hash, range), made once when the record names its shard.
+    _key: tuple[str, str] | None = None
 
     @property
     def key(self) -> tuple[str, str]:
-        assert self.sequence_number is not None and self.shard_id is not None
-        return partition_key(self.sequence_number, self.shard_id), self.sequence_number
+        if self._key is None:
+            assert self.sequence_number is not None and self.shard_id is not None
+            self._key = partition_key(self.sequence_number, self.shard_id), self.sequence_number
+        return self._key
 
 
 def _metadata(record: Any) -> _Metadata:
@@ -394,6 +398,7 @@ def _prepare(
     """
     filtered = 0
     copies: dict[tuple[str, str], list[int]] = {}
+    add = writer.add
     for index, (record, meta) in enumerate(zip(records, metas, strict=True)):
         if meta.problem is not None:
             continue
@@ -401,6 +406,18 @@ def _prepare(
         if key in repeated:
             copies.setdefault(key, []).append(index)
             continue
+        if stages is None and ttl is None:
+            # The plain path of _decode and _accept inlined: one item, no poison user records.
+            data = record["kinesis"]["data"]
+            if not may_be_packed(data):
+                sequence_number, shard_id = key[1], str(meta.shard_id)
+                try:
+                    text = record_item_json(data, sequence_number, shard_id)
+                except (PoisonRecordError, ValueError) as exc:
+                    poison.append(_poison(record, meta, exc))
+                    continue
+                add(_Entry(sequence_number, key, shard_id, text))
+                continue
         try:
             decoded = _decode(record, meta, stages, ttl)
         except (PoisonRecordError, ValueError) as exc:

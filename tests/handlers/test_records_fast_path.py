@@ -368,3 +368,84 @@ def test_errors_before_an_out_of_range_number_are_reported_as_before():
     for text in ('{"n": 1E+200, "x": NaN}', '{"n": 1E+200, oops}', "[1E+200]"):
         assert fast(b64(text)) == exact(b64(text))
         assert fast(b64(text))[0] == "poison"
+
+
+class _CollectingWriter:
+    """Stands in for the replicator's ChunkWriter: keeps what ``add`` is given."""
+
+    def __init__(self) -> None:
+        self.entries: list[Any] = []
+
+    def add(self, entry: Any) -> None:
+        self.entries.append(entry)
+
+
+def _kinesis_records(payloads: list[str], sequence_numbers: list[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "eventID": f"{SHARD}:{sequence}",
+            "kinesis": {"sequenceNumber": sequence, "data": data, "partitionKey": "p"},
+        }
+        for data, sequence in zip(payloads, sequence_numbers, strict=True)
+    ]
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(
+            _payload_text().map(b64),
+            st.sampled_from(["not base64 ***", b64("[1]"), b64(b"\xff"), b64("H4sI")]),
+        ),
+        max_size=6,
+    ),
+    st.lists(
+        st.sampled_from(
+            ["1", "42", SEQ, "49590338271490256608559692538361571095921575989136588899"]
+        ),
+        min_size=6,
+        max_size=6,
+    ),
+)
+def test_the_replicators_plain_loop_decides_as_decode_and_accept(payloads, sequences):
+    """``replicator._prepare`` with no stages and no TTL writes each record inline; the same
+    entries (sequence number, key, shard, item text) and the same dead letters (body with its
+    reason), in the same order, as the per-record ``_decode`` + ``_accept`` it skips, which the
+    staged path still takes. Repeated sequence numbers take the copies' rule on both sides."""
+    from stream_replica.handlers import replicator
+
+    events = _kinesis_records(payloads, sequences[: len(payloads)])
+    metas = [replicator._metadata(record) for record in events]
+    seen: set[tuple[str, str]] = set()
+    repeated: set[tuple[str, str]] = set()
+    for meta in metas:
+        (repeated if meta.key in seen else seen).add(meta.key)
+
+    inline, inline_poison = _CollectingWriter(), list[Any]()
+    replicator._prepare(events, metas, repeated, inline, inline_poison)
+
+    reference, reference_poison = _CollectingWriter(), list[Any]()
+    copies: dict[tuple[str, str], list[int]] = {}
+    for index, (record, meta) in enumerate(zip(events, metas, strict=True)):
+        if meta.key in repeated:
+            copies.setdefault(meta.key, []).append(index)
+            continue
+        try:
+            decoded = replicator._decode(record, meta, None)
+        except (PoisonRecordError, ValueError) as exc:
+            reference_poison.append(replicator._poison(record, meta, exc))
+            continue
+        replicator._accept(record, meta, decoded, reference, reference_poison)
+    for indexes in copies.values():
+        chosen = None
+        for index in indexes:
+            try:
+                chosen = (index, replicator._decode(events[index], metas[index], None))
+            except (PoisonRecordError, ValueError) as exc:
+                reference_poison.append(replicator._poison(events[index], metas[index], exc))
+        if chosen is not None:
+            index, decoded = chosen
+            replicator._accept(events[index], metas[index], decoded, reference, reference_poison)
+
+    assert inline.entries == reference.entries
+    assert inline_poison == reference_poison
