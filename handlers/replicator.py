@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import re
 import time
+from binascii import a2b_base64
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import chunk_writes, environment, write_requests
+from . import chunk_writes, environment, item_json, write_requests
 from .batch_close import BatchClose
 from .batches import BATCH_WRITE_MAX_ITEMS
 from .dead_letters import DeadLetter
@@ -32,6 +33,7 @@ from .records import (
     HASH_KEY,
     RANGE_KEY,
     may_be_packed,
+    one_pass_item_json,
     partition_key,
     record_item_json,
     shard_id_of,
@@ -399,6 +401,10 @@ def _prepare(
     filtered = 0
     copies: dict[tuple[str, str], list[int]] = {}
     add = writer.add
+    # Records that are not packed (gzip, KPL) and stages without a transform: the one-pass path
+    # of _decode and _accept inlined (one item per record, no poison user records, no filtering).
+    inline = stages is None or stages.transform is None
+    redaction = stages.one_pass_redaction if stages is not None and inline else None
     for index, (record, meta) in enumerate(zip(records, metas, strict=True)):
         if meta.problem is not None:
             continue
@@ -406,18 +412,42 @@ def _prepare(
         if key in repeated:
             copies.setdefault(key, []).append(index)
             continue
-        if stages is None and ttl is None:
-            # The plain path of _decode and _accept inlined: one item, no poison user records.
-            data = record["kinesis"]["data"]
+        if inline:
+            kinesis = record["kinesis"]
+            data = kinesis["data"]
             if not may_be_packed(data):
                 sequence_number, shard_id = key[1], str(meta.shard_id)
                 try:
-                    text = record_item_json(data, sequence_number, shard_id)
-                except (PoisonRecordError, ValueError) as exc:
-                    poison.append(_poison(record, meta, exc))
+                    extra = expiry_attribute(kinesis, *ttl) if ttl else None
+                    if stages is None:  # as _decode: records.record_item_json
+                        add(
+                            _Entry(
+                                sequence_number,
+                                key,
+                                shard_id,
+                                record_item_json(data, sequence_number, shard_id, extra),
+                            )
+                        )
+                        continue
+                    # as pipeline.stage_record's one-pass path (pipeline._one_pass) ...
+                    text = one_pass_item_json(
+                        a2b_base64(data, strict_mode=True),
+                        sequence_number,
+                        shard_id,
+                        extra,
+                        sequence_number,
+                        redaction,
+                    )
+                except item_json.Unusual:
+                    pass  # ... which leaves the record to the staged path's exact path, below
+                except (PoisonRecordError, ValueError, TypeError, RecursionError) as exc:
+                    if stages is None and not isinstance(exc, TypeError | RecursionError):
+                        poison.append(_poison(record, meta, exc))
+                        continue
+                    # the staged path decides, below (its exact path, or its poison reason)
+                else:
+                    add(_Entry(sequence_number, key, shard_id, text))
                     continue
-                add(_Entry(sequence_number, key, shard_id, text))
-                continue
         try:
             decoded = _decode(record, meta, stages, ttl)
         except (PoisonRecordError, ValueError) as exc:
