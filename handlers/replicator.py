@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import time
+from binascii import a2b_base64
 from collections.abc import Container
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import chunk_writes, environment, faults, target_table, write_requests
+from . import chunk_writes, environment, faults, item_json, target_table, write_requests
 from .batch_close import BatchClose
 from .batches import BATCH_WRITE_MAX_BYTES, BATCH_WRITE_MAX_ITEMS
 from .dead_letters import DeadLetter
@@ -36,6 +37,7 @@ from .records import (
     KEY_ATTRIBUTES,
     RANGE_KEY,
     may_be_packed,
+    one_pass_item_json,
     partition_key,
     record_item_json,
     shard_id_of,
@@ -366,11 +368,15 @@ class _Metadata:
     shard_id: str | None = None
     problem: str | None = None
     report: bool = False
+    #: The item's table key (hash, range), made once when the record names its shard.
+    _key: tuple[str, str] | None = None
 
     @property
     def key(self) -> tuple[str, str]:
-        assert self.sequence_number is not None and self.shard_id is not None
-        return partition_key(self.sequence_number, self.shard_id), self.sequence_number
+        if self._key is None:
+            assert self.sequence_number is not None and self.shard_id is not None
+            self._key = partition_key(self.sequence_number, self.shard_id), self.sequence_number
+        return self._key
 
 
 def _metadata(record: Any) -> _Metadata:
@@ -483,6 +489,11 @@ def _prepare(
     filtered = 0
     empty = [] if empty is None else empty
     copies: dict[tuple[str, str], list[int]] = {}
+    add = writer.add
+    # Records that are not packed (gzip, KPL) and stages without a transform: the one-pass path
+    # of _decode and _accept inlined (one item per record, no poison user records, no filtering).
+    inline = stages is None or stages.transform is None
+    redaction = stages.one_pass_redaction if stages is not None and inline else None
     for index, (record, meta) in enumerate(zip(records, metas, strict=True)):
         if meta.problem is not None:
             continue
@@ -490,6 +501,42 @@ def _prepare(
         if key in repeated:
             copies.setdefault(key, []).append(index)
             continue
+        if inline:
+            kinesis = record["kinesis"]
+            data = kinesis["data"]
+            if not may_be_packed(data):
+                sequence_number, shard_id = key[1], str(meta.shard_id)
+                try:
+                    extra = expiry_attribute(kinesis, *ttl) if ttl else None
+                    if stages is None:  # as _decode: records.record_item_json
+                        add(
+                            _Entry(
+                                sequence_number,
+                                key,
+                                shard_id,
+                                record_item_json(data, sequence_number, shard_id, extra),
+                            )
+                        )
+                        continue
+                    # as pipeline.stage_record's one-pass path (pipeline._one_pass) ...
+                    text = one_pass_item_json(
+                        a2b_base64(data, strict_mode=True),
+                        sequence_number,
+                        shard_id,
+                        extra,
+                        sequence_number,
+                        redaction,
+                    )
+                except item_json.Unusual:
+                    pass  # ... which leaves the record to the staged path's exact path, below
+                except (PoisonRecordError, ValueError, TypeError, RecursionError) as exc:
+                    if stages is None and not isinstance(exc, TypeError | RecursionError):
+                        poison.append(_poison(record, meta, exc))
+                        continue
+                    # the staged path decides, below (its exact path, or its poison reason)
+                else:
+                    add(_Entry(sequence_number, key, shard_id, text))
+                    continue
         try:
             decoded = _decode(record, meta, stages, ttl)
         except (PoisonRecordError, ValueError) as exc:

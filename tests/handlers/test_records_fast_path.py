@@ -368,3 +368,171 @@ def test_errors_before_an_out_of_range_number_are_reported_as_before():
     for text in ('{"n": 1E+200, "x": NaN}', '{"n": 1E+200, oops}', "[1E+200]"):
         assert fast(b64(text)) == exact(b64(text))
         assert fast(b64(text))[0] == "poison"
+
+
+class _CollectingWriter:
+    """Stands in for the replicator's ChunkWriter: keeps what ``add`` is given."""
+
+    def __init__(self) -> None:
+        self.entries: list[Any] = []
+
+    def add(self, entry: Any) -> None:
+        self.entries.append(entry)
+
+
+def _kinesis_records(payloads: list[str], sequence_numbers: list[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "eventID": f"{SHARD}:{sequence}",
+            "kinesis": {
+                "sequenceNumber": sequence,
+                "data": data,
+                "partitionKey": "p",
+                "approximateArrivalTimestamp": 1764417600.5,
+            },
+        }
+        for data, sequence in zip(payloads, sequence_numbers, strict=True)
+    ]
+
+
+def _redactions(min_paths: int = 0) -> st.SearchStrategy[Any]:
+    """Stages that drop and pseudonymise (at least ``min_paths`` paths to pseudonymise), with
+    the key or without it."""
+    from stream_replica.handlers import pipeline
+
+    path = st.one_of(
+        st.sampled_from([("userId",), ("a",), ("b",), ("n", "a")]),
+        st.lists(st.sampled_from(["a", "b", "n", "userId", "shardId"]), min_size=1, max_size=2).map(
+            tuple
+        ),
+    )
+    return st.builds(
+        pipeline.Stages,
+        drop=st.lists(path, max_size=2).map(tuple),
+        pseudonymise=st.lists(path, min_size=min_paths, max_size=2).map(tuple),
+        key=st.sampled_from([b"k" * 32, b"k" * 32, None]),
+    )
+
+
+def _stages() -> st.SearchStrategy[Any]:
+    """No stages, drops and pseudonyms (with or without a key), or an identity transform."""
+    from stream_replica.handlers import pipeline
+
+    redactions = _redactions()
+    identity = st.just(pipeline.Stages(transform=lambda record, meta: record))
+    return st.one_of(st.none(), st.none(), redactions, identity)
+
+
+#: Payloads with the attribute names the stages drop and pseudonymise, as producers write them.
+_NAMED_PAYLOADS = st.fixed_dictionaries(
+    {"userId": st.text(max_size=8), "a": _JSON_VALUES},
+    optional={
+        "b": _JSON_VALUES,
+        "n": st.dictionaries(st.sampled_from(["a", "b", "n"]), _JSON_VALUES, max_size=3),
+    },
+).map(lambda payload: b64(json.dumps(payload, default=str)))
+
+
+_SEQUENCES = st.lists(
+    st.sampled_from(["1", "42", SEQ, "49590338271490256608559692538361571095921575989136588899"]),
+    min_size=6,
+    max_size=6,
+)
+_TTLS = st.sampled_from([None, ("expiresAt", 7), ("a", 1)])
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(
+            _payload_text().map(b64),
+            _NAMED_PAYLOADS,
+            st.sampled_from(["not base64 ***", b64("[1]"), b64(b"\xff"), b64("H4sI")]),
+        ),
+        max_size=6,
+    ),
+    _SEQUENCES,
+    _stages(),
+    _TTLS,
+)
+def test_the_replicators_inline_loop_decides_as_decode_and_accept(payloads, sequences, stages, ttl):
+    """``replicator._prepare`` writes a record that is not packed inline when there is no
+    transform (no stages, or drops and pseudonyms; with or without the TTL attribute): the same
+    entries (sequence number, key, shard, item text) and the same dead letters (body with its
+    reason), in the same order, as the per-record ``_decode`` + ``_accept`` it skips (the path
+    every record took before, which packed records and transforms still take), or the same
+    exception. Repeated sequence numbers take the copies' rule on both sides."""
+    _inline_matches_decode_and_accept(payloads, sequences, stages, ttl)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(_NAMED_PAYLOADS, min_size=1, max_size=4),
+    _SEQUENCES,
+    _redactions(min_paths=1),
+    _TTLS,
+)
+def test_the_inline_loop_drops_and_pseudonymises_as_the_staged_path(
+    payloads, sequences, stages, ttl
+):
+    """The same, for payloads that hold the fields the stages drop and pseudonymise."""
+    _inline_matches_decode_and_accept(payloads, sequences, stages, ttl)
+
+
+def _inline_matches_decode_and_accept(
+    payloads: list[str], sequences: list[str], stages: Any, ttl: Any
+) -> None:
+    from stream_replica.handlers import replicator
+
+    events = _kinesis_records(payloads, sequences[: len(payloads)])
+    metas = [replicator._metadata(record) for record in events]
+    seen: set[tuple[str, str]] = set()
+    repeated: set[tuple[str, str]] = set()
+    for meta in metas:
+        (repeated if meta.key in seen else seen).add(meta.key)
+
+    def inline() -> tuple[Any, ...]:
+        writer, poison = _CollectingWriter(), list[Any]()
+        try:
+            filtered = replicator._prepare(events, metas, repeated, writer, poison, stages, ttl)
+        except Exception as exc:  # the same exception on both sides
+            return "raised", type(exc), str(exc)
+        return writer.entries, poison, filtered
+
+    def reference() -> tuple[Any, ...]:
+        writer, poison = _CollectingWriter(), list[Any]()
+        filtered = 0
+        copies: dict[tuple[str, str], list[int]] = {}
+        try:
+            for index, (record, meta) in enumerate(zip(events, metas, strict=True)):
+                if meta.key in repeated:
+                    copies.setdefault(meta.key, []).append(index)
+                    continue
+                try:
+                    decoded = replicator._decode(record, meta, stages, ttl)
+                except (PoisonRecordError, ValueError) as exc:
+                    poison.append(replicator._poison(record, meta, exc))
+                    continue
+                filtered += replicator._accept(record, meta, decoded, writer, poison, [])
+            for indexes in copies.values():
+                chosen = None
+                for index in indexes:
+                    try:
+                        chosen = (
+                            index,
+                            replicator._decode(events[index], metas[index], stages, ttl),
+                        )
+                    except (PoisonRecordError, ValueError) as exc:
+                        poison.append(replicator._poison(events[index], metas[index], exc))
+                if chosen is not None:
+                    index, decoded = chosen
+                    filtered += replicator._accept(
+                        events[index], metas[index], decoded, writer, poison, []
+                    )
+        except Exception as exc:
+            return "raised", type(exc), str(exc)
+        return writer.entries, poison, filtered
+
+    expected = reference()
+    event("raised" if expected[0] == "raised" else f"{len(expected[0])} written")
+    assert inline() == expected
