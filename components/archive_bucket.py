@@ -11,7 +11,7 @@ from pulumi_aws.s3 import (
     BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs as SseDefault,
 )
 
-from . import policies
+from . import transport_policies
 from .outputs import policy_json
 from .settings import fill_defaults
 
@@ -138,7 +138,7 @@ def create_archive_bucket(
     policy = aws.s3.BucketPolicy(
         f"{name}-bucket-policy",
         bucket=bucket.id,
-        policy=policy_json(policies.tls_only_bucket_policy, bucket_arn=bucket.arn),
+        policy=policy_json(transport_policies.tls_only_bucket_policy, bucket_arn=bucket.arn),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[public_access_block]),
     )
     # ACLs off: every object belongs to the bucket owner, whoever writes it.

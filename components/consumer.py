@@ -31,7 +31,7 @@ import pulumi
 import pulumi_aws as aws
 from stream_replica.handlers import environment as env
 
-from . import alarms, assets, policies
+from . import alarms, assets, policies, transport_policies
 from .outputs import lift, policy_json
 from .settings import (
     MAPPING_DEFAULTS,
@@ -139,7 +139,7 @@ def create_consumer_base(
         aws.sqs.QueuePolicy(
             f"{name}-{suffix}-tls-only",
             queue_url=queue.url,
-            policy=policy_json(policies.tls_only_queue_policy, queue_arn=queue.arn),
+            policy=policy_json(transport_policies.tls_only_queue_policy, queue_arn=queue.arn),
             opts=pulumi.ResourceOptions(parent=parent),
         )
     return ConsumerBase(role, log_group, dead_letter_queue, failure_queue)

@@ -17,8 +17,8 @@ EFO consumer (target)     :func:`consumer_resource_policy`
 archiver role (POC)       :func:`lambda_trust_policy`, :func:`archiver_policy`
 query writer role (POC)   :func:`lambda_trust_policy`, :func:`query_writer_policy`
 Firehose role (POC)       :func:`firehose_trust_policy`, :func:`firehose_delivery_policy`
-archive bucket            :func:`tls_only_bucket_policy`
-queues (both consumers)   :func:`tls_only_queue_policy`
+archive bucket            :func:`.transport_policies.tls_only_bucket_policy`
+queues (both consumers)   :func:`.transport_policies.tls_only_queue_policy`
 redrive operator          :func:`redrive_policy` (``docs/redrive.md``; a role of yours)
 ========================  ================================================================
 
@@ -582,35 +582,3 @@ def redrive_policy(
             )
         )
     return document(*statements)
-
-
-def tls_only_bucket_policy(bucket_arn: str) -> PolicyDocument:
-    """Deny every request to the bucket and its objects that doesn't use TLS."""
-    return document(
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
-    )
-
-
-def tls_only_queue_policy(queue_arn: str) -> PolicyDocument:
-    """Deny every request to the queue that doesn't use TLS (AWS's documented SQS form,
-    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-security-best-practices.html).
-
-    The dead-letter queues keep raw poison payloads for their retention period; the on-failure
-    queues name ranges of the stream."""
-    return document(
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "sqs:*",
-            "Resource": queue_arn,
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
-    )

@@ -118,6 +118,6 @@ def test_whose_index_key_it_is_decides():
 
 
 def test_the_replicators_sub_sequence_key_is_the_pipelines():
-    from stream_replica.handlers import pipeline, replicator
+    from stream_replica.handlers import pipeline, replicator_writes
 
-    assert replicator.SUB_SEQUENCE_KEY == pipeline.SUB_SEQUENCE_KEY
+    assert replicator_writes.SUB_SEQUENCE_KEY == pipeline.SUB_SEQUENCE_KEY

@@ -16,7 +16,14 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 from handler_support import FakeContext, failures, kinesis_record
-from stream_replica.handlers import batches, clients, query_writer, records, replicator
+from stream_replica.handlers import (
+    batches,
+    clients,
+    query_writer,
+    records,
+    replicator,
+    replicator_writes,
+)
 from stream_replica.handlers.retry import TimeBudget
 
 SEQ = "49590338271490256608559692538361571095921575989136588898"
@@ -73,7 +80,7 @@ def test_twenty_five_valid_items_over_16_mb_on_the_wire_go_out_in_two_requests(w
 
 
 def _entry(i: int, item_json: str) -> Any:
-    return replicator._Entry(_sequence(i), ("h", _sequence(i)), SHARD, item_json)
+    return replicator_writes._Entry(_sequence(i), ("h", _sequence(i)), SHARD, item_json)
 
 
 def _padded_item(i: int, wire_bytes: int, text: str = "x") -> str:
@@ -96,8 +103,8 @@ def _body_bytes(table: str, entries: list[Any]) -> int:
 def test_the_replicator_measures_its_request_exactly(text):
     table = "prod-raven-lambda-webanalytics-crossaccount"
     entries = [_entry(i, _padded_item(i, 1_200 * 4 + 12 * i, text)) for i in range(25)]
-    limit = replicator.request_limit(table)
-    measured = sum(replicator.entry_bytes(e) for e in entries)
+    limit = replicator_writes.request_limit(table)
+    measured = sum(replicator_writes.entry_bytes(e) for e in entries)
     assert _body_bytes(table, entries) == batches.BATCH_WRITE_MAX_BYTES - limit + measured
 
 
@@ -117,16 +124,18 @@ def test_a_request_of_exactly_the_limit_goes_out_whole_one_byte_more_is_cut(
 
 def _replicator_chunks(table: str, entries: list[Any], monkeypatch) -> list[list[Any]]:
     chunks: list[list[Any]] = []
-    monkeypatch.setattr(replicator, "writer_client", lambda config: object())
-    monkeypatch.setattr(replicator.write_requests, "install", lambda client: client)
+    monkeypatch.setattr(replicator_writes, "writer_client", lambda config: object())
+    monkeypatch.setattr(replicator_writes.write_requests, "install", lambda client: client)
 
     def write_chunk(client, chunk_table, chunk, budget):
         chunks.append(list(chunk))
-        return replicator.chunk_writes.WriteOutcome(written=len(chunk))
+        return replicator_writes.chunk_writes.WriteOutcome(written=len(chunk))
 
-    monkeypatch.setattr(replicator.chunk_writes, "write_chunk", write_chunk)
+    monkeypatch.setattr(replicator_writes.chunk_writes, "write_chunk", write_chunk)
     # no DynamoDB behind this writer: the table's key schema is taken as checked
-    monkeypatch.setattr(replicator.target_table, "key_schema_problem", lambda *_a, **_k: None)
+    monkeypatch.setattr(
+        replicator_writes.target_table, "key_schema_problem", lambda *_a, **_k: None
+    )
     config = replicator.ReplicatorConfig(
         access_mode="resource-policy",
         table=table,
