@@ -252,9 +252,11 @@ class OtherStack:
                 owner = value.split(":")[4] if value.count(":") >= 5 else ""
                 if owner != account:
                     raise settings.config.error(
-                        self.key,
-                        f"the stack {self.name!r} exports {output} {value!r}, which is not in "
-                        f"the {label} account {account} ({ACCOUNT_KEYS[self.side]})",
+                        ACCOUNT_KEYS[self.side],
+                        f"is {account} in this stack file, but the stack {self.name!r} "
+                        f"({self.key}) exports {output} {value!r}, in account {owner or '?'}: "
+                        f"both stacks must agree on {ACCOUNT_KEYS[self.side]} (the {label} "
+                        "account); set it to the same value in both stack files",
                     )
                 region = value.split(":")[3] if value.count(":") >= 5 else ""
                 if same_region and region != settings.region:

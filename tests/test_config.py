@@ -529,7 +529,9 @@ def test_outputs_in_another_account_are_refused(output: str) -> None:
     outputs = {**POC_OUTPUTS, output: POC_OUTPUTS[output].replace("999999999999", "222222222222")}
     text = _refused(outputs)
     assert f"exports {output} " in text
-    assert "not in the POC account 999999999999 (pocAccountId)" in text
+    # named as the disagreement it is: the account key, this file's value, the other account
+    assert ":pocAccountId: is 999999999999 in this stack file" in text
+    assert "in account 222222222222: both stacks must agree on pocAccountId" in text
 
 
 def test_the_poc_stack_exports_a_digest_of_the_external_id_not_the_value() -> None:
