@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,11 +114,13 @@ def check_program(
     config: Mapping[str, Any] | None = None,
     levels: Mapping[str, Any] | None = None,
     scope: Scope = "stack",
-    project: str = "offline-check",
+    project: str | None = None,
     stack: str = "dev",
 ) -> list[Violation]:
     """Render the program ``main`` (a ``__main__.py``) under mocks with ``config`` (keys
-    ``namespace:key``) and run the pack over it: :func:`check_resources`."""
+    ``namespace:key``) and run the pack over it: :func:`check_resources`. ``project``: the
+    config namespace of the program's own keys; default the ``name`` of the ``Pulumi.yaml``
+    beside ``main`` (as the Pulumi CLI reads it), else ``offline-check``."""
     try:
         from stream_replica.testing import main_program, render
     except ImportError as error:  # pragma: no cover - an installation problem, said as such
@@ -125,8 +128,21 @@ def check_program(
             "the offline check renders the program with stream_replica.testing: pip install "
             "'crossaccount-stream-replica[testing]' next to stream-replica-policy"
         ) from error
+    if project is None:
+        project = project_name(Path(main).parent)
     rendered = render(main_program(main), config=config, project=project, stack=stack)
     return check_resources(rendered.resources, levels, scope)
+
+
+def project_name(folder: Path) -> str:
+    """The ``name:`` of ``folder``'s ``Pulumi.yaml`` (or ``Pulumi.yml``), else
+    ``offline-check`` (a program without a project file)."""
+    for file in (folder / "Pulumi.yaml", folder / "Pulumi.yml"):
+        if file.is_file():
+            found = re.search(r"^name:\s*['\"]?([^'\"\s#]+)", file.read_text("utf-8"), re.M)
+            if found:
+                return found.group(1)
+    return "offline-check"
 
 
 def _pairs(items: list[str], flag: str) -> dict[str, Any]:
@@ -160,7 +176,11 @@ def main(argv: list[str] | None = None) -> int:
         help="a rule's level (advisory, mandatory, disabled; RULE 'all' for every rule)",
     )
     parser.add_argument("--scope", choices=SCOPES, default="stack")
-    parser.add_argument("--project", default="offline-check")
+    parser.add_argument(
+        "--project",
+        default=None,
+        help="the program's config namespace (default: the name in its Pulumi.yaml)",
+    )
     parser.add_argument("--stack", default="dev")
     args = parser.parse_args(argv)
     violations = check_program(

@@ -67,3 +67,21 @@ def test_the_template_has_the_packs_version() -> None:
     )
     template = (pack / "template" / "PulumiPolicy.yaml").read_text(encoding="utf-8")
     assert f"\nversion: {version}\n" in template
+
+
+def test_the_programs_own_project_name_is_its_config_namespace(tmp_path: Path) -> None:
+    """A program reads its config in its own project's namespace (``Pulumi.yaml``'s ``name``),
+    so ``--config team-b:queueName=x`` reaches ``pulumi.Config().require("queueName")``."""
+    (tmp_path / "Pulumi.yaml").write_text("name: team-b\nruntime: python\n", encoding="utf-8")
+    main_py = tmp_path / "__main__.py"
+    main_py.write_text(
+        "import pulumi\n"
+        "import pulumi_aws as aws\n"
+        'aws.sqs.Queue("q", name=pulumi.Config().require("queueName"))\n',
+        encoding="utf-8",
+    )
+    # renders: today's failure was ConfigMissingError for 'offline-check:queueName'
+    check_program(main_py, config={"team-b:queueName": "orders"})
+    # an explicit project still wins
+    with pytest.raises(Exception, match="other:queueName"):
+        check_program(main_py, config={"team-b:queueName": "orders"}, project="other")
