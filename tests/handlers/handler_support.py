@@ -359,3 +359,21 @@ def error_response(code: str, status: int = 400, message: str = "injected") -> t
         "Error": {"Code": code, "Message": message},
         "ResponseMetadata": {"HTTPStatusCode": status},
     }
+
+
+class CapturedBatchWrites:
+    """A botocore ``before-send`` hook: records each request and answers a BatchWriteItem with
+    nothing unprocessed, so a test reads the bodies and URLs botocore would have sent."""
+
+    def __init__(self) -> None:
+        self.requests: list[Any] = []
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse:
+        self.requests.append(request)
+        body = json.dumps({"UnprocessedItems": {}}).encode()
+
+        class Raw:
+            def stream(self, **_: Any) -> Any:
+                yield body
+
+        return AWSResponse(request.url, 200, {}, Raw())

@@ -5,14 +5,13 @@ account id change."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import botocore.session
 import pytest
-from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.credentials import Credentials
+from handler_support import CapturedBatchWrites
 from stream_replica.handlers import write_requests
 
 ACCOUNT = "111122223333"
@@ -20,22 +19,7 @@ OTHER_ACCOUNT = "444455556666"
 TABLE_ARN = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/replica"
 
 
-class _Capture:
-    def __init__(self) -> None:
-        self.requests: list[Any] = []
-
-    def __call__(self, request: Any, **_: Any) -> AWSResponse:
-        self.requests.append(request)
-        body = json.dumps({"UnprocessedItems": {}}).encode()
-
-        class Raw:
-            def stream(self, **_: Any) -> Any:
-                yield body
-
-        return AWSResponse(request.url, 200, {}, Raw())
-
-
-def _client(mode: str, memo: bool, credentials: Credentials) -> tuple[Any, _Capture]:
+def _client(mode: str, memo: bool, credentials: Credentials) -> tuple[Any, CapturedBatchWrites]:
     session = botocore.session.Session()
     session._credentials = credentials
     client = session.create_client(
@@ -43,7 +27,7 @@ def _client(mode: str, memo: bool, credentials: Credentials) -> tuple[Any, _Capt
         region_name="eu-west-1",
         config=Config(account_id_endpoint_mode=mode, retries={"total_max_attempts": 1}),
     )
-    capture = _Capture()
+    capture = CapturedBatchWrites()
     client.meta.events.register("before-send.dynamodb.BatchWriteItem", capture)
     return (write_requests.install(client) if memo else client), capture
 

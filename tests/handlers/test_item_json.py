@@ -17,7 +17,7 @@ from typing import Any
 import botocore.session
 import pytest
 from boto3.dynamodb.types import Binary, TypeSerializer
-from botocore.awsrequest import AWSResponse
+from handler_support import CapturedBatchWrites
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from stream_replica.handlers import item_json, records, write_requests
@@ -307,22 +307,7 @@ def test_typed_item_json_is_botocores_serialisation():
 # --------------------------------------------------------------------------- the body sent
 
 
-class _Capture:
-    def __init__(self) -> None:
-        self.requests: list[Any] = []
-
-    def __call__(self, request: Any, **_: Any) -> AWSResponse:
-        self.requests.append(request)
-        body = json.dumps({"UnprocessedItems": {}}).encode()
-
-        class Raw:
-            def stream(self, **_: Any) -> Any:
-                yield body
-
-        return AWSResponse(request.url, 200, {}, Raw())
-
-
-def _client(capture: _Capture, encoded: bool) -> Any:
+def _client(capture: CapturedBatchWrites, encoded: bool) -> Any:
     client = botocore.session.Session().create_client(
         "dynamodb",
         region_name="eu-west-1",
@@ -358,7 +343,7 @@ def test_the_body_botocore_sends_carries_the_same_items_signed(monkeypatch):
     now = datetime.datetime(2026, 11, 29, 12, 0, tzinfo=datetime.UTC)
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: now)
     encoded, typed = _requests(clickstream(25))
-    ours, theirs = _Capture(), _Capture()
+    ours, theirs = CapturedBatchWrites(), CapturedBatchWrites()
     _client(ours, encoded=True).batch_write_item(RequestItems={"table": encoded})
     _client(theirs, encoded=False).batch_write_item(RequestItems={"table": typed})
     (sent,), (expected,) = ours.requests, theirs.requests
@@ -384,7 +369,7 @@ def test_a_hook_that_adds_its_own_request_gets_full_items_serialised_by_botocore
     from stream_replica.testing.events import clickstream
 
     encoded, typed = _requests(clickstream(3))
-    capture = _Capture()
+    capture = CapturedBatchWrites()
     client = _client(capture, encoded=True)
     key = {"seqNumbershardIdHash": {"S": "h"}, "sequenceNumber": {"S": "r"}}
     extra = {"PutRequest": {"Item": key}}
