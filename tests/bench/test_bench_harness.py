@@ -10,6 +10,7 @@ import time
 
 import boto3
 import pytest
+from bench_report_inputs import empty_results
 from boto3.dynamodb.types import TypeDeserializer
 from stream_replica.testing.events import (
     clickstream,
@@ -167,18 +168,8 @@ def test_the_powertools_peer_batches_and_writes_the_same_items(subjects) -> None
 def test_side_by_side_report_states_the_ratios() -> None:
     """The side-by-side table divides the peer's and the seed's CPU per record by ours."""
     from bench import report_performance
-    from bench.run import Config, Results
 
-    cfg = Config(
-        sizes=[1000],
-        latencies=[0.0, 5.0],
-        repeats=1,
-        baseline_io_cap=300,
-        baseline_cpu_cap=1000,
-        import_repeats=1,
-        correctness_n=10,
-    )
-    res = Results(cfg)
+    res = empty_results([1000])
 
     def run(cpu_s: float, gc_s: float) -> harness.Invocations:
         return harness.Invocations(1000, 0.0, {}, {}, wall_s=[1.0], cpu_s=[cpu_s], gc_s=[gc_s])
@@ -195,18 +186,8 @@ def test_performance_targets_table_states_every_row_with_its_verdict() -> None:
     """Each row of the performance targets table is reported from the side-by-side runs, judged
     against its target; a figure the run did not take is a failure, not a pass."""
     from bench import report_targets
-    from bench.run import Config, Results
 
-    cfg = Config(
-        sizes=[1000, 10000],
-        latencies=[0.0, 5.0],
-        repeats=1,
-        baseline_io_cap=300,
-        baseline_cpu_cap=1000,
-        import_repeats=1,
-        correctness_n=10,
-    )
-    res = Results(cfg)
+    res = empty_results([1000, 10000])
 
     def run(n: int, cpu_s: float, wall_s: float = 1.0) -> harness.Invocations:
         return harness.Invocations(n, 0.0, {}, {}, wall_s=[wall_s], cpu_s=[cpu_s], gc_s=[0.0])

@@ -8,6 +8,7 @@ import hmac
 import json
 import os
 
+from bench_report_inputs import empty_results
 from stream_replica.testing.events import clickstream, kinesis_event
 
 from bench import harness, pseudonymised
@@ -58,18 +59,8 @@ def test_both_variants_pseudonymise_the_field_and_clean_up(monkeypatch) -> None:
 
 
 def test_the_section_divides_the_pseudonymised_by_the_plain_and_the_peer_by_ours() -> None:
-    from bench.run import Config, Results
 
-    cfg = Config(
-        sizes=[1000],
-        latencies=[0.0, 5.0],
-        repeats=1,
-        baseline_io_cap=300,
-        baseline_cpu_cap=1000,
-        import_repeats=1,
-        correctness_n=10,
-    )
-    res = Results(cfg)
+    res = empty_results([1000])
 
     def run(cpu_s: float, wall_s: float = 1.0) -> harness.Invocations:
         calls = {"dynamodb:BatchWriteItem": 40}
